@@ -1,0 +1,195 @@
+/* SPDX-License-Identifier: MIT */
+/* buf: bounded growable buffer, see include/buf.h. */
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "banned.h"
+
+char buf_slopbuf[1];
+
+void buf_init(struct buf *b, size_t max)
+{
+	b->buf = buf_slopbuf;
+	b->len = 0;
+	b->alloc = 0;
+	b->max = max;
+}
+
+void buf_release(struct buf *b)
+{
+	if (b->alloc)
+		free(b->buf);
+	buf_init(b, b->max);
+}
+
+void buf_wipe_release(struct buf *b)
+{
+	if (b->alloc)
+		buf_wipe(b->buf, b->alloc);
+	buf_release(b);
+}
+
+void buf_reset(struct buf *b)
+{
+	buf_setlen(b, 0);
+}
+
+int buf_grow(struct buf *b, size_t extra)
+{
+	size_t need, nalloc;
+	char *p;
+
+	if (extra > b->max || b->len > b->max - extra)
+		return -EMSGSIZE;
+	need = b->len + extra + 1;
+	if (need <= b->alloc)
+		return 0;
+	nalloc = b->alloc ? b->alloc : 64;
+	while (nalloc < need)
+		nalloc = nalloc > SIZE_MAX / 2 ? need : nalloc * 2;
+	if (nalloc > b->max + 1)
+		nalloc = b->max + 1;
+	if (b->alloc) {
+		p = realloc(b->buf, nalloc);
+	} else {
+		p = malloc(nalloc);
+		if (p)
+			p[0] = '\0';
+	}
+	if (!p)
+		return -ENOMEM;
+	b->buf = p;
+	b->alloc = nalloc;
+	return 0;
+}
+
+int buf_add(struct buf *b, const void *data, size_t len)
+{
+	int ret;
+
+	if (!len)
+		return 0;
+	ret = buf_grow(b, len);
+	if (ret)
+		return ret;
+	memcpy(b->buf + b->len, data, len);
+	b->len += len;
+	b->buf[b->len] = '\0';
+	return 0;
+}
+
+int buf_adds(struct buf *b, const char *s)
+{
+	return buf_add(b, s, strlen(s));
+}
+
+int buf_addch(struct buf *b, char c)
+{
+	return buf_add(b, &c, 1);
+}
+
+int buf_vaddf(struct buf *b, const char *fmt, va_list ap)
+{
+	va_list cp;
+	int n, ret;
+
+	va_copy(cp, ap);
+	n = vsnprintf(NULL, 0, fmt, cp);
+	va_end(cp);
+	if (n < 0)
+		return -EINVAL;
+	ret = buf_grow(b, (size_t)n);
+	if (ret)
+		return ret;
+	vsnprintf(b->buf + b->len, (size_t)n + 1, fmt, ap);
+	b->len += (size_t)n;
+	return 0;
+}
+
+int buf_addf(struct buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int ret;
+
+	va_start(ap, fmt);
+	ret = buf_vaddf(b, fmt, ap);
+	va_end(ap);
+	return ret;
+}
+
+void buf_setlen(struct buf *b, size_t len)
+{
+	if (len >= b->len)
+		return;
+	b->len = len;
+	if (b->alloc)
+		b->buf[len] = '\0';
+}
+
+static int is_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' ||
+	       c == '\f';
+}
+
+void buf_trim(struct buf *b)
+{
+	size_t start = 0, end = b->len;
+
+	while (end > 0 && is_space(b->buf[end - 1]))
+		end--;
+	while (start < end && is_space(b->buf[start]))
+		start++;
+	if (!b->alloc)
+		return;
+	memmove(b->buf, b->buf + start, end - start);
+	b->len = end - start;
+	b->buf[b->len] = '\0';
+}
+
+char *buf_detach(struct buf *b, size_t *len)
+{
+	char *p;
+
+	if (len)
+		*len = b->len;
+	if (b->alloc) {
+		p = b->buf;
+	} else {
+		p = malloc(1);
+		if (p)
+			p[0] = '\0';
+	}
+	buf_init(b, b->max);
+	return p;
+}
+
+void buf_wipe(void *p, size_t len)
+{
+	if (p && len)
+		explicit_bzero(p, len);
+}
+
+void buf_wipe_free(char *s)
+{
+	if (!s)
+		return;
+	buf_wipe(s, strlen(s));
+	free(s);
+}
+
+int buf_copy(char *dst, size_t n, const char *src)
+{
+	size_t len = strlen(src);
+
+	if (len >= n) {
+		dst[0] = '\0';
+		return -ENAMETOOLONG;
+	}
+	memcpy(dst, src, len + 1);
+	return 0;
+}

@@ -1,0 +1,286 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * model: typed OCI resources and their JSON decoders (reference
+ * oci-api.md §1-5; field names follow the Go and Python SDK models).
+ *
+ * Decoding rules, for every type:
+ *  - required fields must be present with the right JSON type, optional
+ *    ones may be absent or null;
+ *  - strings are length-checked against the array they go into, and may not
+ *    contain NUL or control characters;
+ *  - OCIDs (id, compartmentId, vaultId, ...) must be valid OCIDs;
+ *  - enum fields (lifecycleState, vaultType, protectionMode, ...) accept any
+ *    value matching [A-Za-z0-9_-]{1,63}, known or not: unknown values are
+ *    kept as strings, never a failure (the services add values over time);
+ *  - unknown members are ignored;
+ *  - the resource's JSON, pretty-printed, is kept in `json` (owned,
+ *    malloc'd), for the filesystem's key.json / vault.json files.
+ * A failure returns -EPROTO (or -ENOMEM / -EMSGSIZE) with the offending
+ * field in `why`, and leaves the output released.
+ *
+ * Lists are arrays of the element type with a count; *_list_release()
+ * frees the elements' `json` and the array.
+ */
+#ifndef MODEL_H
+#define MODEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "ocivaultfs.h"
+
+struct oci_error;
+
+/* Known enum values used by the filesystem (others are kept as strings). */
+#define KEY_STATE_ENABLED "ENABLED"
+#define KEY_STATE_DISABLED "DISABLED"
+#define KEY_STATE_DELETED "DELETED"
+#define KEY_STATE_DELETING "DELETING"
+#define KEY_STATE_PENDING_DELETION "PENDING_DELETION"
+#define KEY_STATE_BACKUP_IN_PROGRESS "BACKUP_IN_PROGRESS"
+#define KEY_STATE_RESTORING "RESTORING"
+#define VAULT_TYPE_VIRTUAL_PRIVATE "VIRTUAL_PRIVATE"
+#define VAULT_TYPE_DEFAULT "DEFAULT"
+#define PROTECTION_HSM "HSM"
+#define PROTECTION_SOFTWARE "SOFTWARE"
+#define WR_STATUS_ACCEPTED "ACCEPTED"
+#define WR_STATUS_IN_PROGRESS "IN_PROGRESS"
+#define WR_STATUS_SUCCEEDED "SUCCEEDED"
+#define WR_STATUS_FAILED "FAILED"
+#define WR_STATUS_CANCELING "CANCELING"
+#define WR_STATUS_CANCELED "CANCELED"
+
+struct oci_tenancy {
+	char id[OVFS_OCID_MAX];
+	char name[OVFS_NAME_MAX];
+	char description[OVFS_DESC_MAX];
+	char home_region_key[16];
+	char *json;
+};
+
+struct oci_compartment {
+	char id[OVFS_OCID_MAX];
+	char compartment_id[OVFS_OCID_MAX]; /* parent */
+	char name[OVFS_NAME_MAX];
+	char description[OVFS_DESC_MAX];
+	char time_created[OVFS_TIME_MAX];
+	char lifecycle_state[OVFS_ENUM_MAX];
+	bool is_accessible;     /* meaningful when has_is_accessible */
+	bool has_is_accessible;
+	char *json;
+};
+
+/* Vault and VaultSummary: summaries leave the Vault-only fields empty. */
+struct oci_vault {
+	char id[OVFS_OCID_MAX];
+	char compartment_id[OVFS_OCID_MAX];
+	char display_name[OVFS_NAME_MAX];
+	char crypto_endpoint[OVFS_URL_MAX];
+	char management_endpoint[OVFS_URL_MAX];
+	char lifecycle_state[OVFS_ENUM_MAX];
+	char vault_type[OVFS_ENUM_MAX];
+	char time_created[OVFS_TIME_MAX];
+	/* Vault only */
+	char wrappingkey_id[OVFS_OCID_MAX];
+	char time_of_deletion[OVFS_TIME_MAX];
+	char restored_from_vault_id[OVFS_OCID_MAX];
+	bool is_primary, has_is_primary;
+	bool summary; /* decoded from a VaultSummary */
+	char *json;
+};
+
+/* Key and KeySummary: summaries leave the Key-only fields empty. */
+struct oci_key {
+	char id[OVFS_OCID_MAX];
+	char compartment_id[OVFS_OCID_MAX];
+	char vault_id[OVFS_OCID_MAX];
+	char display_name[OVFS_NAME_MAX];
+	char lifecycle_state[OVFS_ENUM_MAX];
+	char protection_mode[OVFS_ENUM_MAX]; /* "" when absent (means HSM) */
+	char algorithm[OVFS_ENUM_MAX];       /* keyShape.algorithm or summary */
+	char time_created[OVFS_TIME_MAX];
+	/* Key only */
+	char current_key_version[OVFS_OCID_MAX];
+	int64_t length;                  /* keyShape.length, 0 when absent */
+	char curve_id[OVFS_ENUM_MAX];
+	char time_of_deletion[OVFS_TIME_MAX];
+	char restored_from_key_id[OVFS_OCID_MAX];
+	bool is_primary, has_is_primary;
+	bool summary;
+	char *json;
+};
+
+struct oci_key_version {
+	char id[OVFS_OCID_MAX];
+	char key_id[OVFS_OCID_MAX];
+	char compartment_id[OVFS_OCID_MAX];
+	char vault_id[OVFS_OCID_MAX];
+	char origin[OVFS_ENUM_MAX];
+	char time_created[OVFS_TIME_MAX];
+	char lifecycle_state[OVFS_ENUM_MAX];
+	char time_of_deletion[OVFS_TIME_MAX];
+	char *json;
+};
+
+#define OCI_WR_RESOURCES_MAX 16
+
+struct oci_wr_resource {
+	char action_type[OVFS_ENUM_MAX];
+	char entity_type[OVFS_ENUM_MAX];
+	char identifier[OVFS_OCID_MAX];
+	char entity_uri[OVFS_URL_MAX];
+};
+
+/* WorkRequest and WorkRequestSummary (no resources). */
+struct oci_work_request {
+	char id[OVFS_OCID_MAX];
+	char operation_type[OVFS_ENUM_MAX];
+	char status[OVFS_ENUM_MAX];
+	char compartment_id[OVFS_OCID_MAX];
+	double percent_complete; /* 0..100 */
+	char time_accepted[OVFS_TIME_MAX];
+	char time_started[OVFS_TIME_MAX];
+	char time_finished[OVFS_TIME_MAX];
+	struct oci_wr_resource resources[OCI_WR_RESOURCES_MAX];
+	size_t nresources; /* extra resources beyond the max are ignored */
+	char *json;
+};
+
+struct oci_wr_error {
+	char code[OVFS_ERRCODE_MAX];
+	char message[OVFS_ERRMSG_MAX];
+	char timestamp[OVFS_TIME_MAX];
+};
+
+struct oci_bucket {
+	char namespace_name[OVFS_NS_MAX];
+	char name[OVFS_BUCKET_MAX];
+	char compartment_id[OVFS_OCID_MAX];
+	char created_by[OVFS_OCID_MAX];
+	char time_created[OVFS_TIME_MAX];
+	char etag[OVFS_ETAG_MAX];
+	char *json;
+};
+
+/* Where a backup goes (or a restore comes from): BackupLocation. */
+enum oci_backup_dest {
+	OCI_BACKUP_BUCKET,
+	OCI_BACKUP_PAR_URI,
+};
+
+struct oci_backup_location {
+	enum oci_backup_dest dest;
+	char namespace_name[OVFS_NS_MAX]; /* BUCKET */
+	char bucket[OVFS_BUCKET_MAX];     /* BUCKET */
+	char object[OVFS_OBJECT_MAX];     /* BUCKET */
+	char uri[OVFS_URL_MAX];           /* PAR URI: a secret, never logged */
+};
+
+#define MODEL_LIST(name, type) \
+	struct name {          \
+		type *v;       \
+		size_t n;      \
+		size_t alloc;  \
+	}
+
+MODEL_LIST(oci_compartment_list, struct oci_compartment);
+MODEL_LIST(oci_vault_list, struct oci_vault);
+MODEL_LIST(oci_key_list, struct oci_key);
+MODEL_LIST(oci_key_version_list, struct oci_key_version);
+MODEL_LIST(oci_work_request_list, struct oci_work_request);
+MODEL_LIST(oci_wr_error_list, struct oci_wr_error);
+MODEL_LIST(oci_bucket_list, struct oci_bucket);
+
+/* Decode one object from JSON text (`len` bytes). */
+int model_tenancy_decode(const char *text, size_t len,
+			 struct oci_tenancy *out, char *why, size_t why_n);
+int model_compartment_decode(const char *text, size_t len,
+			     struct oci_compartment *out, char *why,
+			     size_t why_n);
+int model_vault_decode(const char *text, size_t len, struct oci_vault *out,
+		       char *why, size_t why_n);
+int model_key_decode(const char *text, size_t len, struct oci_key *out,
+		     char *why, size_t why_n);
+int model_work_request_decode(const char *text, size_t len,
+			      struct oci_work_request *out, char *why,
+			      size_t why_n);
+
+/*
+ * Decode a JSON array of summaries and APPEND its elements to `list` (so
+ * that pages accumulate).  On failure nothing is appended.
+ */
+int model_compartments_append(const char *text, size_t len,
+			      struct oci_compartment_list *list, char *why,
+			      size_t why_n);
+int model_vaults_append(const char *text, size_t len,
+			struct oci_vault_list *list, char *why, size_t why_n);
+int model_keys_append(const char *text, size_t len, struct oci_key_list *list,
+		      char *why, size_t why_n);
+int model_key_versions_append(const char *text, size_t len,
+			      struct oci_key_version_list *list, char *why,
+			      size_t why_n);
+int model_work_requests_append(const char *text, size_t len,
+			       struct oci_work_request_list *list, char *why,
+			       size_t why_n);
+int model_wr_errors_append(const char *text, size_t len,
+			   struct oci_wr_error_list *list, char *why,
+			   size_t why_n);
+int model_buckets_append(const char *text, size_t len,
+			 struct oci_bucket_list *list, char *why,
+			 size_t why_n);
+
+/* GetNamespace: the body is a JSON string, e.g. "axaxnpcrorw5". */
+int model_namespace_decode(const char *text, size_t len, char *ns, size_t n,
+			   char *why, size_t why_n);
+
+/*
+ * An OCI error body {"code": "...", "message": "..."}: fills e->code and
+ * e->message.  A body that is not such an object leaves code
+ * "BadErrorResponse" and a message saying so (as the Go SDK does); never
+ * fails.
+ */
+void model_error_decode(const char *text, size_t len, struct oci_error *e);
+
+/*
+ * BackupLocation (polymorphic on "destination") from user JSON: accepts a
+ * BackupLocation object or a BackupKeyDetails object {"backupLocation":
+ * {...}}.  Validates presence and types only (names are checked by the
+ * caller).  -EINVAL with a reason in `why` for anything else.
+ */
+int model_backup_location_decode(const char *text, size_t len,
+				 struct oci_backup_location *out, char *why,
+				 size_t why_n);
+
+/*
+ * Encode {"backupLocation": {...}} (BackupKeyDetails / RestoreKeyFrom-
+ * ObjectStoreDetails), or with `include_keys` >= 0 also "isIncludeKeys"
+ * (BackupVaultDetails).  Appends to `out`.  0 or -errno.
+ */
+int model_backup_details_encode(const struct oci_backup_location *loc,
+				int include_keys, struct buf *out);
+
+void oci_tenancy_release(struct oci_tenancy *t);
+void oci_compartment_release(struct oci_compartment *c);
+void oci_vault_release(struct oci_vault *v);
+void oci_key_release(struct oci_key *k);
+void oci_key_version_release(struct oci_key_version *kv);
+void oci_work_request_release(struct oci_work_request *wr);
+void oci_bucket_release(struct oci_bucket *b);
+
+void oci_compartment_list_release(struct oci_compartment_list *l);
+void oci_vault_list_release(struct oci_vault_list *l);
+void oci_key_list_release(struct oci_key_list *l);
+void oci_key_version_list_release(struct oci_key_version_list *l);
+void oci_work_request_list_release(struct oci_work_request_list *l);
+void oci_wr_error_list_release(struct oci_wr_error_list *l);
+void oci_bucket_list_release(struct oci_bucket_list *l);
+
+/* Deep copies (the filesystem keeps its own). 0 or -ENOMEM. */
+int oci_key_copy(struct oci_key *dst, const struct oci_key *src);
+int oci_vault_copy(struct oci_vault *dst, const struct oci_vault *src);
+int oci_compartment_copy(struct oci_compartment *dst,
+			 const struct oci_compartment *src);
+
+#endif /* MODEL_H */

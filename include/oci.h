@@ -1,0 +1,212 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * oci: the OCI REST client (Identity, KMS, Work Requests, Object Storage).
+ * No FUSE code; usable from any program.
+ *
+ * A client combines a signer (sign.h), an HTTP client (http.h), the rate
+ * limiter (ratelimit.h) and the retry policy (retry.h).  Each call:
+ *   1. takes a token of its rate-limit category,
+ *   2. sends the request with a fresh opc-request-id (32 chars [0-9A-Z]),
+ *   3. on failure asks the retry policy, sleeps (cancellable) and retries;
+ *      POST calls carry an opc-retry-token (the caller's, or a generated
+ *      one) reused by every retry,
+ *   4. decodes the body into typed structs (model.h),
+ *   5. follows opc-next-page to the end for list calls (page size
+ *      `page_limit`).
+ * On failure a call returns a negative errno (oci_error_errno() of `err`)
+ * and fills `err`; on success `err` is cleared.  `err` may be NULL.
+ *
+ * Endpoints: Identity, KMS control plane, Work Requests and Object Storage
+ * from the profile's region (region.h) or all at the `endpoint` override.
+ * Key operations take the vault's managementEndpoint verbatim.
+ *
+ * Thread safety: one client serves all threads.  oci_client_cancel() makes
+ * every sleep and transfer of the client fail promptly with -ECANCELED
+ * (used at unmount); it cannot be undone.
+ */
+#ifndef OCI_H
+#define OCI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "crypto.h"
+#include "log.h"
+#include "model.h"
+#include "oci_error.h"
+#include "ratelimit.h"
+#include "region.h"
+#include "retry.h"
+
+struct oci_client;
+struct profile;
+
+struct oci_client_opts {
+	const char *endpoint;  /* base URL for non-vault services, or NULL */
+	const char *ca_file;   /* PEM CA bundle, or NULL for the system's */
+	long connect_timeout_ms; /* 0: 10 s */
+	long timeout_ms;         /* 0: 60 s */
+	size_t max_response;     /* 0: OVFS_RESPONSE_MAX */
+	struct retry_policy retry; /* zeroed: RETRY_POLICY_DEFAULT */
+	/* Rate per category (0 = unlimited); rates_set false: defaults. */
+	double rates[RL_NCAT];
+	bool rates_set;
+	double burst;            /* 0: RL_DEFAULT_BURST */
+	unsigned int page_limit; /* 0: 100 */
+	const struct logger *log;
+	const struct oclock *clock; /* NULL: system clock (cancellable) */
+	crypto_passphrase_fn ask_passphrase; /* NULL: never ask */
+	void *ask_arg;
+	bool trace;      /* log every request at LOG_DEBUG, redacted */
+	bool allow_http; /* tests only, see http.h */
+};
+
+/* Operations, for statistics and rate-limit categories. */
+enum oci_op {
+	OCI_OP_GET_TENANCY,
+	OCI_OP_LIST_COMPARTMENTS,
+	OCI_OP_GET_COMPARTMENT,
+	OCI_OP_LIST_VAULTS,
+	OCI_OP_GET_VAULT,
+	OCI_OP_LIST_KEYS,
+	OCI_OP_GET_KEY,
+	OCI_OP_LIST_KEY_VERSIONS,
+	OCI_OP_BACKUP_KEY,
+	OCI_OP_BACKUP_VAULT,
+	OCI_OP_RESTORE_KEY_OBJECT_STORE,
+	OCI_OP_RESTORE_KEY_FILE,
+	OCI_OP_GET_WORK_REQUEST,
+	OCI_OP_LIST_WORK_REQUEST_ERRORS,
+	OCI_OP_GET_NAMESPACE,
+	OCI_OP_LIST_BUCKETS,
+	OCI_OP_HEAD_OBJECT,
+	OCI_OP_COUNT
+};
+
+/* "BackupKey", ... (the OCI operation names). */
+const char *oci_op_name(enum oci_op op);
+enum rl_category oci_op_category(enum oci_op op);
+
+struct oci_stats {
+	uint64_t calls[OCI_OP_COUNT];   /* logical calls (pages count once) */
+	uint64_t requests[OCI_OP_COUNT]; /* HTTP requests incl. pages, retries */
+	uint64_t failures[OCI_OP_COUNT]; /* calls that failed in the end */
+	uint64_t retries;                /* extra attempts */
+	uint64_t throttled;              /* 429 responses */
+	uint64_t connections;            /* new connections opened */
+	uint64_t rl_waits;               /* requests delayed by the limiter */
+};
+
+/*
+ * Create a client for a loaded profile (copied; the profile may be released
+ * afterwards).  Loads the private key (asking for a pass phrase through
+ * opts->ask_passphrase if needed) and resolves the region.  On failure
+ * `err` holds a one-line reason (local_errno set).
+ */
+int oci_client_new(struct oci_client **out, const struct profile *prof,
+		   const struct oci_client_opts *opts, struct oci_error *err);
+void oci_client_free(struct oci_client *c);
+
+void oci_client_cancel(struct oci_client *c);
+const char *oci_client_tenancy(const struct oci_client *c);
+const struct region_info *oci_client_region(const struct oci_client *c);
+/* Base URL used for a service (after override). */
+const char *oci_client_endpoint(const struct oci_client *c,
+				enum region_service svc);
+void oci_client_stats(struct oci_client *c, struct oci_stats *out);
+/* The client's clock (for callers that schedule with the same time). */
+const struct oclock *oci_client_clock(const struct oci_client *c);
+
+/* Response metadata of action calls (BackupKey, restores). */
+struct oci_action_result {
+	char etag[OVFS_ETAG_MAX];
+	char request_id[OVFS_REQID_MAX];
+	char work_request_id[OVFS_OCID_MAX]; /* "" when absent */
+	char content_md5[64];                /* opc-content-md5, restores */
+};
+
+/* Identity */
+int oci_get_tenancy(struct oci_client *c, const char *tenancy_id,
+		    struct oci_tenancy *out, struct oci_error *err);
+/*
+ * `access_level`: NULL (service default ANY), "ANY" or "ACCESSIBLE";
+ * `subtree` only for the tenancy as parent.  Appends to `out`.
+ */
+int oci_list_compartments(struct oci_client *c, const char *parent_id,
+			  bool subtree, const char *access_level,
+			  struct oci_compartment_list *out,
+			  struct oci_error *err);
+int oci_get_compartment(struct oci_client *c, const char *compartment_id,
+			struct oci_compartment *out, struct oci_error *err);
+
+/* KMS control plane */
+int oci_list_vaults(struct oci_client *c, const char *compartment_id,
+		    struct oci_vault_list *out, struct oci_error *err);
+int oci_get_vault(struct oci_client *c, const char *vault_id,
+		  struct oci_vault *out, struct oci_error *err);
+int oci_backup_vault(struct oci_client *c, const char *vault_id,
+		     const struct oci_backup_location *loc, bool include_keys,
+		     const char *retry_token, const char *if_match,
+		     struct oci_vault *out, struct oci_action_result *res,
+		     struct oci_error *err);
+
+/* KMS management endpoint (`mgmt` = the vault's managementEndpoint) */
+int oci_list_keys(struct oci_client *c, const char *mgmt,
+		  const char *compartment_id, struct oci_key_list *out,
+		  struct oci_error *err);
+/* `etag` (size OVFS_ETAG_MAX) may be NULL. */
+int oci_get_key(struct oci_client *c, const char *mgmt, const char *key_id,
+		struct oci_key *out, char *etag, struct oci_error *err);
+int oci_list_key_versions(struct oci_client *c, const char *mgmt,
+			  const char *key_id, struct oci_key_version_list *out,
+			  struct oci_error *err);
+/*
+ * BackupKey.  `retry_token` NULL: one is generated (and reused by retries);
+ * `if_match` may be NULL.  `out` gets the returned Key.
+ */
+int oci_backup_key(struct oci_client *c, const char *mgmt, const char *key_id,
+		   const struct oci_backup_location *loc,
+		   const char *retry_token, const char *if_match,
+		   struct oci_key *out, struct oci_action_result *res,
+		   struct oci_error *err);
+int oci_restore_key_from_object_store(struct oci_client *c, const char *mgmt,
+				      const struct oci_backup_location *loc,
+				      const char *retry_token,
+				      const char *if_match, struct oci_key *out,
+				      struct oci_action_result *res,
+				      struct oci_error *err);
+/* Raw backup bytes as body, with content-md5. */
+int oci_restore_key_from_file(struct oci_client *c, const char *mgmt,
+			      const void *data, size_t len,
+			      const char *retry_token, const char *if_match,
+			      struct oci_key *out,
+			      struct oci_action_result *res,
+			      struct oci_error *err);
+
+/* Work Requests */
+int oci_get_work_request(struct oci_client *c, const char *wr_id,
+			 struct oci_work_request *out, struct oci_error *err);
+int oci_list_work_request_errors(struct oci_client *c, const char *wr_id,
+				 struct oci_wr_error_list *out,
+				 struct oci_error *err);
+
+/* Object Storage */
+/* `compartment_id` may be NULL. `ns` has size OVFS_NS_MAX. */
+int oci_get_namespace(struct oci_client *c, const char *compartment_id,
+		      char *ns, struct oci_error *err);
+int oci_list_buckets(struct oci_client *c, const char *ns,
+		     const char *compartment_id, struct oci_bucket_list *out,
+		     struct oci_error *err);
+
+struct oci_object_head {
+	int64_t content_length;
+	char etag[OVFS_ETAG_MAX];
+	char content_md5[64];
+	char last_modified[64];
+};
+int oci_head_object(struct oci_client *c, const char *ns, const char *bucket,
+		    const char *object, struct oci_object_head *out,
+		    struct oci_error *err);
+
+#endif /* OCI_H */

@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * retry: the retry policy, in the shape of the OCI SDKs' default
+ * (reference oci-api.md §6.5).  Pure functions; the loop lives in oci.c.
+ *
+ * Retried: transport failures (timeouts, refused, reset, DNS, protocol),
+ * HTTP 429, 409 with code IncorrectState or LockConflict, 500..599 except
+ * 501.  Never retried: TLS failures, responses too big, cancellation, and
+ * any other 4xx.  A POST (non-idempotent) is retried only when it carries
+ * an opc-retry-token; every retry reuses that same token.
+ *
+ * Delay before attempt n+1 (n >= 1 failed attempts so far):
+ *   min(base * 2^(n-1), cap) + jitter, jitter uniform in [0, jitter_ms)
+ * Stop after max_attempts attempts, or when the next sleep would pass
+ * max_total_ms since the first attempt started.
+ */
+#ifndef RETRY_H
+#define RETRY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "oci_error.h"
+
+struct retry_policy {
+	unsigned int max_attempts; /* 1 disables retries; default 8 */
+	uint64_t base_ms;          /* default 1000 */
+	uint64_t cap_ms;           /* default 30000 */
+	uint64_t jitter_ms;        /* default 1000 */
+	uint64_t max_total_ms;     /* default 600000 */
+};
+
+#define RETRY_POLICY_DEFAULT \
+	{ .max_attempts = 8, .base_ms = 1000, .cap_ms = 30000, \
+	  .jitter_ms = 1000, .max_total_ms = 600000 }
+
+/* Is failure `e` worth another attempt (ignoring attempt counts)? */
+bool retry_is_retryable(const struct oci_error *e, bool idempotent,
+			bool has_retry_token);
+
+/*
+ * Delay before the next attempt after `failed` (>= 1) failed attempts;
+ * `rnd` is a uniformly random 32-bit value used for the jitter.
+ */
+uint64_t retry_delay_ms(const struct retry_policy *p, unsigned int failed,
+			uint32_t rnd);
+
+/*
+ * Decide whether to try again: returns true and sets *delay_ms when
+ * another attempt is allowed after `failed` attempts, `elapsed_ms` since
+ * the first attempt began.
+ */
+bool retry_next(const struct retry_policy *p, const struct oci_error *e,
+		bool idempotent, bool has_retry_token, unsigned int failed,
+		uint64_t elapsed_ms, uint32_t rnd, uint64_t *delay_ms);
+
+#endif /* RETRY_H */

@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * sign: OCI HTTP Signature version 1 (draft-cavage-http-signatures-08,
+ * rsa-sha256), as specified in docs/internals/SIGNING.md and reference
+ * oci-api.md §7.
+ *
+ *   GET, HEAD, DELETE: headers="date (request-target) host"
+ *   POST, PUT, PATCH:  headers="date (request-target) host content-length
+ *                      content-type x-content-sha256"
+ *                      (also for empty bodies: content-length 0 and the
+ *                      SHA-256 of the empty string)
+ *
+ * The signing string is one "name: value" line per header, in that order,
+ * joined by "\n" without a trailing newline; (request-target) is
+ * "<lower-case method> <path>[?<query>]" exactly as sent, host is
+ * "<host>[:<port>]" exactly as in the URL.
+ *
+ * Authorization: Signature version="1",headers="...",keyId="<tenancy>/
+ * <user>/<fingerprint>" (or keyId="ST$<session token>"),
+ * algorithm="rsa-sha256",signature="<base64>"
+ *
+ * The signer owns the private key and the session token; both are secrets
+ * and are wiped on release.  A signer is immutable after init and may be
+ * used from many threads at once.
+ */
+#ifndef SIGN_H
+#define SIGN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "buf.h"
+#include "crypto.h"
+#include "log.h"
+
+struct profile;
+
+struct signer {
+	struct crypto_key *key;
+	char *key_id; /* "tenancy/user/fingerprint" or "ST$<token>" (secret) */
+};
+
+/* What is signed for one request. */
+struct sign_request {
+	const char *method;       /* "GET", "POST", ... (any case) */
+	const char *target;       /* path[?query] exactly as sent */
+	const char *host;         /* host[:port] exactly as in the URL */
+	const char *date;         /* RFC 7231 date, as sent in Date: */
+	const char *content_type; /* body requests; NULL means application/json */
+	const void *body;         /* body requests; may be NULL when len is 0 */
+	size_t body_len;
+	/*
+	 * Object Storage PutObject/UploadPart need only the generic headers:
+	 * set this to sign a PUT without the body headers.
+	 */
+	bool no_body_headers;
+};
+
+/* What the caller must send in addition (values without header names). */
+struct sign_result {
+	struct buf authorization;               /* value of Authorization: */
+	char x_content_sha256[CRYPTO_SHA256_B64_LEN]; /* "" if not signed */
+	bool body_headers;                      /* content-* were signed */
+};
+
+/* True for methods whose requests sign the body headers by default. */
+bool sign_method_has_body(const char *method);
+
+/*
+ * Build the signing string into `out` and the space-separated header list
+ * into `headers` (e.g. "date (request-target) host").  Exposed for tests.
+ */
+int sign_build_string(const struct sign_request *req, struct buf *out,
+		      struct buf *headers, char sha256_out[CRYPTO_SHA256_B64_LEN]);
+
+/*
+ * Initialize a signer from a loaded profile: reads and (if encrypted)
+ * decrypts `key_file`, warns through `lg` when the key file is readable by
+ * group or others, and for `security_token_file` profiles reads the token
+ * (surrounding white space stripped) and uses keyId "ST$<token>".
+ * On failure writes one line into `why`.  0 or -errno (see crypto_key_load,
+ * plus -ENOENT/-EACCES for the token file).
+ */
+int sign_signer_init(struct signer *s, const struct profile *p,
+		     crypto_passphrase_fn ask, void *ask_arg,
+		     const struct logger *lg, char *why, size_t why_n);
+
+/* From an already loaded key and a keyId (tests). Takes ownership of key. */
+int sign_signer_init_key(struct signer *s, struct crypto_key *key,
+			 const char *key_id);
+
+void sign_signer_release(struct signer *s);
+
+void sign_result_init(struct sign_result *r);
+void sign_result_release(struct sign_result *r);
+
+/* Sign one request. 0 or -errno. */
+int sign_request(const struct signer *s, const struct sign_request *req,
+		 struct sign_result *out);
+
+/*
+ * Ask for a pass phrase on /dev/tty with echo off (crypto_passphrase_fn).
+ * -ENOTTY when there is no controlling terminal.
+ */
+int sign_ask_tty(void *arg, const char *key_path, char *out, size_t n);
+
+#endif /* SIGN_H */

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Install every build and test dependency of ocivaultfs from Debian packages.
+# Idempotent: does nothing when everything is already installed.
+# Python tools run with /usr/bin/python3 (Debian's), never from PyPI.
+set -euo pipefail
+
+packages=(
+	gcc pkg-config meson ninja-build
+	fuse3 libfuse3-dev
+	libcurl4-openssl-dev libssl-dev libcjson-dev
+	python3 python3-pytest python3-cryptography
+	libglib2.0-bin # gio, for the GLib save tests
+	openssl ca-certificates procps psmisc util-linux
+)
+
+want=("${packages[@]}")
+
+missing=()
+for p in "${want[@]}"; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
+		grep -q 'install ok installed'; then
+		missing+=("$p")
+	fi
+done
+
+if ((${#missing[@]} == 0)); then
+	echo "setup: all dependencies present"
+	exit 0
+fi
+
+echo "setup: installing ${missing[*]}"
+sudo=()
+if ((EUID != 0)); then
+	sudo=(sudo)
+fi
+export DEBIAN_FRONTEND=noninteractive
+"${sudo[@]}" apt-get update -q
+"${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
