@@ -1,1 +1,195 @@
 /* SPDX-License-Identifier: MIT */
+/* ratelimit: per-category token buckets with 429 feedback; see ratelimit.h. */
+#include <errno.h>
+#include <math.h> /* isfinite() only: no libm */
+
+#include "ratelimit.h"
+#include "banned.h"
+
+/* Each second without a 429 gives back this share of the configured rate. */
+#define RL_RECOVER_SHARE 0.1
+#define RL_MIN_RATE	 1.0
+
+const char *ratelimit_category_name(enum rl_category cat)
+{
+	switch (cat) {
+	case RL_MGMT_READ:
+		return "mgmt-read";
+	case RL_MGMT_WRITE:
+		return "mgmt-write";
+	case RL_PROV_READ:
+		return "prov-read";
+	case RL_PROV_WRITE:
+		return "prov-write";
+	case RL_OTHER:
+		return "other";
+	case RL_NCAT:
+		break;
+	}
+	return "unknown";
+}
+
+int ratelimit_init(struct ratelimit *rl, const struct oclock *clock,
+		   const double rates[RL_NCAT], double burst)
+{
+	uint64_t now;
+	int ret;
+
+	if (!clock || !(burst >= 1.0) || !isfinite(burst))
+		return -EINVAL;
+	for (int i = 0; rates && i < RL_NCAT; i++)
+		if (!(rates[i] >= 0.0) || !isfinite(rates[i]))
+			return -EINVAL;
+	ret = pthread_mutex_init(&rl->lock, NULL);
+	if (ret)
+		return -ret;
+	rl->clock = clock;
+	rl->min_rate = RL_MIN_RATE;
+	now = clock_mono_ms(clock);
+	for (int i = 0; i < RL_NCAT; i++) {
+		struct rl_bucket *b = &rl->b[i];
+
+		if (rates)
+			b->rate = rates[i];
+		else
+			b->rate = i == RL_OTHER ? 0.0 : RL_DEFAULT_RATE;
+		b->cur_rate = b->rate;
+		b->burst = burst;
+		b->tokens = burst;
+		b->last_ms = now;
+		b->last_429_ms = now;
+		b->waits = 0;
+		b->throttled = 0;
+	}
+	return 0;
+}
+
+void ratelimit_release(struct ratelimit *rl)
+{
+	pthread_mutex_destroy(&rl->lock);
+}
+
+static double floor_rate(const struct ratelimit *rl, const struct rl_bucket *b)
+{
+	return rl->min_rate < b->rate ? rl->min_rate : b->rate;
+}
+
+static void add_tokens(struct rl_bucket *b, uint64_t ms)
+{
+	b->tokens += (double)ms * b->cur_rate / 1000.0;
+	if (b->tokens > b->burst)
+		b->tokens = b->burst;
+}
+
+/*
+ * Bring `b` up to `now`.  While the rate is reduced it is piecewise
+ * constant: tokens accrue at cur_rate until the next whole second after
+ * the last 429 (or the last recovery step), where cur_rate grows by 10% of
+ * the configured rate.  last_429_ms marks the start of the running second.
+ */
+static void refill(struct rl_bucket *b, uint64_t now)
+{
+	if (now <= b->last_ms)
+		return;
+	while (b->cur_rate < b->rate && b->last_429_ms + 1000 <= now) {
+		uint64_t step = b->last_429_ms + 1000;
+
+		if (step > b->last_ms) {
+			add_tokens(b, step - b->last_ms);
+			b->last_ms = step;
+		}
+		b->cur_rate += RL_RECOVER_SHARE * b->rate;
+		if (b->cur_rate > b->rate)
+			b->cur_rate = b->rate;
+		b->last_429_ms = step;
+	}
+	add_tokens(b, now - b->last_ms);
+	b->last_ms = now;
+}
+
+uint64_t ratelimit_reserve(struct ratelimit *rl, enum rl_category cat)
+{
+	struct rl_bucket *b;
+	uint64_t wait = 0;
+	double ms;
+
+	if ((unsigned int)cat >= RL_NCAT)
+		cat = RL_OTHER;
+	b = &rl->b[cat];
+	pthread_mutex_lock(&rl->lock);
+	if (b->rate <= 0.0)
+		goto out;
+	refill(b, clock_mono_ms(rl->clock));
+	b->tokens -= 1.0;
+	if (b->tokens >= 0.0)
+		goto out;
+	/*
+	 * The deficit is the queue in front of us (our own token included):
+	 * it is paid off at cur_rate.  The epsilon keeps 100.0000001 ms from
+	 * becoming 101 ms, so that pacing is exactly 1/rate.
+	 */
+	ms = -b->tokens * 1000.0 / b->cur_rate - 1e-6;
+	if (ms > 0.0) {
+		wait = (uint64_t)ms;
+		if ((double)wait < ms)
+			wait++;
+	}
+	if (wait)
+		b->waits++;
+out:
+	pthread_mutex_unlock(&rl->lock);
+	return wait;
+}
+
+int ratelimit_acquire(struct ratelimit *rl, enum rl_category cat)
+{
+	uint64_t wait = ratelimit_reserve(rl, cat);
+
+	if (!wait)
+		return 0;
+	return clock_sleep_ms(rl->clock, wait) ? -ECANCELED : 0;
+}
+
+void ratelimit_throttled(struct ratelimit *rl, enum rl_category cat)
+{
+	struct rl_bucket *b;
+	uint64_t now;
+	double fl;
+
+	if ((unsigned int)cat >= RL_NCAT)
+		return;
+	b = &rl->b[cat];
+	pthread_mutex_lock(&rl->lock);
+	b->throttled++;
+	/* An unlimited category has no rate to halve; the 429 is counted. */
+	if (b->rate <= 0.0)
+		goto out;
+	now = clock_mono_ms(rl->clock);
+	refill(b, now);
+	fl = floor_rate(rl, b);
+	b->cur_rate /= 2.0;
+	if (b->cur_rate < fl)
+		b->cur_rate = fl;
+	/* Outstanding reservations (negative tokens) keep their place. */
+	if (b->tokens > 0.0)
+		b->tokens = 0.0;
+	b->last_429_ms = now;
+out:
+	pthread_mutex_unlock(&rl->lock);
+}
+
+double ratelimit_rate(struct ratelimit *rl, enum rl_category cat)
+{
+	struct rl_bucket *b;
+	double r;
+
+	if ((unsigned int)cat >= RL_NCAT)
+		return 0.0;
+	b = &rl->b[cat];
+	pthread_mutex_lock(&rl->lock);
+	if (b->rate > 0.0)
+		refill(b, clock_mono_ms(rl->clock));
+	r = b->cur_rate;
+	pthread_mutex_unlock(&rl->lock);
+	return r;
+}

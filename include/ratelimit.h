@@ -21,9 +21,11 @@
  * arrival (reservations), so nobody starves.
  *
  * Feedback: ratelimit_throttled() (a 429 arrived anyway) halves the
- * category's effective rate (not below `min_rate`) and empties the bucket;
- * each full second without a 429 restores 10% of the configured rate
- * (additive increase), until the configured rate is reached again.
+ * category's effective rate (not below `min_rate`, or below the configured
+ * rate when that is smaller) and empties the bucket (reservations already
+ * made keep their place); each full second without a 429 restores 10% of
+ * the configured rate (additive increase), until the configured rate is
+ * reached again.  For an unlimited category a 429 is only counted.
  *
  * Thread safety: all functions lock the limiter's mutex; sleeping happens
  * outside the lock.
@@ -51,7 +53,7 @@ struct rl_bucket {
 	double burst;      /* capacity */
 	double tokens;     /* may go negative: reservations by waiters */
 	uint64_t last_ms;  /* last refill */
-	uint64_t last_429_ms;
+	uint64_t last_429_ms; /* last 429, then +1 s per recovery step */
 	uint64_t waits;    /* requests that had to wait */
 	uint64_t throttled; /* 429 feedbacks */
 };
@@ -59,7 +61,7 @@ struct rl_bucket {
 struct ratelimit {
 	pthread_mutex_t lock;
 	const struct oclock *clock;
-	double min_rate;
+	double min_rate; /* floor of the 429 feedback: 1/s */
 	struct rl_bucket b[RL_NCAT];
 };
 
@@ -77,7 +79,8 @@ void ratelimit_release(struct ratelimit *rl);
 
 /*
  * Take one token of category `cat`, sleeping as needed.  0, or
- * -ECANCELED when the clock was cancelled while waiting.
+ * -ECANCELED when it had to wait and the clock was (or got) cancelled;
+ * the token stays taken.
  */
 int ratelimit_acquire(struct ratelimit *rl, enum rl_category cat);
 

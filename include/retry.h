@@ -3,16 +3,19 @@
  * retry: the retry policy, in the shape of the OCI SDKs' default
  * (reference oci-api.md §6.5).  Pure functions; the loop lives in oci.c.
  *
- * Retried: transport failures (timeouts, refused, reset, DNS, protocol),
- * HTTP 429, 409 with code IncorrectState or LockConflict, 500..599 except
- * 501.  Never retried: TLS failures, responses too big, cancellation, and
- * any other 4xx.  A POST (non-idempotent) is retried only when it carries
- * an opc-retry-token; every retry reuses that same token.
+ * Retried: transport failures (timeouts, refused, unreachable, reset, DNS,
+ * protocol), HTTP 429, 409 with code IncorrectState or LockConflict,
+ * 500..599 except 501.  Never retried: TLS failures, responses too big,
+ * cancellation, out of memory, unclassified transport failures
+ * (OCI_NET_OTHER), local errors, and any other status.  A POST
+ * (non-idempotent) is retried only when it carries an opc-retry-token;
+ * every retry reuses that same token.
  *
  * Delay before attempt n+1 (n >= 1 failed attempts so far):
  *   min(base * 2^(n-1), cap) + jitter, jitter uniform in [0, jitter_ms)
  * Stop after max_attempts attempts, or when the next sleep would pass
- * max_total_ms since the first attempt started.
+ * max_total_ms since the first attempt started.  With the defaults the
+ * sleeps are 1, 2, 4, 8, 16, 30, 30 s (+ jitter): 8 attempts in about 91 s.
  */
 #ifndef RETRY_H
 #define RETRY_H
@@ -23,11 +26,11 @@
 #include "oci_error.h"
 
 struct retry_policy {
-	unsigned int max_attempts; /* 1 disables retries; default 8 */
+	unsigned int max_attempts; /* 1 (or 0) disables retries; default 8 */
 	uint64_t base_ms;          /* default 1000 */
 	uint64_t cap_ms;           /* default 30000 */
 	uint64_t jitter_ms;        /* default 1000 */
-	uint64_t max_total_ms;     /* default 600000 */
+	uint64_t max_total_ms;     /* default 600000; 0: no time limit */
 };
 
 #define RETRY_POLICY_DEFAULT \
