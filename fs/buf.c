@@ -43,7 +43,12 @@ int buf_grow(struct buf *b, size_t extra)
 	size_t need, nalloc;
 	char *p;
 
-	if (extra > b->max || b->len > b->max - extra)
+	/*
+	 * The NUL needs one more byte: with max == SIZE_MAX the content may
+	 * only reach SIZE_MAX - 1, or `need` and `max + 1` below would wrap.
+	 */
+	if (extra > b->max || b->len > b->max - extra ||
+	    b->len + extra == SIZE_MAX)
 		return -EMSGSIZE;
 	need = b->len + extra + 1;
 	if (need <= b->alloc)
@@ -51,7 +56,7 @@ int buf_grow(struct buf *b, size_t extra)
 	nalloc = b->alloc ? b->alloc : 64;
 	while (nalloc < need)
 		nalloc = nalloc > SIZE_MAX / 2 ? need : nalloc * 2;
-	if (nalloc > b->max + 1)
+	if (b->max < SIZE_MAX && nalloc > b->max + 1)
 		nalloc = b->max + 1;
 	if (b->alloc) {
 		p = realloc(b->buf, nalloc);
@@ -186,6 +191,8 @@ int buf_copy(char *dst, size_t n, const char *src)
 {
 	size_t len = strlen(src);
 
+	if (!n)
+		return -ENAMETOOLONG;
 	if (len >= n) {
 		dst[0] = '\0';
 		return -ENAMETOOLONG;

@@ -58,8 +58,10 @@ static int64_t sys_wall_s(void *arg)
 static int sys_sleep_ms(void *arg, uint64_t ms)
 {
 	struct clock_sys *cs = arg;
-	uint64_t end = sys_mono_ms(NULL) + ms, now;
+	uint64_t now = sys_mono_ms(NULL), end;
 	int ret = 0;
+
+	end = ms > UINT64_MAX - now ? UINT64_MAX : now + ms;
 
 	pthread_mutex_lock(&cs->lock);
 	while (!cs->cancelled) {
@@ -208,11 +210,38 @@ static int digits(const char **p, int count, int *out)
 	return 0;
 }
 
+static bool is_leap(int y)
+{
+	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
+
+static int days_in_month(int y, int m)
+{
+	static const int dm[12] = { 31, 28, 31, 30, 31, 30,
+				    31, 31, 30, 31, 30, 31 };
+
+	return m == 2 && is_leap(y) ? 29 : dm[m - 1];
+}
+
+/*
+ * Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's
+ * days_from_civil): unlike timegm() it has no -1 error value that is
+ * also a valid time, and no dependency on time_t's range.
+ */
+static int64_t days_from_civil(int y, int m, int d)
+{
+	int64_t yy = y - (m <= 2), era, yoe, doy, doe;
+
+	era = (yy >= 0 ? yy : yy - 399) / 400;
+	yoe = yy - era * 400;
+	doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
 int clock_parse_rfc3339(const char *s, int64_t *out)
 {
 	int y, mo, d, h, mi, sec, oh = 0, om = 0, sign = 0;
-	struct tm tm;
-	time_t t;
 
 	if (digits(&s, 4, &y) || *s++ != '-' || digits(&s, 2, &mo) ||
 	    *s++ != '-' || digits(&s, 2, &d) || (*s != 'T' && *s != 't'))
@@ -238,19 +267,11 @@ int clock_parse_rfc3339(const char *s, int64_t *out)
 	} else {
 		return -EINVAL;
 	}
-	if (*s || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 ||
-	    sec > 60 || oh > 23 || om > 59)
+	if (*s || mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) ||
+	    h > 23 || mi > 59 || sec > 60 || oh > 23 || om > 59)
 		return -EINVAL;
-	memset(&tm, 0, sizeof(tm));
-	tm.tm_year = y - 1900;
-	tm.tm_mon = mo - 1;
-	tm.tm_mday = d;
-	tm.tm_hour = h;
-	tm.tm_min = mi;
-	tm.tm_sec = sec;
-	t = timegm(&tm);
-	if (t == (time_t)-1)
-		return -EINVAL;
-	*out = (int64_t)t - sign * (int64_t)(oh * 3600 + om * 60);
+	/* A leap second (:60) becomes the first second of the next minute. */
+	*out = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec -
+	       sign * (int64_t)(oh * 3600 + om * 60);
 	return 0;
 }

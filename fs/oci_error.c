@@ -15,7 +15,8 @@ void oci_error_clear(struct oci_error *e)
 
 bool oci_error_is_set(const struct oci_error *e)
 {
-	return e->http_status || e->net != OCI_NET_OK || e->local_errno;
+	/* A 2xx status alone is a success, not a failure. */
+	return oci_error_errno(e) != 0;
 }
 
 void oci_error_local(struct oci_error *e, int neg_errno, const char *fmt, ...)
@@ -150,6 +151,8 @@ size_t oci_error_format(const struct oci_error *e, char *dst, size_t n)
 		len = snprintf(dst, n, "%s (HTTP %d): %s",
 			       e->code[0] ? e->code : "HTTPError",
 			       e->http_status, e->message);
+	else if (e->code[0])
+		len = snprintf(dst, n, "%s: %s", e->code, e->message);
 	else
 		len = snprintf(dst, n, "%s", e->message);
 	if (len < 0) {

@@ -88,7 +88,9 @@ int clock_rfc3339(int64_t t, char *out, size_t n);
 
 /*
  * Parse an RFC 3339 timestamp ("2018-04-03T21:10:29.600Z", offsets allowed)
- * into seconds since the epoch. 0 or -EINVAL.
+ * into seconds since the epoch (fractions dropped). 0 or -EINVAL, also for
+ * impossible dates such as 2019-02-29; a leap second (:60) counts as the
+ * first second of the next minute.
  */
 int clock_parse_rfc3339(const char *s, int64_t *out);
 

@@ -83,7 +83,8 @@ const char *oci_error_net_name(enum oci_net net);
 /*
  * One line for logs and status files:
  *   "<code> (HTTP <status>): <message> [opc-request-id: <id>]"
- * or for transport failures "<net>: <message> [opc-request-id: <id>]".
+ * or for transport failures "<net>: <message> [opc-request-id: <id>]",
+ * or for local failures "[<code>: ]<message>".
  * Always NUL-terminates; returns the length written.
  */
 size_t oci_error_format(const struct oci_error *e, char *dst, size_t n);
