@@ -4,22 +4,49 @@
  * oci-api.md §1-5; field names follow the Go and Python SDK models).
  *
  * Decoding rules, for every type:
+ *  - the text must be strict JSON (json_parse(): UTF-8, no "\u0000", at
+ *    most 64 levels deep, no trailing garbage, at most OVFS_RESPONSE_MAX
+ *    bytes); with duplicate member names the first one wins;
  *  - required fields must be present with the right JSON type, optional
  *    ones may be absent or null;
- *  - strings are length-checked against the array they go into, and may not
- *    contain NUL or control characters;
- *  - OCIDs (id, compartmentId, vaultId, ...) must be valid OCIDs;
- *  - enum fields (lifecycleState, vaultType, protectionMode, ...) accept any
- *    value matching [A-Za-z0-9_-]{1,63}, known or not: unknown values are
- *    kept as strings, never a failure (the services add values over time);
+ *  - strings are length-checked against the array they go into;
+ *  - human text (displayName, name) is kept verbatim: any Unicode,
+ *    including '/', spaces and control characters such as TAB (OCI does not
+ *    forbid them); only NUL is impossible.  The filesystem maps names to
+ *    file names (names.h).  Descriptions and error messages are the
+ *    exception to the length rule: they are informative only and OCI counts
+ *    their limits in characters, so they are cut at a UTF-8 character
+ *    boundary to fit instead of failing (the full text stays in `json`);
+ *  - machine strings (OCIDs, enums, times, endpoints, Object Storage names,
+ *    etags, operationType, entityType, entityUri) may not contain control
+ *    characters (below 0x20, or 0x7f);
+ *  - OCIDs (id, compartmentId, vaultId, keyId, currentKeyVersion,
+ *    wrappingkeyId, restoredFrom*Id, WorkRequestResource.identifier) must
+ *    be valid OCIDs (json_is_ocid()); BucketSummary.createdBy may also be
+ *    "" (the emulator sends that for buckets it made itself);
+ *  - enum fields (lifecycleState, vaultType, protectionMode, status, ...)
+ *    accept any value matching [A-Za-z0-9_-]{1,63}, known or not: unknown
+ *    values are kept as strings, never a failure (the services add values
+ *    over time);
+ *  - times must be RFC 3339 date-times; kept verbatim;
+ *  - managementEndpoint and cryptoEndpoint must be https origins,
+ *    "https://host[:port]" with an optional trailing '/', nothing else (no
+ *    http, userinfo, path, query or fragment): a hostile response must not
+ *    send signed key operations elsewhere.  Kept verbatim;
+ *  - keyShape.length is an integer in 1..65536 (bytes); percentComplete a
+ *    number in 0..100;
  *  - unknown members are ignored;
  *  - the resource's JSON, pretty-printed, is kept in `json` (owned,
  *    malloc'd), for the filesystem's key.json / vault.json files.
- * A failure returns -EPROTO (or -ENOMEM / -EMSGSIZE) with the offending
- * field in `why`, and leaves the output released.
+ * The decoders overwrite `out` (they zero it first and do not release what
+ * it held).  A failure returns -EPROTO (or -ENOMEM / -EMSGSIZE) with the
+ * offending field in `why` ("keyShape.length: not a number"), and leaves
+ * the output released.
  *
  * Lists are arrays of the element type with a count; *_list_release()
- * frees the elements' `json` and the array.
+ * frees the elements' `json` and the array.  A zeroed list is empty.
+ * Releasing twice, or releasing a zeroed struct, is safe; release
+ * functions accept NULL.
  */
 #ifndef MODEL_H
 #define MODEL_H
@@ -209,7 +236,12 @@ int model_work_request_decode(const char *text, size_t len,
 
 /*
  * Decode a JSON array of summaries and APPEND its elements to `list` (so
- * that pages accumulate).  On failure nothing is appended.
+ * that pages accumulate).  On failure nothing is appended and `why` names
+ * the element index within this page and the field:
+ * "[3].lifecycleState: not a string", "[0]: not an object".
+ * Compartments, VaultSummary (summary = true), KeySummary (summary =
+ * true, `algorithm` from the top level), KeyVersionSummary,
+ * WorkRequestSummary (no resources), WorkRequestError, BucketSummary.
  */
 int model_compartments_append(const char *text, size_t len,
 			      struct oci_compartment_list *list, char *why,
@@ -231,7 +263,10 @@ int model_buckets_append(const char *text, size_t len,
 			 struct oci_bucket_list *list, char *why,
 			 size_t why_n);
 
-/* GetNamespace: the body is a JSON string, e.g. "axaxnpcrorw5". */
+/*
+ * GetNamespace: the body is a JSON string, e.g. "axaxnpcrorw5".  It must be
+ * 1..n-1 characters of [A-Za-z0-9_.-] (it goes into URL paths).
+ */
 int model_namespace_decode(const char *text, size_t len, char *ns, size_t n,
 			   char *why, size_t why_n);
 
@@ -239,7 +274,10 @@ int model_namespace_decode(const char *text, size_t len, char *ns, size_t n,
  * An OCI error body {"code": "...", "message": "..."}: fills e->code and
  * e->message.  A body that is not such an object leaves code
  * "BadErrorResponse" and a message saying so (as the Go SDK does); never
- * fails.
+ * fails.  A body with a message but no usable code keeps that message with
+ * code "BadErrorResponse".  The message is cut to fit and its control
+ * characters become spaces (it is logged on one line).  Touches only
+ * e->code and e->message.
  */
 void model_error_decode(const char *text, size_t len, struct oci_error *e);
 
@@ -247,7 +285,12 @@ void model_error_decode(const char *text, size_t len, struct oci_error *e);
  * BackupLocation (polymorphic on "destination") from user JSON: accepts a
  * BackupLocation object or a BackupKeyDetails object {"backupLocation":
  * {...}}.  Validates presence and types only (names are checked by the
- * caller).  -EINVAL with a reason in `why` for anything else.
+ * caller): the strings must be non-empty, fit their arrays and contain no
+ * control characters; unknown members are ignored.  -EINVAL with a reason
+ * in `why` for anything else (including invalid JSON and text over 64 KiB),
+ * -ENOMEM.  `why` never quotes a value (the uri is a secret); the parse
+ * tree's strings are wiped before they are freed, and `out` is wiped on
+ * failure.
  */
 int model_backup_location_decode(const char *text, size_t len,
 				 struct oci_backup_location *out, char *why,
@@ -256,7 +299,10 @@ int model_backup_location_decode(const char *text, size_t len,
 /*
  * Encode {"backupLocation": {...}} (BackupKeyDetails / RestoreKeyFrom-
  * ObjectStoreDetails), or with `include_keys` >= 0 also "isIncludeKeys"
- * (BackupVaultDetails).  Appends to `out`.  0 or -errno.
+ * (BackupVaultDetails).  Appends to `out` (compact JSON).  0, -EINVAL for
+ * an unknown `dest` or an empty or unterminated required field, -ENOMEM,
+ * -EMSGSIZE (from `out`).  Every temporary copy of the location is wiped;
+ * `out` then holds the PAR URL, if any, and is the caller's to wipe.
  */
 int model_backup_details_encode(const struct oci_backup_location *loc,
 				int include_keys, struct buf *out);
@@ -277,7 +323,10 @@ void oci_work_request_list_release(struct oci_work_request_list *l);
 void oci_wr_error_list_release(struct oci_wr_error_list *l);
 void oci_bucket_list_release(struct oci_bucket_list *l);
 
-/* Deep copies (the filesystem keeps its own). 0 or -ENOMEM. */
+/*
+ * Deep copies (the filesystem keeps its own).  `dst` is overwritten, not
+ * released.  0, or -ENOMEM with `dst` zeroed.
+ */
 int oci_key_copy(struct oci_key *dst, const struct oci_key *src);
 int oci_vault_copy(struct oci_vault *dst, const struct oci_vault *src);
 int oci_compartment_copy(struct oci_compartment *dst,
