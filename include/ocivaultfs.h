@@ -28,7 +28,7 @@
 /* Object Storage names: namespace and bucket names are at most 256 chars,
  * object names at most 1024 bytes of UTF-8. */
 #define OVFS_NS_MAX 256
-#define OVFS_BUCKET_MAX 256
+#define OVFS_BUCKET_MAX 257
 #define OVFS_OBJECT_MAX 1025
 /* opc-request-id, etag, opc-next-page values. */
 #define OVFS_REQID_MAX 128
