@@ -1,1 +1,1360 @@
 /* SPDX-License-Identifier: MIT */
+/* oci: the OCI REST client calls, retries, paging; see include/oci.h. */
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "http.h"
+#include "json.h"
+#include "oci.h"
+#include "profile.h"
+#include "sign.h"
+#include "banned.h"
+
+#define OCI_DEFAULT_PAGE_LIMIT 100u
+#define OCI_MAX_PAGES 100000u
+#define OCI_REQID_LEN 32
+#define OCI_RETRY_TOKEN_LEN 32
+
+struct oci_client {
+	char tenancy[OVFS_OCID_MAX];
+	struct region_info region;
+	char endpoint[4][OVFS_URL_MAX]; /* indexed by enum region_service */
+	struct signer signer;
+	struct http_client *http;
+	struct ratelimit rl;
+	struct retry_policy retry;
+	unsigned int page_limit;
+	const struct logger *log;
+	struct clock_sys sysclock;
+	bool own_clock;
+	struct oclock clock;
+	atomic_bool cancelled;
+	pthread_mutex_t stats_lock;
+	struct oci_stats stats;
+};
+
+static const struct {
+	const char *name;
+	enum rl_category cat;
+} op_table[OCI_OP_COUNT] = {
+	[OCI_OP_GET_TENANCY] = { "GetTenancy", RL_OTHER },
+	[OCI_OP_LIST_COMPARTMENTS] = { "ListCompartments", RL_OTHER },
+	[OCI_OP_GET_COMPARTMENT] = { "GetCompartment", RL_OTHER },
+	[OCI_OP_LIST_VAULTS] = { "ListVaults", RL_PROV_READ },
+	[OCI_OP_GET_VAULT] = { "GetVault", RL_PROV_READ },
+	[OCI_OP_LIST_KEYS] = { "ListKeys", RL_MGMT_READ },
+	[OCI_OP_GET_KEY] = { "GetKey", RL_MGMT_READ },
+	[OCI_OP_LIST_KEY_VERSIONS] = { "ListKeyVersions", RL_MGMT_READ },
+	[OCI_OP_BACKUP_KEY] = { "BackupKey", RL_MGMT_WRITE },
+	[OCI_OP_BACKUP_VAULT] = { "BackupVault", RL_PROV_WRITE },
+	[OCI_OP_RESTORE_KEY_OBJECT_STORE] = { "RestoreKeyFromObjectStore",
+					      RL_MGMT_WRITE },
+	[OCI_OP_RESTORE_KEY_FILE] = { "RestoreKeyFromFile", RL_MGMT_WRITE },
+	[OCI_OP_GET_WORK_REQUEST] = { "GetWorkRequest", RL_OTHER },
+	[OCI_OP_LIST_WORK_REQUEST_ERRORS] = { "ListWorkRequestErrors",
+					      RL_OTHER },
+	[OCI_OP_GET_NAMESPACE] = { "GetNamespace", RL_OTHER },
+	[OCI_OP_LIST_BUCKETS] = { "ListBuckets", RL_OTHER },
+	[OCI_OP_HEAD_OBJECT] = { "HeadObject", RL_OTHER },
+};
+
+const char *oci_op_name(enum oci_op op)
+{
+	return op < OCI_OP_COUNT ? op_table[op].name : "Unknown";
+}
+
+enum rl_category oci_op_category(enum oci_op op)
+{
+	return op < OCI_OP_COUNT ? op_table[op].cat : RL_OTHER;
+}
+
+/* ---- client lifecycle ------------------------------------------------ */
+
+static bool client_cancelled(void *arg)
+{
+	struct oci_client *c = arg;
+
+	return atomic_load(&c->cancelled);
+}
+
+static int set_endpoint(struct oci_client *c, enum region_service svc,
+			const char *override)
+{
+	return region_endpoint(&c->region, svc, override, c->endpoint[svc],
+			       sizeof(c->endpoint[svc]));
+}
+
+int oci_client_new(struct oci_client **out, const struct profile *prof,
+		   const struct oci_client_opts *opts, struct oci_error *err)
+{
+	struct http_client_opts hopts = { 0 };
+	struct retry_policy defpol = RETRY_POLICY_DEFAULT;
+	struct oci_error dummy;
+	struct oci_client *c;
+	char why[512] = "";
+	int ret;
+
+	if (!err)
+		err = &dummy;
+	oci_error_clear(err);
+	*out = NULL;
+	c = calloc(1, sizeof(*c));
+	if (!c) {
+		oci_error_local(err, -ENOMEM, "out of memory");
+		return -ENOMEM;
+	}
+	atomic_init(&c->cancelled, false);
+	c->log = opts->log;
+	c->page_limit = opts->page_limit ? opts->page_limit
+					 : OCI_DEFAULT_PAGE_LIMIT;
+	c->retry = opts->retry.max_attempts ? opts->retry : defpol;
+	ret = pthread_mutex_init(&c->stats_lock, NULL);
+	if (ret) {
+		free(c);
+		oci_error_local(err, -ret, "cannot create a mutex");
+		return -ret;
+	}
+	if (opts->clock) {
+		c->clock = *opts->clock;
+	} else {
+		ret = clock_sys_init(&c->sysclock, &c->clock);
+		if (ret) {
+			oci_error_local(err, ret, "cannot initialize the clock");
+			goto fail_stats;
+		}
+		c->own_clock = true;
+	}
+
+	ret = buf_copy(c->tenancy, sizeof(c->tenancy),
+		       prof->tenancy ? prof->tenancy : "");
+	if (ret || !json_is_ocid(c->tenancy)) {
+		ret = -EINVAL;
+		oci_error_local(err, ret, "profile has no valid tenancy OCID");
+		goto fail_clock;
+	}
+	ret = region_resolve(prof->region ? prof->region : "", &c->region);
+	if (ret) {
+		oci_error_local(err, ret, "invalid region '%s'",
+				prof->region ? prof->region : "");
+		goto fail_clock;
+	}
+	for (int s = REGION_SVC_IDENTITY; s <= REGION_SVC_WORKREQUESTS; s++) {
+		ret = set_endpoint(c, (enum region_service)s, opts->endpoint);
+		if (ret) {
+			oci_error_local(err, ret, "endpoint URL too long");
+			goto fail_clock;
+		}
+	}
+
+	ret = sign_signer_init(&c->signer, prof, opts->ask_passphrase,
+			       opts->ask_arg, opts->log, why, sizeof(why));
+	if (ret) {
+		oci_error_local(err, ret, "%s", why);
+		goto fail_clock;
+	}
+
+	ret = ratelimit_init(&c->rl, &c->clock,
+			     opts->rates_set ? opts->rates : NULL,
+			     opts->burst > 0 ? opts->burst : RL_DEFAULT_BURST);
+	if (ret) {
+		oci_error_local(err, ret, "cannot initialize the rate limiter");
+		goto fail_signer;
+	}
+
+	hopts.ca_file = opts->ca_file;
+	hopts.connect_timeout_ms = opts->connect_timeout_ms;
+	hopts.timeout_ms = opts->timeout_ms;
+	hopts.max_response = opts->max_response;
+	hopts.log = opts->log;
+	hopts.clock = &c->clock;
+	hopts.cancelled = client_cancelled;
+	hopts.cancelled_arg = c;
+	hopts.trace = opts->trace;
+	hopts.allow_http = opts->allow_http;
+	ret = http_client_new(&c->http, &hopts);
+	if (ret) {
+		oci_error_local(err, ret, "cannot create the HTTP client");
+		goto fail_rl;
+	}
+	*out = c;
+	return 0;
+
+fail_rl:
+	ratelimit_release(&c->rl);
+fail_signer:
+	sign_signer_release(&c->signer);
+fail_clock:
+	if (c->own_clock)
+		clock_sys_release(&c->sysclock);
+fail_stats:
+	pthread_mutex_destroy(&c->stats_lock);
+	free(c);
+	return ret;
+}
+
+void oci_client_free(struct oci_client *c)
+{
+	if (!c)
+		return;
+	http_client_free(c->http);
+	ratelimit_release(&c->rl);
+	sign_signer_release(&c->signer);
+	if (c->own_clock)
+		clock_sys_release(&c->sysclock);
+	pthread_mutex_destroy(&c->stats_lock);
+	free(c);
+}
+
+void oci_client_cancel(struct oci_client *c)
+{
+	atomic_store(&c->cancelled, true);
+	if (c->own_clock)
+		clock_sys_cancel(&c->sysclock);
+}
+
+const char *oci_client_tenancy(const struct oci_client *c)
+{
+	return c->tenancy;
+}
+
+const struct region_info *oci_client_region(const struct oci_client *c)
+{
+	return &c->region;
+}
+
+const char *oci_client_endpoint(const struct oci_client *c,
+				enum region_service svc)
+{
+	return c->endpoint[svc];
+}
+
+const struct oclock *oci_client_clock(const struct oci_client *c)
+{
+	return &c->clock;
+}
+
+void oci_client_stats(struct oci_client *c, struct oci_stats *out)
+{
+	struct http_stats hs;
+
+	pthread_mutex_lock(&c->stats_lock);
+	*out = c->stats;
+	pthread_mutex_unlock(&c->stats_lock);
+	http_client_stats(c->http, &hs);
+	out->connections = hs.connections;
+}
+
+#define STAT_ADD(c, field, n)                          \
+	do {                                           \
+		pthread_mutex_lock(&(c)->stats_lock);  \
+		(c)->stats.field += (n);               \
+		pthread_mutex_unlock(&(c)->stats_lock); \
+	} while (0)
+
+/* ---- URL building ---------------------------------------------------- */
+
+#define URL_MAX (OVFS_URL_MAX * 4)
+
+/* Start a URL with a base ("https://host[:port]") without trailing '/'. */
+static int url_base(struct buf *u, const char *base)
+{
+	size_t len = strlen(base);
+
+	while (len && base[len - 1] == '/')
+		len--;
+	if (!len)
+		return -EINVAL;
+	return buf_add(u, base, len);
+}
+
+/* Append "/" and the percent-encoded segment. */
+static int url_seg(struct buf *u, const char *seg)
+{
+	int ret = buf_addch(u, '/');
+
+	return ret ? ret : http_escape(seg, strlen(seg), u);
+}
+
+/* Append "/" and a literal path (already safe, e.g. "20180608/keys"). */
+static int url_lit(struct buf *u, const char *path)
+{
+	int ret = buf_addch(u, '/');
+
+	return ret ? ret : buf_adds(u, path);
+}
+
+/* Append "?name=value" or "&name=value", value percent-encoded. */
+static int url_query(struct buf *u, const char *name, const char *value)
+{
+	int ret = buf_addch(u, strchr(u->buf, '?') ? '&' : '?');
+
+	if (!ret)
+		ret = buf_adds(u, name);
+	if (!ret)
+		ret = buf_addch(u, '=');
+	if (!ret)
+		ret = http_escape(value, strlen(value), u);
+	return ret;
+}
+
+/* An object name keeps its '/' separators; each part is encoded. */
+static int url_object(struct buf *u, const char *object)
+{
+	const char *p = object, *slash;
+	int ret = buf_addch(u, '/');
+
+	while (!ret) {
+		slash = strchr(p, '/');
+		ret = http_escape(p, slash ? (size_t)(slash - p) : strlen(p), u);
+		if (ret || !slash)
+			break;
+		ret = buf_addch(u, '/');
+		p = slash + 1;
+	}
+	return ret;
+}
+
+/* ---- the request loop ------------------------------------------------- */
+
+struct oci_req {
+	enum oci_op op;
+	const char *method;
+	const char *url;
+	const void *body;
+	size_t body_len;
+	const char *content_type;
+	const char *retry_token; /* POST: makes it retryable */
+	const char *if_match;
+	const char *content_md5;
+	bool idempotent;
+};
+
+static int sign_hook(void *arg, const struct sign_request *req,
+		     struct sign_result *out)
+{
+	const struct signer *s = arg;
+
+	return sign_request(s, req, out);
+}
+
+static uint32_t random_u32(void)
+{
+	uint32_t v = 0;
+
+	if (crypto_random(&v, sizeof(v)))
+		v = 0x9e3779b9u;
+	return v;
+}
+
+/* Fill `err` from a non-2xx response. */
+static void error_from_response(struct oci_error *err,
+				const struct http_response *resp,
+				const char *sent_id)
+{
+	const char *rid = http_response_header(resp, "opc-request-id");
+
+	err->http_status = (int)resp->status;
+	err->net = OCI_NET_OK;
+	err->local_errno = 0;
+	if (resp->body.len) {
+		model_error_decode(resp->body.buf, resp->body.len, err);
+	} else {
+		err->code[0] = '\0';
+		snprintf(err->message, sizeof(err->message),
+			 "HTTP %ld without an error body", resp->status);
+	}
+	buf_copy(err->request_id, sizeof(err->request_id),
+		 rid && strlen(rid) < sizeof(err->request_id) ? rid : sent_id);
+}
+
+/*
+ * Send `r` until it succeeds or the retry policy gives up.  On success
+ * returns 0 with `resp` holding a 2xx response; otherwise -errno with `err`
+ * filled in.
+ */
+static int oci_do(struct oci_client *c, const struct oci_req *r,
+		  struct http_response *resp, struct oci_error *err)
+{
+	enum rl_category cat = oci_op_category(r->op);
+	struct http_header hdrs[5];
+	struct http_request hreq = { 0 };
+	char reqid[OCI_REQID_LEN + 1];
+	uint64_t start = clock_mono_ms(&c->clock), delay;
+	unsigned int attempt;
+	size_t nh;
+	int ret;
+
+	for (attempt = 1;; attempt++) {
+		oci_error_clear(err);
+		buf_copy(err->operation, sizeof(err->operation),
+			 oci_op_name(r->op));
+		err->attempts = (int)attempt;
+		if (atomic_load(&c->cancelled) ||
+		    ratelimit_acquire(&c->rl, cat)) {
+			err->net = OCI_NET_CANCELLED;
+			buf_copy(err->message, sizeof(err->message),
+				 "cancelled");
+			return -ECANCELED;
+		}
+		if (crypto_random_id(reqid, OCI_REQID_LEN)) {
+			oci_error_local(err, -EIO, "no random numbers");
+			return -EIO;
+		}
+		nh = 0;
+		hdrs[nh++] = (struct http_header){ "opc-request-id", reqid };
+		if (r->retry_token)
+			hdrs[nh++] = (struct http_header){ "opc-retry-token",
+							   r->retry_token };
+		if (r->if_match)
+			hdrs[nh++] = (struct http_header){ "if-match",
+							   r->if_match };
+		if (r->content_md5)
+			hdrs[nh++] = (struct http_header){ "content-md5",
+							   r->content_md5 };
+		hreq.method = r->method;
+		hreq.url = r->url;
+		hreq.headers = hdrs;
+		hreq.nheaders = nh;
+		hreq.body = r->body;
+		hreq.body_len = r->body_len;
+		hreq.content_type = r->content_type;
+		hreq.sign = sign_hook;
+		hreq.sign_arg = &c->signer;
+
+		http_response_reset(resp);
+		ret = http_perform(c->http, &hreq, resp, err);
+		STAT_ADD(c, requests[r->op], 1);
+		if (!ret && resp->status >= 200 && resp->status < 300) {
+			const char *rid =
+				http_response_header(resp, "opc-request-id");
+
+			oci_error_clear(err);
+			if (rid)
+				buf_copy(err->request_id,
+					 sizeof(err->request_id), rid);
+			return 0;
+		}
+		if (!ret) {
+			error_from_response(err, resp, reqid);
+			if (resp->status == 429) {
+				ratelimit_throttled(&c->rl, cat);
+				STAT_ADD(c, throttled, 1);
+			}
+		} else {
+			buf_copy(err->request_id, sizeof(err->request_id),
+				 reqid);
+		}
+		buf_copy(err->operation, sizeof(err->operation),
+			 oci_op_name(r->op));
+		err->attempts = (int)attempt;
+
+		if (atomic_load(&c->cancelled) ||
+		    !retry_next(&c->retry, err, r->idempotent,
+				r->retry_token != NULL, attempt,
+				clock_mono_ms(&c->clock) - start, random_u32(),
+				&delay))
+			break;
+		if (log_enabled(c->log, LOG_INFO)) {
+			char line[1024];
+
+			oci_error_format(err, line, sizeof(line));
+			log_msg(c->log, LOG_INFO,
+				"%s: %s; retrying in %llu ms (attempt %u of %u)",
+				oci_op_name(r->op), line,
+				(unsigned long long)delay, attempt + 1,
+				c->retry.max_attempts);
+		}
+		STAT_ADD(c, retries, 1);
+		if (clock_sleep_ms(&c->clock, delay)) {
+			err->net = OCI_NET_CANCELLED;
+			err->http_status = 0;
+			buf_copy(err->message, sizeof(err->message),
+				 "cancelled");
+			return -ECANCELED;
+		}
+	}
+	return oci_error_errno(err);
+}
+
+/* Record an undecodable 2xx body. */
+static int bad_body(struct oci_error *err, const struct http_response *resp,
+		    int ret, const char *why)
+{
+	char rid[OVFS_REQID_MAX];
+
+	buf_copy(rid, sizeof(rid), err->request_id);
+	err->http_status = (int)resp->status;
+	oci_error_local(err, ret == -ENOMEM ? -ENOMEM : -EPROTO,
+			"undecodable response: %s", why);
+	buf_copy(err->request_id, sizeof(err->request_id), rid);
+	return oci_error_errno(err);
+}
+
+/* One call: stats, request, and the final accounting. */
+static int oci_call(struct oci_client *c, const struct oci_req *r,
+		    struct http_response *resp, struct oci_error *err)
+{
+	int ret;
+
+	STAT_ADD(c, calls[r->op], 1);
+	ret = oci_do(c, r, resp, err);
+	if (ret)
+		STAT_ADD(c, failures[r->op], 1);
+	return ret;
+}
+
+/* ---- list calls with paging ---------------------------------------- */
+
+typedef int (*page_append_fn)(const char *text, size_t len, void *list,
+			      char *why, size_t why_n);
+typedef void (*list_truncate_fn)(void *list, size_t n);
+
+struct list_call {
+	enum oci_op op;
+	const char *base;
+	const char *path;            /* literal, e.g. "20180608/vaults" */
+	const char *const *params;   /* name, value pairs, NULL-terminated */
+	unsigned int limit;          /* 0: no limit parameter */
+	page_append_fn append;
+	list_truncate_fn truncate;
+	size_t (*count)(void *list);
+	void *list;
+};
+
+static int oci_list(struct oci_client *c, const struct list_call *lc,
+		    struct oci_error *err)
+{
+	struct http_response resp;
+	struct buf url = BUF_INIT(URL_MAX);
+	char page[OVFS_PAGE_MAX] = "", limit[16];
+	size_t n0 = lc->count(lc->list);
+	struct oci_req r = { 0 };
+	char why[256];
+	unsigned int pages;
+	int ret = 0;
+
+	http_response_init(&resp, 0);
+	STAT_ADD(c, calls[lc->op], 1);
+	snprintf(limit, sizeof(limit), "%u", lc->limit);
+	for (pages = 0; pages < OCI_MAX_PAGES; pages++) {
+		const char *next;
+
+		buf_reset(&url);
+		ret = url_base(&url, lc->base);
+		if (!ret)
+			ret = url_lit(&url, lc->path);
+		for (size_t i = 0; !ret && lc->params && lc->params[i];
+		     i += 2) {
+			if (lc->params[i + 1])
+				ret = url_query(&url, lc->params[i],
+						lc->params[i + 1]);
+		}
+		if (!ret && lc->limit)
+			ret = url_query(&url, "limit", limit);
+		if (!ret && page[0])
+			ret = url_query(&url, "page", page);
+		if (ret) {
+			oci_error_local(err, ret, "request URL too long");
+			goto out;
+		}
+		r.op = lc->op;
+		r.method = "GET";
+		r.url = url.buf;
+		r.idempotent = true;
+		ret = oci_do(c, &r, &resp, err);
+		if (ret)
+			goto out;
+		ret = lc->append(resp.body.buf, resp.body.len, lc->list, why,
+				 sizeof(why));
+		if (ret) {
+			ret = bad_body(err, &resp, ret, why);
+			goto out;
+		}
+		next = http_response_header(&resp, "opc-next-page");
+		if (!next || !*next)
+			goto out;
+		if (!strcmp(next, page) || strlen(next) >= sizeof(page)) {
+			ret = bad_body(err, &resp, -EPROTO,
+				       "bad opc-next-page header");
+			goto out;
+		}
+		buf_copy(page, sizeof(page), next);
+	}
+	ret = bad_body(err, &resp, -EPROTO, "too many pages");
+out:
+	if (ret) {
+		lc->truncate(lc->list, n0);
+		STAT_ADD(c, failures[lc->op], 1);
+	}
+	buf_release(&url);
+	http_response_release(&resp);
+	return ret;
+}
+
+#define LIST_HELPERS(name, ltype, release)                               \
+	static void name##_truncate(void *l, size_t n)                    \
+	{                                                                 \
+		struct ltype *list = l;                                   \
+		while (list->n > n)                                       \
+			release(&list->v[--list->n]);                     \
+	}                                                                 \
+	static size_t name##_count(void *l)                               \
+	{                                                                 \
+		return ((struct ltype *)l)->n;                            \
+	}                                                                 \
+	static int name##_append(const char *t, size_t len, void *l,      \
+				 char *why, size_t why_n)                 \
+	{                                                                 \
+		return model_##name##_append(t, len, l, why, why_n);      \
+	}
+
+static void wr_error_release(struct oci_wr_error *e)
+{
+	(void)e;
+}
+
+LIST_HELPERS(compartments, oci_compartment_list, oci_compartment_release)
+LIST_HELPERS(vaults, oci_vault_list, oci_vault_release)
+LIST_HELPERS(keys, oci_key_list, oci_key_release)
+LIST_HELPERS(key_versions, oci_key_version_list, oci_key_version_release)
+LIST_HELPERS(wr_errors, oci_wr_error_list, wr_error_release)
+LIST_HELPERS(buckets, oci_bucket_list, oci_bucket_release)
+
+/* ---- single-resource calls ------------------------------------------ */
+
+typedef int (*decode_fn)(const char *text, size_t len, void *out, char *why,
+			 size_t why_n);
+
+/* GET a single resource at `url` and decode it. */
+static int oci_get(struct oci_client *c, enum oci_op op, const char *url,
+		   decode_fn decode, void *out, char *etag,
+		   struct oci_error *err)
+{
+	struct http_response resp;
+	struct oci_req r = { .op = op, .method = "GET", .url = url,
+			     .idempotent = true };
+	char why[256];
+	int ret;
+
+	http_response_init(&resp, 0);
+	ret = oci_call(c, &r, &resp, err);
+	if (ret)
+		goto out;
+	ret = decode(resp.body.buf, resp.body.len, out, why, sizeof(why));
+	if (ret) {
+		ret = bad_body(err, &resp, ret, why);
+		STAT_ADD(c, failures[op], 1);
+		goto out;
+	}
+	if (etag) {
+		const char *e = http_response_header(&resp, "etag");
+
+		if (!e || buf_copy(etag, OVFS_ETAG_MAX, e))
+			etag[0] = '\0';
+	}
+out:
+	http_response_release(&resp);
+	return ret;
+}
+
+static int dec_tenancy(const char *t, size_t l, void *o, char *w, size_t n)
+{
+	return model_tenancy_decode(t, l, o, w, n);
+}
+
+static int dec_compartment(const char *t, size_t l, void *o, char *w,
+			   size_t n)
+{
+	return model_compartment_decode(t, l, o, w, n);
+}
+
+static int dec_vault(const char *t, size_t l, void *o, char *w, size_t n)
+{
+	return model_vault_decode(t, l, o, w, n);
+}
+
+static int dec_key(const char *t, size_t l, void *o, char *w, size_t n)
+{
+	return model_key_decode(t, l, o, w, n);
+}
+
+static int dec_work_request(const char *t, size_t l, void *o, char *w,
+			    size_t n)
+{
+	return model_work_request_decode(t, l, o, w, n);
+}
+
+/* Check an OCID argument before it goes into a URL. */
+static int check_ocid(const char *what, const char *id, struct oci_error *err)
+{
+	if (id && json_is_ocid(id))
+		return 0;
+	oci_error_local(err, -EINVAL, "invalid %s OCID", what);
+	return -EINVAL;
+}
+
+/* A management endpoint must be an https origin without path. */
+static int check_endpoint(struct oci_client *c, const char *mgmt,
+			  struct oci_error *err)
+{
+	struct http_url u;
+
+	(void)c;
+	if (!mgmt || http_url_parse(mgmt, &u) ||
+	    (strcmp(u.path, "") && strcmp(u.path, "/")) || u.query[0]) {
+		oci_error_local(err, -EINVAL, "invalid management endpoint");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* Build base + literal path + optional escaped segments into `url`. */
+static int build_url(struct buf *url, const char *base, const char *lit,
+		     const char *seg, const char *tail, struct oci_error *err)
+{
+	int ret = url_base(url, base);
+
+	if (!ret && lit)
+		ret = url_lit(url, lit);
+	if (!ret && seg)
+		ret = url_seg(url, seg);
+	if (!ret && tail)
+		ret = url_lit(url, tail);
+	if (ret)
+		oci_error_local(err, ret, "request URL too long");
+	return ret;
+}
+
+#define ERR_OR_DUMMY(err, dummy) ((err) ? (err) : (oci_error_clear(&dummy), &dummy))
+
+int oci_get_tenancy(struct oci_client *c, const char *tenancy_id,
+		    struct oci_tenancy *out, struct oci_error *err)
+{
+	struct buf url = BUF_INIT(URL_MAX);
+	struct oci_error dummy;
+	int ret;
+
+	err = ERR_OR_DUMMY(err, dummy);
+	ret = check_ocid("tenancy", tenancy_id, err);
+	if (!ret)
+		ret = build_url(&url, c->endpoint[REGION_SVC_IDENTITY],
+				"20160918/tenancies", tenancy_id, NULL, err);
+	if (!ret)
+		ret = oci_get(c, OCI_OP_GET_TENANCY, url.buf, dec_tenancy, out,
+			      NULL, err);
+	buf_release(&url);
+	return ret;
+}
+
+int oci_list_compartments(struct oci_client *c, const char *parent_id,
+			  bool subtree, const char *access_level,
+			  struct oci_compartment_list *out,
+			  struct oci_error *err)
+{
+	const char *params[] = { "compartmentId", parent_id,
+				 "compartmentIdInSubtree",
+				 subtree ? "true" : NULL,
+				 "accessLevel", access_level, NULL };
+	struct list_call lc = {
+		.op = OCI_OP_LIST_COMPARTMENTS,
+		.base = c->endpoint[REGION_SVC_IDENTITY],
+		.path = "20160918/compartments",
+		.params = params,
+		.limit = c->page_limit,
+		.append = compartments_append,
+		.truncate = compartments_truncate,
+		.count = compartments_count,
+		.list = out,
+	};
+	struct oci_error dummy;
+	int ret;
+
+	err = ERR_OR_DUMMY(err, dummy);
+	ret = check_ocid("compartment", parent_id, err);
+	if (!ret && access_level && strcmp(access_level, "ANY") &&
+	    strcmp(access_level, "ACCESSIBLE")) {
+		ret = -EINVAL;
+		oci_error_local(err, ret, "accessLevel must be ANY or ACCESSIBLE");
+	}
+	return ret ? ret : oci_list(c, &lc, err);
+}
+
+int oci_get_compartment(struct oci_client *c, const char *compartment_id,
+			struct oci_compartment *out, struct oci_error *err)
+{
+	struct buf url = BUF_INIT(URL_MAX);
+	struct oci_error dummy;
+	int ret;
+
+	err = ERR_OR_DUMMY(err, dummy);
+	ret = check_ocid("compartment", compartment_id, err);
+	if (!ret)
+		ret = build_url(&url, c->endpoint[REGION_SVC_IDENTITY],
+				"20160918/compartments", compartment_id, NULL,
+				err);
+	if (!ret)
+		ret = oci_get(c, OCI_OP_GET_COMPARTMENT, url.buf,
+			      dec_compartment, out, NULL, err);
+	buf_release(&url);
+	return ret;
+}
+
+int oci_list_vaults(struct oci_client *c, const char *compartment_id,
+		    struct oci_vault_list *out, struct oci_error *err)
+{
+	const char *params[] = { "compartmentId", compartment_id, NULL };
+	struct list_call lc = {
+		.op = OCI_OP_LIST_VAULTS,
+		.base = c->endpoint[REGION_SVC_KMS],
+		.path = "20180608/vaults",
+		.params = params,
+		.limit = c->page_limit,
+		.append = vaults_append,
+		.truncate = vaults_truncate,
+		.count = vaults_count,
+		.list = out,
+	};
+	struct oci_error dummy;
+	int ret;
+
+	err = ERR_OR_DUMMY(err, dummy);
+	ret = check_ocid("compartment", compartment_id, err);
+	return ret ? ret : oci_list(c, &lc, err);
+}
+
+int oci_get_vault(struct oci_client *c, const char *vault_id,
+		  struct oci_vault *out, struct oci_error *err)
+{
+	struct buf url = BUF_INIT(URL_MAX);
+	struct oci_error dummy;
+	int ret;
+
+	err = ERR_OR_DUMMY(err, dummy);
+	ret = check_ocid("vault", vault_id, err);
+	if (!ret)
+		ret = build_url(&url, c->endpoint[REGION_SVC_KMS],
+				"20180608/vaults", vault_id, NULL, err);
+	if (!ret)
+		ret = oci_get(c, OCI_OP_GET_VAULT, url.buf, dec_vault, out,
+			      NULL, err);
+	buf_release(&url);
+	return ret;
+}
+
+int oci_list_keys(struct oci_client *c, const char *mgmt,
+		  const char *compartment_id, struct oci_key_list *out,
+		  struct oci_error *err)
+{
+	const char *params[] = { "compartmentId", compartment_id, NULL };
+	struct list_call lc = {
+		.op = OCI_OP_LIST_KEYS,
+		.base = mgmt,
+		.path = "20180608/keys",
+		.params = params,
+		.limit = c->page_limit,
+		.append = keys_append,
+		.truncate = keys_truncate,
+		.count = keys_count,
+		.list = out,
+	};
+	struct oci_error dummy;
+	int ret;
+
+	err = ERR_OR_DUMMY(err, dummy);
+	ret = check_endpoint(c, mgmt, err);
+	if (!ret)
+		ret = check_ocid("compartment", compartment_id, err);
+	return ret ? ret : oci_list(c, &lc, err);
+}
+
+int oci_get_key(struct oci_client *c, const char *mgmt, const char *key_id,
+		struct oci_key *out, char *etag, struct oci_error *err)
+{
+	struct buf url = BUF_INIT(URL_MAX);
+	struct oci_error dummy;
+	int ret;
+
+	err = ERR_OR_DUMMY(err, dummy);
+	ret = check_endpoint(c, mgmt, err);
+	if (!ret)
+		ret = check_ocid("key", key_id, err);
+	if (!ret)
+		ret = build_url(&url, mgmt, "20180608/keys", key_id, NULL, err);
+	if (!ret)
+		ret = oci_get(c, OCI_OP_GET_KEY, url.buf, dec_key, out, etag,
+			      err);
+	buf_release(&url);
+	return ret;
+}
+
+int oci_list_key_versions(struct oci_client *c, const char *mgmt,
+			  const char *key_id, struct oci_key_version_list *out,
+			  struct oci_error *err)
+{
+	struct buf path = BUF_INIT(URL_MAX);
+	struct list_call lc = {
+		.op = OCI_OP_LIST_KEY_VERSIONS,
+		.base = mgmt,
+		.limit = c->page_limit,
+		.append = key_versions_append,
+		.truncate = key_versions_truncate,
+		.count = key_versions_count,
+		.list = out,
+	};
+	struct oci_error dummy;
+	int ret;
+
+	err = ERR_OR_DUMMY(err, dummy);
+	ret = check_endpoint(c, mgmt, err);
+	if (!ret)
+		ret = check_ocid("key", key_id, err);
+	if (!ret)
+		ret = buf_addf(&path, "20180608/keys/%s/keyVersions", key_id);
+	if (!ret) {
+		lc.path = path.buf;
+		ret = oci_list(c, &lc, err);
+	}
+	buf_release(&path);
+	return ret;
+}
+
+/* ---- actions (POST) ---------------------------------------------------- */
+
+struct action {
+	enum oci_op op;
+	const char *url;
+	const void *body;
+	size_t body_len;
+	const char *content_type;
+	const char *retry_token;
+	const char *if_match;
+	const char *content_md5;
+	decode_fn decode;
+	void *out;
+	struct oci_action_result *res;
+};
+
+static int oci_action(struct oci_client *c, const struct action *a,
+		      struct oci_error *err)
+{
+	char token[OCI_RETRY_TOKEN_LEN + 1];
+	struct http_response resp;
+	struct oci_req r = { 0 };
+	char why[256];
+	const char *h;
+	int ret;
+
+	if (a->res)
+		memset(a->res, 0, sizeof(*a->res));
+	r.retry_token = a->retry_token;
+	if (!r.retry_token) {
+		ret = crypto_random_id(token, OCI_RETRY_TOKEN_LEN);
+		if (ret) {
+			oci_error_local(err, -EIO, "no random numbers");
+			return -EIO;
+		}
+		r.retry_token = token;
+	}
+	r.op = a->op;
+	r.method = "POST";
+	r.url = a->url;
+	r.body = a->body;
+	r.body_len = a->body_len;
+	r.content_type = a->content_type;
+	r.if_match = a->if_match;
+	r.content_md5 = a->content_md5;
+	r.idempotent = false;
+
+	http_response_init(&resp, 0);
+	ret = oci_call(c, &r, &resp, err);
+	if (ret)
+		goto out;
+	if (a->res) {
+		h = http_response_header(&resp, "etag");
+		if (h)
+			buf_copy(a->res->etag, sizeof(a->res->etag), h);
+		buf_copy(a->res->request_id, sizeof(a->res->request_id),
+			 err->request_id);
+		h = http_response_header(&resp, "opc-work-request-id");
+		if (h && json_is_ocid(h))
+			buf_copy(a->res->work_request_id,
+				 sizeof(a->res->work_request_id), h);
+		h = http_response_header(&resp, "opc-content-md5");
+		if (h)
+			buf_copy(a->res->content_md5,
+				 sizeof(a->res->content_md5), h);
+	}
+	ret = a->decode(resp.body.buf, resp.body.len, a->out, why, sizeof(why));
+	if (ret) {
+		ret = bad_body(err, &resp, ret, why);
+		STAT_ADD(c, failures[a->op], 1);
+	}
+out:
+	http_response_release(&resp);
+	crypto_wipe(token, sizeof(token));
+	return ret;
+}
+
+static int encode_location(const struct oci_backup_location *loc,
+			   int include_keys, struct buf *body,
+			   struct oci_error *err)
+{
+	int ret;
+
+	if (!loc) {
+		oci_error_local(err, -EINVAL, "no backup location");
+		return -EINVAL;
+	}
+	ret = model_backup_details_encode(loc, include_keys, body);
+	if (ret)
+		oci_error_local(err, ret, "cannot encode the backup location");
+	return ret;
+}
+
+int oci_backup_key(struct oci_client *c, const char *mgmt, const char *key_id,
+		   const struct oci_backup_location *loc,
+		   const char *retry_token, const char *if_match,
+		   struct oci_key *out, struct oci_action_result *res,
+		   struct oci_error *err)
+{
+	struct buf url = BUF_INIT(URL_MAX), body = BUF_INIT(64 * 1024);
+	struct oci_error dummy;
+	struct action a = { 0 };
+	int ret;
+
+	err = ERR_OR_DUMMY(err, dummy);
+	ret = check_endpoint(c, mgmt, err);
+	if (!ret)
+		ret = check_ocid("key", key_id, err);
+	if (!ret)
+		ret = build_url(&url, mgmt, "20180608/keys", key_id,
+				"actions/backup", err);
+	if (!ret)
+		ret = encode_location(loc, -1, &body, err);
+	if (!ret) {
+		a.op = OCI_OP_BACKUP_KEY;
+		a.url = url.buf;
+		a.body = body.buf;
+		a.body_len = body.len;
+		a.retry_token = retry_token;
+		a.if_match = if_match;
+		a.decode = dec_key;
+		a.out = out;
+		a.res = res;
+		ret = oci_action(c, &a, err);
+	}
+	buf_release(&url);
+	buf_wipe_release(&body); /* may hold a PAR URL */
+	return ret;
+}
+
+int oci_backup_vault(struct oci_client *c, const char *vault_id,
+		     const struct oci_backup_location *loc, bool include_keys,
+		     const char *retry_token, const char *if_match,
+		     struct oci_vault *out, struct oci_action_result *res,
+		     struct oci_error *err)
+{
+	struct buf url = BUF_INIT(URL_MAX), body = BUF_INIT(64 * 1024);
+	struct oci_error dummy;
+	struct action a = { 0 };
+	int ret;
+
+	err = ERR_OR_DUMMY(err, dummy);
+	ret = check_ocid("vault", vault_id, err);
+	if (!ret)
+		ret = build_url(&url, c->endpoint[REGION_SVC_KMS],
+				"20180608/vaults", vault_id, "actions/backup",
+				err);
+	if (!ret)
+		ret = encode_location(loc, include_keys ? 1 : 0, &body, err);
+	if (!ret) {
+		a.op = OCI_OP_BACKUP_VAULT;
+		a.url = url.buf;
+		a.body = body.buf;
+		a.body_len = body.len;
+		a.retry_token = retry_token;
+		a.if_match = if_match;
+		a.decode = dec_vault;
+		a.out = out;
+		a.res = res;
+		ret = oci_action(c, &a, err);
+	}
+	buf_release(&url);
+	buf_wipe_release(&body);
+	return ret;
+}
+
+int oci_restore_key_from_object_store(struct oci_client *c, const char *mgmt,
+				      const struct oci_backup_location *loc,
+				      const char *retry_token,
+				      const char *if_match, struct oci_key *out,
+				      struct oci_action_result *res,
+				      struct oci_error *err)
+{
+	struct buf url = BUF_INIT(URL_MAX), body = BUF_INIT(64 * 1024);
+	struct oci_error dummy;
+	struct action a = { 0 };
+	int ret;
+
+	err = ERR_OR_DUMMY(err, dummy);
+	ret = check_endpoint(c, mgmt, err);
+	if (!ret)
+		ret = build_url(&url, mgmt,
+				"20180608/keys/actions/restoreFromObjectStore",
+				NULL, NULL, err);
+	if (!ret)
+		ret = encode_location(loc, -1, &body, err);
+	if (!ret) {
+		a.op = OCI_OP_RESTORE_KEY_OBJECT_STORE;
+		a.url = url.buf;
+		a.body = body.buf;
+		a.body_len = body.len;
+		a.retry_token = retry_token;
+		a.if_match = if_match;
+		a.decode = dec_key;
+		a.out = out;
+		a.res = res;
+		ret = oci_action(c, &a, err);
+	}
+	buf_release(&url);
+	buf_wipe_release(&body);
+	return ret;
+}
+
+int oci_restore_key_from_file(struct oci_client *c, const char *mgmt,
+			      const void *data, size_t len,
+			      const char *retry_token, const char *if_match,
+			      struct oci_key *out,
+			      struct oci_action_result *res,
+			      struct oci_error *err)
+{
+	struct buf url = BUF_INIT(URL_MAX);
+	char md5[CRYPTO_MD5_B64_LEN];
+	struct oci_error dummy;
+	struct action a = { 0 };
+	int ret;
+
+	err = ERR_OR_DUMMY(err, dummy);
+	ret = check_endpoint(c, mgmt, err);
+	if (!ret && (!data || !len)) {
+		ret = -EINVAL;
+		oci_error_local(err, ret, "empty backup");
+	}
+	if (!ret)
+		ret = build_url(&url, mgmt,
+				"20180608/keys/actions/restoreFromFile", NULL,
+				NULL, err);
+	if (!ret) {
+		ret = crypto_md5_b64(data, len, md5);
+		if (ret)
+			oci_error_local(err, ret, "cannot compute content-md5");
+	}
+	if (!ret) {
+		a.op = OCI_OP_RESTORE_KEY_FILE;
+		a.url = url.buf;
+		a.body = data;
+		a.body_len = len;
+		a.content_type = "application/octet-stream";
+		a.content_md5 = md5;
+		a.retry_token = retry_token;
+		a.if_match = if_match;
+		a.decode = dec_key;
+		a.out = out;
+		a.res = res;
+		ret = oci_action(c, &a, err);
+	}
+	buf_release(&url);
+	return ret;
+}
+
+/* ---- work requests ---------------------------------------------------- */
+
+int oci_get_work_request(struct oci_client *c, const char *wr_id,
+			 struct oci_work_request *out, struct oci_error *err)
+{
+	struct buf url = BUF_INIT(URL_MAX);
+	struct oci_error dummy;
+	int ret;
+
+	err = ERR_OR_DUMMY(err, dummy);
+	ret = check_ocid("work request", wr_id, err);
+	if (!ret)
+		ret = build_url(&url, c->endpoint[REGION_SVC_WORKREQUESTS],
+				"20160918/workRequests", wr_id, NULL, err);
+	if (!ret)
+		ret = oci_get(c, OCI_OP_GET_WORK_REQUEST, url.buf,
+			      dec_work_request, out, NULL, err);
+	buf_release(&url);
+	return ret;
+}
+
+int oci_list_work_request_errors(struct oci_client *c, const char *wr_id,
+				 struct oci_wr_error_list *out,
+				 struct oci_error *err)
+{
+	struct buf path = BUF_INIT(URL_MAX);
+	struct list_call lc = {
+		.op = OCI_OP_LIST_WORK_REQUEST_ERRORS,
+		.base = c->endpoint[REGION_SVC_WORKREQUESTS],
+		.limit = c->page_limit,
+		.append = wr_errors_append,
+		.truncate = wr_errors_truncate,
+		.count = wr_errors_count,
+		.list = out,
+	};
+	struct oci_error dummy;
+	int ret;
+
+	err = ERR_OR_DUMMY(err, dummy);
+	ret = check_ocid("work request", wr_id, err);
+	if (!ret)
+		ret = buf_addf(&path, "20160918/workRequests/%s/errors", wr_id);
+	if (!ret) {
+		lc.path = path.buf;
+		ret = oci_list(c, &lc, err);
+	}
+	buf_release(&path);
+	return ret;
+}
+
+/* ---- Object Storage ----------------------------------------------------- */
+
+struct ns_out {
+	char *ns;
+};
+
+static int dec_namespace(const char *t, size_t l, void *o, char *w, size_t n)
+{
+	struct ns_out *out = o;
+
+	return model_namespace_decode(t, l, out->ns, OVFS_NS_MAX, w, n);
+}
+
+int oci_get_namespace(struct oci_client *c, const char *compartment_id,
+		      char *ns, struct oci_error *err)
+{
+	struct buf url = BUF_INIT(URL_MAX);
+	struct ns_out out = { ns };
+	struct oci_error dummy;
+	int ret;
+
+	err = ERR_OR_DUMMY(err, dummy);
+	ret = compartment_id ? check_ocid("compartment", compartment_id, err)
+			     : 0;
+	if (!ret)
+		ret = build_url(&url, c->endpoint[REGION_SVC_OBJECTSTORAGE],
+				"n", NULL, NULL, err);
+	if (!ret && compartment_id)
+		ret = url_query(&url, "compartmentId", compartment_id);
+	if (!ret)
+		ret = oci_get(c, OCI_OP_GET_NAMESPACE, url.buf, dec_namespace,
+			      &out, NULL, err);
+	buf_release(&url);
+	return ret;
+}
+
+int oci_list_buckets(struct oci_client *c, const char *ns,
+		     const char *compartment_id, struct oci_bucket_list *out,
+		     struct oci_error *err)
+{
+	const char *params[] = { "compartmentId", compartment_id, NULL };
+	struct buf path = BUF_INIT(URL_MAX);
+	struct list_call lc = {
+		.op = OCI_OP_LIST_BUCKETS,
+		.base = c->endpoint[REGION_SVC_OBJECTSTORAGE],
+		.params = params,
+		/* Object Storage allows 1..1000 per page. */
+		.limit = c->page_limit > 1000 ? 1000 : c->page_limit,
+		.append = buckets_append,
+		.truncate = buckets_truncate,
+		.count = buckets_count,
+		.list = out,
+	};
+	struct oci_error dummy;
+	int ret;
+
+	err = ERR_OR_DUMMY(err, dummy);
+	ret = check_ocid("compartment", compartment_id, err);
+	if (!ret && (!ns || !*ns)) {
+		ret = -EINVAL;
+		oci_error_local(err, ret, "no namespace");
+	}
+	if (!ret)
+		ret = buf_adds(&path, "n/");
+	if (!ret)
+		ret = http_escape(ns, strlen(ns), &path);
+	if (!ret)
+		ret = buf_adds(&path, "/b");
+	if (!ret) {
+		lc.path = path.buf;
+		ret = oci_list(c, &lc, err);
+	}
+	buf_release(&path);
+	return ret;
+}
+
+int oci_head_object(struct oci_client *c, const char *ns, const char *bucket,
+		    const char *object, struct oci_object_head *out,
+		    struct oci_error *err)
+{
+	struct buf url = BUF_INIT(URL_MAX);
+	struct http_response resp;
+	struct oci_req r = { .op = OCI_OP_HEAD_OBJECT, .method = "HEAD",
+			     .idempotent = true };
+	struct oci_error dummy;
+	const char *h;
+	int ret;
+
+	err = ERR_OR_DUMMY(err, dummy);
+	http_response_init(&resp, 0);
+	memset(out, 0, sizeof(*out));
+	out->content_length = -1;
+	if (!ns || !*ns || !bucket || !*bucket || !object || !*object) {
+		ret = -EINVAL;
+		oci_error_local(err, ret, "namespace, bucket and object needed");
+		goto out;
+	}
+	ret = build_url(&url, c->endpoint[REGION_SVC_OBJECTSTORAGE], "n", ns,
+			NULL, err);
+	if (!ret)
+		ret = url_lit(&url, "b");
+	if (!ret)
+		ret = url_seg(&url, bucket);
+	if (!ret)
+		ret = url_lit(&url, "o");
+	if (!ret)
+		ret = url_object(&url, object);
+	if (ret) {
+		oci_error_local(err, ret, "request URL too long");
+		goto out;
+	}
+	r.url = url.buf;
+	ret = oci_call(c, &r, &resp, err);
+	if (ret)
+		goto out;
+	h = http_response_header(&resp, "content-length");
+	if (h) {
+		char *end;
+		long long v = strtoll(h, &end, 10);
+
+		if (end != h && !*end && v >= 0)
+			out->content_length = v;
+	}
+	h = http_response_header(&resp, "etag");
+	if (h)
+		buf_copy(out->etag, sizeof(out->etag), h);
+	h = http_response_header(&resp, "content-md5");
+	if (h)
+		buf_copy(out->content_md5, sizeof(out->content_md5), h);
+	h = http_response_header(&resp, "last-modified");
+	if (h)
+		buf_copy(out->last_modified, sizeof(out->last_modified), h);
+out:
+	buf_release(&url);
+	http_response_release(&resp);
+	return ret;
+}
