@@ -34,18 +34,21 @@ typedef int (*crypto_passphrase_fn)(void *arg, const char *key_path, char *out,
 /*
  * Load a PEM private key (PKCS#1 or PKCS#8, RSA, optionally encrypted) from
  * `path`.  An encrypted key uses `passphrase` when not NULL, else asks
- * `ask` when not NULL, else fails.  On failure `why` (size `why_n`) gets one
- * line such as "cannot read key file '/x': Permission denied" or "key file
- * '/x' is encrypted and no pass_phrase is configured".
- * Errors: -ENOENT, -EACCES (unreadable), -EINVAL (not a PEM RSA private key),
- * -EKEYREJECTED (wrong pass phrase), -ENOKEY (encrypted, no pass phrase),
- * -ENOMEM.
+ * `ask` when not NULL (at most once per load), else fails; unencrypted keys
+ * never ask.  On failure `why` (size `why_n`) gets one line such as "cannot
+ * read key file '/x': Permission denied" or "key file '/x' is encrypted and
+ * no pass_phrase is configured"; it never contains a pass phrase.
+ * Errors: -ENOENT, -EACCES (unreadable, not a regular file), -EINVAL (not a
+ * PEM RSA private key, or over 64 KiB), -EKEYREJECTED (wrong pass phrase),
+ * -ENOKEY (encrypted, no pass phrase; also when `ask` fails, e.g. -ENOTTY),
+ * -ENOMEM.  *out is NULL on failure.  The file's bytes and any asked pass
+ * phrase are wiped before return.
  */
 int crypto_key_load(struct crypto_key **out, const char *path,
 		    const char *passphrase, crypto_passphrase_fn ask,
 		    void *ask_arg, char *why, size_t why_n);
 
-/* Same, from PEM text in memory (tests). */
+/* Same, from PEM text in memory (tests); messages say "key". */
 int crypto_key_load_pem(struct crypto_key **out, const char *pem, size_t len,
 			const char *passphrase, char *why, size_t why_n);
 
@@ -60,7 +63,7 @@ int crypto_sign_rsa_sha256(const struct crypto_key *key, const void *data,
 
 /*
  * Verify a base64 RSA-SHA256 signature with the public half of `key`
- * (used by tests). 0 when valid, -EBADMSG when not.
+ * (used by tests). 0 when valid, -EBADMSG when not (including bad base64).
  */
 int crypto_verify_rsa_sha256(const struct crypto_key *key, const void *data,
 			     size_t len, const char *sig_b64);
@@ -73,7 +76,12 @@ int crypto_sha256_b64(const void *data, size_t len,
 		      char out[CRYPTO_SHA256_B64_LEN]);
 int crypto_md5_b64(const void *data, size_t len, char out[CRYPTO_MD5_B64_LEN]);
 
-/* Standard base64 (with padding, no newlines); decode rejects bad input. */
+/*
+ * Standard base64 (with padding, no newlines), appended to `out`.  Decode
+ * accepts only groups of four alphabet characters with '=' padding at the
+ * end (no white space) and returns -EINVAL otherwise, appending nothing.
+ * -EMSGSIZE/-ENOMEM when `out` cannot grow.
+ */
 int crypto_b64_encode(const void *data, size_t len, struct buf *out);
 int crypto_b64_decode(const char *text, size_t len, struct buf *out);
 

@@ -3,10 +3,14 @@
  * region: regions, realms and service endpoints (reference oci-api.md §8).
  *
  * A region is given as an identifier ("us-ashburn-1") or a short code
- * ("iad", case-insensitive).  Known regions map to their realm and
- * second-level domain; an unknown identifier falls back to
- * $OCI_DEFAULT_REALM's domain when set (a domain such as
- * "oraclecloud.com"), else to oc1 / oraclecloud.com, as the SDKs do.
+ * ("iad"), both case-insensitive; names are letters, digits and inner
+ * single '-', start with a letter, at most 63 characters (they become DNS
+ * labels).  Known regions (the tables of reference oci-api.md 8.3) map to
+ * their realm and second-level domain; an unknown name is used as the
+ * identifier (lower-cased) with $OCI_DEFAULT_REALM when set -- a realm key
+ * such as "oc19", or a domain such as "oraclecloud.eu" (realm then the
+ * table's realm of that domain, or "") -- else oc1 / oraclecloud.com, as
+ * the SDKs do.
  *
  * Service endpoints (no trailing slash):
  *   identity        https://identity.{region}.oci.{domain}
@@ -42,15 +46,18 @@ int region_resolve(const char *name, struct region_info *out);
 
 /*
  * The base URL of `svc` into `out`; when `override` is not NULL/empty it is
- * used instead (trailing '/' removed).  0 or -ENAMETOOLONG.
+ * used instead (trailing '/' removed).  0 or -ENAMETOOLONG (`out` is then
+ * ""), -EINVAL for an override of only '/', an unresolved `r` or an
+ * unknown service.
  */
 int region_endpoint(const struct region_info *r, enum region_service svc,
 		    const char *override, char *out, size_t n);
 
 /*
- * True when `host` (lower-case, without port) is an Object Storage host of
- * region `r`: objectstorage.{region}.{domain} or, in oc1,
- * {namespace}.objectstorage.{region}.oci.customer-oci.com.
+ * True when `host` (without port; compared case-insensitively) is an Object
+ * Storage host of region `r`: objectstorage.{region}.{domain} or, in oc1,
+ * {namespace}.objectstorage.{region}.oci.customer-oci.com where {namespace}
+ * is one non-empty label of [A-Za-z0-9_-].
  */
 bool region_is_objectstorage_host(const struct region_info *r,
 				  const char *host);

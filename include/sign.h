@@ -68,24 +68,38 @@ bool sign_method_has_body(const char *method);
 
 /*
  * Build the signing string into `out` and the space-separated header list
- * into `headers` (e.g. "date (request-target) host").  Exposed for tests.
+ * into `headers` (e.g. "date (request-target) host"); both are reset first.
+ * `sha256_out` (may be NULL) gets x-content-sha256, or "" when the body
+ * headers are not signed.  -EINVAL for a method that is not letters only, a
+ * target not starting with '/', an empty host or date, any control
+ * character in a signed value, or a NULL body with a length.  Exposed for
+ * tests.
  */
 int sign_build_string(const struct sign_request *req, struct buf *out,
 		      struct buf *headers, char sha256_out[CRYPTO_SHA256_B64_LEN]);
 
 /*
  * Initialize a signer from a loaded profile: reads and (if encrypted)
- * decrypts `key_file`, warns through `lg` when the key file is readable by
- * group or others, and for `security_token_file` profiles reads the token
- * (surrounding white space stripped) and uses keyId "ST$<token>".
- * On failure writes one line into `why`.  0 or -errno (see crypto_key_load,
- * plus -ENOENT/-EACCES for the token file).
+ * decrypts `key_file`, warns through `lg` when the key file's mode has any
+ * group or other bit (mode & 077; a warning only, as the OCI CLI accepts
+ * such keys) and when the profile's fingerprint is not the key's (OCI would
+ * answer 401), and for `security_token_file` profiles reads the token
+ * (surrounding white space stripped, at most 16 KiB of printable ASCII) and
+ * uses keyId "ST$<token>" (user and fingerprint are then not used).
+ * `s` need not be initialized; on failure it is empty (release is safe) and
+ * `why` gets one line.  0 or -errno (see crypto_key_load, plus -ENOENT/-EACCES
+ * for the token file, -EINVAL for an empty or malformed token or missing
+ * profile keys).
  */
 int sign_signer_init(struct signer *s, const struct profile *p,
 		     crypto_passphrase_fn ask, void *ask_arg,
 		     const struct logger *lg, char *why, size_t why_n);
 
-/* From an already loaded key and a keyId (tests). Takes ownership of key. */
+/*
+ * From an already loaded key and a keyId (tests).  Takes ownership of key,
+ * also on failure (then the key is freed): -EINVAL for an empty keyId or one
+ * with a control character, '"' or '\\'; -ENOMEM.
+ */
 int sign_signer_init_key(struct signer *s, struct crypto_key *key,
 			 const char *key_id);
 
@@ -94,13 +108,21 @@ void sign_signer_release(struct signer *s);
 void sign_result_init(struct sign_result *r);
 void sign_result_release(struct sign_result *r);
 
-/* Sign one request. 0 or -errno. */
+/*
+ * Sign one request.  0 or -errno (see sign_build_string); on failure
+ * `out` is empty.  `out` must have been initialized with sign_result_init().
+ */
 int sign_request(const struct signer *s, const struct sign_request *req,
 		 struct sign_result *out);
 
 /*
- * Ask for a pass phrase on /dev/tty with echo off (crypto_passphrase_fn).
- * -ENOTTY when there is no controlling terminal.
+ * Ask for a pass phrase on /dev/tty with echo off (crypto_passphrase_fn):
+ * prompts "Enter pass phrase for '<key_path>': " and reads one line.
+ * -ENOTTY when there is no controlling terminal, -ECANCELED on end of file
+ * (Ctrl-D), -EMSGSIZE when the line does not fit in `n`.  SIGINT, SIGQUIT,
+ * SIGTERM and SIGHUP arriving while it waits (in the calling thread) first
+ * restore the terminal and are then re-raised (-EINTR if the process
+ * survives them).  The terminal settings are always restored.
  */
 int sign_ask_tty(void *arg, const char *key_path, char *out, size_t n);
 
