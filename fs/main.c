@@ -1,16 +1,310 @@
 /* SPDX-License-Identifier: MIT */
-/* ocivaultfs: placeholder until the filesystem lands (issue 4). */
+/*
+ * ocivaultfs: argv -> options -> profile -> client -> one signed check ->
+ * fuse_new -> mount -> loop -> unwind (the shape of libfuse's helper.c).
+ * Everything that can fail because of the user's setup fails before the
+ * mount, with one line on stderr; the mount is never left half-made.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
+#include <unistd.h>
 
-#include "ocivaultfs.h"
+#include <fuse_lowlevel.h>
+
+#include "backup.h"
+#include "http.h"
+#include "oci.h"
+#include "ops.h"
+#include "opts.h"
+#include "ovfs.h"
+#include "profile.h"
+#include "target.h"
+#include "tree.h"
+#include "banned.h"
+
+#define DEFAULT_MAX_THREADS 64
+
+struct log_sink {
+	bool use_syslog;
+};
+
+static void log_sink_fn(void *arg, int level, const char *msg)
+{
+	const struct log_sink *s = arg;
+
+	if (s->use_syslog)
+		syslog(level, "%s", msg);
+	else
+		fprintf(stderr, "ocivaultfs: %s: %s\n", log_level_name(level),
+			msg);
+}
+
+/* Explain a failed start-up call in one line, with the likely fix. */
+static void explain(const struct ovfs *o, const struct profile *prof,
+		    const char *what, const struct oci_error *err,
+		    const char *url)
+{
+	char line[1536];
+
+	oci_error_format(err, line, sizeof(line));
+	if (err->http_status == 401)
+		fprintf(stderr,
+			"ocivaultfs: authentication failed: %s; check "
+			"'fingerprint' and 'key_file' of profile '%s' in "
+			"'%s'\n",
+			line, prof->name, prof->path);
+	else if (err->net == OCI_NET_TLS)
+		fprintf(stderr,
+			"ocivaultfs: TLS verification of %s failed: %s%s\n",
+			url, line,
+			o->opts.cacert ? " (check cacert=)"
+				       : " (use -o cacert=PATH for a private CA)");
+	else if (err->net != OCI_NET_OK)
+		fprintf(stderr, "ocivaultfs: cannot reach %s: %s\n", url, line);
+	else if (err->http_status == 404)
+		fprintf(stderr,
+			"ocivaultfs: %s: not found or not authorized: %s\n",
+			what, line);
+	else
+		fprintf(stderr, "ocivaultfs: %s failed: %s\n", what, line);
+}
+
+/* The cheap signed call that proves the setup works, and names the root. */
+static int preflight(struct ovfs *o, const struct profile *prof)
+{
+	const char *url =
+		oci_client_endpoint(o->client, REGION_SVC_IDENTITY);
+	struct oci_error err;
+	int ret;
+
+	if (o->opts.compartment) {
+		struct oci_compartment c = { 0 };
+
+		ret = oci_get_compartment(o->client, o->opts.compartment, &c,
+					  &err);
+		if (!ret) {
+			buf_copy(o->root_id, sizeof(o->root_id), c.id);
+			buf_copy(o->root_name, sizeof(o->root_name), c.name);
+		}
+		oci_compartment_release(&c);
+	} else {
+		struct oci_tenancy t = { 0 };
+
+		ret = oci_get_tenancy(o->client, oci_client_tenancy(o->client),
+				      &t, &err);
+		if (!ret) {
+			buf_copy(o->root_id, sizeof(o->root_id), t.id);
+			buf_copy(o->root_name, sizeof(o->root_name), t.name);
+		}
+		oci_tenancy_release(&t);
+	}
+	if (ret)
+		explain(o, prof,
+			o->opts.compartment ? "GetCompartment" : "GetTenancy",
+			&err, url);
+	return ret;
+}
+
+static int make_client(struct ovfs *o, struct profile *prof)
+{
+	struct oci_client_opts co = { 0 };
+	struct oci_error err;
+	char why[512];
+	int ret;
+
+	/* -o region wins over the profile, which wins over $OCI_REGION: a
+	 * profile without a region is complete when the option is given. */
+	if (o->opts.region && setenv("OCI_REGION", o->opts.region, 1))
+		return -errno;
+	ret = profile_load(prof, o->opts.config, o->opts.profile, why,
+			   sizeof(why));
+	if (ret) {
+		fprintf(stderr, "ocivaultfs: %s\n", why);
+		return ret;
+	}
+	if (o->opts.region) {
+		char *r = strdup(o->opts.region);
+
+		if (!r)
+			return -ENOMEM;
+		free(prof->region);
+		prof->region = r;
+	}
+	co.endpoint = o->opts.endpoint;
+	co.ca_file = o->opts.cacert;
+	co.timeout_ms = (long)o->opts.timeout * 1000;
+	co.connect_timeout_ms = co.timeout_ms < 10000 ? co.timeout_ms : 10000;
+	co.retry = (struct retry_policy)RETRY_POLICY_DEFAULT;
+	co.retry.max_attempts = o->opts.retries;
+	for (int i = 0; i < RL_NCAT; i++)
+		co.rates[i] = i == RL_OTHER ? 0 : o->opts.rate;
+	co.rates_set = true;
+	co.log = &o->log;
+	co.ask_passphrase = isatty(STDIN_FILENO) ? sign_ask_tty : NULL;
+	co.trace = o->opts.debug_http;
+	co.allow_http = o->opts.allow_http;
+	ret = oci_client_new(&o->client, prof, &co, &err);
+	if (ret) {
+		char line[1024];
+
+		oci_error_format(&err, line, sizeof(line));
+		fprintf(stderr, "ocivaultfs: %s\n", line);
+	}
+	return ret;
+}
+
+static int endpoint_host(struct ovfs *o)
+{
+	struct http_url u;
+
+	if (!o->opts.endpoint)
+		return 0;
+	if (http_url_parse(o->opts.endpoint, &u)) {
+		fprintf(stderr, "ocivaultfs: invalid endpoint '%s'\n",
+			o->opts.endpoint);
+		return -EINVAL;
+	}
+	snprintf(o->endpoint_host, sizeof(o->endpoint_host), "%s%s%s", u.host,
+		 u.port[0] ? ":" : "", u.port);
+	return 0;
+}
+
+/* Did the user pass -o max_threads=N?  Then keep their value. */
+static bool has_max_threads(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++)
+		if (strstr(argv[i], "max_threads="))
+			return true;
+	return false;
+}
 
 int main(int argc, char **argv)
 {
-	if (argc > 1 && (!strcmp(argv[1], "-V") || !strcmp(argv[1], "--version"))) {
+	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
+	struct fuse_cmdline_opts cmd = { 0 };
+	struct fuse_loop_config *loop = NULL;
+	struct log_sink sink = { false };
+	struct profile prof = PROFILE_INIT;
+	struct ovfs o;
+	struct fuse *fuse = NULL;
+	int ret = 1, res;
+
+	memset(&o, 0, sizeof(o));
+	o.log.fn = log_sink_fn;
+	o.log.arg = &sink;
+	o.log.max_level = LOG_INFO;
+	if (pthread_mutex_init(&o.ns_lock, NULL))
+		return 1;
+
+	if (opts_parse(&args, &o.opts))
+		goto out_args;
+	if (o.opts.show_version) {
 		printf("ocivaultfs %s\n", OVFS_VERSION);
-		return 0;
+		printf("FUSE library version %s\n", fuse_pkgversion());
+		ret = 0;
+		goto out_args;
 	}
-	fprintf(stderr, "usage: %s -V\n", argv[0]);
-	return 1;
+	if (fuse_parse_cmdline(&args, &cmd))
+		goto out_args;
+	if (cmd.show_help || o.opts.show_help) {
+		opts_usage(stdout, argv[0]);
+		printf("FUSE options:\n");
+		fuse_cmdline_help();
+		fuse_lib_help(&args);
+		ret = 0;
+		goto out_args;
+	}
+	if (!cmd.mountpoint) {
+		fprintf(stderr, "%s: no mountpoint given; see `%s -h'\n",
+			argv[0], argv[0]);
+		goto out_args;
+	}
+	if (opts_check(&o.opts, argv[0]))
+		goto out_args;
+	if (cmd.debug)
+		o.log.max_level = LOG_DEBUG;
+	o.uid = getuid();
+	o.gid = getgid();
+	o.template = o.opts.backup_name ? o.opts.backup_name
+					: TARGET_DEFAULT_TEMPLATE;
+
+	if (http_global_init()) {
+		fprintf(stderr, "ocivaultfs: cannot initialize libcurl\n");
+		goto out_args;
+	}
+	if (endpoint_host(&o) || make_client(&o, &prof) || preflight(&o, &prof))
+		goto out_client;
+	o.mount_time = clock_wall_s(oci_client_clock(o.client));
+	if (tree_new(&o.tree, &o, o.root_id, o.root_name) ||
+	    backups_new(&o.backups, &o)) {
+		fprintf(stderr, "ocivaultfs: out of memory\n");
+		goto out_client;
+	}
+
+	fuse = fuse_new(&args, &ovfs_ops, sizeof(ovfs_ops), &o);
+	if (!fuse)
+		goto out_client;
+	o.fuse = fuse;
+	if (fuse_mount(fuse, cmd.mountpoint))
+		goto out_destroy;
+	if (fuse_set_signal_handlers(fuse_get_session(fuse)))
+		goto out_unmount;
+	if (!cmd.foreground) {
+		openlog("ocivaultfs", LOG_PID, LOG_DAEMON);
+		sink.use_syslog = true;
+	}
+	if (fuse_daemonize(cmd.foreground))
+		goto out_signals;
+	log_msg(&o.log, LOG_INFO, "mounted %s ('%s') on %s", o.root_id,
+		o.root_name, cmd.mountpoint);
+
+	if (cmd.singlethread) {
+		res = fuse_loop(fuse);
+	} else {
+		loop = fuse_loop_cfg_create();
+		if (!loop)
+			goto out_signals;
+		fuse_loop_cfg_set_clone_fd(loop, cmd.clone_fd);
+		if (cmd.max_idle_threads != UINT_MAX) /* UINT_MAX: unset */
+			fuse_loop_cfg_set_idle_threads(loop,
+						       cmd.max_idle_threads);
+		fuse_loop_cfg_set_max_threads(loop,
+			has_max_threads(argc, argv) ? cmd.max_threads
+						    : DEFAULT_MAX_THREADS);
+		res = fuse_loop_mt(fuse, loop);
+	}
+	/* A signal ends the loop on purpose: that is a clean exit. */
+	ret = (res == 0 || res == SIGINT || res == SIGTERM || res == SIGHUP ||
+	       res == -SIGINT || res == -SIGTERM || res == -SIGHUP)
+		      ? 0
+		      : 1;
+	log_msg(&o.log, LOG_INFO, "unmounting %s", cmd.mountpoint);
+	oci_client_cancel(o.client);
+
+out_signals:
+	fuse_remove_signal_handlers(fuse_get_session(fuse));
+out_unmount:
+	fuse_unmount(fuse);
+out_destroy:
+	fuse_destroy(fuse); /* runs ovfs_destroy: stops the tracker */
+out_client:
+	fuse_loop_cfg_destroy(loop);
+	backups_free(o.backups);
+	tree_free(o.tree);
+	oci_client_free(o.client);
+	profile_release(&prof);
+	http_global_cleanup();
+out_args:
+	free(cmd.mountpoint);
+	opts_release(&o.opts);
+	fuse_opt_free_args(&args);
+	pthread_mutex_destroy(&o.ns_lock);
+	if (sink.use_syslog)
+		closelog();
+	return ret;
 }

@@ -1,0 +1,163 @@
+/* SPDX-License-Identifier: MIT */
+/* opts: mount option table and usage; see include/opts.h. */
+#include <errno.h>
+#include <fuse.h>
+#include <fuse_opt.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "opts.h"
+#include "target.h"
+#include "banned.h"
+
+enum {
+	KEY_HELP,
+	KEY_VERSION,
+};
+
+#define OVFS_OPT(t, p, v) { t, offsetof(struct ovfs_opts, p), v }
+
+static const struct fuse_opt spec[] = {
+	OVFS_OPT("config=%s", config, 0),
+	OVFS_OPT("profile=%s", profile, 0),
+	OVFS_OPT("region=%s", region, 0),
+	OVFS_OPT("endpoint=%s", endpoint, 0),
+	OVFS_OPT("cacert=%s", cacert, 0),
+	OVFS_OPT("compartment=%s", compartment, 0),
+	OVFS_OPT("cache_ttl=%u", cache_ttl, 0),
+	OVFS_OPT("backup_name=%s", backup_name, 0),
+	OVFS_OPT("retries=%u", retries, 0),
+	OVFS_OPT("timeout=%u", timeout, 0),
+	OVFS_OPT("rate=%lf", rate, 0),
+	OVFS_OPT("debug_http", debug_http, 1),
+	/* Hidden: lets the test suite use a plain-HTTP fault proxy. */
+	OVFS_OPT("allow_http_for_tests", allow_http, 1),
+	FUSE_OPT_KEY("-h", KEY_HELP),
+	FUSE_OPT_KEY("--help", KEY_HELP),
+	FUSE_OPT_KEY("-V", KEY_VERSION),
+	FUSE_OPT_KEY("--version", KEY_VERSION),
+	/* mount(8) and systemd words that mean nothing to FUSE */
+	FUSE_OPT_KEY("_netdev", FUSE_OPT_KEY_DISCARD),
+	FUSE_OPT_KEY("auto", FUSE_OPT_KEY_DISCARD),
+	FUSE_OPT_KEY("noauto", FUSE_OPT_KEY_DISCARD),
+	FUSE_OPT_KEY("user", FUSE_OPT_KEY_DISCARD),
+	FUSE_OPT_KEY("nouser", FUSE_OPT_KEY_DISCARD),
+	FUSE_OPT_KEY("users", FUSE_OPT_KEY_DISCARD),
+	FUSE_OPT_KEY("nofail", FUSE_OPT_KEY_DISCARD),
+	FUSE_OPT_KEY("x-systemd.%s", FUSE_OPT_KEY_DISCARD),
+	FUSE_OPT_END
+};
+
+static int opt_proc(void *data, const char *arg, int key,
+		    struct fuse_args *outargs)
+{
+	struct ovfs_opts *o = data;
+
+	(void)arg;
+	(void)outargs;
+	switch (key) {
+	case KEY_HELP:
+		o->show_help = 1;
+		return 1; /* keep: fuse_parse_cmdline prints its part */
+	case KEY_VERSION:
+		o->show_version = 1;
+		return 0;
+	default:
+		return 1;
+	}
+}
+
+int opts_parse(struct fuse_args *args, struct ovfs_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->cache_ttl = OPTS_DEFAULT_CACHE_TTL;
+	o->retries = OPTS_DEFAULT_RETRIES;
+	o->timeout = OPTS_DEFAULT_TIMEOUT;
+	o->rate = OPTS_DEFAULT_RATE;
+	if (fuse_opt_parse(args, o, spec, opt_proc) == -1)
+		return -EINVAL;
+	return 0;
+}
+
+int opts_check(const struct ovfs_opts *o, const char *prog)
+{
+	char why[256];
+
+	if (o->cache_ttl < 1 || o->cache_ttl > 86400) {
+		fprintf(stderr, "%s: cache_ttl must be 1..86400 seconds\n",
+			prog);
+		return -EINVAL;
+	}
+	if (o->retries < 1 || o->retries > 20) {
+		fprintf(stderr, "%s: retries must be 1..20\n", prog);
+		return -EINVAL;
+	}
+	if (o->timeout < 1 || o->timeout > 3600) {
+		fprintf(stderr, "%s: timeout must be 1..3600 seconds\n", prog);
+		return -EINVAL;
+	}
+	if (!(o->rate >= 0 && o->rate <= 1000)) {
+		fprintf(stderr, "%s: rate must be 0..1000 requests/s "
+			"(0 = unlimited)\n", prog);
+		return -EINVAL;
+	}
+	if (o->endpoint && strncmp(o->endpoint, "https://", 8) &&
+	    !(o->allow_http && !strncmp(o->endpoint, "http://", 7))) {
+		fprintf(stderr, "%s: endpoint must be an https:// URL\n", prog);
+		return -EINVAL;
+	}
+	if (o->backup_name &&
+	    target_check_template(o->backup_name, why, sizeof(why))) {
+		fprintf(stderr, "%s: invalid backup_name '%s': %s\n", prog,
+			o->backup_name, why);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+void opts_usage(FILE *f, const char *prog)
+{
+	fprintf(f,
+"usage: %s [options] MOUNTPOINT\n"
+"\n"
+"Mounts OCI Vault (compartments, vaults, keys) as a directory tree;\n"
+"`echo BUCKET > .../keys/KEY/backup` backs a key up, `cat status` and\n"
+"`cat wait` follow it.  See ocivaultfs(1).\n"
+"\n"
+"ocivaultfs options:\n"
+"    -o config=PATH         OCI config file (default $OCI_CLI_CONFIG_FILE,\n"
+"                           $OCI_CONFIG_FILE, ~/.oci/config)\n"
+"    -o profile=NAME        profile (default $OCI_CLI_PROFILE, DEFAULT)\n"
+"    -o region=REGION       region identifier or short code (overrides\n"
+"                           the profile)\n"
+"    -o endpoint=URL        send all non-vault services to this base URL\n"
+"                           (emulator, private endpoints)\n"
+"    -o cacert=PATH         trust this PEM CA bundle instead of the system's\n"
+"    -o compartment=OCID    root of the tree (default: the tenancy)\n"
+"    -o cache_ttl=SECONDS   listing cache lifetime (default %d)\n"
+"    -o backup_name=TMPL    object name template (default %s);\n"
+"                           {key} {key_id} {vault} {compartment} {time} {date}\n"
+"    -o retries=N           attempts per API call (default %d)\n"
+"    -o timeout=SECONDS     per HTTP request (default %d)\n"
+"    -o rate=R              KMS requests/s per category (default %.0f,\n"
+"                           0 = unlimited)\n"
+"    -o debug_http          log every API request (redacted)\n"
+"    -V   --version         print the version\n"
+"    -h   --help            print this help\n"
+"\n",
+		prog, OPTS_DEFAULT_CACHE_TTL, TARGET_DEFAULT_TEMPLATE,
+		OPTS_DEFAULT_RETRIES, OPTS_DEFAULT_TIMEOUT, OPTS_DEFAULT_RATE);
+}
+
+void opts_release(struct ovfs_opts *o)
+{
+	free(o->config);
+	free(o->profile);
+	free(o->region);
+	free(o->endpoint);
+	free(o->cacert);
+	free(o->compartment);
+	free(o->backup_name);
+	memset(o, 0, sizeof(*o));
+}

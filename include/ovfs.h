@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ovfs: the filesystem's single context, created in main.c and passed to
+ * libfuse as private data (fuse_get_context()->private_data).  Everything
+ * the daemon knows hangs off it; there are no mutable globals.
+ *
+ * Locking: the context's own fields are set before the mount and then only
+ * read, except `ns` (namespace cache, under ns_lock) and the counters
+ * (atomics).  The tree and the backup tracker have their own locks,
+ * documented in tree.h and backup.h.
+ */
+#ifndef OVFS_H
+#define OVFS_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "log.h"
+#include "ocivaultfs.h"
+#include "region.h"
+
+struct oci_client;
+struct tree;
+struct backups;
+struct fuse;
+
+/* Mount options (-o name=value), see opts.c and docs/ocivaultfs.1. */
+struct ovfs_opts {
+	char *config;       /* config=PATH */
+	char *profile;      /* profile=NAME */
+	char *region;       /* region=REGION (overrides the profile's) */
+	char *endpoint;     /* endpoint=URL */
+	char *cacert;       /* cacert=PATH */
+	char *compartment;  /* compartment=OCID */
+	char *backup_name;  /* backup_name=TEMPLATE */
+	unsigned int cache_ttl;  /* seconds, default 60 */
+	unsigned int retries;    /* attempts per call, default 8 */
+	unsigned int timeout;    /* seconds per HTTP request, default 60 */
+	double rate;             /* KMS requests/s per category, default 10 */
+	int debug_http;          /* trace every request (redacted) */
+	int show_help;
+	int show_version;
+	int allow_http;          /* hidden, tests only */
+};
+
+struct ovfs_counters {
+	atomic_ullong cache_hits;    /* lookups/readdirs served from cache */
+	atomic_ullong cache_misses;  /* listings fetched */
+	atomic_ullong probes;        /* lookups answered locally (ENOENT) */
+};
+
+struct ovfs {
+	struct ovfs_opts opts;
+	struct logger log;
+	struct oci_client *client;
+	struct tree *tree;
+	struct backups *backups;
+	struct fuse *fuse;      /* set after fuse_new(), for shutdown checks */
+	uid_t uid;
+	gid_t gid;
+	int64_t mount_time;
+	char root_id[OVFS_OCID_MAX];  /* compartment at the mount's root */
+	char root_name[OVFS_NAME_MAX];
+	char endpoint_host[300];      /* host[:port] of opts.endpoint or "" */
+	const char *template;         /* backup_name or the default */
+
+	pthread_mutex_t ns_lock;
+	char ns[OVFS_NS_MAX];         /* Object Storage namespace, "" unknown */
+
+	struct ovfs_counters counters;
+};
+
+/*
+ * The tenancy's Object Storage namespace (GetNamespace once, then cached).
+ * `ns` has size OVFS_NS_MAX.  0 or -errno (with `err` filled).
+ */
+struct oci_error;
+int ovfs_namespace(struct ovfs *o, char *ns, struct oci_error *err);
+
+/* True once the FUSE session is ending (unmount, signal). */
+bool ovfs_exiting(struct ovfs *o);
+
+#endif /* OVFS_H */
