@@ -10,7 +10,7 @@ packages=(
 	libcurl4-openssl-dev libssl-dev libcjson-dev
 	python3 python3-pytest python3-cryptography
 	libglib2.0-bin # gio, for the GLib save tests
-	openssl ca-certificates procps psmisc util-linux
+	openssl ca-certificates curl procps psmisc util-linux
 )
 
 want=("${packages[@]}")
