@@ -1,10 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /* buf: bounded growable buffer, see include/buf.h. */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "buf.h"
 #include "banned.h"
@@ -199,4 +203,112 @@ int buf_copy(char *dst, size_t n, const char *src)
 	}
 	memcpy(dst, src, len + 1);
 	return 0;
+}
+
+void buf_fmt(char *dst, size_t n, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!dst || !n)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(dst, n, fmt, ap);
+	va_end(ap);
+}
+
+size_t buf_utf8_seq(const unsigned char *p, size_t avail)
+{
+	unsigned char lo = 0x80, hi = 0xbf;
+	size_t n;
+
+	if (!avail)
+		return 0;
+	if (p[0] < 0x80)
+		return 1;
+	if (p[0] >= 0xc2 && p[0] <= 0xdf) {
+		n = 2;
+	} else if (p[0] >= 0xe0 && p[0] <= 0xef) {
+		n = 3;
+		if (p[0] == 0xe0)
+			lo = 0xa0;
+		else if (p[0] == 0xed)
+			hi = 0x9f;
+	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
+		n = 4;
+		if (p[0] == 0xf0)
+			lo = 0x90;
+		else if (p[0] == 0xf4)
+			hi = 0x8f;
+	} else {
+		return 0;
+	}
+	if (avail < n || p[1] < lo || p[1] > hi)
+		return 0;
+	for (size_t i = 2; i < n; i++)
+		if (p[i] < 0x80 || p[i] > 0xbf)
+			return 0;
+	return n;
+}
+
+int buf_read_file(struct buf *b, const char *path, const char *what,
+		  char *why, size_t why_n)
+{
+	struct stat st;
+	char extra;
+	ssize_t n;
+	int fd, ret;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
+		ret = errno == ENOENT || errno == ENOTDIR ? -ENOENT
+		      : errno == ENOMEM		    ? -ENOMEM
+							    : -EACCES;
+		buf_fmt(why, why_n, "cannot read %s '%s': %s", what, path,
+			strerror(errno));
+		return ret;
+	}
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+		ret = -EACCES;
+		buf_fmt(why, why_n, "cannot read %s '%s': not a regular file",
+			what, path);
+		goto out;
+	}
+	ret = buf_grow(b, b->max - b->len);
+	if (ret) {
+		buf_fmt(why, why_n, "out of memory");
+		goto out;
+	}
+	for (;;) {
+		/* At the cap, one more byte tells "full" from "too big". */
+		bool full = b->len == b->max;
+
+		n = read(fd, full ? &extra : b->buf + b->len,
+			 full ? 1 : b->max - b->len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			ret = -EACCES;
+			buf_fmt(why, why_n, "cannot read %s '%s': %s", what,
+				path, strerror(errno));
+			break;
+		}
+		if (!n)
+			break;
+		if (full) {
+			ret = -EFBIG;
+			if (b->max % (1024 * 1024) == 0)
+				buf_fmt(why, why_n, "%s '%s' is larger than %zu MiB",
+					what, path, b->max / (1024 * 1024));
+			else
+				buf_fmt(why, why_n, "%s '%s' is larger than %zu KiB",
+					what, path, b->max / 1024);
+			break;
+		}
+		b->len += (size_t)n;
+	}
+	b->buf[b->len] = '\0';
+	buf_wipe(&extra, sizeof(extra));
+out:
+	close(fd);
+	return ret;
 }

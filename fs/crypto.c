@@ -85,20 +85,6 @@ static int pass_cb(char *out, int size, int rwflag, void *arg)
 	return (int)len;
 }
 
-static void set_why(char *why, size_t why_n, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void set_why(char *why, size_t why_n, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!why || !why_n)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(why, why_n, fmt, ap);
-	va_end(ap);
-}
-
 /*
  * `what` names the key in messages: "key file '/x'" or "key".
  * `label` is what an `ask` callback is told (the path).
@@ -117,7 +103,7 @@ static int load_pem(struct crypto_key **out, const char *pem, size_t len,
 	*out = NULL;
 	if (len > INT_MAX) {
 		ret = -EINVAL;
-		set_why(why, why_n, "%s is too large", what);
+		buf_fmt(why, why_n, "%s is too large", what);
 		goto out;
 	}
 	/* will hold a typed pass phrase: wiped with OPENSSL_clear_free() */
@@ -126,7 +112,7 @@ static int load_pem(struct crypto_key **out, const char *pem, size_t len,
 	bio = BIO_new_mem_buf(pem, (int)len);
 	if (!pc || !key || !bio) {
 		ret = -ENOMEM;
-		set_why(why, why_n, "out of memory");
+		buf_fmt(why, why_n, "out of memory");
 		goto out;
 	}
 	pc->passphrase = passphrase;
@@ -140,36 +126,36 @@ static int load_pem(struct crypto_key **out, const char *pem, size_t len,
 	if (!pkey) {
 		if (pc->ask_err == -ENOMEM) {
 			ret = -ENOMEM;
-			set_why(why, why_n, "out of memory");
+			buf_fmt(why, why_n, "out of memory");
 		} else if (pc->ask_err == -ENOKEY) {
 			ret = -ENOKEY;
-			set_why(why, why_n,
+			buf_fmt(why, why_n,
 				"%s is encrypted and no pass_phrase is configured",
 				what);
 		} else if (pc->ask_err == -ENOTTY) {
 			ret = -ENOKEY;
-			set_why(why, why_n,
+			buf_fmt(why, why_n,
 				"%s is encrypted, no pass_phrase is configured and there is no terminal to ask for it",
 				what);
 		} else if (pc->ask_err) {
 			ret = -ENOKEY;
-			set_why(why, why_n,
+			buf_fmt(why, why_n,
 				"%s is encrypted, no pass_phrase is configured and asking for it failed: %s",
 				what, strerror(-pc->ask_err));
 		} else if (pc->called) {
 			ret = -EKEYREJECTED;
-			set_why(why, why_n,
+			buf_fmt(why, why_n,
 				"cannot decrypt %s: wrong pass phrase", what);
 		} else {
 			ret = -EINVAL;
-			set_why(why, why_n, "%s is not a PEM private key",
+			buf_fmt(why, why_n, "%s is not a PEM private key",
 				what);
 		}
 		goto out;
 	}
 	if (!EVP_PKEY_is_a(pkey, "RSA")) {
 		ret = -EINVAL;
-		set_why(why, why_n, "%s is not an RSA private key (%s)", what,
+		buf_fmt(why, why_n, "%s is not an RSA private key (%s)", what,
 			EVP_PKEY_get0_type_name(pkey)
 				? EVP_PKEY_get0_type_name(pkey)
 				: "unknown type");
@@ -202,60 +188,22 @@ int crypto_key_load(struct crypto_key **out, const char *path,
 {
 	struct buf pem = BUF_INIT(KEY_FILE_MAX);
 	char what[PATH_MAX + 16];
-	struct stat st;
-	ssize_t n;
-	int fd = -1;
 	int ret;
 
 	*out = NULL;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0) {
-		ret = errno == ENOENT || errno == ENOTDIR ? -ENOENT : -EACCES;
-		if (errno == ENOMEM)
-			ret = -ENOMEM;
-		set_why(why, why_n, "cannot read key file '%s': %s", path,
-			strerror(errno));
+	ret = buf_read_file(&pem, path, "key file", why, why_n);
+	if (ret == -EFBIG) {
+		ret = -EINVAL; /* no PEM private key is that large */
+		buf_fmt(why, why_n,
+			"key file '%s' is larger than %d KiB: not a PEM private key",
+			path, KEY_FILE_MAX / 1024);
+	}
+	if (ret)
 		goto out;
-	}
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
-		ret = -EACCES;
-		set_why(why, why_n, "cannot read key file '%s': %s", path,
-			"not a regular file");
-		goto out;
-	}
-	ret = buf_grow(&pem, KEY_FILE_MAX);
-	if (ret) {
-		set_why(why, why_n, "out of memory");
-		goto out;
-	}
-	for (;;) {
-		if (pem.len == KEY_FILE_MAX) {
-			ret = -EINVAL;
-			set_why(why, why_n,
-				"key file '%s' is larger than %d KiB: not a PEM private key",
-				path, KEY_FILE_MAX / 1024);
-			goto out;
-		}
-		n = read(fd, pem.buf + pem.len, KEY_FILE_MAX - pem.len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			ret = -EACCES;
-			set_why(why, why_n, "cannot read key file '%s': %s",
-				path, strerror(errno));
-			goto out;
-		}
-		if (!n)
-			break;
-		pem.len += (size_t)n;
-	}
-	pem.buf[pem.len] = '\0';
 	snprintf(what, sizeof(what), "key file '%s'", path);
 	ret = load_pem(out, pem.buf, pem.len, passphrase, ask, ask_arg, path,
 		       what, why, why_n);
 out:
-	if (fd >= 0)
-		close(fd);
 	buf_wipe_release(&pem);
 	return ret;
 }

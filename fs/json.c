@@ -22,18 +22,6 @@
 /* cJSON copies a number token into a 64-byte buffer and fails beyond it. */
 #define JSON_NUMBER_MAX 63
 
-__attribute__((format(printf, 3, 4))) static void
-set_why(char *why, size_t why_n, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!why || !why_n)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(why, why_n, fmt, ap);
-	va_end(ap);
-}
-
 /*
  * A strict RFC 8259 validator run before cJSON.  cJSON is lenient where a
  * hostile server could exploit it: it decodes "\u0000" (and bad \u hex
@@ -89,44 +77,6 @@ static long hex4(const unsigned char *p)
 	return v;
 }
 
-/*
- * Length of the well-formed UTF-8 sequence at p (RFC 3629: no overlong
- * forms, no surrogates, nothing above U+10FFFF), 0 if ill-formed.
- */
-static size_t utf8_seq(const unsigned char *p, const unsigned char *end)
-{
-	size_t n, i;
-	unsigned char lo = 0x80, hi = 0xbf;
-
-	if (p[0] < 0x80)
-		return 1;
-	if (p[0] >= 0xc2 && p[0] <= 0xdf) {
-		n = 2;
-	} else if (p[0] >= 0xe0 && p[0] <= 0xef) {
-		n = 3;
-		if (p[0] == 0xe0)
-			lo = 0xa0;
-		else if (p[0] == 0xed)
-			hi = 0x9f;
-	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
-		n = 4;
-		if (p[0] == 0xf0)
-			lo = 0x90;
-		else if (p[0] == 0xf4)
-			hi = 0x8f;
-	} else {
-		return 0;
-	}
-	if ((size_t)(end - p) < n)
-		return 0;
-	if (p[1] < lo || p[1] > hi)
-		return 0;
-	for (i = 2; i < n; i++)
-		if (p[i] < 0x80 || p[i] > 0xbf)
-			return 0;
-	return n;
-}
-
 static int scan_string(struct scan *s)
 {
 	long cp, lo;
@@ -143,7 +93,7 @@ static int scan_string(struct scan *s)
 		if (*s->p < 0x20)
 			return scan_fail(s, "control character in string");
 		if (*s->p != '\\') {
-			n = utf8_seq(s->p, s->end);
+			n = buf_utf8_seq(s->p, (size_t)(s->end - s->p));
 			if (!n)
 				return scan_fail(s, "invalid UTF-8");
 			s->p += n;
@@ -317,13 +267,13 @@ int json_parse(const char *text, size_t len, size_t max, struct cJSON **out,
 
 	*out = NULL;
 	if (len > max) {
-		set_why(why, why_n,
+		buf_fmt(why, why_n,
 			"JSON text too large (%zu bytes, at most %zu)", len,
 			max);
 		return -EMSGSIZE;
 	}
 	if (!text || !len) {
-		set_why(why, why_n, "empty JSON text");
+		buf_fmt(why, why_n, "empty JSON text");
 		return -EPROTO;
 	}
 	s.start = (const unsigned char *)text;
@@ -340,13 +290,13 @@ int json_parse(const char *text, size_t len, size_t max, struct cJSON **out,
 			s.err = "trailing garbage";
 	}
 	if (s.err) {
-		set_why(why, why_n, "invalid JSON at offset %zu: %s",
+		buf_fmt(why, why_n, "invalid JSON at offset %zu: %s",
 			(size_t)(s.p - s.start), s.err);
 		return -EPROTO;
 	}
 	root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
 	if (!root) {
-		set_why(why, why_n, "out of memory parsing JSON");
+		buf_fmt(why, why_n, "out of memory parsing JSON");
 		ret = -ENOMEM;
 		goto out;
 	}
@@ -355,7 +305,7 @@ int json_parse(const char *text, size_t len, size_t max, struct cJSON **out,
 	       (*end == ' ' || *end == '\t' || *end == '\n' || *end == '\r'))
 		end++;
 	if (end != text + len) {
-		set_why(why, why_n, "invalid JSON: trailing garbage");
+		buf_fmt(why, why_n, "invalid JSON: trailing garbage");
 		ret = -EPROTO;
 		goto out;
 	}
@@ -382,14 +332,14 @@ static int member(const cJSON *obj, const char *name, enum json_need need,
 
 	*item = NULL;
 	if (!cJSON_IsObject(obj)) {
-		set_why(why, why_n, "%s: parent is not an object", name);
+		buf_fmt(why, why_n, "%s: parent is not an object", name);
 		return -EPROTO;
 	}
 	it = cJSON_GetObjectItemCaseSensitive(obj, name);
 	if (!it || cJSON_IsNull(it)) {
 		if (need == JSON_OPTIONAL)
 			return 0;
-		set_why(why, why_n, "%s: missing", name);
+		buf_fmt(why, why_n, "%s: missing", name);
 		return -EPROTO;
 	}
 	*item = it;
@@ -410,12 +360,12 @@ static int string_member(const cJSON *obj, const char *name, size_t n,
 	if (ret <= 0)
 		return ret;
 	if (!cJSON_IsString(it) || !it->valuestring) {
-		set_why(why, why_n, "%s: not a string", name);
+		buf_fmt(why, why_n, "%s: not a string", name);
 		return -EPROTO;
 	}
 	len = strlen(it->valuestring);
 	if (len >= n) {
-		set_why(why, why_n, "%s: too long (%zu bytes, at most %zu)",
+		buf_fmt(why, why_n, "%s: too long (%zu bytes, at most %zu)",
 			name, len, n ? n - 1 : 0);
 		return -EPROTO;
 	}
@@ -454,7 +404,7 @@ int json_get_str(const struct cJSON *obj, const char *name, char *dst, size_t n,
 	if (ret <= 0)
 		return ret;
 	if (has_control(s)) {
-		set_why(why, why_n, "%s: contains a control character", name);
+		buf_fmt(why, why_n, "%s: contains a control character", name);
 		return -EPROTO;
 	}
 	memcpy(dst, s, strlen(s) + 1);
@@ -471,7 +421,7 @@ int json_get_ocid(const struct cJSON *obj, const char *name, char *dst,
 	if (ret <= 0)
 		return ret;
 	if (!json_is_ocid(s)) {
-		set_why(why, why_n, "%s: not an OCID", name);
+		buf_fmt(why, why_n, "%s: not an OCID", name);
 		return -EPROTO;
 	}
 	memcpy(dst, s, strlen(s) + 1);
@@ -498,7 +448,7 @@ int json_get_enum(const struct cJSON *obj, const char *name, char *dst,
 		if (!is_enum_char(s[i]))
 			break;
 	if (!i || s[i] || i > 63) {
-		set_why(why, why_n, "%s: not an enum value", name);
+		buf_fmt(why, why_n, "%s: not an enum value", name);
 		return -EPROTO;
 	}
 	memcpy(dst, s, i + 1);
@@ -579,7 +529,7 @@ int json_get_time(const struct cJSON *obj, const char *name, char *dst,
 	if (ret <= 0)
 		return ret;
 	if (!is_rfc3339(s)) {
-		set_why(why, why_n, "%s: not an RFC 3339 time", name);
+		buf_fmt(why, why_n, "%s: not an RFC 3339 time", name);
 		return -EPROTO;
 	}
 	memcpy(dst, s, strlen(s) + 1);
@@ -598,7 +548,7 @@ int json_get_bool(const struct cJSON *obj, const char *name, bool *dst,
 	if (ret <= 0)
 		return ret;
 	if (!cJSON_IsBool(it)) {
-		set_why(why, why_n, "%s: not a boolean", name);
+		buf_fmt(why, why_n, "%s: not a boolean", name);
 		return -EPROTO;
 	}
 	*dst = cJSON_IsTrue(it);
@@ -619,11 +569,11 @@ static int number_member(const cJSON *obj, const char *name,
 	if (ret <= 0)
 		return ret;
 	if (!cJSON_IsNumber(it)) {
-		set_why(why, why_n, "%s: not a number", name);
+		buf_fmt(why, why_n, "%s: not a number", name);
 		return -EPROTO;
 	}
 	if (!isfinite(it->valuedouble)) {
-		set_why(why, why_n, "%s: number out of range", name);
+		buf_fmt(why, why_n, "%s: number out of range", name);
 		return -EPROTO;
 	}
 	*d = it->valuedouble;
@@ -645,16 +595,16 @@ int json_get_int64(const struct cJSON *obj, const char *name, int64_t *dst,
 	if (ret <= 0)
 		return ret;
 	if (d != floor(d)) {
-		set_why(why, why_n, "%s: not an integer", name);
+		buf_fmt(why, why_n, "%s: not an integer", name);
 		return -EPROTO;
 	}
 	if (d < -JSON_INT_EXACT || d > JSON_INT_EXACT) {
-		set_why(why, why_n, "%s: number out of range", name);
+		buf_fmt(why, why_n, "%s: number out of range", name);
 		return -EPROTO;
 	}
 	v = (int64_t)d;
 	if (v < min || v > max) {
-		set_why(why, why_n, "%s: %lld not in [%lld, %lld]", name,
+		buf_fmt(why, why_n, "%s: %lld not in [%lld, %lld]", name,
 			(long long)v, (long long)min, (long long)max);
 		return -EPROTO;
 	}
@@ -673,7 +623,7 @@ int json_get_double(const struct cJSON *obj, const char *name, double *dst,
 	if (ret <= 0)
 		return ret;
 	if (d < min || d > max) {
-		set_why(why, why_n, "%s: %g not in [%g, %g]", name, d, min,
+		buf_fmt(why, why_n, "%s: %g not in [%g, %g]", name, d, min,
 			max);
 		return -EPROTO;
 	}

@@ -54,18 +54,6 @@ struct field {
 #define NFIELDS(t) (sizeof(t) / sizeof((t)[0]))
 /* clang-format on */
 
-__attribute__((format(printf, 3, 4))) static void
-set_why(char *why, size_t why_n, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!why || !why_n)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(why, why_n, fmt, ap);
-	va_end(ap);
-}
-
 /* Turn "name: reason" into "<prefix>name: reason" (for "[3]." etc.). */
 static void why_prefix(char *why, size_t why_n, const char *prefix)
 {
@@ -150,11 +138,11 @@ static int get_text_truncated(const cJSON *obj, const struct field *f,
 	if (!it || cJSON_IsNull(it)) {
 		if (f->need == JSON_OPTIONAL)
 			return 0;
-		set_why(why, why_n, "%s: missing", f->name);
+		buf_fmt(why, why_n, "%s: missing", f->name);
 		return -EPROTO;
 	}
 	if (!cJSON_IsString(it) || !it->valuestring) {
-		set_why(why, why_n, "%s: not a string", f->name);
+		buf_fmt(why, why_n, "%s: not a string", f->name);
 		return -EPROTO;
 	}
 	copy_truncated(dst, f->size, it->valuestring);
@@ -187,7 +175,7 @@ static int decode_fields(const cJSON *obj, const struct field *f, size_t nf,
 			ret = json_get_str(obj, f[i].name, dst, f[i].size,
 					   f[i].need, why, why_n);
 			if (!ret && dst[0] && !json_is_ocid(dst)) {
-				set_why(why, why_n, "%s: not an OCID",
+				buf_fmt(why, why_n, "%s: not an OCID",
 					f[i].name);
 				ret = -EPROTO;
 			}
@@ -217,7 +205,7 @@ static int decode_fields(const cJSON *obj, const struct field *f, size_t nf,
 			/* Present means valid: "" is no endpoint either. */
 			if (!ret && present(obj, f[i].name) &&
 			    !is_https_origin(dst)) {
-				set_why(why, why_n, "%s: not an https origin",
+				buf_fmt(why, why_n, "%s: not an https origin",
 					f[i].name);
 				dst[0] = '\0';
 				ret = -EPROTO;
@@ -239,7 +227,7 @@ static int keep_json(const cJSON *obj, char **json, char *why, size_t why_n)
 	*json = json_print(obj);
 	if (*json)
 		return 0;
-	set_why(why, why_n, "out of memory");
+	buf_fmt(why, why_n, "out of memory");
 	return -ENOMEM;
 }
 
@@ -247,7 +235,7 @@ static int need_object(const cJSON *obj, char *why, size_t why_n)
 {
 	if (cJSON_IsObject(obj))
 		return 0;
-	set_why(why, why_n, "not a JSON object");
+	buf_fmt(why, why_n, "not a JSON object");
 	return -EPROTO;
 }
 
@@ -261,11 +249,11 @@ static int sub_object(const cJSON *obj, const char *name, enum json_need need,
 	if (!it || cJSON_IsNull(it)) {
 		if (need == JSON_OPTIONAL)
 			return 0;
-		set_why(why, why_n, "%s: missing", name);
+		buf_fmt(why, why_n, "%s: missing", name);
 		return -EPROTO;
 	}
 	if (!cJSON_IsObject(it)) {
-		set_why(why, why_n, "%s: not an object", name);
+		buf_fmt(why, why_n, "%s: not an object", name);
 		return -EPROTO;
 	}
 	*sub = it;
@@ -527,11 +515,11 @@ static int wr_resources_from(const cJSON *obj, struct oci_work_request *out,
 	int ret = 0;
 
 	if (!arr || cJSON_IsNull(arr)) {
-		set_why(why, why_n, "resources: missing");
+		buf_fmt(why, why_n, "resources: missing");
 		return -EPROTO;
 	}
 	if (!cJSON_IsArray(arr)) {
-		set_why(why, why_n, "resources: not an array");
+		buf_fmt(why, why_n, "resources: not an array");
 		return -EPROTO;
 	}
 	cJSON_ArrayForEach(it, arr) {
@@ -540,7 +528,7 @@ static int wr_resources_from(const cJSON *obj, struct oci_work_request *out,
 		snprintf(prefix, sizeof(prefix), "resources[%zu]",
 			 out->nresources);
 		if (!cJSON_IsObject(it)) {
-			set_why(why, why_n, "%s: not an object", prefix);
+			buf_fmt(why, why_n, "%s: not an object", prefix);
 			return -EPROTO;
 		}
 		ret = decode_fields(
@@ -718,13 +706,13 @@ static int decode_array(const char *text, size_t len, size_t size,
 	if (ret)
 		goto out;
 	if (!cJSON_IsArray(root)) {
-		set_why(why, why_n, "not a JSON array");
+		buf_fmt(why, why_n, "not a JSON array");
 		ret = -EPROTO;
 		goto out;
 	}
 	cJSON_ArrayForEach(it, root) {
 		if (!cJSON_IsObject(it)) {
-			set_why(why, why_n, "[%zu]: not an object", n);
+			buf_fmt(why, why_n, "[%zu]: not an object", n);
 			ret = -EPROTO;
 			goto out;
 		}
@@ -733,7 +721,7 @@ static int decode_array(const char *text, size_t len, size_t size,
 			nv = alloc <= SIZE_MAX / size ? realloc(v, alloc * size)
 						      : NULL;
 			if (!nv) {
-				set_why(why, why_n, "out of memory");
+				buf_fmt(why, why_n, "out of memory");
 				ret = -ENOMEM;
 				goto out;
 			}
@@ -816,7 +804,7 @@ static void *list_grow(void *v, size_t *alloc, size_t n, size_t add,
 			for (i = 0; i < count; i++)                            \
 				elem_release((etype *)elems + i);              \
 			free(elems);                                           \
-			set_why(why, why_n, "out of memory");                  \
+			buf_fmt(why, why_n, "out of memory");                  \
 			return -ENOMEM;                                        \
 		}                                                              \
 		list->v = nv;                                                  \
@@ -864,7 +852,7 @@ int model_namespace_decode(const char *text, size_t len, char *ns, size_t n,
 		goto out;
 	ret = -EPROTO;
 	if (!cJSON_IsString(root)) {
-		set_why(why, why_n, "namespace: not a JSON string");
+		buf_fmt(why, why_n, "namespace: not a JSON string");
 		goto out;
 	}
 	s = root->valuestring;
@@ -875,11 +863,11 @@ int model_namespace_decode(const char *text, size_t len, char *ns, size_t n,
 			    s[i]))
 			break;
 	if (!i || s[i]) {
-		set_why(why, why_n, "namespace: not a namespace name");
+		buf_fmt(why, why_n, "namespace: not a namespace name");
 		goto out;
 	}
 	if (i >= n) {
-		set_why(why, why_n,
+		buf_fmt(why, why_n,
 			"namespace: too long (%zu bytes, at most %zu)", i,
 			n ? n - 1 : 0);
 		goto out;
@@ -953,7 +941,7 @@ static int get_nonempty(const cJSON *obj, const char *name, char *dst, size_t n,
 	int ret = json_get_str(obj, name, dst, n, JSON_REQUIRED, why, why_n);
 
 	if (!ret && !dst[0]) {
-		set_why(why, why_n, "%s: empty", name);
+		buf_fmt(why, why_n, "%s: empty", name);
 		ret = -EPROTO;
 	}
 	return ret;
@@ -984,7 +972,7 @@ static int location_from(const cJSON *obj, struct oci_backup_location *out,
 		ret = get_nonempty(obj, "uri", out->uri, sizeof(out->uri), why,
 				   why_n);
 	} else {
-		set_why(why, why_n,
+		buf_fmt(why, why_n,
 			"destination: must be \"" DEST_BUCKET
 			"\" or \"" DEST_PAR "\"");
 		ret = -EPROTO;
@@ -1009,19 +997,19 @@ int model_backup_location_decode(const char *text, size_t len,
 	obj = root;
 	ret = -EPROTO;
 	if (!cJSON_IsObject(obj)) {
-		set_why(why, why_n, "not a JSON object");
+		buf_fmt(why, why_n, "not a JSON object");
 		goto out;
 	}
 	inner = cJSON_GetObjectItemCaseSensitive(obj, "backupLocation");
 	if (inner && cJSON_GetObjectItemCaseSensitive(obj, "destination")) {
-		set_why(why, why_n,
+		buf_fmt(why, why_n,
 			"both \"destination\" and \"backupLocation\": give "
 			"a BackupLocation or a BackupKeyDetails object");
 		goto out;
 	}
 	if (inner) {
 		if (!cJSON_IsObject(inner)) {
-			set_why(why, why_n, "backupLocation: not an object");
+			buf_fmt(why, why_n, "backupLocation: not an object");
 			goto out;
 		}
 		obj = inner;

@@ -21,37 +21,6 @@ static const char FULLWIDTH_STOP[] = "\xef\xbc\x8e"; /* U+FF0E */
 static const char REPLACEMENT_CHAR[] = "\xef\xbf\xbd"; /* U+FFFD */
 
 /*
- * Length of the valid UTF-8 sequence at `s` (1..4), or 0 when the bytes
- * there are not one (overlong forms, surrogates and code points past
- * U+10FFFF included).
- */
-static size_t utf8_seq(const unsigned char *s)
-{
-	unsigned char c = s[0];
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf)
-		return (s[1] & 0xc0) == 0x80 ? 2 : 0;
-	if (c >= 0xe0 && c <= 0xef) {
-		if ((s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80)
-			return 0;
-		if ((c == 0xe0 && s[1] < 0xa0) || (c == 0xed && s[1] > 0x9f))
-			return 0;
-		return 3;
-	}
-	if (c >= 0xf0 && c <= 0xf4) {
-		if ((s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80 ||
-		    (s[3] & 0xc0) != 0x80)
-			return 0;
-		if ((c == 0xf0 && s[1] < 0x90) || (c == 0xf4 && s[1] > 0x8f))
-			return 0;
-		return 4;
-	}
-	return 0;
-}
-
-/*
  * Append one unit to out[*len]; a unit that does not fit in `limit` bytes
  * is dropped and ends the name, so that names are only ever cut between
  * characters.
@@ -86,7 +55,7 @@ int names_sanitize(const char *display, size_t reserve, char *out, size_t n)
 	}
 	while (*s) {
 		char ctl[3];
-		size_t k = utf8_seq(s);
+		size_t k = buf_utf8_seq(s, 4);
 		bool fits;
 
 		if (*s == '/') {

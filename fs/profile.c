@@ -65,20 +65,6 @@ struct parser {
 	size_t why_n;
 };
 
-static void set_why(char *why, size_t why_n, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void set_why(char *why, size_t why_n, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!why || !why_n)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(why, why_n, fmt, ap);
-	va_end(ap);
-}
-
 static bool is_blank(char c)
 {
 	return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f';
@@ -113,7 +99,7 @@ static int parse_header(struct parser *ps, const char *s, const char *e,
 	size_t len;
 
 	if (e - s < 3 || e[-1] != ']') {
-		set_why(ps->why, ps->why_n,
+		buf_fmt(ps->why, ps->why_n,
 			"'%s' line %u: expected '[profile]' or 'key = value'",
 			ps->path, lineno);
 		return -EINVAL;
@@ -133,7 +119,7 @@ static int parse_header(struct parser *ps, const char *s, const char *e,
 		return 0;
 	}
 	if (*seen) {
-		set_why(ps->why, ps->why_n,
+		buf_fmt(ps->why, ps->why_n,
 			"'%s' line %u: profile '%.*s' is defined twice (first on line %u)",
 			ps->path, lineno, (int)len, n, *seen);
 		return -EINVAL;
@@ -162,13 +148,13 @@ static int parse_line(struct parser *ps, const char *s, const char *e,
 	ke = d;
 	trim(&k, &ke);
 	if (d == e || k == ke) {
-		set_why(ps->why, ps->why_n,
+		buf_fmt(ps->why, ps->why_n,
 			"'%s' line %u: expected '[profile]' or 'key = value'",
 			ps->path, lineno);
 		return -EINVAL;
 	}
 	if (*cur == SEC_NONE) {
-		set_why(ps->why, ps->why_n,
+		buf_fmt(ps->why, ps->why_n,
 			"'%s' line %u: key '%.*s' comes before any [profile] line",
 			ps->path, lineno, (int)(ke - k > 64 ? 64 : ke - k), k);
 		return -EINVAL;
@@ -183,7 +169,7 @@ static int parse_line(struct parser *ps, const char *s, const char *e,
 	slots = *cur == SEC_DEFAULT ? ps->def : ps->prof;
 	if (slots[idx].line) {
 		/* configparser (Python SDK, CLI) refuses duplicates too */
-		set_why(ps->why, ps->why_n,
+		buf_fmt(ps->why, ps->why_n,
 			"'%s' line %u: key '%s' is set twice in profile '%s' (first on line %u)",
 			ps->path, lineno, key_names[idx],
 			*cur == SEC_DEFAULT ? DEFAULT_SECTION : ps->name,
@@ -375,13 +361,13 @@ static int take_values(struct parser *ps, struct profile *p)
 			ret = expand_home(tmp, field(p, k));
 			free(tmp);
 			if (ret == -ENAMETOOLONG) {
-				set_why(ps->why, ps->why_n,
+				buf_fmt(ps->why, ps->why_n,
 					"'%s' line %u: key '%s': path too long",
 					ps->path, sl->line, key_names[k]);
 				return -EINVAL;
 			}
 			if (ret == -ENOENT) {
-				set_why(ps->why, ps->why_n,
+				buf_fmt(ps->why, ps->why_n,
 					"'%s' line %u: key '%s': cannot find the home directory for '~'",
 					ps->path, sl->line, key_names[k]);
 				return -EINVAL;
@@ -412,32 +398,32 @@ static int validate(struct parser *ps, struct profile *p)
 			if (!p->region)
 				return -ENOMEM;
 			if (region_resolve(p->region, &ri)) {
-				set_why(ps->why, ps->why_n,
+				buf_fmt(ps->why, ps->why_n,
 					"$OCI_REGION: not a region identifier or short code: '%.64s'",
 					p->region);
 				return -EINVAL;
 			}
 		}
 	} else if (region_resolve(p->region, &ri)) {
-		set_why(ps->why, ps->why_n,
+		buf_fmt(ps->why, ps->why_n,
 			"'%s' line %u: key 'region': not a region identifier or short code: '%.64s'",
 			ps->path, p->line[PROFILE_REGION], p->region);
 		return -EINVAL;
 	}
 	if (p->tenancy && !json_is_ocid(p->tenancy)) {
-		set_why(ps->why, ps->why_n,
+		buf_fmt(ps->why, ps->why_n,
 			"'%s' line %u: key 'tenancy': not an OCID: '%.300s'",
 			ps->path, p->line[PROFILE_TENANCY], p->tenancy);
 		return -EINVAL;
 	}
 	if (p->user && !json_is_ocid(p->user)) {
-		set_why(ps->why, ps->why_n,
+		buf_fmt(ps->why, ps->why_n,
 			"'%s' line %u: key 'user': not an OCID: '%.300s'",
 			ps->path, p->line[PROFILE_USER], p->user);
 		return -EINVAL;
 	}
 	if (p->fingerprint && !fingerprint_ok(p->fingerprint)) {
-		set_why(ps->why, ps->why_n,
+		buf_fmt(ps->why, ps->why_n,
 			"'%s' line %u: key 'fingerprint': not a fingerprint (16 lower-case hex pairs joined by ':'): '%.64s'",
 			ps->path, p->line[PROFILE_FINGERPRINT], p->fingerprint);
 		return -EINVAL;
@@ -452,11 +438,11 @@ static int validate(struct parser *ps, struct profile *p)
 		if (token && (k == PROFILE_USER || k == PROFILE_FINGERPRINT))
 			continue;
 		if (k == PROFILE_REGION)
-			set_why(ps->why, ps->why_n,
+			buf_fmt(ps->why, ps->why_n,
 				"'%s': profile '%s' has no 'region' and $OCI_REGION is not set",
 				ps->path, ps->name);
 		else
-			set_why(ps->why, ps->why_n,
+			buf_fmt(ps->why, ps->why_n,
 				"'%s': profile '%s' has no '%s'", ps->path,
 				ps->name, key_names[k]);
 		return -EINVAL;
@@ -488,7 +474,7 @@ int profile_parse(struct profile *p, const char *text, size_t len,
 	}
 	if (len > PROFILE_FILE_MAX) {
 		ret = -EFBIG;
-		set_why(why, why_n, "config file '%s' is larger than 1 MiB",
+		buf_fmt(why, why_n, "config file '%s' is larger than 1 MiB",
 			ps.path);
 		goto out;
 	}
@@ -502,14 +488,14 @@ int profile_parse(struct profile *p, const char *text, size_t len,
 			nl = end;
 		if (nl - s > PROFILE_LINE_MAX) {
 			ret = -EINVAL;
-			set_why(why, why_n,
+			buf_fmt(why, why_n,
 				"'%s' line %u: line longer than %d bytes",
 				ps.path, lineno, PROFILE_LINE_MAX);
 			goto out;
 		}
 		if (memchr(s, '\0', (size_t)(nl - s))) {
 			ret = -EINVAL;
-			set_why(why, why_n, "'%s' line %u: contains a NUL byte",
+			buf_fmt(why, why_n, "'%s' line %u: contains a NUL byte",
 				ps.path, lineno);
 			goto out;
 		}
@@ -520,7 +506,7 @@ int profile_parse(struct profile *p, const char *text, size_t len,
 	}
 	if (!(ps.target_is_default ? ps.default_line : ps.target_line)) {
 		ret = -ENOENT;
-		set_why(why, why_n, "profile '%s' not found in '%s'", ps.name,
+		buf_fmt(why, why_n, "profile '%s' not found in '%s'", ps.name,
 			ps.path);
 		goto out;
 	}
@@ -535,7 +521,7 @@ int profile_parse(struct profile *p, const char *text, size_t len,
 		ret = validate(&ps, p);
 out:
 	if (ret == -ENOMEM)
-		set_why(why, why_n, "out of memory");
+		buf_fmt(why, why_n, "out of memory");
 	if (ret)
 		profile_release(p);
 	return ret;
@@ -544,79 +530,31 @@ out:
 int profile_load(struct profile *p, const char *path_opt, const char *name_opt,
 		 char *why, size_t why_n)
 {
-	struct buf text = BUF_INIT(PROFILE_FILE_MAX + 1);
+	struct buf text = BUF_INIT(PROFILE_FILE_MAX);
 	char path[PATH_MAX];
-	struct stat st;
-	ssize_t n;
-	int fd = -1;
 	int ret;
 
 	memset(p, 0, sizeof(*p));
 	ret = profile_config_path(path_opt, path, sizeof(path));
 	if (ret == -ENAMETOOLONG) {
-		set_why(why, why_n, "config file path is too long");
+		buf_fmt(why, why_n, "config file path is too long");
 		goto out;
 	}
 	if (ret == -ENOENT) {
-		set_why(why, why_n,
+		buf_fmt(why, why_n,
 			"cannot find the home directory for '~/.oci/config': $HOME is not set");
 		goto out;
 	}
 	if (ret)
 		goto out;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0) {
-		ret = errno == ENOENT || errno == ENOTDIR ? -ENOENT : -EACCES;
-		if (errno == ENOMEM)
-			ret = -ENOMEM;
-		set_why(why, why_n, "cannot read config file '%s': %s", path,
-			strerror(errno));
-		goto out;
-	}
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
-		ret = -EACCES;
-		set_why(why, why_n, "cannot read config file '%s': %s", path,
-			"not a regular file");
-		goto out;
-	}
-	if (st.st_size > PROFILE_FILE_MAX) {
-		ret = -EFBIG;
-		set_why(why, why_n, "config file '%s' is larger than 1 MiB",
-			path);
-		goto out;
-	}
-	ret = buf_grow(&text, PROFILE_FILE_MAX + 1);
+	ret = buf_read_file(&text, path, "config file", why, why_n);
 	if (ret)
 		goto out;
-	/* read to the end: the size may change under us */
-	for (;;) {
-		if (text.len > PROFILE_FILE_MAX) {
-			ret = -EFBIG;
-			set_why(why, why_n,
-				"config file '%s' is larger than 1 MiB", path);
-			goto out;
-		}
-		n = read(fd, text.buf + text.len,
-			 PROFILE_FILE_MAX + 1 - text.len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			ret = -EACCES;
-			set_why(why, why_n, "cannot read config file '%s': %s",
-				path, strerror(errno));
-			goto out;
-		}
-		if (!n)
-			break;
-		text.len += (size_t)n;
-	}
 	ret = profile_parse(p, text.buf, text.len, path, profile_name(name_opt),
 			    why, why_n);
 out:
 	if (ret == -ENOMEM)
-		set_why(why, why_n, "out of memory");
-	if (fd >= 0)
-		close(fd);
+		buf_fmt(why, why_n, "out of memory");
 	/* the text may hold a pass phrase */
 	buf_wipe_release(&text);
 	if (ret)

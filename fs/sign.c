@@ -206,72 +206,19 @@ void sign_signer_release(struct signer *s)
 	s->key_id = NULL;
 }
 
-static void set_why(char *why, size_t why_n, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void set_why(char *why, size_t why_n, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!why || !why_n)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(why, why_n, fmt, ap);
-	va_end(ap);
-}
-
 /* Read the session token file into `tok`, white space stripped. */
 static int read_token(const char *path, struct buf *tok, char *why,
 		      size_t why_n)
 {
-	char chunk[512];
-	ssize_t n;
-	int fd, ret = 0;
+	int ret = buf_read_file(tok, path, "security token file", why, why_n);
 
-	/* one allocation, so that no realloc leaves a copy of the token */
-	if (buf_grow(tok, TOKEN_FILE_MAX)) {
-		set_why(why, why_n, "out of memory");
-		return -ENOMEM;
-	}
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0) {
-		ret = errno == ENOENT || errno == ENOTDIR ? -ENOENT : -EACCES;
-		set_why(why, why_n, "cannot read security token file '%s': %s",
-			path, strerror(errno));
-		return ret;
-	}
-	for (;;) {
-		n = read(fd, chunk, sizeof(chunk));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			ret = -EACCES;
-			set_why(why, why_n,
-				"cannot read security token file '%s': %s",
-				path, strerror(errno));
-			break;
-		}
-		if (!n)
-			break;
-		ret = buf_add(tok, chunk, (size_t)n);
-		if (ret == -EMSGSIZE) {
-			ret = -EINVAL;
-			set_why(why, why_n,
-				"security token file '%s' is larger than %d KiB",
-				path, TOKEN_FILE_MAX / 1024);
-		} else if (ret) {
-			set_why(why, why_n, "out of memory");
-		}
-		if (ret)
-			break;
-	}
-	close(fd);
-	crypto_wipe(chunk, sizeof(chunk));
+	if (ret == -EFBIG)
+		ret = -EINVAL;
 	if (ret)
 		return ret;
 	buf_trim(tok);
 	if (!tok->len) {
-		set_why(why, why_n, "security token file '%s' is empty", path);
+		buf_fmt(why, why_n, "security token file '%s' is empty", path);
 		return -EINVAL;
 	}
 	/* a JWT is printable ASCII; anything else would break the header */
@@ -279,7 +226,7 @@ static int read_token(const char *path, struct buf *tok, char *why,
 		unsigned char c = (unsigned char)tok->buf[i];
 
 		if (c <= 0x20 || c >= 0x7f || c == '"' || c == '\\') {
-			set_why(why, why_n,
+			buf_fmt(why, why_n,
 				"security token file '%s' does not hold a token",
 				path);
 			return -EINVAL;
@@ -305,7 +252,7 @@ int sign_signer_init(struct signer *s, const struct profile *p,
 		why[0] = '\0';
 	if (!p || !p->key_file || !*p->key_file) {
 		ret = -EINVAL;
-		set_why(why, why_n, "profile '%s' has no 'key_file'",
+		buf_fmt(why, why_n, "profile '%s' has no 'key_file'",
 			p && p->name ? p->name : "");
 		goto out;
 	}
@@ -338,22 +285,22 @@ int sign_signer_init(struct signer *s, const struct profile *p,
 				p->key_file, fp);
 	} else {
 		ret = -EINVAL;
-		set_why(why, why_n,
+		buf_fmt(why, why_n,
 			"profile '%s' needs 'tenancy', 'user' and 'fingerprint', or 'security_token_file'",
 			p->name ? p->name : "");
 		goto out;
 	}
 	if (ret == -ENOMEM)
-		set_why(why, why_n, "out of memory");
+		buf_fmt(why, why_n, "out of memory");
 	if (ret)
 		goto out;
 	ret = sign_signer_init_key(s, key, id.buf);
 	key = NULL;
 	if (ret == -EINVAL)
-		set_why(why, why_n, "profile '%s': invalid key id",
+		buf_fmt(why, why_n, "profile '%s': invalid key id",
 			p->name ? p->name : "");
 	else if (ret)
-		set_why(why, why_n, "out of memory");
+		buf_fmt(why, why_n, "out of memory");
 out:
 	crypto_key_free(key);
 	buf_wipe_release(&tok);

@@ -58,33 +58,6 @@ static bool is_alnum(char c)
 	       (c >= '0' && c <= '9');
 }
 
-/* Length of the valid UTF-8 sequence at `s` (1..4), or 0. */
-static size_t utf8_seq(const unsigned char *s)
-{
-	unsigned char c = s[0];
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf)
-		return (s[1] & 0xc0) == 0x80 ? 2 : 0;
-	if (c >= 0xe0 && c <= 0xef) {
-		if ((s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80)
-			return 0;
-		if ((c == 0xe0 && s[1] < 0xa0) || (c == 0xed && s[1] > 0x9f))
-			return 0;
-		return 3;
-	}
-	if (c >= 0xf0 && c <= 0xf4) {
-		if ((s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80 ||
-		    (s[3] & 0xc0) != 0x80)
-			return 0;
-		if ((c == 0xf0 && s[1] < 0x90) || (c == 0xf4 && s[1] > 0x8f))
-			return 0;
-		return 4;
-	}
-	return 0;
-}
-
 /* C0, DEL and C1 (U+0080..U+009F, "\xc2\x80".."\xc2\x9f"). */
 static bool is_control_at(const unsigned char *s)
 {
@@ -103,7 +76,7 @@ static const char *echo(const char *s, size_t len, char *out, size_t n)
 	size_t o = 0, i = 0;
 
 	while (i < len && p[i]) {
-		size_t k = utf8_seq(p + i);
+		size_t k = buf_utf8_seq(p + i, len - i);
 
 		if (!k || is_control_at(p + i) || i + k > len) {
 			k = !k || i + k > len ? 1 : k;
@@ -141,7 +114,7 @@ static const char *object_problem(const char *s)
 	if (s[0] == '/')
 		return "starts with '/'";
 	while (*p) {
-		size_t k = utf8_seq(p);
+		size_t k = buf_utf8_seq(p, 4);
 
 		if (!k)
 			return "is not valid UTF-8";

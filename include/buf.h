@@ -88,4 +88,32 @@ void buf_wipe_free(char *s);
  */
 int buf_copy(char *dst, size_t n, const char *src);
 
+/*
+ * Format into the fixed array `dst` of size `n`, cutting what does not fit
+ * (the "why" messages of every module).  `dst` NULL or `n` 0 does nothing.
+ */
+void buf_fmt(char *dst, size_t n, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/*
+ * Length (1..4) of the well-formed UTF-8 sequence at `p`, which has `avail`
+ * readable bytes, or 0 when it is ill-formed (RFC 3629: no overlong forms,
+ * no surrogates, nothing above U+10FFFF) or cut short.  Bytes are read
+ * in order and reading stops at the first bad one, so for a NUL-terminated
+ * string `avail` 4 is safe: the NUL ends any sequence.
+ */
+size_t buf_utf8_seq(const unsigned char *p, size_t avail);
+
+/*
+ * Read the whole regular file `path` into the empty buffer `b` with one
+ * allocation of `b->max` bytes, so that no realloc leaves a copy of a
+ * secret (key, pass phrase, token) behind.  `what` names the file in the
+ * message written to `why` on failure ("cannot read key file '/x': ...").
+ * Returns 0, -ENOENT, -EACCES (unreadable, not a regular file), -EFBIG
+ * (larger than `b->max`) or -ENOMEM; on failure `b` keeps what was read,
+ * for the caller to wipe.
+ */
+int buf_read_file(struct buf *b, const char *path, const char *what,
+		  char *why, size_t why_n);
+
 #endif /* BUF_H */

@@ -210,8 +210,47 @@ static void test_copy(void)
 	is_str(d, "keep", "n 0: nothing written");
 }
 
+static void test_fmt(void)
+{
+	char small[6];
+
+	buf_fmt(small, sizeof(small), "%s-%d", "ab", 1234);
+	is_str(small, "ab-12", "buf_fmt cuts to the array");
+	buf_fmt(NULL, 10, "%d", 1); /* must not crash */
+	buf_fmt(small, 0, "%d", 1);
+	is_str(small, "ab-12", "size 0 writes nothing");
+}
+
+static void test_utf8(void)
+{
+	static const struct {
+		const char *s;
+		size_t avail, want;
+	} cases[] = {
+		{ "a", 1, 1 },
+		{ "\xc3\xa9", 2, 2 },           /* e acute */
+		{ "\xc3\xa9", 1, 0 },           /* cut short */
+		{ "\xe2\x90\x81", 3, 3 },       /* U+2401 */
+		{ "\xf0\x9f\x94\x91", 4, 4 },   /* U+1F511 */
+		{ "\xc0\xaf", 2, 0 },           /* overlong '/' */
+		{ "\xe0\x80\xaf", 3, 0 },       /* overlong */
+		{ "\xed\xa0\x80", 3, 0 },       /* surrogate */
+		{ "\xf4\x90\x80\x80", 4, 0 },   /* above U+10FFFF */
+		{ "\x80", 1, 0 },                /* lone continuation */
+		{ "\xc3", 4, 0 },                /* NUL ends the sequence */
+		{ "", 0, 0 },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		is_int(buf_utf8_seq((const unsigned char *)cases[i].s,
+				    cases[i].avail),
+		       cases[i].want, "utf8 case %zu", i);
+}
+
 int main(void)
 {
+	test_fmt();
+	test_utf8();
 	test_init();
 	test_add();
 	test_cap();
