@@ -731,23 +731,33 @@ static int build_url(struct buf *url, const char *base, const char *lit,
 
 #define ERR_OR_DUMMY(err, dummy) ((err) ? (err) : (oci_error_clear(&dummy), &dummy))
 
+/* GET base/collection/<id> and decode it: the single-resource calls. */
+static int get_resource(struct oci_client *c, enum oci_op op,
+			const char *base, const char *collection,
+			const char *what, const char *id, decode_fn decode,
+			void *out, char *etag, struct oci_error *err)
+{
+	struct buf url = BUF_INIT(URL_MAX);
+	int ret;
+
+	ret = check_ocid(what, id, err);
+	if (!ret)
+		ret = build_url(&url, base, collection, id, NULL, err);
+	if (!ret)
+		ret = oci_get(c, op, url.buf, decode, out, etag, err);
+	buf_release(&url);
+	return ret;
+}
+
 int oci_get_tenancy(struct oci_client *c, const char *tenancy_id,
 		    struct oci_tenancy *out, struct oci_error *err)
 {
-	struct buf url = BUF_INIT(URL_MAX);
 	struct oci_error dummy;
-	int ret;
 
-	err = ERR_OR_DUMMY(err, dummy);
-	ret = check_ocid("tenancy", tenancy_id, err);
-	if (!ret)
-		ret = build_url(&url, c->endpoint[REGION_SVC_IDENTITY],
-				"20160918/tenancies", tenancy_id, NULL, err);
-	if (!ret)
-		ret = oci_get(c, OCI_OP_GET_TENANCY, url.buf, dec_tenancy, out,
-			      NULL, err);
-	buf_release(&url);
-	return ret;
+	return get_resource(c, OCI_OP_GET_TENANCY,
+			    c->endpoint[REGION_SVC_IDENTITY],
+			    "20160918/tenancies", "tenancy", tenancy_id,
+			    dec_tenancy, out, NULL, ERR_OR_DUMMY(err, dummy));
 }
 
 int oci_list_compartments(struct oci_client *c, const char *parent_id,
@@ -786,21 +796,13 @@ int oci_list_compartments(struct oci_client *c, const char *parent_id,
 int oci_get_compartment(struct oci_client *c, const char *compartment_id,
 			struct oci_compartment *out, struct oci_error *err)
 {
-	struct buf url = BUF_INIT(URL_MAX);
 	struct oci_error dummy;
-	int ret;
 
-	err = ERR_OR_DUMMY(err, dummy);
-	ret = check_ocid("compartment", compartment_id, err);
-	if (!ret)
-		ret = build_url(&url, c->endpoint[REGION_SVC_IDENTITY],
-				"20160918/compartments", compartment_id, NULL,
-				err);
-	if (!ret)
-		ret = oci_get(c, OCI_OP_GET_COMPARTMENT, url.buf,
-			      dec_compartment, out, NULL, err);
-	buf_release(&url);
-	return ret;
+	return get_resource(c, OCI_OP_GET_COMPARTMENT,
+			    c->endpoint[REGION_SVC_IDENTITY],
+			    "20160918/compartments", "compartment",
+			    compartment_id, dec_compartment, out, NULL,
+			    ERR_OR_DUMMY(err, dummy));
 }
 
 int oci_list_vaults(struct oci_client *c, const char *compartment_id,
@@ -829,20 +831,11 @@ int oci_list_vaults(struct oci_client *c, const char *compartment_id,
 int oci_get_vault(struct oci_client *c, const char *vault_id,
 		  struct oci_vault *out, struct oci_error *err)
 {
-	struct buf url = BUF_INIT(URL_MAX);
 	struct oci_error dummy;
-	int ret;
 
-	err = ERR_OR_DUMMY(err, dummy);
-	ret = check_ocid("vault", vault_id, err);
-	if (!ret)
-		ret = build_url(&url, c->endpoint[REGION_SVC_KMS],
-				"20180608/vaults", vault_id, NULL, err);
-	if (!ret)
-		ret = oci_get(c, OCI_OP_GET_VAULT, url.buf, dec_vault, out,
-			      NULL, err);
-	buf_release(&url);
-	return ret;
+	return get_resource(c, OCI_OP_GET_VAULT, c->endpoint[REGION_SVC_KMS],
+			    "20180608/vaults", "vault", vault_id, dec_vault,
+			    out, NULL, ERR_OR_DUMMY(err, dummy));
 }
 
 int oci_list_keys(struct oci_client *c, const char *mgmt,
@@ -874,21 +867,14 @@ int oci_list_keys(struct oci_client *c, const char *mgmt,
 int oci_get_key(struct oci_client *c, const char *mgmt, const char *key_id,
 		struct oci_key *out, char *etag, struct oci_error *err)
 {
-	struct buf url = BUF_INIT(URL_MAX);
 	struct oci_error dummy;
 	int ret;
 
 	err = ERR_OR_DUMMY(err, dummy);
 	ret = check_endpoint(c, mgmt, err);
-	if (!ret)
-		ret = check_ocid("key", key_id, err);
-	if (!ret)
-		ret = build_url(&url, mgmt, "20180608/keys", key_id, NULL, err);
-	if (!ret)
-		ret = oci_get(c, OCI_OP_GET_KEY, url.buf, dec_key, out, etag,
-			      err);
-	buf_release(&url);
-	return ret;
+	return ret ? ret
+		   : get_resource(c, OCI_OP_GET_KEY, mgmt, "20180608/keys",
+				  "key", key_id, dec_key, out, etag, err);
 }
 
 int oci_list_key_versions(struct oci_client *c, const char *mgmt,
@@ -1015,34 +1001,29 @@ static int encode_location(const struct oci_backup_location *loc,
 	return ret;
 }
 
-int oci_backup_key(struct oci_client *c, const char *mgmt, const char *key_id,
-		   const struct oci_backup_location *loc,
-		   const char *retry_token, const char *if_match,
-		   struct oci_key *out, struct oci_action_result *res,
-		   struct oci_error *err)
+/* POST a BackupLocation body (backups and restores from Object Storage). */
+static int post_location(struct oci_client *c, enum oci_op op,
+			 const char *base, const char *lit, const char *id,
+			 const char *tail, const struct oci_backup_location *loc,
+			 int include_keys, const char *retry_token,
+			 const char *if_match, decode_fn decode, void *out,
+			 struct oci_action_result *res, struct oci_error *err)
 {
 	struct buf url = BUF_INIT(URL_MAX), body = BUF_INIT(64 * 1024);
-	struct oci_error dummy;
 	struct action a = { 0 };
 	int ret;
 
-	err = ERR_OR_DUMMY(err, dummy);
-	ret = check_endpoint(c, mgmt, err);
+	ret = build_url(&url, base, lit, id, tail, err);
 	if (!ret)
-		ret = check_ocid("key", key_id, err);
-	if (!ret)
-		ret = build_url(&url, mgmt, "20180608/keys", key_id,
-				"actions/backup", err);
-	if (!ret)
-		ret = encode_location(loc, -1, &body, err);
+		ret = encode_location(loc, include_keys, &body, err);
 	if (!ret) {
-		a.op = OCI_OP_BACKUP_KEY;
+		a.op = op;
 		a.url = url.buf;
 		a.body = body.buf;
 		a.body_len = body.len;
 		a.retry_token = retry_token;
 		a.if_match = if_match;
-		a.decode = dec_key;
+		a.decode = decode;
 		a.out = out;
 		a.res = res;
 		ret = oci_action(c, &a, err);
@@ -1052,40 +1033,43 @@ int oci_backup_key(struct oci_client *c, const char *mgmt, const char *key_id,
 	return ret;
 }
 
+int oci_backup_key(struct oci_client *c, const char *mgmt, const char *key_id,
+		   const struct oci_backup_location *loc,
+		   const char *retry_token, const char *if_match,
+		   struct oci_key *out, struct oci_action_result *res,
+		   struct oci_error *err)
+{
+	struct oci_error dummy;
+	int ret;
+
+	err = ERR_OR_DUMMY(err, dummy);
+	ret = check_endpoint(c, mgmt, err);
+	if (!ret)
+		ret = check_ocid("key", key_id, err);
+	return ret ? ret
+		   : post_location(c, OCI_OP_BACKUP_KEY, mgmt, "20180608/keys",
+				   key_id, "actions/backup", loc, -1,
+				   retry_token, if_match, dec_key, out, res,
+				   err);
+}
+
 int oci_backup_vault(struct oci_client *c, const char *vault_id,
 		     const struct oci_backup_location *loc, bool include_keys,
 		     const char *retry_token, const char *if_match,
 		     struct oci_vault *out, struct oci_action_result *res,
 		     struct oci_error *err)
 {
-	struct buf url = BUF_INIT(URL_MAX), body = BUF_INIT(64 * 1024);
 	struct oci_error dummy;
-	struct action a = { 0 };
 	int ret;
 
 	err = ERR_OR_DUMMY(err, dummy);
 	ret = check_ocid("vault", vault_id, err);
-	if (!ret)
-		ret = build_url(&url, c->endpoint[REGION_SVC_KMS],
-				"20180608/vaults", vault_id, "actions/backup",
-				err);
-	if (!ret)
-		ret = encode_location(loc, include_keys ? 1 : 0, &body, err);
-	if (!ret) {
-		a.op = OCI_OP_BACKUP_VAULT;
-		a.url = url.buf;
-		a.body = body.buf;
-		a.body_len = body.len;
-		a.retry_token = retry_token;
-		a.if_match = if_match;
-		a.decode = dec_vault;
-		a.out = out;
-		a.res = res;
-		ret = oci_action(c, &a, err);
-	}
-	buf_release(&url);
-	buf_wipe_release(&body);
-	return ret;
+	return ret ? ret
+		   : post_location(c, OCI_OP_BACKUP_VAULT,
+				   c->endpoint[REGION_SVC_KMS],
+				   "20180608/vaults", vault_id, "actions/backup",
+				   loc, include_keys ? 1 : 0, retry_token,
+				   if_match, dec_vault, out, res, err);
 }
 
 int oci_restore_key_from_object_store(struct oci_client *c, const char *mgmt,
@@ -1095,34 +1079,16 @@ int oci_restore_key_from_object_store(struct oci_client *c, const char *mgmt,
 				      struct oci_action_result *res,
 				      struct oci_error *err)
 {
-	struct buf url = BUF_INIT(URL_MAX), body = BUF_INIT(64 * 1024);
 	struct oci_error dummy;
-	struct action a = { 0 };
 	int ret;
 
 	err = ERR_OR_DUMMY(err, dummy);
 	ret = check_endpoint(c, mgmt, err);
-	if (!ret)
-		ret = build_url(&url, mgmt,
-				"20180608/keys/actions/restoreFromObjectStore",
-				NULL, NULL, err);
-	if (!ret)
-		ret = encode_location(loc, -1, &body, err);
-	if (!ret) {
-		a.op = OCI_OP_RESTORE_KEY_OBJECT_STORE;
-		a.url = url.buf;
-		a.body = body.buf;
-		a.body_len = body.len;
-		a.retry_token = retry_token;
-		a.if_match = if_match;
-		a.decode = dec_key;
-		a.out = out;
-		a.res = res;
-		ret = oci_action(c, &a, err);
-	}
-	buf_release(&url);
-	buf_wipe_release(&body);
-	return ret;
+	return ret ? ret
+		   : post_location(c, OCI_OP_RESTORE_KEY_OBJECT_STORE, mgmt,
+				   "20180608/keys/actions/restoreFromObjectStore",
+				   NULL, NULL, loc, -1, retry_token, if_match,
+				   dec_key, out, res, err);
 }
 
 int oci_restore_key_from_file(struct oci_client *c, const char *mgmt,
@@ -1176,20 +1142,13 @@ int oci_restore_key_from_file(struct oci_client *c, const char *mgmt,
 int oci_get_work_request(struct oci_client *c, const char *wr_id,
 			 struct oci_work_request *out, struct oci_error *err)
 {
-	struct buf url = BUF_INIT(URL_MAX);
 	struct oci_error dummy;
-	int ret;
 
-	err = ERR_OR_DUMMY(err, dummy);
-	ret = check_ocid("work request", wr_id, err);
-	if (!ret)
-		ret = build_url(&url, c->endpoint[REGION_SVC_WORKREQUESTS],
-				"20160918/workRequests", wr_id, NULL, err);
-	if (!ret)
-		ret = oci_get(c, OCI_OP_GET_WORK_REQUEST, url.buf,
-			      dec_work_request, out, NULL, err);
-	buf_release(&url);
-	return ret;
+	return get_resource(c, OCI_OP_GET_WORK_REQUEST,
+			    c->endpoint[REGION_SVC_WORKREQUESTS],
+			    "20160918/workRequests", "work request", wr_id,
+			    dec_work_request, out, NULL,
+			    ERR_OR_DUMMY(err, dummy));
 }
 
 int oci_list_work_request_errors(struct oci_client *c, const char *wr_id,
