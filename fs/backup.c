@@ -415,18 +415,51 @@ static void submit_facts(struct tree_node *key, struct submit_ctx *sc)
 }
 
 /*
+ * BackupKey answered 404 NotAuthorizedOrNotFound for a key we listed.  OCI
+ * does not say whether the key is gone or we may not act on it; a fresh
+ * ListKeys does: absent means gone (ENOENT), still listed or the listing
+ * refused as well means not authorized (EACCES).  The key stays in the
+ * cached listing, so that its `status` shows why, until the next refresh.
+ */
+static int refine_not_found(struct backups *b, struct tree_node *key,
+			    const struct submit_ctx *sc)
+{
+	struct oci_key_list l = { 0 };
+	struct oci_error e;
+	int ret;
+
+	ret = oci_list_keys(b->o->client, sc->mgmt, sc->key_comp, &l, &e);
+	if (ret == -ENOENT && e.http_status == 404) {
+		ret = -EACCES;
+	} else if (!ret) {
+		ret = -ENOENT;
+		for (size_t i = 0; i < l.n && ret == -ENOENT; i++)
+			if (!strcmp(l.v[i].id, key->id) &&
+			    strcmp(l.v[i].lifecycle_state, "DELETED"))
+				ret = -EACCES;
+	} else {
+		ret = -ENOENT; /* cannot tell: report what OCI said */
+	}
+	oci_key_list_release(&l);
+	return ret;
+}
+
+/*
  * After BackupKey was refused with 400/409, look at the key afresh to tell
- * "cannot be backed up" (EOPNOTSUPP) from "busy" (EBUSY).
+ * "cannot be backed up" (EOPNOTSUPP) from "busy" (EBUSY); after a 404, tell
+ * "gone" from "not authorized".
  */
 static int refine_refusal(struct backups *b, struct tree_node *key,
-			  const struct submit_ctx *sc, int ret, char *why,
-			  size_t n)
+			  const struct submit_ctx *sc, int ret,
+			  const struct oci_error *err, char *why, size_t n)
 {
 	struct oci_key k = { 0 };
 	struct oci_error e;
 	char etag[OVFS_ETAG_MAX];
 
 	why[0] = '\0';
+	if (ret == -ENOENT && err->http_status == 404)
+		return refine_not_found(b, key, sc);
 	if (ret != -EBUSY && ret != -EINVAL)
 		return ret;
 	if (oci_get_key(b->o->client, sc->mgmt, key->id, &k, etag, &e))
@@ -467,6 +500,24 @@ int backups_submit(struct backups *b, struct tree_node *key, const char *data,
 	}
 	submit_facts(key, sc);
 
+	/* A malformed target is EINVAL even while a backup is in flight
+	 * (then only noted as `rejected:`), so parse before looking. */
+	if (!ret) {
+		tc.region = oci_client_region(b->o->client);
+		tc.endpoint_host = b->o->endpoint_host[0] ? b->o->endpoint_host
+							  : NULL;
+		tc.name_template = b->o->template;
+		tc.key_name = sc->key_name;
+		tc.key_id = key->id;
+		tc.vault_name = sc->vault_name;
+		tc.compartment_name = sc->comp_name;
+		tc.now = wall(b);
+		ret = target_parse(data + start, tlen, &tc, tg, why,
+				   sizeof(why));
+		if (ret == -ENOMEM)
+			goto out;
+	}
+
 	pthread_mutex_lock(&b->lock);
 	j = job_get(b, key);
 	if (!j) {
@@ -475,6 +526,7 @@ int backups_submit(struct backups *b, struct tree_node *key, const char *data,
 		goto out;
 	}
 	if (ret) {
+		ret = -EINVAL;
 		record_refusal(b, j, ret, "InvalidTarget", why, NULL);
 		pthread_mutex_unlock(&b->lock);
 		goto out;
@@ -489,22 +541,6 @@ int backups_submit(struct backups *b, struct tree_node *key, const char *data,
 	}
 	pthread_mutex_unlock(&b->lock);
 
-	tc.region = oci_client_region(b->o->client);
-	tc.endpoint_host = b->o->endpoint_host[0] ? b->o->endpoint_host : NULL;
-	tc.name_template = b->o->template;
-	tc.key_name = sc->key_name;
-	tc.key_id = key->id;
-	tc.vault_name = sc->vault_name;
-	tc.compartment_name = sc->comp_name;
-	tc.now = wall(b);
-	ret = target_parse(data + start, tlen, &tc, tg, why, sizeof(why));
-	if (ret) {
-		pthread_mutex_lock(&b->lock);
-		record_refusal(b, j, -EINVAL, "InvalidTarget", why, NULL);
-		pthread_mutex_unlock(&b->lock);
-		ret = -EINVAL;
-		goto out;
-	}
 	bk_eligibility(sc->vault_type, sc->protection, sc->key_state, why,
 		       sizeof(why));
 	if (why[0] || !strcmp(sc->key_state, "BACKUP_IN_PROGRESS")) {
@@ -565,7 +601,8 @@ int backups_submit(struct backups *b, struct tree_node *key, const char *data,
 	else
 		oci_error_local(&err, ret, "no random numbers");
 	if (ret) {
-		ret = refine_refusal(b, key, sc, ret, why, sizeof(why));
+		ret = refine_refusal(b, key, sc, ret, &err, why,
+				     sizeof(why));
 		if (why[0]) {
 			buf_copy(err.code, sizeof(err.code), "NotEligible");
 			buf_copy(err.message, sizeof(err.message), why);
@@ -828,6 +865,9 @@ static void poll_work_request(struct backups *b, struct bk_job *j,
 		r->state = BK_FAILED;
 		r->error_errno = -EIO;
 		oci_error_clear(&r->error);
+		/* No HTTP status of its own: without this the error would not
+		 * count as set and `status` would hide it. */
+		r->error.local_errno = -EIO;
 		buf_copy(r->error.operation, sizeof(r->error.operation),
 			 "BackupKey");
 		if (!oci_list_work_request_errors(b->o->client, wr.id, &el,
@@ -1079,7 +1119,8 @@ int backups_list(struct backups *b, struct buf *out)
 	for (size_t i = 0; i < b->n; i++)
 		if (b->all[i]->seq)
 			v[n++] = b->all[i];
-	qsort(v, n, sizeof(*v), cmp_seq);
+	if (n) /* qsort(NULL, 0, ...) is undefined */
+		qsort(v, n, sizeof(*v), cmp_seq);
 	for (size_t i = 0; i < n; i++) {
 		st[i] = v[i]->st;
 		keys[i] = v[i]->key;

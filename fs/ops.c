@@ -26,6 +26,7 @@ struct ovfs_fh {
 	int err;            /* read error to report (wait) */
 	struct buf wbuf;    /* backup: bytes written through this handle */
 	size_t consumed;    /* backup: bytes already acted upon */
+	struct ovfs_fh *prev, *next; /* ovfs.fhs */
 };
 
 static struct ovfs *ctx(void)
@@ -239,6 +240,28 @@ static void fh_free(struct ovfs_fh *fh)
 	free(fh);
 }
 
+static void fh_link(struct ovfs *o, struct ovfs_fh *fh)
+{
+	pthread_mutex_lock(&o->fh_lock);
+	fh->next = o->fhs;
+	if (o->fhs)
+		o->fhs->prev = fh;
+	o->fhs = fh;
+	pthread_mutex_unlock(&o->fh_lock);
+}
+
+static void fh_unlink(struct ovfs *o, struct ovfs_fh *fh)
+{
+	pthread_mutex_lock(&o->fh_lock);
+	if (fh->prev)
+		fh->prev->next = fh->next;
+	else
+		o->fhs = fh->next;
+	if (fh->next)
+		fh->next->prev = fh->prev;
+	pthread_mutex_unlock(&o->fh_lock);
+}
+
 static int ovfs_open(const char *path, struct fuse_file_info *fi)
 {
 	struct ovfs *o = ctx();
@@ -271,6 +294,7 @@ static int ovfs_open(const char *path, struct fuse_file_info *fi)
 	fi->direct_io = fh->p.what != TW_ID;
 	fi->keep_cache = fh->p.what == TW_ID;
 	fi->fh = (uintptr_t)fh;
+	fh_link(o, fh);
 	return 0;
 fail:
 	fh_free(fh);
@@ -386,12 +410,16 @@ static int ovfs_truncate(const char *path, off_t size,
 static int ovfs_release(const char *path, struct fuse_file_info *fi)
 {
 	struct ovfs_fh *fh = fh_of(fi);
+	struct ovfs *o = ctx();
 
 	(void)path;
-	if (fh && fh->p.what == TW_BACKUP && fh->consumed < fh->wbuf.len)
-		log_msg(&ctx()->log, LOG_WARNING,
+	if (!fh)
+		return 0;
+	if (fh->p.what == TW_BACKUP && fh->consumed < fh->wbuf.len)
+		log_msg(&o->log, LOG_WARNING,
 			"'%s': %zu unterminated bytes were never acted upon",
 			fh->p.node->id, fh->wbuf.len - fh->consumed);
+	fh_unlink(o, fh);
 	fh_free(fh);
 	return 0;
 }
@@ -573,6 +601,13 @@ static void ovfs_destroy(void *private_data)
 	struct ovfs *o = private_data;
 
 	backups_stop(o->backups);
+	/* The loop's workers are gone: nothing uses these handles any more. */
+	while (o->fhs) {
+		struct ovfs_fh *fh = o->fhs;
+
+		o->fhs = fh->next;
+		fh_free(fh);
+	}
 }
 
 const struct fuse_operations ovfs_ops = {

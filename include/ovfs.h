@@ -5,9 +5,9 @@
  * the daemon knows hangs off it; there are no mutable globals.
  *
  * Locking: the context's own fields are set before the mount and then only
- * read, except `ns` (namespace cache, under ns_lock) and the counters
- * (atomics).  The tree and the backup tracker have their own locks,
- * documented in tree.h and backup.h.
+ * read, except `ns` (namespace cache, under ns_lock), `fhs` (under
+ * fh_lock) and the counters (atomics).  The tree and the backup tracker
+ * have their own locks, documented in tree.h and backup.h.
  */
 #ifndef OVFS_H
 #define OVFS_H
@@ -26,6 +26,7 @@ struct oci_client;
 struct tree;
 struct backups;
 struct fuse;
+struct ovfs_fh;
 
 /* Mount options (-o name=value), see opts.c and docs/ocivaultfs.1. */
 struct ovfs_opts {
@@ -69,6 +70,11 @@ struct ovfs {
 
 	pthread_mutex_t ns_lock;
 	char ns[OVFS_NS_MAX];         /* Object Storage namespace, "" unknown */
+
+	/* Open file handles (ops.c), so that those still open when the
+	 * session ends are wiped and freed: libfuse releases none of them. */
+	pthread_mutex_t fh_lock;
+	struct ovfs_fh *fhs;
 
 	struct ovfs_counters counters;
 };
