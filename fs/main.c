@@ -28,7 +28,6 @@
 #include "banned.h"
 
 #define DEFAULT_MAX_THREADS 64
-
 struct log_sink {
 	bool use_syslog;
 };
@@ -74,13 +73,30 @@ static void explain(const struct ovfs *o, const struct profile *prof,
 		fprintf(stderr, "ocivaultfs: %s failed: %s\n", what, line);
 }
 
-/* The cheap signed call that proves the setup works, and names the root. */
+/*
+ * The cheap signed call that proves the setup works, and names the root.
+ * Its retries are few, quick and quiet: a wrong endpoint is reported
+ * within seconds, in one line, rather than after the 91 s of backoff that
+ * suit a mounted filesystem riding out an outage.
+ */
 static int preflight(struct ovfs *o, const struct profile *prof)
 {
 	const char *url =
 		oci_client_endpoint(o->client, REGION_SVC_IDENTITY);
+	struct retry_policy quick = { .max_attempts = 3, .base_ms = 100,
+				      .cap_ms = 250, .jitter_ms = 50,
+				      .max_total_ms = 5000 };
+	struct retry_policy normal = RETRY_POLICY_DEFAULT;
+	int level = o->log.max_level;
 	struct oci_error err;
 	int ret;
+
+	normal.max_attempts = o->opts.retries;
+	if (quick.max_attempts > normal.max_attempts)
+		quick.max_attempts = normal.max_attempts;
+	oci_client_set_retry(o->client, &quick);
+	if (level < LOG_DEBUG)
+		o->log.max_level = LOG_WARNING;
 
 	if (o->opts.compartment) {
 		struct oci_compartment c = { 0 };
@@ -103,6 +119,8 @@ static int preflight(struct ovfs *o, const struct profile *prof)
 		}
 		oci_tenancy_release(&t);
 	}
+	o->log.max_level = level;
+	oci_client_set_retry(o->client, &normal);
 	if (ret)
 		explain(o, prof,
 			o->opts.compartment ? "GetCompartment" : "GetTenancy",
@@ -200,6 +218,10 @@ int main(int argc, char **argv)
 	o.log.max_level = LOG_INFO;
 	if (pthread_mutex_init(&o.ns_lock, NULL))
 		return 1;
+	if (pthread_mutex_init(&o.fh_lock, NULL)) {
+		pthread_mutex_destroy(&o.ns_lock);
+		return 1;
+	}
 
 	if (opts_parse(&args, &o.opts))
 		goto out_args;
@@ -224,7 +246,8 @@ int main(int argc, char **argv)
 			argv[0], argv[0]);
 		goto out_args;
 	}
-	if (opts_check(&o.opts, argv[0]))
+	/* Like every other start-up failure: one line, "ocivaultfs: ...". */
+	if (opts_check(&o.opts, "ocivaultfs"))
 		goto out_args;
 	if (cmd.debug)
 		o.log.max_level = LOG_DEBUG;
@@ -237,7 +260,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "ocivaultfs: cannot initialize libcurl\n");
 		goto out_args;
 	}
-	if (endpoint_host(&o) || make_client(&o, &prof) || preflight(&o, &prof))
+	if (endpoint_host(&o) || make_client(&o, &prof) ||
+	    preflight(&o, &prof))
 		goto out_client;
 	o.mount_time = clock_wall_s(oci_client_clock(o.client));
 	if (tree_new(&o.tree, &o, o.root_id, o.root_name) ||
@@ -303,6 +327,7 @@ out_args:
 	free(cmd.mountpoint);
 	opts_release(&o.opts);
 	fuse_opt_free_args(&args);
+	pthread_mutex_destroy(&o.fh_lock);
 	pthread_mutex_destroy(&o.ns_lock);
 	if (sink.use_syslog)
 		closelog();

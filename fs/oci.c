@@ -209,6 +209,11 @@ void oci_client_free(struct oci_client *c)
 	free(c);
 }
 
+void oci_client_set_retry(struct oci_client *c, const struct retry_policy *p)
+{
+	c->retry = *p;
+}
+
 void oci_client_cancel(struct oci_client *c)
 {
 	atomic_store(&c->cancelled, true);
@@ -453,6 +458,7 @@ static int oci_do(struct oci_client *c, const struct oci_req *r,
 		err->attempts = (int)attempt;
 
 		if (atomic_load(&c->cancelled) ||
+		    (!r->idempotent && err->http_status == 409) ||
 		    !retry_next(&c->retry, err, r->idempotent,
 				r->retry_token != NULL, attempt,
 				clock_mono_ms(&c->clock) - start, random_u32(),

@@ -9,7 +9,10 @@
  *   2. sends the request with a fresh opc-request-id (32 chars [0-9A-Z]),
  *   3. on failure asks the retry policy, sleeps (cancellable) and retries;
  *      POST calls carry an opc-retry-token (the caller's, or a generated
- *      one) reused by every retry,
+ *      one) reused by every retry, and are not retried on 409: for a
+ *      backup or restore, IncorrectState means the key or vault is in a
+ *      state (being backed up, pending deletion) that lasts minutes, so
+ *      the caller hears about it at once,
  *   4. decodes the body into typed structs (model.h),
  *   5. follows opc-next-page to the end for list calls (page size
  *      `page_limit`).
@@ -109,6 +112,12 @@ int oci_client_new(struct oci_client **out, const struct profile *prof,
 void oci_client_free(struct oci_client *c);
 
 void oci_client_cancel(struct oci_client *c);
+
+/*
+ * Replace the retry policy (e.g. a quick one for a start-up check).  Not
+ * synchronized: call it only while no other thread uses the client.
+ */
+void oci_client_set_retry(struct oci_client *c, const struct retry_policy *p);
 const char *oci_client_tenancy(const struct oci_client *c);
 const struct region_info *oci_client_region(const struct oci_client *c);
 /* Base URL used for a service (after override). */
