@@ -289,7 +289,7 @@ def test_restore_key_from_object_store_and_file(call, info, emulator,
     # Corrupt input is refused.
     emulator.admin("DELETE", "/_emulator/keys/" + HR_MASTER)
     bad = tmp_path / "bad.backup"
-    bad.write_bytes(data[:40] + b"x" + data[41:])
+    bad.write_bytes(data[:40] + bytes([data[40] ^ 0xff]) + data[41:])
     fails(call("restore-key-file", mgmt, str(bad)), "EINVAL", 400)
 
 
