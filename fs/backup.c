@@ -601,6 +601,7 @@ int backups_submit(struct backups *b, struct tree_node *key, const char *data,
 	else
 		oci_error_local(&err, ret, "no random numbers");
 	if (ret) {
+		target_redact_text(err.message); /* it may quote our PAR */
 		ret = refine_refusal(b, key, sc, ret, &err, why,
 				     sizeof(why));
 		if (why[0]) {
@@ -877,6 +878,7 @@ static void poll_work_request(struct backups *b, struct bk_job *j,
 				 el.v[el.n - 1].code);
 			buf_copy(r->error.message, sizeof(r->error.message),
 				 el.v[el.n - 1].message);
+			target_redact_text(r->error.message);
 		} else {
 			buf_copy(r->error.code, sizeof(r->error.code),
 				 wr.status);

@@ -358,6 +358,31 @@ void target_redact_url(const char *url, char *out, size_t n)
 	snprintf(out, n, "%.*s/p/***%s", (int)(path - url), url, tok + tlen);
 }
 
+void target_redact_text(char *s)
+{
+	char *w = s, *r = s;
+
+	/* In place: "***" is never longer than a token of 3+ characters,
+	 * and shorter tokens are dropped entirely. */
+	while (*r) {
+		if (!strncmp(r, "/p/", 3)) {
+			size_t tlen = strcspn(r + 3, "/?#\"' \t\n");
+
+			memmove(w, "/p/", 3);
+			w += 3;
+			r += 3;
+			if (tlen >= 3) {
+				memcpy(w, "***", 3);
+				w += 3;
+			}
+			r += tlen;
+			continue;
+		}
+		*w++ = *r++;
+	}
+	*w = '\0';
+}
+
 /* ---- the forms ------------------------------------------------------------ */
 
 /*

@@ -130,4 +130,10 @@ bool target_valid_object(const char *s);
  */
 void target_redact_url(const char *url, char *out, size_t n);
 
+/*
+ * Redact, in place, every PAR token ("/p/<token>") in free text such as an
+ * error message from the service, which might quote a PAR URL.
+ */
+void target_redact_text(char *s);
+
 #endif /* TARGET_H */

@@ -844,8 +844,22 @@ static void test_redact(void)
 	is_str(small, "unchanged", "n == 0 writes nothing");
 }
 
+static void test_redact_text(void)
+{
+	char msg[] = "PAR 'https://h/p/SeCrEtToKeN123/n/ns/b/b/o/x' expired; "
+		     "also /p/AbC/ and /p/xy/";
+
+	target_redact_text(msg);
+	is_str(msg,
+	       "PAR 'https://h/p/***/n/ns/b/b/o/x' expired; also /p/***/ and "
+	       "/p//",
+	       "every token in free text is redacted");
+	ok(!strstr(msg, "SeCrEt"), "no token left");
+}
+
 int main(void)
 {
+	test_redact_text();
 	test_extract();
 	test_validators();
 	test_template();
