@@ -26,6 +26,7 @@ struct tree {
 	atomic_ullong nodes;
 	atomic_ullong fetched;
 	atomic_ullong failures;
+	atomic_ullong generation; /* of listings, see install() */
 };
 
 static uint64_t now_ms(struct tree *t)
@@ -178,15 +179,17 @@ static bool state_hidden(const char *state)
 
 /* ---- listing fetch ----------------------------------------------------- */
 
-/* One child as fetched, before it is installed. */
-struct fetched {
-	struct tree_node *node;
-	const char *display;
+/* One listed resource, as install() sees it. */
+struct listed {
+	const void *res; /* element of the API's list */
 	const char *id;
-	char prev_display[OVFS_NAME_MAX];
-	char prev_name[NAMES_MAX + 1];
-	bool had_prev;
+	const char *display;
+	const char *state;
+	struct tree_node *node; /* filled by install() */
 };
+
+/* Copies `res` into the child (called with the child's lock held). */
+typedef void (*update_fn)(struct tree_node *c, const void *res);
 
 static int cmp_child(const void *a, const void *b)
 {
@@ -195,20 +198,23 @@ static int cmp_child(const void *a, const void *b)
 }
 
 /*
- * Install the children of list `which` of `n`: name them, store each
- * child's resource, then swap the listing in.  `update(child, i)` copies
- * resource i into the child (called with the child's lock held).
+ * Install list `which` of `n` from `count` listed resources: hidden states
+ * are dropped, every other one gets its node (found or created by OCID),
+ * a sticky file name and its resource; then the listing is swapped in and
+ * children that left it are hidden.  On return `v[i].node` is set for the
+ * resources kept; *kept says how many (they are moved to the front).
  */
 static int install(struct tree *t, struct tree_node *n, int which,
-		   struct fetched *f, size_t count,
-		   void (*update)(struct tree_node *, const void *, size_t),
-		   const void *res)
+		   enum tree_kind kind, update_fn update, struct listed *v,
+		   size_t count, size_t *kept)
 {
 	struct names_entry *ne = NULL;
 	struct tree_child *kids = NULL, *old;
-	size_t oldn;
+	uint64_t gen = atomic_fetch_add(&t->generation, 1) + 1;
+	size_t m = 0, oldn;
 	int ret = 0;
 
+	*kept = 0;
 	if (count) {
 		ne = calloc(count, sizeof(*ne));
 		kids = calloc(count, sizeof(*kids));
@@ -218,90 +224,93 @@ static int install(struct tree *t, struct tree_node *n, int which,
 		}
 	}
 	for (size_t i = 0; i < count; i++) {
-		struct tree_node *c = f[i].node;
+		struct tree_node *c;
 
+		if (state_hidden(v[i].state))
+			continue;
+		c = node_get(t, kind, v[i].id, n);
+		if (!c) {
+			ret = -ENOMEM;
+			goto out;
+		}
+		v[m] = v[i];
+		v[m].node = c;
 		pthread_mutex_lock(&c->lock);
-		f[i].had_prev = c->name[0] != '\0';
-		buf_copy(f[i].prev_display, sizeof(f[i].prev_display),
-			 c->named_display);
-		buf_copy(f[i].prev_name, sizeof(f[i].prev_name), c->name);
+		if (c->name[0]) {
+			ne[m].prev_display = strdup(c->named_display);
+			ne[m].prev_name = strdup(c->name);
+		}
 		pthread_mutex_unlock(&c->lock);
-		ne[i].display = f[i].display;
-		ne[i].ocid = f[i].id;
-		ne[i].prev_display = f[i].had_prev ? f[i].prev_display : NULL;
-		ne[i].prev_name = f[i].had_prev ? f[i].prev_name : NULL;
+		ne[m].display = v[m].display;
+		ne[m].ocid = v[m].id;
+		m++;
 	}
-	ret = names_assign(ne, count);
+	ret = names_assign(ne, m);
 	if (ret)
 		goto out;
-	for (size_t i = 0; i < count; i++) {
-		struct tree_node *c = f[i].node;
+	for (size_t i = 0; i < m; i++) {
+		struct tree_node *c = v[i].node;
 
 		pthread_mutex_lock(&c->lock);
 		buf_copy(c->name, sizeof(c->name), ne[i].name);
 		buf_copy(c->named_display, sizeof(c->named_display),
-			 f[i].display);
+			 v[i].display);
 		c->hidden = false;
-		update(c, res, i);
+		c->listed_gen = gen;
+		update(c, v[i].res);
 		c->updated = wall_now(t);
 		pthread_mutex_unlock(&c->lock);
 		buf_copy(kids[i].name, sizeof(kids[i].name), ne[i].name);
 		kids[i].node = c;
 	}
-	if (count)
-		qsort(kids, count, sizeof(*kids), cmp_child);
+	if (m)
+		qsort(kids, m, sizeof(*kids), cmp_child);
 
 	pthread_mutex_lock(&n->lock);
 	old = n->lists[which].v;
 	oldn = n->lists[which].n;
 	n->lists[which].v = kids;
-	n->lists[which].n = count;
+	n->lists[which].n = m;
 	pthread_mutex_unlock(&n->lock);
 	kids = NULL;
 
 	/* Children that left the listing are hidden. */
 	for (size_t i = 0; i < oldn; i++) {
-		bool still = false;
-
-		for (size_t j = 0; j < count && !still; j++)
-			still = f[j].node == old[i].node;
-		if (!still) {
-			pthread_mutex_lock(&old[i].node->lock);
+		pthread_mutex_lock(&old[i].node->lock);
+		if (old[i].node->listed_gen != gen)
 			old[i].node->hidden = true;
-			pthread_mutex_unlock(&old[i].node->lock);
-		}
+		pthread_mutex_unlock(&old[i].node->lock);
 	}
 	free(old);
+	*kept = m;
 out:
+	for (size_t i = 0; ne && i < count; i++) {
+		free((char *)ne[i].prev_display);
+		free((char *)ne[i].prev_name);
+	}
 	free(ne);
 	free(kids);
 	return ret;
 }
 
-static void update_comp(struct tree_node *c, const void *res, size_t i)
+static void update_comp(struct tree_node *c, const void *res)
 {
-	const struct oci_compartment_list *l = res;
-
 	oci_compartment_release(&c->comp);
-	if (oci_compartment_copy(&c->comp, &l->v[i]))
+	if (oci_compartment_copy(&c->comp, res))
 		c->comp.json = NULL;
 }
 
-static void update_vault(struct tree_node *c, const void *res, size_t i)
+static void update_vault(struct tree_node *c, const void *res)
 {
-	const struct oci_vault_list *l = res;
-
 	oci_vault_release(&c->vault);
-	if (oci_vault_copy(&c->vault, &l->v[i]))
+	if (oci_vault_copy(&c->vault, res))
 		c->vault.json = NULL;
 }
 
-static void update_key(struct tree_node *c, const void *res, size_t i)
+static void update_key(struct tree_node *c, const void *res)
 {
-	const struct oci_key_list *l = res;
-
 	oci_key_release(&c->key);
-	if (oci_key_copy(&c->key, &l->v[i]))
+	if (oci_key_copy(&c->key, res))
 		c->key.json = NULL;
 }
 
@@ -316,44 +325,36 @@ static int listing_errno(int ret, const struct oci_error *err)
 	return ret;
 }
 
+/* The listed[] view of a typed list; NULL when out of memory. */
+#define LISTED(l, idf, namef, statef)                                   \
+	({                                                              \
+		struct listed *v_ = calloc((l).n ? (l).n : 1, sizeof(*v_)); \
+		for (size_t i_ = 0; v_ && i_ < (l).n; i_++) {           \
+			v_[i_].res = &(l).v[i_];                        \
+			v_[i_].id = (l).v[i_].idf;                      \
+			v_[i_].display = (l).v[i_].namef;               \
+			v_[i_].state = (l).v[i_].statef;                \
+		}                                                       \
+		v_;                                                     \
+	})
+
 static int fetch_compartments(struct tree *t, struct tree_node *n,
 			      struct oci_error *err)
 {
-	struct oci_compartment_list l = { 0 }, view = { 0 };
-	struct fetched *f = NULL;
-	size_t count = 0;
+	struct oci_compartment_list l = { 0 };
+	struct listed *v;
+	size_t kept;
 	int ret;
 
 	ret = oci_list_compartments(t->o->client, n->id, false, "ANY", &l,
 				    err);
 	if (ret)
 		return listing_errno(ret, err);
-	if (l.n) {
-		f = calloc(l.n, sizeof(*f));
-		view.v = calloc(l.n, sizeof(*view.v));
-		if (!f || !view.v) {
-			ret = -ENOMEM;
-			goto out;
-		}
-	}
-	for (size_t i = 0; i < l.n; i++) {
-		if (state_hidden(l.v[i].lifecycle_state))
-			continue;
-		f[count].node = node_get(t, TREE_COMPARTMENT, l.v[i].id, n);
-		if (!f[count].node) {
-			ret = -ENOMEM;
-			goto out;
-		}
-		f[count].display = l.v[i].name;
-		f[count].id = l.v[i].id;
-		view.v[count++] = l.v[i]; /* shallow: owned by l */
-	}
-	view.n = count;
-	ret = install(t, n, TREE_LIST_COMPARTMENTS, f, count, update_comp,
-		      &view);
-out:
-	free(view.v);
-	free(f);
+	v = LISTED(l, id, name, lifecycle_state);
+	ret = v ? install(t, n, TREE_LIST_COMPARTMENTS, TREE_COMPARTMENT,
+			  update_comp, v, l.n, &kept)
+		: -ENOMEM;
+	free(v);
 	oci_compartment_list_release(&l);
 	return ret;
 }
@@ -361,39 +362,19 @@ out:
 static int fetch_vaults(struct tree *t, struct tree_node *n,
 			struct oci_error *err)
 {
-	struct oci_vault_list l = { 0 }, view = { 0 };
-	struct fetched *f = NULL;
-	size_t count = 0;
+	struct oci_vault_list l = { 0 };
+	struct listed *v;
+	size_t kept;
 	int ret;
 
 	ret = oci_list_vaults(t->o->client, n->id, &l, err);
 	if (ret)
 		return listing_errno(ret, err);
-	if (l.n) {
-		f = calloc(l.n, sizeof(*f));
-		view.v = calloc(l.n, sizeof(*view.v));
-		if (!f || !view.v) {
-			ret = -ENOMEM;
-			goto out;
-		}
-	}
-	for (size_t i = 0; i < l.n; i++) {
-		if (state_hidden(l.v[i].lifecycle_state))
-			continue;
-		f[count].node = node_get(t, TREE_VAULT, l.v[i].id, n);
-		if (!f[count].node) {
-			ret = -ENOMEM;
-			goto out;
-		}
-		f[count].display = l.v[i].display_name;
-		f[count].id = l.v[i].id;
-		view.v[count++] = l.v[i];
-	}
-	view.n = count;
-	ret = install(t, n, TREE_LIST_VAULTS, f, count, update_vault, &view);
-out:
-	free(view.v);
-	free(f);
+	v = LISTED(l, id, display_name, lifecycle_state);
+	ret = v ? install(t, n, TREE_LIST_VAULTS, TREE_VAULT, update_vault, v,
+			  l.n, &kept)
+		: -ENOMEM;
+	free(v);
 	oci_vault_list_release(&l);
 	return ret;
 }
@@ -402,9 +383,9 @@ static int fetch_keys(struct tree *t, struct tree_node *n,
 		      struct oci_error *err)
 {
 	char mgmt[OVFS_URL_MAX], comp[OVFS_OCID_MAX];
-	struct oci_key_list l = { 0 }, view = { 0 };
-	struct fetched *f = NULL;
-	size_t count = 0;
+	struct oci_key_list l = { 0 };
+	struct listed *v;
+	size_t kept = 0;
 	int ret;
 
 	pthread_mutex_lock(&n->lock);
@@ -418,35 +399,13 @@ static int fetch_keys(struct tree *t, struct tree_node *n,
 	ret = oci_list_keys(t->o->client, mgmt, comp, &l, err);
 	if (ret)
 		return listing_errno(ret, err);
-	if (l.n) {
-		f = calloc(l.n, sizeof(*f));
-		view.v = calloc(l.n, sizeof(*view.v));
-		if (!f || !view.v) {
-			ret = -ENOMEM;
-			goto out;
-		}
-	}
-	for (size_t i = 0; i < l.n; i++) {
-		if (state_hidden(l.v[i].lifecycle_state))
-			continue;
-		f[count].node = node_get(t, TREE_KEY, l.v[i].id, n);
-		if (!f[count].node) {
-			ret = -ENOMEM;
-			goto out;
-		}
-		f[count].display = l.v[i].display_name;
-		f[count].id = l.v[i].id;
-		view.v[count++] = l.v[i];
-	}
-	view.n = count;
-	ret = install(t, n, TREE_LIST_KEYS, f, count, update_key, &view);
-	if (!ret && t->o->backups)
-		for (size_t i = 0; i < count; i++)
-			backups_observe_key(t->o->backups, f[i].node,
-					    &view.v[i]);
-out:
-	free(view.v);
-	free(f);
+	v = LISTED(l, id, display_name, lifecycle_state);
+	ret = v ? install(t, n, TREE_LIST_KEYS, TREE_KEY, update_key, v, l.n,
+			  &kept)
+		: -ENOMEM;
+	for (size_t i = 0; !ret && t->o->backups && i < kept; i++)
+		backups_observe_key(t->o->backups, v[i].node, v[i].res);
+	free(v);
 	oci_key_list_release(&l);
 	return ret;
 }

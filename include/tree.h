@@ -86,6 +86,7 @@ struct tree_node {
 	char name[NAMES_MAX + 1];
 	char named_display[OVFS_NAME_MAX];
 	bool hidden; /* not in the parent's current listing, or deleted */
+	uint64_t listed_gen; /* listing generation that last included it */
 	/* The latest known resource; the member matching `kind` is valid. */
 	struct oci_compartment comp;
 	struct oci_vault vault;
