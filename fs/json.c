@@ -394,8 +394,14 @@ int json_get_text(const struct cJSON *obj, const char *name, char *dst,
 	return 0;
 }
 
-int json_get_str(const struct cJSON *obj, const char *name, char *dst, size_t n,
-		 enum json_need need, char *why, size_t why_n)
+/*
+ * A string member that `valid` accepts (a NULL `valid` accepts all), copied
+ * into `dst`; otherwise -EPROTO with "<name>: <what>" in `why`.
+ */
+static int get_valid_string(const struct cJSON *obj, const char *name,
+			    char *dst, size_t n, enum json_need need,
+			    bool (*valid)(const char *), const char *what,
+			    char *why, size_t why_n)
 {
 	const char *s;
 	int ret;
@@ -403,29 +409,31 @@ int json_get_str(const struct cJSON *obj, const char *name, char *dst, size_t n,
 	ret = string_member(obj, name, n, need, &s, why, why_n);
 	if (ret <= 0)
 		return ret;
-	if (has_control(s)) {
-		buf_fmt(why, why_n, "%s: contains a control character", name);
+	if (valid && !valid(s)) {
+		buf_fmt(why, why_n, "%s: %s", name, what);
 		return -EPROTO;
 	}
 	memcpy(dst, s, strlen(s) + 1);
 	return 0;
 }
 
+static bool no_control(const char *s)
+{
+	return !has_control(s);
+}
+
+int json_get_str(const struct cJSON *obj, const char *name, char *dst, size_t n,
+		 enum json_need need, char *why, size_t why_n)
+{
+	return get_valid_string(obj, name, dst, n, need, no_control,
+				"contains a control character", why, why_n);
+}
+
 int json_get_ocid(const struct cJSON *obj, const char *name, char *dst,
 		  size_t n, enum json_need need, char *why, size_t why_n)
 {
-	const char *s;
-	int ret;
-
-	ret = string_member(obj, name, n, need, &s, why, why_n);
-	if (ret <= 0)
-		return ret;
-	if (!json_is_ocid(s)) {
-		buf_fmt(why, why_n, "%s: not an OCID", name);
-		return -EPROTO;
-	}
-	memcpy(dst, s, strlen(s) + 1);
-	return 0;
+	return get_valid_string(obj, name, dst, n, need, json_is_ocid,
+				"not an OCID", why, why_n);
 }
 
 static bool is_enum_char(char c)
@@ -434,25 +442,21 @@ static bool is_enum_char(char c)
 	       (c >= '0' && c <= '9') || c == '_' || c == '-';
 }
 
+static bool is_enum(const char *s)
+{
+	size_t i;
+
+	for (i = 0; s[i]; i++)
+		if (!is_enum_char(s[i]))
+			return false;
+	return i && i <= 63;
+}
+
 int json_get_enum(const struct cJSON *obj, const char *name, char *dst,
 		  size_t n, enum json_need need, char *why, size_t why_n)
 {
-	const char *s;
-	size_t i;
-	int ret;
-
-	ret = string_member(obj, name, n, need, &s, why, why_n);
-	if (ret <= 0)
-		return ret;
-	for (i = 0; s[i]; i++)
-		if (!is_enum_char(s[i]))
-			break;
-	if (!i || s[i] || i > 63) {
-		buf_fmt(why, why_n, "%s: not an enum value", name);
-		return -EPROTO;
-	}
-	memcpy(dst, s, i + 1);
-	return 0;
+	return get_valid_string(obj, name, dst, n, need, is_enum,
+				"not an enum value", why, why_n);
 }
 
 /* `n` decimal digits at p, or -1. */
@@ -522,18 +526,8 @@ static bool is_rfc3339(const char *s)
 int json_get_time(const struct cJSON *obj, const char *name, char *dst,
 		  size_t n, enum json_need need, char *why, size_t why_n)
 {
-	const char *s;
-	int ret;
-
-	ret = string_member(obj, name, n, need, &s, why, why_n);
-	if (ret <= 0)
-		return ret;
-	if (!is_rfc3339(s)) {
-		buf_fmt(why, why_n, "%s: not an RFC 3339 time", name);
-		return -EPROTO;
-	}
-	memcpy(dst, s, strlen(s) + 1);
-	return 0;
+	return get_valid_string(obj, name, dst, n, need, is_rfc3339,
+				"not an RFC 3339 time", why, why_n);
 }
 
 int json_get_bool(const struct cJSON *obj, const char *name, bool *dst,
