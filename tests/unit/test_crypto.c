@@ -11,6 +11,7 @@
 
 #include "crypto.h"
 #include "tap.h"
+#include "testutil.h"
 
 /* OCI's published test key (reference oci-api.md 7.4): test data only. */
 static const char vector_key[] =
@@ -46,35 +47,7 @@ static const char vector_a_string[] =
 static const char vector_a_sig[] =
 	"GBas7grhyrhSKHP6AVIj/h5/Vp8bd/peM79H9Wv8kjoaCivujVXlpbKLjMPeDUhxkFIWtTtLBj3sUzaFj34XE6YZAHc9r2DmE4pMwOAy/kiITcZxa1oHPOeRheC0jP2dqbTll8fmTZVwKZOKHYPtrLJIJQHJjNvxFWeHQjMaR7M=";
 
-static char tmpdir[] = "/tmp/ovfs-test-crypto-XXXXXX";
 static const char secret[] = "s3cret-Pass";
-
-static int run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static int run(const char *fmt, ...)
-{
-	char cmd[2048];
-	va_list ap;
-	int rc;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	rc = system(cmd);
-	if (rc)
-		printf("# command failed (%d): %s\n", rc, cmd);
-	return rc;
-}
-
-static char *path_of(const char *name)
-{
-	static char p[4][512];
-	static int i;
-
-	i = (i + 1) % 4;
-	snprintf(p[i], sizeof(p[i]), "%s/%s", tmpdir, name);
-	return p[i];
-}
 
 static int write_file(const char *name, const char *text, size_t len)
 {
@@ -411,7 +384,7 @@ static void test_generated_keys(void)
 	char *text;
 	int ret;
 
-	ok(mkdtemp(tmpdir) != NULL, "temp dir %s", tmpdir);
+	ok(!tmpdir_make("crypto"), "temp dir %s", tmpdir);
 	ret = run(
 		"cd '%s' && "
 		"openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out k8.pem 2>/dev/null && "
@@ -587,7 +560,7 @@ static void test_generated_keys(void)
 		ok(strstr(why, "larger than") != NULL, "why: %s", why);
 	}
 	ok(k == NULL, "no key left behind");
-	run("rm -rf '%s'", tmpdir);
+	tmpdir_remove();
 }
 
 int main(void)

@@ -12,6 +12,7 @@
 
 #include "profile.h"
 #include "tap.h"
+#include "testutil.h"
 
 #define T \
 	"ocid1.tenancy.oc1..aaaaaaaaba3pv6wkcr4jqae5f15p2b2m2yt2j6rx32uzr4h25vqstifsfdsq"
@@ -23,7 +24,6 @@
 #define FP2 "11:22:33:44:55:66:77:88:99:00:aa:bb:cc:dd:ee:ff"
 #define CFG "/home/u/.oci/config"
 
-static char tmpdir[] = "/tmp/ovfs-test-profile-XXXXXX";
 
 static void clear_env(void)
 {
@@ -530,16 +530,6 @@ static void test_config_path(void)
 	clear_env();
 }
 
-static char *path_of(const char *name)
-{
-	static char p[4][512];
-	static int i;
-
-	i = (i + 1) % 4;
-	snprintf(p[i], sizeof(p[i]), "%s/%s", tmpdir, name);
-	return p[i];
-}
-
 static void write_file(const char *name, const char *text, size_t len)
 {
 	FILE *f = fopen(path_of(name), "w");
@@ -561,7 +551,7 @@ static void test_load(void)
 	int ret;
 
 	clear_env();
-	ok(mkdtemp(tmpdir) != NULL, "temp dir");
+	ok(!tmpdir_make("profile"), "temp dir");
 	snprintf(cfg, sizeof(cfg), "%s", path_of("config"));
 	write_file("config", text, strlen(text));
 	setenv("HOME", tmpdir, 1);
@@ -623,9 +613,7 @@ static void test_load(void)
 		is_int(ret, -EFBIG, "oversized file");
 		ok(strstr(why, "is larger than 1 MiB") != NULL, "why: %s", why);
 	}
-	snprintf(want, sizeof(want), "rm -rf -- '%s'", tmpdir);
-	if (system(want))
-		printf("# cleanup failed\n");
+	tmpdir_remove();
 }
 
 int main(void)

@@ -17,6 +17,7 @@
 #include "profile.h"
 #include "sign.h"
 #include "tap.h"
+#include "testutil.h"
 
 /* OCI's published test key and vectors (reference oci-api.md 7.4). */
 static const char vector_key[] =
@@ -79,34 +80,6 @@ static const char b_auth[] =
 
 #define EMPTY_SHA "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="
 
-static char tmpdir[] = "/tmp/ovfs-test-sign-XXXXXX";
-
-static int run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static int run(const char *fmt, ...)
-{
-	char cmd[2048];
-	va_list ap;
-	int rc;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	rc = system(cmd);
-	if (rc)
-		printf("# command failed (%d): %s\n", rc, cmd);
-	return rc;
-}
-
-static char *path_of(const char *name)
-{
-	static char p[4][512];
-	static int i;
-
-	i = (i + 1) % 4;
-	snprintf(p[i], sizeof(p[i]), "%s/%s", tmpdir, name);
-	return p[i];
-}
 
 static void write_file(const char *name, const char *text, mode_t mode)
 {
@@ -462,7 +435,7 @@ static void test_signer_init(void)
 	char keyid[512], key_pem[512], enc_pem[512], token[512];
 	int ret, calls = 0;
 
-	ok(mkdtemp(tmpdir) != NULL, "temp dir");
+	ok(!tmpdir_make("sign"), "temp dir");
 	ret = run(
 		"cd '%s' && openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out key.pem 2>/dev/null && "
 		"openssl pkcs8 -topk8 -in key.pem -v2 aes-256-cbc -passout pass:pw-123 -out enc.pem",
@@ -602,7 +575,7 @@ static void test_signer_init(void)
 	ok(strstr(why, "cannot read security token file") != NULL, "why: %s",
 	   why);
 	ok(s.key == NULL && s.key_id == NULL, "signer empty after failure");
-	run("rm -rf '%s'", tmpdir);
+	tmpdir_remove();
 }
 
 /*
