@@ -137,6 +137,29 @@ def get_info(emu, data):
         }
 
 
+KEY_SUMMARY = ("id", "displayName", "vaultId", "compartmentId",
+               "protectionMode", "lifecycleState")
+
+
+def list_compartments(emu, data):
+    """Every compartment (any state, none hidden by access rules): the
+    tenancy's shape for tools that compare a client's calls with it."""
+    with emu.state.lock:
+        d = emu.state.d
+        denied = set(d["restricted"])
+        return [{"id": c["id"], "compartmentId": c["compartmentId"],
+                 "name": c["name"], "lifecycleState": c["lifecycleState"],
+                 "restricted": c["id"] in denied}
+                for c in d["compartments"].values()]
+
+
+def list_keys(emu, data):
+    """Every key (any state, DELETED included), as a short summary."""
+    with emu.state.lock:
+        return [{f: k.get(f) for f in KEY_SUMMARY}
+                for k in emu.state.d["keys"].values()]
+
+
 # -- PARs ----------------------------------------------------------------
 
 def create_par(emu, data):
@@ -406,7 +429,8 @@ ROUTES = [(re.compile(p), m) for p, m in [
     (r"^/_emulator/reset$", {"POST": post_reset}),
     (r"^/_emulator/config$", {"GET": get_config, "POST": post_config}),
     (r"^/_emulator/users$", {"POST": post_users}),
-    (r"^/_emulator/keys$", {"POST": create_key}),
+    (r"^/_emulator/compartments$", {"GET": list_compartments}),
+    (r"^/_emulator/keys$", {"GET": list_keys, "POST": create_key}),
     (r"^/_emulator/keys/([^/]+)$", {"GET": get_key, "POST": update_key,
                                     "DELETE": delete_key}),
     (r"^/_emulator/vaults/([^/]+)$", {"POST": update_vault}),

@@ -300,6 +300,44 @@ def test_admin_mutations_visible(emulator, client, sample):
                       cid).json()["name"] == "People"
 
 
+def test_admin_lists_shape(emulator, client, sample):
+    """GET /_emulator/compartments and /_emulator/keys list everything,
+    whatever the API hides (DELETED, restricted), and agree with it."""
+    comps = emulator.admin("GET", "/_emulator/compartments")
+    by_name = {c["name"]: c for c in comps}
+    assert set(by_name) == set(sample.compartments) | {"Sandbox"}
+    assert by_name["Sandbox"]["lifecycleState"] == "DELETED"
+    assert by_name["Restricted"]["restricted"] is True
+    assert by_name["Payments"]["restricted"] is False
+    assert by_name["Payments"]["compartmentId"] == \
+        sample.compartments["Production"]
+    assert by_name["Production"]["compartmentId"] == sample.tenancy
+    for name, cid in sample.compartments.items():
+        assert by_name[name]["id"] == cid
+    keys = emulator.admin("GET", "/_emulator/keys")
+    assert all(set(k) == {"id", "displayName", "vaultId", "compartmentId",
+                          "protectionMode", "lifecycleState"} for k in keys)
+    pv = sample.vaults["prod-vault"]["id"]
+    listed = {k["id"] for k in client.get(
+        sample.mgmt("prod-vault") + "/20180608/keys",
+        params={"compartmentId": sample.compartments["Production"]}).json()}
+    mine = [k for k in keys if k["vaultId"] == pv and
+            k["compartmentId"] == sample.compartments["Production"]]
+    # ListKeys leaves DELETED keys out; the admin list has them
+    assert {k["id"] for k in mine if k["lifecycleState"] != "DELETED"} == \
+        listed
+    assert [k["displayName"] for k in mine
+            if k["lifecycleState"] == "DELETED"] == ["retired-key"]
+    soft = [k for k in keys if k["displayName"] == "soft-key"]
+    assert len(soft) == 1 and soft[0]["protectionMode"] == "SOFTWARE"
+    added = emulator.admin("POST", "/_emulator/keys",
+                           {"vaultId": pv, "displayName": "added"})
+    assert added["id"] in {k["id"] for k in
+                           emulator.admin("GET", "/_emulator/keys")}
+    # admin calls are not API requests
+    assert emulator.stats()["requests_total"] == 1
+
+
 def test_throttling(emulator, client, sample):
     emulator.set_config(rateLimit=5)
     mg = sample.mgmt("prod-vault")
