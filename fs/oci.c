@@ -388,7 +388,7 @@ static int oci_do(struct oci_client *c, const struct oci_req *r,
 	struct http_header hdrs[5];
 	struct http_request hreq = { 0 };
 	char reqid[OCI_REQID_LEN + 1];
-	uint64_t start = clock_mono_ms(&c->clock), delay;
+	uint64_t start = clock_mono_ms(&c->clock), delay, gen = 0;
 	unsigned int attempt;
 	size_t nh;
 	int ret;
@@ -399,7 +399,7 @@ static int oci_do(struct oci_client *c, const struct oci_req *r,
 			 oci_op_name(r->op));
 		err->attempts = (int)attempt;
 		if (atomic_load(&c->cancelled) ||
-		    ratelimit_acquire(&c->rl, cat)) {
+		    ratelimit_acquire(&c->rl, cat, &gen)) {
 			err->net = OCI_NET_CANCELLED;
 			buf_copy(err->message, sizeof(err->message),
 				 "cancelled");
@@ -446,7 +446,7 @@ static int oci_do(struct oci_client *c, const struct oci_req *r,
 		if (!ret) {
 			error_from_response(err, resp, reqid);
 			if (resp->status == 429) {
-				ratelimit_throttled(&c->rl, cat);
+				ratelimit_throttled(&c->rl, cat, gen);
 				STAT_ADD(c, throttled, 1);
 			}
 		} else {

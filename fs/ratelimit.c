@@ -1,14 +1,13 @@
 /* SPDX-License-Identifier: MIT */
-/* ratelimit: per-category token buckets with 429 feedback; see ratelimit.h. */
+/*
+ * ratelimit: per-category token buckets under OCI's limits, with 429
+ * feedback; see ratelimit.h.
+ */
 #include <errno.h>
 #include <math.h> /* isfinite() only: no libm */
 
 #include "ratelimit.h"
 #include "banned.h"
-
-/* Each second without a 429 gives back this share of the configured rate. */
-#define RL_RECOVER_SHARE 0.1
-#define RL_MIN_RATE	 1.0
 
 const char *ratelimit_category_name(enum rl_category cat)
 {
@@ -30,36 +29,46 @@ const char *ratelimit_category_name(enum rl_category cat)
 }
 
 int ratelimit_init(struct ratelimit *rl, const struct oclock *clock,
-		   const double rates[RL_NCAT], double burst)
+		   const double limits[RL_NCAT], double burst)
 {
 	uint64_t now;
 	int ret;
 
 	if (!clock || !(burst >= 1.0) || !isfinite(burst))
 		return -EINVAL;
-	for (int i = 0; rates && i < RL_NCAT; i++)
-		if (!(rates[i] >= 0.0) || !isfinite(rates[i]))
+	for (int i = 0; limits && i < RL_NCAT; i++)
+		if (!(limits[i] >= 0.0) || !isfinite(limits[i]))
 			return -EINVAL;
 	ret = pthread_mutex_init(&rl->lock, NULL);
 	if (ret)
 		return -ret;
 	rl->clock = clock;
-	rl->min_rate = RL_MIN_RATE;
 	now = clock_mono_ms(clock);
 	for (int i = 0; i < RL_NCAT; i++) {
 		struct rl_bucket *b = &rl->b[i];
+		double cap;
 
-		if (rates)
-			b->rate = rates[i];
+		if (limits)
+			b->limit = limits[i];
 		else
-			b->rate = i == RL_OTHER ? 0.0 : RL_DEFAULT_RATE;
+			b->limit = i == RL_OTHER ? 0.0 : RL_DEFAULT_RATE;
+		b->rate = RL_MARGIN * b->limit;
 		b->cur_rate = b->rate;
-		b->burst = burst;
-		b->tokens = burst;
+		/*
+		 * Our burst lands in the server's bucket of `limit` tokens:
+		 * keep half of that free for requests bunched on the way.
+		 */
+		cap = RL_BURST_SHARE * b->limit;
+		if (cap < 1.0)
+			cap = 1.0;
+		b->burst = burst < cap ? burst : cap;
+		b->tokens = b->burst;
 		b->last_ms = now;
-		b->last_429_ms = now;
+		b->step_ms = now;
+		b->gen = 0;
 		b->waits = 0;
 		b->throttled = 0;
+		b->decreases = 0;
 	}
 	return 0;
 }
@@ -67,11 +76,6 @@ int ratelimit_init(struct ratelimit *rl, const struct oclock *clock,
 void ratelimit_release(struct ratelimit *rl)
 {
 	pthread_mutex_destroy(&rl->lock);
-}
-
-static double floor_rate(const struct ratelimit *rl, const struct rl_bucket *b)
-{
-	return rl->min_rate < b->rate ? rl->min_rate : b->rate;
 }
 
 static void add_tokens(struct rl_bucket *b, uint64_t ms)
@@ -84,30 +88,37 @@ static void add_tokens(struct rl_bucket *b, uint64_t ms)
 /*
  * Bring `b` up to `now`.  While the rate is reduced it is piecewise
  * constant: tokens accrue at cur_rate until the next whole second after
- * the last 429 (or the last recovery step), where cur_rate grows by 10% of
- * the configured rate.  last_429_ms marks the start of the running second.
+ * the last decrease (or the last recovery step), where cur_rate grows by
+ * RL_RECOVER_SHARE of the target.  step_ms marks the start of the running
+ * second.  Additive steps of a tenth of the target bring the rate from one
+ * decrease (0.8) back in 2 s and from the floor (0.5) in 5 s: fast enough
+ * that a single event costs less than a second's worth of requests, slow
+ * enough that a tenancy shared with other clients is not hit at full rate
+ * again at once.
  */
 static void refill(struct rl_bucket *b, uint64_t now)
 {
 	if (now <= b->last_ms)
 		return;
-	while (b->cur_rate < b->rate && b->last_429_ms + 1000 <= now) {
-		uint64_t step = b->last_429_ms + 1000;
+	while (b->cur_rate < b->rate && b->step_ms + 1000 <= now) {
+		uint64_t step = b->step_ms + 1000;
 
 		if (step > b->last_ms) {
 			add_tokens(b, step - b->last_ms);
 			b->last_ms = step;
 		}
 		b->cur_rate += RL_RECOVER_SHARE * b->rate;
-		if (b->cur_rate > b->rate)
+		/* 0.1 x 10 steps do not add up to exactly 1.0 in binary. */
+		if (b->cur_rate > b->rate - 1e-9 * b->rate)
 			b->cur_rate = b->rate;
-		b->last_429_ms = step;
+		b->step_ms = step;
 	}
 	add_tokens(b, now - b->last_ms);
 	b->last_ms = now;
 }
 
-uint64_t ratelimit_reserve(struct ratelimit *rl, enum rl_category cat)
+uint64_t ratelimit_reserve(struct ratelimit *rl, enum rl_category cat,
+			   uint64_t *gen)
 {
 	struct rl_bucket *b;
 	uint64_t wait = 0;
@@ -117,6 +128,8 @@ uint64_t ratelimit_reserve(struct ratelimit *rl, enum rl_category cat)
 		cat = RL_OTHER;
 	b = &rl->b[cat];
 	pthread_mutex_lock(&rl->lock);
+	if (gen)
+		*gen = b->gen;
 	if (b->rate <= 0.0)
 		goto out;
 	refill(b, clock_mono_ms(rl->clock));
@@ -141,16 +154,17 @@ out:
 	return wait;
 }
 
-int ratelimit_acquire(struct ratelimit *rl, enum rl_category cat)
+int ratelimit_acquire(struct ratelimit *rl, enum rl_category cat, uint64_t *gen)
 {
-	uint64_t wait = ratelimit_reserve(rl, cat);
+	uint64_t wait = ratelimit_reserve(rl, cat, gen);
 
 	if (!wait)
 		return 0;
 	return clock_sleep_ms(rl->clock, wait) ? -ECANCELED : 0;
 }
 
-void ratelimit_throttled(struct ratelimit *rl, enum rl_category cat)
+void ratelimit_throttled(struct ratelimit *rl, enum rl_category cat,
+			 uint64_t gen)
 {
 	struct rl_bucket *b;
 	uint64_t now;
@@ -161,19 +175,32 @@ void ratelimit_throttled(struct ratelimit *rl, enum rl_category cat)
 	b = &rl->b[cat];
 	pthread_mutex_lock(&rl->lock);
 	b->throttled++;
-	/* An unlimited category has no rate to halve; the 429 is counted. */
+	/* An unlimited category has no rate to lower; the 429 is counted. */
 	if (b->rate <= 0.0)
+		goto out;
+	/*
+	 * The request was paced before the last decrease: its 429 tells
+	 * nothing about the rate now.  This is what makes the 429s of one
+	 * throttle event (all the requests in flight when the server's bucket
+	 * ran dry) one decrease instead of one each.
+	 */
+	if (gen != b->gen)
 		goto out;
 	now = clock_mono_ms(rl->clock);
 	refill(b, now);
-	fl = floor_rate(rl, b);
-	b->cur_rate /= 2.0;
+	fl = RL_FLOOR_SHARE * b->rate;
+	b->cur_rate *= RL_DECREASE;
 	if (b->cur_rate < fl)
 		b->cur_rate = fl;
-	/* Outstanding reservations (negative tokens) keep their place. */
+	/*
+	 * The server's bucket is empty now: do not send ours into it.
+	 * Outstanding reservations (negative tokens) keep their place.
+	 */
 	if (b->tokens > 0.0)
 		b->tokens = 0.0;
-	b->last_429_ms = now;
+	b->step_ms = now;
+	b->gen++;
+	b->decreases++;
 out:
 	pthread_mutex_unlock(&rl->lock);
 }

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * ratelimit: client-side token buckets that keep the client under OCI's
- * per-tenancy KMS throttles (reference oci-api.md §2.9, §6.6): 10 requests
- * per second for each of management read, management write, provisioning
- * read and provisioning write.  One bucket per category, shared by every
+ * ratelimit: client-side token buckets that keep the client a little under
+ * OCI's per-tenancy KMS throttles (reference oci-api.md §2.9, §6.6): 10
+ * requests per second for each of management read, management write,
+ * provisioning read and provisioning write.  One bucket per category, shared by every
  * thread of the process.
  *
  * Categories (docs/internals/HTTP.md):
@@ -15,17 +15,35 @@
  *   RL_OTHER       Identity, Object Storage, Work Requests (no documented
  *                  limit; unlimited unless configured)
  *
- * Bucket: refills at `rate` tokens per second up to `burst` tokens; a
- * request takes one token and waits (on the injectable clock) until one is
- * available.  A rate of 0 means unlimited.  Waiters are served in order of
- * arrival (reservations), so nobody starves.
+ * Limits and targets: the rates given to ratelimit_init() are OCI's limits
+ * (requests per second per category, what the `rate=` mount option sets).
+ * The client aims a little under them: each bucket refills at the target
+ * RL_MARGIN x limit (9/s for OCI's 10/s) and holds at most
+ * RL_BURST_SHARE x limit tokens (5 at 10/s, at least 1), whatever burst is
+ * asked for.  Against a server bucket of `limit` tokens refilled at `limit`
+ * per second (OCI's model, scripts/ociemu/throttle.py) this leaves, right
+ * after our own burst, half the server's bucket for requests that the
+ * network or the server bunches together (about 0.55 s of jitter at 10/s),
+ * and the server's bucket gains 10% of its rate every second we run
+ * steadily, so a transient bunch is forgotten instead of eating the margin
+ * for good (docs/internals/HTTP.md).  A limit of 0 means unlimited.
  *
- * Feedback: ratelimit_throttled() (a 429 arrived anyway) halves the
- * category's effective rate (not below `min_rate`, or below the configured
- * rate when that is smaller) and empties the bucket (reservations already
- * made keep their place); each full second without a 429 restores 10% of
- * the configured rate (additive increase), until the configured rate is
- * reached again.  For an unlimited category a 429 is only counted.
+ * Bucket: refills at the effective rate up to `burst` tokens; a request
+ * takes one token and waits (on the injectable clock) until one is
+ * available.  Waiters are served in order of arrival (reservations), so
+ * nobody starves.
+ *
+ * Feedback: every reservation carries the bucket's generation.  A 429 for
+ * a request of the current generation (ratelimit_throttled()) is a new
+ * throttle event: the effective rate is multiplied by RL_DECREASE (0.8),
+ * not below RL_FLOOR_SHARE (half) of the target, the bucket is emptied
+ * (reservations already made keep their place) and the generation moves
+ * on.  A 429 for a request of an older generation was paced at the rate
+ * before that decrease: it belongs to the same event (several concurrent
+ * requests answered 429 at once) and is only counted.  Each full second
+ * without a new decrease gives back RL_RECOVER_SHARE (10%) of the target,
+ * until the target is reached: 2 s after one event, 5 s from the floor.
+ * For an unlimited category a 429 is only counted.
  *
  * Thread safety: all functions lock the limiter's mutex; sleeping happens
  * outside the lock.
@@ -48,53 +66,71 @@ enum rl_category {
 };
 
 struct rl_bucket {
-	double rate;       /* configured tokens per second, 0 = unlimited */
+	double limit;      /* OCI's limit, tokens per second, 0 = unlimited */
+	double rate;       /* target: RL_MARGIN x limit */
 	double cur_rate;   /* effective rate after 429 feedback */
 	double burst;      /* capacity */
 	double tokens;     /* may go negative: reservations by waiters */
 	uint64_t last_ms;  /* last refill */
-	uint64_t last_429_ms; /* last 429, then +1 s per recovery step */
+	uint64_t step_ms;  /* last decrease, then +1 s per recovery step */
+	uint64_t gen;      /* decreases so far (generation of reservations) */
 	uint64_t waits;    /* requests that had to wait */
 	uint64_t throttled; /* 429 feedbacks */
+	uint64_t decreases; /* of them, new throttle events */
 };
 
 struct ratelimit {
 	pthread_mutex_t lock;
 	const struct oclock *clock;
-	double min_rate; /* floor of the 429 feedback: 1/s */
 	struct rl_bucket b[RL_NCAT];
 };
 
-/* Defaults: 10/s, burst 5 for the four KMS categories; RL_OTHER unlimited. */
-#define RL_DEFAULT_RATE 10.0
+/*
+ * Defaults: OCI's 10/s for the four KMS categories (RL_OTHER unlimited);
+ * asked burst 5.  The feedback constants are described above.
+ */
+#define RL_DEFAULT_RATE	 10.0
 #define RL_DEFAULT_BURST 5.0
+#define RL_MARGIN	 0.9
+#define RL_BURST_SHARE	 0.5
+#define RL_DECREASE	 0.8
+#define RL_FLOOR_SHARE	 0.5
+#define RL_RECOVER_SHARE 0.1
 
 /*
- * Initialize: rates[i] per second (0 unlimited), burst per bucket (>= 1);
- * `rates` NULL means the defaults.  Buckets start full.  0 or -errno.
+ * Initialize: limits[i] is OCI's limit per second (0 unlimited), `burst`
+ * the capacity asked for (>= 1, capped as described above); `limits` NULL
+ * means the defaults.  Buckets start full.  0 or -errno.
  */
 int ratelimit_init(struct ratelimit *rl, const struct oclock *clock,
-		   const double rates[RL_NCAT], double burst);
+		   const double limits[RL_NCAT], double burst);
 void ratelimit_release(struct ratelimit *rl);
 
 /*
- * Take one token of category `cat`, sleeping as needed.  0, or
- * -ECANCELED when it had to wait and the clock was (or got) cancelled;
- * the token stays taken.
+ * Take one token of category `cat`, sleeping as needed; *gen (when not
+ * NULL) receives the reservation's generation, for ratelimit_throttled().
+ * 0, or -ECANCELED when it had to wait and the clock was (or got)
+ * cancelled; the token stays taken.
  */
-int ratelimit_acquire(struct ratelimit *rl, enum rl_category cat);
+int ratelimit_acquire(struct ratelimit *rl, enum rl_category cat,
+		      uint64_t *gen);
 
 /*
  * Take one token without sleeping: returns how many milliseconds the caller
  * must wait before sending (0 when it may send now).  The token is reserved
  * either way.  ratelimit_acquire() is this plus the sleep.
  */
-uint64_t ratelimit_reserve(struct ratelimit *rl, enum rl_category cat);
+uint64_t ratelimit_reserve(struct ratelimit *rl, enum rl_category cat,
+			   uint64_t *gen);
 
-/* Report a 429 for `cat` (see Feedback above). */
-void ratelimit_throttled(struct ratelimit *rl, enum rl_category cat);
+/*
+ * Report a 429 for a request of `cat` whose token had generation `gen`
+ * (see Feedback above).
+ */
+void ratelimit_throttled(struct ratelimit *rl, enum rl_category cat,
+			 uint64_t gen);
 
-/* Current effective rate of `cat` (tokens per second). */
+/* Current effective rate of `cat` (tokens per second, 0 unlimited). */
 double ratelimit_rate(struct ratelimit *rl, enum rl_category cat);
 
 const char *ratelimit_category_name(enum rl_category cat);
