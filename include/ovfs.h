@@ -5,7 +5,7 @@
  * the daemon knows hangs off it; there are no mutable globals.
  *
  * Locking: the context's own fields are set before the mount and then only
- * read, except `ns` (namespace cache, under ns_lock), `fhs` (under
+ * read, except `ns` and `ns_*` (namespace cache, under ns_lock), `fhs` (under
  * fh_lock) and the counters (atomics).  The tree and the backup tracker
  * have their own locks, documented in tree.h and backup.h.
  */
@@ -19,6 +19,7 @@
 #include <sys/types.h>
 
 #include "log.h"
+#include "oci_error.h"
 #include "ocivaultfs.h"
 #include "region.h"
 
@@ -70,6 +71,13 @@ struct ovfs {
 
 	pthread_mutex_t ns_lock;
 	char ns[OVFS_NS_MAX];         /* Object Storage namespace, "" unknown */
+	/* Single flight of GetNamespace (ovfs.c), all under ns_lock. */
+	pthread_cond_t ns_cond;       /* a lookup finished; CLOCK_MONOTONIC */
+	bool ns_cond_ready;           /* ns_cond initialized (on first use) */
+	bool ns_busy;                 /* a lookup is in flight */
+	unsigned int ns_flights;      /* lookups finished */
+	int ns_ret;                   /* the last failed one: -errno, error */
+	struct oci_error ns_err;
 
 	/* Open file handles (ops.c), so that those still open when the
 	 * session ends are wiped and freed: libfuse releases none of them. */
@@ -81,9 +89,12 @@ struct ovfs {
 
 /*
  * The tenancy's Object Storage namespace (GetNamespace once, then cached).
- * `ns` has size OVFS_NS_MAX.  0 or -errno (with `err` filled).
+ * `ns` has size OVFS_NS_MAX.  0 or -errno (with `err` filled).  Single
+ * flight: concurrent callers share one lookup and its result, failure
+ * included; they wait at most as long as that call may take (retries x
+ * (timeout + 31 s)), else -ETIMEDOUT.  The next caller after a failure
+ * looks it up again.
  */
-struct oci_error;
 int ovfs_namespace(struct ovfs *o, char *ns, struct oci_error *err);
 
 /* True once the FUSE session is ending (unmount, signal). */
