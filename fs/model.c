@@ -835,6 +835,85 @@ MODEL_APPEND(wr_errors, oci_wr_error_list, struct oci_wr_error,
 MODEL_APPEND(buckets, oci_bucket_list, struct oci_bucket,
 	     bucket_from(obj, out, why, why_n), oci_bucket_release)
 
+/* ---- ListObjects ---------------------------------------------------- */
+
+static void object_summary_release(struct oci_object_summary *o)
+{
+	memset(o, 0, sizeof(*o));
+}
+
+/* One element; 0, or -EPROTO for an element to skip. */
+static int object_summary_from(const cJSON *obj, struct oci_object_summary *o)
+{
+	char why[128];
+
+	memset(o, 0, sizeof(*o));
+	o->size = -1;
+	if (!cJSON_IsObject(obj) ||
+	    json_get_str(obj, "name", o->name, sizeof(o->name), JSON_REQUIRED,
+			 why, sizeof(why)) ||
+	    !o->name[0] ||
+	    json_get_int64(obj, "size", &o->size, 0, INT64_MAX, JSON_OPTIONAL,
+			   why, sizeof(why)) ||
+	    json_get_time(obj, "timeCreated", o->time_created,
+			  sizeof(o->time_created), JSON_OPTIONAL, why,
+			  sizeof(why)))
+		return -EPROTO;
+	return 0;
+}
+
+int model_objects_append(const char *text, size_t len,
+			 struct oci_object_list *list, char *next,
+			 size_t next_n, size_t *skipped, char *why,
+			 size_t why_n)
+{
+	const cJSON *objects, *it;
+	cJSON *root = NULL;
+	size_t count, bad = 0;
+	void *nv;
+	int ret;
+
+	if (next_n)
+		next[0] = '\0';
+	ret = parse_body(text, len, &root, why, why_n);
+	if (ret)
+		goto out;
+	ret = -EPROTO;
+	if (!cJSON_IsObject(root)) {
+		buf_fmt(why, why_n, "not a JSON object");
+		goto out;
+	}
+	objects = cJSON_GetObjectItemCaseSensitive(root, "objects");
+	if (!cJSON_IsArray(objects)) {
+		buf_fmt(why, why_n, "objects: not an array");
+		goto out;
+	}
+	if (json_get_str(root, "nextStartWith", next, next_n, JSON_OPTIONAL,
+			 why, why_n))
+		goto out;
+	count = (size_t)cJSON_GetArraySize(objects);
+	nv = list_grow(list->v, &list->alloc, list->n, count, sizeof(*list->v));
+	if (!nv && count) {
+		buf_fmt(why, why_n, "out of memory");
+		ret = -ENOMEM;
+		goto out;
+	}
+	if (nv)
+		list->v = nv;
+	cJSON_ArrayForEach(it, objects) {
+		if (object_summary_from(it, &list->v[list->n]))
+			bad++;
+		else
+			list->n++;
+	}
+	if (skipped)
+		*skipped += bad;
+	ret = 0;
+out:
+	json_free(root);
+	return ret;
+}
+
 /* ---- namespace and errors ------------------------------------------ */
 
 int model_namespace_decode(const char *text, size_t len, char *ns, size_t n,
@@ -1195,6 +1274,8 @@ LIST_RELEASE(oci_work_request_list_release, oci_work_request_list,
 	     oci_work_request_release)
 LIST_RELEASE(oci_wr_error_list_release, oci_wr_error_list, wr_error_release)
 LIST_RELEASE(oci_bucket_list_release, oci_bucket_list, oci_bucket_release)
+LIST_RELEASE(oci_object_list_release, oci_object_list,
+	     object_summary_release)
 
 /* Duplicate `src` into *dst; NULL stays NULL.  0 or -ENOMEM. */
 static int dup_json(char **dst, const char *src)

@@ -60,6 +60,7 @@ static const struct {
 	[OCI_OP_GET_NAMESPACE] = { "GetNamespace", RL_OTHER },
 	[OCI_OP_LIST_BUCKETS] = { "ListBuckets", RL_OTHER },
 	[OCI_OP_HEAD_OBJECT] = { "HeadObject", RL_OTHER },
+	[OCI_OP_LIST_OBJECTS] = { "ListObjects", RL_OTHER },
 };
 
 const char *oci_op_name(enum oci_op op)
@@ -1318,6 +1319,67 @@ int oci_head_object(struct oci_client *c, const char *ns, const char *bucket,
 	h = http_response_header(&resp, "last-modified");
 	if (h)
 		buf_copy(out->last_modified, sizeof(out->last_modified), h);
+out:
+	buf_release(&url);
+	http_response_release(&resp);
+	return ret;
+}
+
+int oci_list_objects(struct oci_client *c, const char *ns, const char *bucket,
+		     const char *prefix, const char *start, unsigned int limit,
+		     struct oci_object_list *out, char *next,
+		     struct oci_error *err)
+{
+	struct buf url = BUF_INIT(URL_MAX);
+	struct http_response resp;
+	struct oci_req r = { .op = OCI_OP_LIST_OBJECTS, .method = "GET",
+			     .idempotent = true };
+	struct oci_error dummy;
+	char lim[16], why[256];
+	size_t n0 = out->n;
+	int ret;
+
+	err = ERR_OR_DUMMY(err, dummy);
+	http_response_init(&resp, 0);
+	next[0] = '\0';
+	if (!ns || !*ns || !bucket || !*bucket || limit < 1 || limit > 1000) {
+		ret = -EINVAL;
+		oci_error_local(err, ret, "namespace, bucket and limit needed");
+		goto out;
+	}
+	snprintf(lim, sizeof(lim), "%u", limit);
+	ret = build_url(&url, c->endpoint[REGION_SVC_OBJECTSTORAGE], "n", ns,
+			NULL, err);
+	if (!ret)
+		ret = url_lit(&url, "b");
+	if (!ret)
+		ret = url_seg(&url, bucket);
+	if (!ret)
+		ret = url_lit(&url, "o");
+	if (!ret && prefix && *prefix)
+		ret = url_query(&url, "prefix", prefix);
+	if (!ret && start && *start)
+		ret = url_query(&url, "start", start);
+	if (!ret)
+		ret = url_query(&url, "limit", lim);
+	if (!ret)
+		ret = url_query(&url, "fields", "name,size,timeCreated");
+	if (ret) {
+		oci_error_local(err, ret, "request URL too long");
+		goto out;
+	}
+	r.url = url.buf;
+	ret = oci_call(c, &r, &resp, err);
+	if (ret)
+		goto out;
+	ret = model_objects_append(resp.body.buf, resp.body.len, out, next,
+				   OVFS_OBJECT_MAX, NULL, why, sizeof(why));
+	if (ret) {
+		ret = bad_body(err, &resp, ret, why);
+		STAT_ADD(c, failures[r.op], 1);
+		while (out->n > n0)
+			out->n--;
+	}
 out:
 	buf_release(&url);
 	http_response_release(&resp);

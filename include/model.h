@@ -191,6 +191,13 @@ struct oci_bucket {
 	char *json;
 };
 
+/* One element of ListObjects' "objects" (fields name, size, timeCreated). */
+struct oci_object_summary {
+	char name[OVFS_OBJECT_MAX];
+	int64_t size;                    /* -1 when absent */
+	char time_created[OVFS_TIME_MAX]; /* "" when absent */
+};
+
 /* Where a backup goes (or a restore comes from): BackupLocation. */
 enum oci_backup_dest {
 	OCI_BACKUP_BUCKET,
@@ -219,6 +226,7 @@ MODEL_LIST(oci_key_version_list, struct oci_key_version);
 MODEL_LIST(oci_work_request_list, struct oci_work_request);
 MODEL_LIST(oci_wr_error_list, struct oci_wr_error);
 MODEL_LIST(oci_bucket_list, struct oci_bucket);
+MODEL_LIST(oci_object_list, struct oci_object_summary);
 
 /* Decode one object from JSON text (`len` bytes). */
 int model_tenancy_decode(const char *text, size_t len,
@@ -261,6 +269,19 @@ int model_wr_errors_append(const char *text, size_t len,
 			   size_t why_n);
 int model_buckets_append(const char *text, size_t len,
 			 struct oci_bucket_list *list, char *why,
+			 size_t why_n);
+
+/*
+ * One page of ListObjects: {"objects": [...], "nextStartWith": "..."}.
+ * Appends the objects to `list`; `next` (size `next_n`) gets nextStartWith
+ * or "" at the end.  An element that is not an object with a valid string
+ * `name` is skipped (counted in *skipped when not NULL), not fatal: one bad
+ * entry must not hide the others.  -EPROTO for a body of another shape or
+ * a nextStartWith that does not fit, -ENOMEM.
+ */
+int model_objects_append(const char *text, size_t len,
+			 struct oci_object_list *list, char *next,
+			 size_t next_n, size_t *skipped, char *why,
 			 size_t why_n);
 
 /*
@@ -322,6 +343,7 @@ void oci_key_version_list_release(struct oci_key_version_list *l);
 void oci_work_request_list_release(struct oci_work_request_list *l);
 void oci_wr_error_list_release(struct oci_wr_error_list *l);
 void oci_bucket_list_release(struct oci_bucket_list *l);
+void oci_object_list_release(struct oci_object_list *l);
 
 /*
  * Deep copies (the filesystem keeps its own).  `dst` is overwritten, not

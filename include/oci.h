@@ -84,6 +84,7 @@ enum oci_op {
 	OCI_OP_GET_NAMESPACE,
 	OCI_OP_LIST_BUCKETS,
 	OCI_OP_HEAD_OBJECT,
+	OCI_OP_LIST_OBJECTS,
 	OCI_OP_COUNT
 };
 
@@ -217,5 +218,18 @@ struct oci_object_head {
 int oci_head_object(struct oci_client *c, const char *ns, const char *bucket,
 		    const char *object, struct oci_object_head *out,
 		    struct oci_error *err);
+
+/*
+ * One page of ListObjects in bucket `bucket` with fields name, size and
+ * timeCreated: objects whose names start with `prefix` (NULL: any) and
+ * sort at or after `start` (NULL: from the first), at most `limit`
+ * (1..1000).  Appends to `out`; `next` (size OVFS_OBJECT_MAX) gets the
+ * name to start the next page with, "" at the end.  Malformed entries are
+ * skipped.  A missing bucket is -ENOENT with code BucketNotFound.
+ */
+int oci_list_objects(struct oci_client *c, const char *ns, const char *bucket,
+		     const char *prefix, const char *start, unsigned int limit,
+		     struct oci_object_list *out, char *next,
+		     struct oci_error *err);
 
 #endif /* OCI_H */

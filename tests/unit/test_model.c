@@ -2128,6 +2128,49 @@ static void test_why_small(void)
 	free(e);
 }
 
+/* ListObjects pages: objects appended, nextStartWith, bad entries skipped. */
+static void test_objects(void)
+{
+	struct oci_object_list l = { 0 };
+	char next[OVFS_OBJECT_MAX];
+	size_t skipped = 0;
+	const char *page =
+		"{\"objects\": [{\"name\": \"a.backup\", \"size\": 12,"
+		" \"timeCreated\": \"2026-12-03T10:00:00.123Z\"},"
+		" {\"name\": \"b\\u0001x\"}, 7, {\"size\": 3},"
+		" {\"name\": \"c\", \"size\": -1},"
+		" {\"name\": \"d/e\"}],"
+		" \"nextStartWith\": \"f\"}";
+
+	is_int(model_objects_append(page, strlen(page), &l, next, sizeof(next),
+				    &skipped, why, sizeof(why)),
+	       0, "objects: page decoded");
+	is_int((int)l.n, 2, "objects: the two good entries");
+	is_int((int)skipped, 4, "objects: four bad entries skipped");
+	is_str(l.v[0].name, "a.backup", "objects: name");
+	ok(l.v[0].size == 12, "objects: size");
+	is_str(l.v[0].time_created, "2026-12-03T10:00:00.123Z",
+	       "objects: timeCreated");
+	is_str(l.v[1].name, "d/e", "objects: a name with '/'");
+	ok(l.v[1].size == -1 && !l.v[1].time_created[0],
+	   "objects: absent fields");
+	is_str(next, "f", "objects: nextStartWith");
+	is_int(model_objects_append("{\"objects\": []}", 15, &l, next,
+				    sizeof(next), NULL, why, sizeof(why)),
+	       0, "objects: empty last page");
+	is_str(next, "", "objects: no next page");
+	is_int((int)l.n, 2, "objects: pages accumulate");
+	is_int(model_objects_append("[]", 2, &l, next, sizeof(next), NULL,
+				    why, sizeof(why)),
+	       -EPROTO, "objects: not an object");
+	is_int(model_objects_append("{\"objects\": {}}", 15, &l, next,
+				    sizeof(next), NULL, why, sizeof(why)),
+	       -EPROTO, "objects: objects not an array");
+	is_str(why, "objects: not an array", "objects: reason");
+	oci_object_list_release(&l);
+	ok(!l.v && !l.n, "objects: released");
+}
+
 int main(void)
 {
 	test_specs();
@@ -2138,6 +2181,7 @@ int main(void)
 	test_key_summary();
 	test_work_request();
 	test_bucket();
+	test_objects();
 	test_lists();
 	test_all_lists();
 	test_namespace();
