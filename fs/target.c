@@ -29,7 +29,10 @@
 	"1 to 256 letters, digits, '-', '_' and '.'; not '.' or '..'"
 #define HTTP_REFUSED \
 	"http:// is refused: use the https:// URL of the pre-authenticated request"
-#define TEMPLATE_KEYS "{key} {key_id} {vault} {compartment} {time} {date}"
+#define TEMPLATE_KEYS \
+	"{key} {key_id} {key_short} {vault} {compartment} {time} {date}"
+/* {key_short}: this many trailing characters of the key OCID. */
+#define KEY_SHORT_LEN 12
 
 static const char UTF8_BOM[] = "\xef\xbb\xbf";
 
@@ -217,6 +220,28 @@ static int put_time(struct out_name *o, int64_t now, bool date_only)
 	return 0;
 }
 
+/* The last KEY_SHORT_LEN characters of an OCID (its unique part). */
+static const char *key_short(const char *id)
+{
+	size_t n = id ? strlen(id) : 0;
+
+	return n > KEY_SHORT_LEN ? id + n - KEY_SHORT_LEN : id;
+}
+
+/* Does the template name the key by its OCID ({key_id} or {key_short})? */
+static bool names_key_uniquely(const char *tmpl)
+{
+	for (const char *p = tmpl; (p = strchr(p, '{')); p++) {
+		if (p[1] == '{') { /* literal brace */
+			p++;
+			continue;
+		}
+		if (!strncmp(p, "{key_id}", 8) || !strncmp(p, "{key_short}", 11))
+			return true;
+	}
+	return false;
+}
+
 static int expand(const char *tmpl, const struct target_ctx *ctx, char *out,
 		  size_t n, char *why, size_t why_n)
 {
@@ -255,6 +280,8 @@ static int expand(const char *tmpl, const struct target_ctx *ctx, char *out,
 			put_value(&o, ctx->key_name);
 		} else if (klen == 6 && !strncmp(p, "key_id", 6)) {
 			put_value(&o, ctx->key_id);
+		} else if (klen == 9 && !strncmp(p, "key_short", 9)) {
+			put_value(&o, key_short(ctx->key_id));
 		} else if (klen == 5 && !strncmp(p, "vault", 5)) {
 			put_value(&o, ctx->vault_name);
 		} else if (klen == 11 && !strncmp(p, "compartment", 11)) {
@@ -314,10 +341,19 @@ int target_check_template(const char *tmpl, char *why, size_t why_n)
 	};
 	char out[OVFS_OBJECT_MAX];
 
+	int ret;
+
 	if (why && why_n)
 		why[0] = '\0';
-	return expand(tmpl ? tmpl : TARGET_DEFAULT_TEMPLATE, &sample, out,
-		      sizeof(out), why, why_n);
+	if (!tmpl)
+		tmpl = TARGET_DEFAULT_TEMPLATE;
+	ret = expand(tmpl, &sample, out, sizeof(out), why, why_n);
+	if (!ret && !names_key_uniquely(tmpl))
+		ret = fail(why, why_n,
+			   "the template does not name the key by its OCID: add "
+			   "{key_short} or {key_id}, so that keys of the same "
+			   "name in different vaults never share an object");
+	return ret;
 }
 
 /* Expand the mount's template for a target that names no object. */
@@ -447,6 +483,7 @@ static int parse_bucket(const char *s, const struct target_ctx *ctx,
 		buf_copy(out->loc.object, sizeof(out->loc.object), slash + 1);
 		out->kind = TARGET_BUCKET_OBJECT;
 	} else {
+		out->templated = true;
 		ret = templated(ctx, out->loc.object, sizeof(out->loc.object),
 				why, why_n);
 		if (ret)
@@ -502,6 +539,7 @@ static int parse_oci_uri(const char *s, const struct target_ctx *ctx,
 				echo(obj, strlen(obj), e, sizeof(e)), problem);
 		buf_copy(out->loc.object, sizeof(out->loc.object), obj);
 	} else {
+		out->templated = true;
 		ret = templated(ctx, out->loc.object, sizeof(out->loc.object),
 				why, why_n);
 		if (ret)
@@ -818,6 +856,10 @@ static int parse_par(const char *url, const struct target_ctx *ctx,
 	if (ret)
 		goto out;
 	buf_copy(out->loc.uri, sizeof(out->loc.uri), uri.buf);
+	buf_copy(out->ns, sizeof(out->ns), w->ns);
+	snprintf(out->bucket, sizeof(out->bucket), "%.*s", (int)blen, bucket);
+	buf_copy(out->object, sizeof(out->object), *obj ? dec.buf : w->object);
+	out->templated = !*obj;
 	out->loc.dest = OCI_BACKUP_PAR_URI;
 	out->kind = TARGET_PAR;
 	target_redact_url(out->loc.uri, out->display, sizeof(out->display));
@@ -937,6 +979,11 @@ int target_parse(const char *text, size_t len, const struct target_ctx *ctx,
 			echo(t.buf, sl, e, sizeof(e)));
 	} else {
 		ret = parse_bucket(t.buf, ctx, out, why, why_n);
+	}
+	if (!ret && out->loc.dest == OCI_BACKUP_BUCKET) {
+		buf_copy(out->ns, sizeof(out->ns), out->loc.namespace_name);
+		buf_copy(out->bucket, sizeof(out->bucket), out->loc.bucket);
+		buf_copy(out->object, sizeof(out->object), out->loc.object);
 	}
 out:
 	buf_wipe_release(&t);

@@ -34,11 +34,16 @@
  * reasons a refusal gives.
  *
  * Template placeholders (the `backup_name` mount option):
- *   {key} key (display) name, {key_id} key OCID, {vault} vault name,
- *   {compartment} compartment name, {time} UTC time YYYYmmddTHHMMSSZ,
- *   {date} UTC date YYYYmmdd, {{ and }} literal braces.
- * Default: "{key}-{time}.backup".  In substituted values '/' and control
- * characters become '_' (a NULL value is empty).  A lone '{' or '}' and
+ *   {key} key (display) name, {key_id} key OCID, {key_short} the last 12
+ *   characters of the key OCID, {vault} vault name, {compartment}
+ *   compartment name, {time} UTC time YYYYmmddTHHMMSSZ, {date} UTC date
+ *   YYYYmmdd, {{ and }} literal braces.
+ * Default: "{time}-{key}-{key_short}.backup": unique per key, and names
+ * sort by time, so the backups of one batch are neighbours in a listing.
+ * target_check_template() (the mount-time check) also refuses a template
+ * without {key_id} or {key_short}: display names are not unique.
+ * In substituted values '/' and control characters become '_' (a NULL
+ * value is empty).  A lone '{' or '}' and
  * unknown placeholders are errors.  The result must be a valid object
  * name.
  *
@@ -55,7 +60,7 @@
 #include "model.h"
 #include "region.h"
 
-#define TARGET_DEFAULT_TEMPLATE "{key}-{time}.backup"
+#define TARGET_DEFAULT_TEMPLATE "{time}-{key}-{key_short}.backup"
 /* Longest write accepted by the backup control file. */
 #define TARGET_MAX_INPUT 16384
 
@@ -89,6 +94,15 @@ struct target {
 	 * "ns/bucket/obj", a PAR URL (as sent: with a bucket PAR's appended
 	 * object) whose token is replaced by three asterisks. */
 	char display[OVFS_URL_MAX];
+	/* Where the object goes, for every form: a PAR's namespace, bucket
+	 * and (decoded) object from its path; a bucket target's loc fields
+	 * (ns "" until the caller fills loc.namespace_name).  `templated`
+	 * when the object name came from the name template (form 1, form 3
+	 * without object, a bucket PAR). */
+	char ns[OVFS_NS_MAX];
+	char bucket[OVFS_BUCKET_MAX];
+	char object[OVFS_OBJECT_MAX];
+	bool templated;
 };
 
 /*

@@ -18,6 +18,8 @@
 /* 2023-11-14T22:13:20Z */
 #define NOW   1700000000
 #define STAMP "20231114T221320Z"
+/* {key_short} of "ocid1.key.oc1.iad.abcdef": its last 12 characters. */
+#define KEY_SHORT "1.iad.abcdef"
 
 static struct region_info iad = {
 	.id = "us-ashburn-1",
@@ -264,14 +266,14 @@ static void test_template(void)
 
 	is_int(target_expand_name(NULL, &c, out, sizeof(out)), 0,
 	       "default template");
-	is_str(out, "db-master-" STAMP ".backup", "default result");
+	is_str(out, STAMP "-db-master-" KEY_SHORT ".backup", "default result");
 	is_int(target_expand_name(
-		       "{key}|{key_id}|{vault}|{compartment}|{time}|{date}", &c,
-		       out, sizeof(out)),
+		       "{key}|{key_id}|{key_short}|{vault}|{compartment}|{time}|{date}",
+		       &c, out, sizeof(out)),
 	       0, "all placeholders");
 	is_str(out,
-	       "db-master|ocid1.key.oc1.iad.abcdef|prod vault|fin_ops|" STAMP
-	       "|20231114",
+	       "db-master|ocid1.key.oc1.iad.abcdef|" KEY_SHORT
+	       "|prod vault|fin_ops|" STAMP "|20231114",
 	       "all placeholders: values, '/' replaced");
 	is_int(target_expand_name("{{key}}-}}{{", &c, out, sizeof(out)), 0,
 	       "brace escapes");
@@ -340,9 +342,18 @@ static void test_template(void)
 
 	is_int(target_check_template(NULL, why, sizeof(why)), 0,
 	       "check: default");
+	is_int(target_check_template("{compartment}/{vault}/{key}-{key_short}-{date}",
+				     why, sizeof(why)),
+	       0, "check: a good template");
+	is_int(target_check_template("kms/{key_id}", why, sizeof(why)), 0,
+	       "check: {key_id} names the key");
 	is_int(target_check_template("{compartment}/{vault}/{key}-{date}", why,
 				     sizeof(why)),
-	       0, "check: a good template");
+	       -EINVAL, "check: a template without the key's OCID");
+	ok(strstr(why, "{key_short}") != NULL,
+	   "check: reason says what to add (%s)", why);
+	is_int(target_check_template("{{key_id}}-{key}", why, sizeof(why)),
+	       -EINVAL, "check: a literal '{key_id}' does not count");
 	is_int(target_check_template("{key}-{when}", why, sizeof(why)), -EINVAL,
 	       "check: unknown placeholder");
 	ok(strstr(why, "{when}") != NULL, "check: reason names it (%s)", why);
@@ -356,7 +367,10 @@ static void test_template(void)
 	ok(strstr(why, "'/'") != NULL, "check: reason (%s)", why);
 	is_int(target_check_template("", why, sizeof(why)), -EINVAL,
 	       "check: empty");
-	is_int(target_check_template("{key}", NULL, 0), 0, "check: no why");
+	is_int(target_check_template("{key_short}", NULL, 0), 0,
+	       "check: no why");
+	is_int(target_check_template("{key}", NULL, 0), -EINVAL,
+	       "check: no why, refused");
 }
 
 /* ---- forms 1-3 ---- */
@@ -372,7 +386,7 @@ static void test_bucket_forms(void)
 	ok(tg.needs_namespace, "form 1: needs the namespace");
 	is_str(tg.loc.namespace_name, "", "form 1: namespace empty");
 	is_str(tg.loc.bucket, "backups", "form 1: bucket");
-	is_str(tg.loc.object, "db-master-" STAMP ".backup",
+	is_str(tg.loc.object, STAMP "-db-master-" KEY_SHORT ".backup",
 	       "form 1: templated object");
 	is_str(tg.loc.uri, "", "form 1: no URI");
 	is_str(tg.display, "backups", "form 1: display");
@@ -471,7 +485,7 @@ static void test_oci_uri(void)
 	       "form 3: display");
 
 	is_int(parse("oci://backups@myns/"), 0, "form 3: template");
-	is_str(tg.loc.object, "db-master-" STAMP ".backup",
+	is_str(tg.loc.object, STAMP "-db-master-" KEY_SHORT ".backup",
 	       "form 3: templated object");
 	is_int(parse("OCI://backups@myns/x@y z"), 0,
 	       "form 3: scheme in capitals, '@' and space in the object");
@@ -540,15 +554,15 @@ static void test_par(void)
 	par_ok(OS_IAD PAR_PATH "a/b/c", "object PAR: '/' in object");
 
 	par_ok(OS_IAD PAR_PATH, "bucket PAR");
-	is_str(tg.loc.uri, OS_IAD PAR_PATH "db-master-" STAMP ".backup",
+	is_str(tg.loc.uri, OS_IAD PAR_PATH STAMP "-db-master-" KEY_SHORT ".backup",
 	       "bucket PAR: templated object appended");
 	is_str(tg.display,
-	       OS_IAD "/p/***/n/myns/b/backups/o/db-master-" STAMP ".backup",
+	       OS_IAD "/p/***/n/myns/b/backups/o/" STAMP "-db-master-" KEY_SHORT ".backup",
 	       "bucket PAR: display redacted, with the object");
 	c.key_name = "my key ü/x";
 	par_ok(OS_IAD PAR_PATH, "bucket PAR: unusual key name");
 	is_str(tg.loc.uri,
-	       OS_IAD PAR_PATH "my%20key%20%C3%BC_x-" STAMP ".backup",
+	       OS_IAD PAR_PATH STAMP "-my%20key%20%C3%BC_x-" KEY_SHORT ".backup",
 	       "bucket PAR: object percent-encoded");
 	c = base_ctx();
 
@@ -751,7 +765,7 @@ static void test_json(void)
 	       "\"PRE_AUTHENTICATED_REQUEST_URI\", \"uri\": \"" OS_IAD PAR_PATH
 	       "\"}}",
 	       "JSON bucket PAR");
-	is_str(tg.loc.uri, OS_IAD PAR_PATH "db-master-" STAMP ".backup",
+	is_str(tg.loc.uri, OS_IAD PAR_PATH STAMP "-db-master-" KEY_SHORT ".backup",
 	       "JSON bucket PAR: object appended");
 	par_refused("{\"destination\": \"PRE_AUTHENTICATED_REQUEST_URI\", "
 		    "\"uri\": \"https://evil.example.com" PAR_PATH "x\"}",
