@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* backup: submissions, tracking, status text; see include/backup.h. */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,48 +9,99 @@
 #include "backup.h"
 #include "clock.h"
 #include "crypto.h"
-#include "http.h"
+#include "log.h"
 #include "oci.h"
-#include "ovfs.h"
 #include "target.h"
 #include "tree.h"
 #include "banned.h"
 
 #define BK_HASH 1024
+#define BK_TRACKERS 4
+#define BK_TRACKERS_MAX 16
 #define BK_POLL_FIRST_MS 1000
 #define BK_POLL_MAX_MS 15000
+/* First work-request poll: the longest of the last BK_SCHED_RING backup
+ * durations plus a margin, at most BK_POLL_LEARN_MAX_MS. */
+#define BK_POLL_MARGIN_MS 300
+#define BK_POLL_LEARN_MAX_MS 60000
+/* Younger backups poll this long after the pilot (see defer_poll()). */
+#define BK_PILOT_LAG_MS 200
+/* Key states after the end: one ListKeys per vault for what ends within
+ * this time. */
+#define BK_KEYSTATE_GATHER_MS 1000
+/* Object checks: gather the backups of one bucket that end within this
+ * time into one listing of at most BK_VERIFY_PAGES pages. */
+#define BK_VERIFY_GATHER_MS 1000
+#define BK_VERIFY_PAGES 2
+#define BK_VERIFY_LIMIT 1000
+#define BK_BATCH_MAX 256
+/* Clock skew allowed between us and Object Storage, seconds. */
+#define BK_SKEW_S 300
 #define BK_WAIT_SLICE_MS 100
 #define BK_TOKEN_LEN 32
 
+/* What the trackers do next for a job in flight. */
+enum bk_phase {
+	PH_NONE,   /* nothing: submitting, or final */
+	PH_WR,     /* GetWorkRequest */
+	PH_KEYS,   /* key state, one ListKeys per vault */
+	PH_VERIFY, /* the service said done: check the object (ListObjects) */
+	PH_HEAD,   /* ... with HeadObject, the range listing did not reach it */
+	PH_KEYSTATE, /* ended: the key's state, one ListKeys per vault */
+};
+
+/* A key's latest backup, compact: strings are allocated to fit. */
 struct bk_job {
 	struct tree_node *key; /* never freed during the mount */
-	struct bk_status st;
-	/* Tracking */
+	enum bk_state state;
+	enum bk_origin origin;
+	enum bk_phase phase;
+	bool polling; /* a tracker is working on it without the lock */
+	bool object_unverified;
 	bool by_key_state;
-	uint64_t next_poll_ms;
-	uint64_t interval_ms;
-	char mgmt[OVFS_URL_MAX];
-	char key_compartment[OVFS_OCID_MAX];
-	/* Where the object should be (for HeadObject); "" when unknown. */
-	char ns[OVFS_NS_MAX];
-	char bucket[OVFS_BUCKET_MAX];
-	char object[OVFS_OBJECT_MAX];
-	bool polling; /* the tracker is working on it without the lock */
+	bool par; /* PAR target: the object may not be ours to check */
+	bool refresh_key; /* ended: fetch the key's state (PH_KEYSTATE) */
+	bool wr_polled;   /* GetWorkRequest was asked at least once */
+	double progress;
+	int error_errno;
+	int64_t submitted, started, finished, object_size, rejected_at;
+	int64_t svc_finished; /* the service's end time, before the check */
+	uint64_t accepted_ms, next_poll_ms, interval_ms;
 	uint64_t seq; /* order of first submission, for the backups list */
+	char key_state[32];
+	char *target;       /* redacted display */
+	char *work_request;
+	char *request_id;
+	char *rejected;     /* last refused write while in flight */
+	char *note;
+	char *key_comp;     /* for ListKeys tracking */
+	char *where;        /* "ns\0bucket\0object", or NULL */
+	const char *ns, *bucket, *object; /* into `where` */
+	struct oci_error *error; /* when failed */
 	struct bk_job *next;
 };
 
 struct backups {
-	struct ovfs *o;
+	struct oci_client *client;
+	struct tree *tree;
+	const struct logger *log;
+	const char *name_template;
+	const char *endpoint_host;
+	int (*get_namespace)(void *arg, char *ns, struct oci_error *err);
+	bool (*exiting)(void *arg);
+	void *arg;
+
 	pthread_mutex_t lock;
 	pthread_cond_t changed; /* a job changed state (wait readers) */
-	pthread_cond_t wake;    /* the tracker has something to do */
+	pthread_cond_t wake;    /* the trackers have something to do */
 	struct bk_job *hash[BK_HASH];
 	struct bk_job **all;
 	size_t n, alloc;
+	size_t cursor; /* round robin of pick_work() */
 	uint64_t seq;
-	pthread_t thread;
-	bool running;
+	struct bk_sched sched; /* durations of recent backups */
+	pthread_t threads[BK_TRACKERS_MAX];
+	unsigned int ntrackers, running;
 	bool stop;
 	bool wr_unsupported; /* GetWorkRequest answered 404 once */
 	struct backups_stats stats;
@@ -99,6 +151,42 @@ void bk_eligibility(const char *vault_type, const char *protection_mode,
 			 "the key is %s (only ENABLED or DISABLED keys can "
 			 "be backed up)",
 			 key_state);
+}
+
+void bk_sched_learn(struct bk_sched *s, uint64_t ms)
+{
+	s->dur_ms[s->n++ % BK_SCHED_RING] = ms;
+}
+
+uint64_t bk_sched_first(const struct bk_sched *s)
+{
+	uint64_t est = 0;
+
+	for (size_t i = 0; i < s->n && i < BK_SCHED_RING; i++)
+		if (s->dur_ms[i] > est)
+			est = s->dur_ms[i];
+	if (!est)
+		return BK_POLL_FIRST_MS;
+	est += BK_POLL_MARGIN_MS;
+	if (est < BK_POLL_FIRST_MS)
+		est = BK_POLL_FIRST_MS;
+	return est > BK_POLL_LEARN_MAX_MS ? BK_POLL_LEARN_MAX_MS : est;
+}
+
+uint64_t bk_sched_due(const struct bk_sched *s, uint64_t now,
+		      uint64_t accepted, bool polled, bool pilot,
+		      uint64_t pilot_accepted, uint64_t pilot_next)
+{
+	uint64_t age = now - accepted;
+
+	if (s->n) {
+		if (!polled && age < bk_sched_first(s))
+			return accepted + bk_sched_first(s);
+		return now;
+	}
+	if (pilot && age < now - pilot_accepted && age < BK_POLL_LEARN_MAX_MS)
+		return (pilot_next > now ? pilot_next : now) + BK_PILOT_LAG_MS;
+	return now;
 }
 
 static int add_time(struct buf *out, const char *name, int64_t t)
@@ -196,6 +284,85 @@ static struct bk_job *job_find(struct backups *b, const struct tree_node *key)
 	return NULL;
 }
 
+/* Replace *dst by a copy of `src` ("" and NULL: no string).  On -ENOMEM
+ * *dst is NULL: the field is then missing from `status`, nothing worse. */
+static int str_set(char **dst, const char *src)
+{
+	free(*dst);
+	*dst = NULL;
+	if (!src || !*src)
+		return 0;
+	*dst = strdup(src);
+	return *dst ? 0 : -ENOMEM;
+}
+
+static const char *str_or(const char *s)
+{
+	return s ? s : "";
+}
+
+/* Where the object goes: one allocation "ns\0bucket\0object". */
+static int job_set_where(struct bk_job *j, const char *ns, const char *bucket,
+			 const char *object)
+{
+	size_t a = strlen(ns) + 1, c = strlen(bucket) + 1, d = strlen(object) + 1;
+
+	free(j->where);
+	j->where = NULL;
+	j->ns = j->bucket = j->object = NULL;
+	if (!bucket[0] || !object[0])
+		return 0;
+	j->where = malloc(a + c + d);
+	if (!j->where)
+		return -ENOMEM;
+	memcpy(j->where, ns, a);
+	memcpy(j->where + a, bucket, c);
+	memcpy(j->where + a + c, object, d);
+	j->ns = j->where;
+	j->bucket = j->where + a;
+	j->object = j->where + a + c;
+	return 0;
+}
+
+static void job_set_error(struct bk_job *j, const struct oci_error *e, int err)
+{
+	if (!j->error)
+		j->error = malloc(sizeof(*j->error));
+	if (j->error)
+		*j->error = *e;
+	j->error_errno = err;
+}
+
+/* Forget the previous backup of the job, keeping nothing of it. */
+static void job_reset(struct bk_job *j, enum bk_origin origin)
+{
+	free(j->target);
+	free(j->work_request);
+	free(j->request_id);
+	free(j->rejected);
+	free(j->note);
+	free(j->key_comp);
+	free(j->where);
+	free(j->error);
+	j->target = j->work_request = j->request_id = j->rejected = NULL;
+	j->note = j->key_comp = j->where = NULL;
+	j->ns = j->bucket = j->object = NULL;
+	j->error = NULL;
+	j->error_errno = 0;
+	j->state = BK_NONE;
+	j->origin = origin;
+	j->phase = PH_NONE;
+	j->progress = -1;
+	j->object_size = -1;
+	j->object_unverified = j->by_key_state = j->par = false;
+	j->submitted = j->started = j->finished = j->rejected_at = 0;
+	j->svc_finished = 0;
+	j->refresh_key = false;
+	j->wr_polled = false;
+	j->key_state[0] = '\0';
+	j->interval_ms = BK_POLL_FIRST_MS;
+}
+
 /* Find or create (lock held). */
 static struct bk_job *job_get(struct backups *b, struct tree_node *key)
 {
@@ -217,8 +384,7 @@ static struct bk_job *job_get(struct backups *b, struct tree_node *key)
 	if (!j)
 		return NULL;
 	j->key = key;
-	j->st.progress = -1;
-	j->st.object_size = -1;
+	job_reset(j, BK_ORIGIN_MOUNT);
 	h = job_hash(key->id);
 	j->next = b->hash[h];
 	b->hash[h] = j;
@@ -226,36 +392,83 @@ static struct bk_job *job_get(struct backups *b, struct tree_node *key)
 	return j;
 }
 
-/* Reset a job for a new backup, keeping nothing of the previous one. */
-static void job_reset(struct bk_job *j, enum bk_origin origin)
+static void job_free(struct bk_job *j)
 {
-	memset(&j->st, 0, sizeof(j->st));
-	j->st.progress = -1;
-	j->st.object_size = -1;
-	j->st.origin = origin;
-	j->by_key_state = false;
-	j->ns[0] = j->bucket[0] = j->object[0] = '\0';
-	j->interval_ms = BK_POLL_FIRST_MS;
+	job_reset(j, BK_ORIGIN_MOUNT);
+	free(j);
+}
+
+/* The job as `status` shows it (lock held). */
+static void job_status(const struct bk_job *j, struct bk_status *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->state = j->state;
+	st->origin = j->origin;
+	st->progress = j->progress;
+	buf_copy(st->target, sizeof(st->target), str_or(j->target));
+	if (j->where)
+		snprintf(st->object, sizeof(st->object), "%s/%s/%s", j->ns,
+			 j->bucket, j->object);
+	st->object_size = j->object_size;
+	st->object_unverified = j->object_unverified;
+	buf_copy(st->work_request, sizeof(st->work_request),
+		 str_or(j->work_request));
+	buf_copy(st->request_id, sizeof(st->request_id),
+		 str_or(j->request_id));
+	st->submitted = j->submitted;
+	st->started = j->started;
+	st->finished = j->finished;
+	buf_copy(st->key_state, sizeof(st->key_state), j->key_state);
+	st->tracking_by_key_state = j->by_key_state;
+	if (j->error)
+		st->error = *j->error;
+	else
+		oci_error_clear(&st->error);
+	st->error_errno = j->error_errno;
+	buf_copy(st->rejected, sizeof(st->rejected), str_or(j->rejected));
+	st->rejected_at = j->rejected_at;
+	buf_copy(st->note, sizeof(st->note), str_or(j->note));
 }
 
 static uint64_t mono(struct backups *b)
 {
-	return clock_mono_ms(oci_client_clock(b->o->client));
+	return clock_mono_ms(oci_client_clock(b->client));
 }
 
 static int64_t wall(struct backups *b)
 {
-	return clock_wall_s(oci_client_clock(b->o->client));
+	return clock_wall_s(oci_client_clock(b->client));
 }
 
-int backups_new(struct backups **out, struct ovfs *o)
+static bool exiting(struct backups *b)
 {
-	struct backups *b = calloc(1, sizeof(*b));
+	return b->exiting && b->exiting(b->arg);
+}
+
+int backups_new(struct backups **out, const struct backups_opts *opts)
+{
+	struct backups *b;
 
 	*out = NULL;
+	if (!opts || !opts->client || !opts->tree || !opts->log ||
+	    !opts->get_namespace)
+		return -EINVAL;
+	b = calloc(1, sizeof(*b));
 	if (!b)
 		return -ENOMEM;
-	b->o = o;
+	b->client = opts->client;
+	b->tree = opts->tree;
+	b->log = opts->log;
+	b->name_template = opts->name_template;
+	b->endpoint_host = opts->endpoint_host && opts->endpoint_host[0]
+				   ? opts->endpoint_host
+				   : NULL;
+	b->get_namespace = opts->get_namespace;
+	b->exiting = opts->exiting;
+	b->arg = opts->arg;
+	b->ntrackers = opts->trackers ? opts->trackers : BK_TRACKERS;
+	if (b->ntrackers > BK_TRACKERS_MAX)
+		b->ntrackers = BK_TRACKERS_MAX;
 	if (pthread_mutex_init(&b->lock, NULL) ||
 	    clock_cond_init(&b->changed) || clock_cond_init(&b->wake)) {
 		free(b);
@@ -271,7 +484,7 @@ void backups_free(struct backups *b)
 		return;
 	backups_stop(b);
 	for (size_t i = 0; i < b->n; i++)
-		free(b->all[i]);
+		job_free(b->all[i]);
 	free(b->all);
 	pthread_cond_destroy(&b->changed);
 	pthread_cond_destroy(&b->wake);
@@ -285,14 +498,31 @@ void backups_free(struct backups *b)
 static void key_facts(struct tree_node *key, char *why, size_t n,
 		      char *state, size_t sn)
 {
-	struct oci_vault v;
-	struct oci_key k;
+	struct oci_vault *v = malloc(sizeof(*v));
+	struct oci_key *k = malloc(sizeof(*k));
 
-	tree_node_key(key, &k);
-	tree_node_vault(tree_node_parent(key), &v);
-	bk_eligibility(v.vault_type, k.protection_mode, k.lifecycle_state,
-		       why, n);
-	buf_copy(state, sn, k.lifecycle_state);
+	why[0] = state[0] = '\0';
+	if (v && k) {
+		tree_node_key(key, k);
+		tree_node_vault(tree_node_parent(key), v);
+		bk_eligibility(v->vault_type, k->protection_mode,
+			       k->lifecycle_state, why, n);
+		buf_copy(state, sn, k->lifecycle_state);
+	}
+	free(v);
+	free(k);
+}
+
+/*
+ * The tree still lists the key as BACKUP_IN_PROGRESS (as BackupKey's answer
+ * said) although this mount's backup of it ended: that state is older than
+ * what we know, so it neither blocks a new backup nor shows in `status`.
+ * The next listing (cache_ttl) brings the key's real state.
+ */
+static bool stale_in_progress(const struct bk_job *j, const char *state)
+{
+	return j && j->origin == BK_ORIGIN_MOUNT && j->finished &&
+	       !bk_in_flight(j->state) && !strcmp(state, "BACKUP_IN_PROGRESS");
 }
 
 static void fill_status(struct backups *b, struct tree_node *key,
@@ -300,20 +530,24 @@ static void fill_status(struct backups *b, struct tree_node *key,
 {
 	char why[256], state[OVFS_ENUM_MAX];
 	struct bk_job *j;
+	bool stale;
 
 	key_facts(key, why, sizeof(why), state, sizeof(state));
 	pthread_mutex_lock(&b->lock);
 	j = job_find(b, key);
 	if (j) {
-		*st = j->st;
+		job_status(j, st);
 	} else {
 		memset(st, 0, sizeof(*st));
 		st->progress = -1;
 		st->object_size = -1;
 	}
+	stale = stale_in_progress(j, state);
 	pthread_mutex_unlock(&b->lock);
 	buf_copy(st->eligible, sizeof(st->eligible), why);
-	if (!bk_in_flight(st->state) || !st->key_state[0])
+	if (stale)
+		st->key_state[0] = '\0';
+	else if (!bk_in_flight(st->state) || !st->key_state[0])
 		buf_copy(st->key_state, sizeof(st->key_state), state);
 }
 
@@ -332,54 +566,45 @@ int backups_status(struct backups *b, struct tree_node *key, struct buf *out)
 
 /* ---- submission ---------------------------------------------------------- */
 
-/* Record a refusal: a failure when idle, a "rejected" line when busy. */
+/* Record a refusal (lock held): a failure when idle, a "rejected" line
+ * when a backup is in flight (which it must not disturb). */
 static void record_refusal(struct backups *b, struct bk_job *j, int ret,
 			   const char *code, const char *msg,
 			   const char *target)
 {
+	struct oci_error e;
+
 	b->stats.rejected++;
-	if (bk_in_flight(j->st.state)) {
-		snprintf(j->st.rejected, sizeof(j->st.rejected), "%s: %s",
-			 errno_name(ret), msg);
-		j->st.rejected_at = wall(b);
+	if (bk_in_flight(j->state)) {
+		char line[512];
+
+		snprintf(line, sizeof(line), "%s: %s", errno_name(ret), msg);
+		str_set(&j->rejected, line);
+		j->rejected_at = wall(b);
 	} else {
 		job_reset(j, BK_ORIGIN_MOUNT);
-		j->st.state = BK_FAILED;
-		j->st.error_errno = ret;
-		j->st.error.local_errno = ret;
-		buf_copy(j->st.error.code, sizeof(j->st.error.code), code);
-		buf_copy(j->st.error.message, sizeof(j->st.error.message), msg);
-		if (target)
-			buf_copy(j->st.target, sizeof(j->st.target), target);
-		j->st.submitted = j->st.finished = wall(b);
+		j->state = BK_FAILED;
+		oci_error_clear(&e);
+		e.local_errno = ret;
+		buf_copy(e.code, sizeof(e.code), code);
+		buf_copy(e.message, sizeof(e.message), msg);
+		job_set_error(j, &e, ret);
+		str_set(&j->target, target);
+		j->submitted = j->finished = wall(b);
 	}
 	pthread_cond_broadcast(&b->changed);
 }
 
-/* "ns/bucket/object" from a PAR URL (redacted or not). */
-static void object_from_par(const char *url, char *ns, char *bucket,
-			    char *object)
+/* A claimed backup (state submitting) failed (lock held). */
+static void record_failure(struct backups *b, struct bk_job *j, int ret,
+			   const struct oci_error *err)
 {
-	struct http_url *u = malloc(sizeof(*u));
-	struct buf dec = BUF_INIT(OVFS_OBJECT_MAX);
-	const char *p, *q, *r;
-
-	ns[0] = bucket[0] = object[0] = '\0';
-	if (!u || http_url_parse(url, u))
-		goto out;
-	/* /p/<token>/n/<ns>/b/<bucket>/o/<object> */
-	p = strstr(u->path, "/n/");
-	q = p ? strstr(p + 3, "/b/") : NULL;
-	r = q ? strstr(q + 3, "/o/") : NULL;
-	if (!r)
-		goto out;
-	snprintf(ns, OVFS_NS_MAX, "%.*s", (int)(q - p - 3), p + 3);
-	snprintf(bucket, OVFS_BUCKET_MAX, "%.*s", (int)(r - q - 3), q + 3);
-	if (!http_unescape(r + 3, strlen(r + 3), &dec))
-		buf_copy(object, OVFS_OBJECT_MAX, dec.buf);
-out:
-	buf_release(&dec);
-	free(u);
+	j->state = BK_FAILED;
+	j->phase = PH_NONE;
+	job_set_error(j, err, ret);
+	j->finished = wall(b);
+	b->stats.failed++;
+	pthread_cond_broadcast(&b->changed);
 }
 
 struct submit_ctx {
@@ -391,27 +616,35 @@ struct submit_ctx {
 	char key_comp[OVFS_OCID_MAX];
 	char protection[OVFS_ENUM_MAX];
 	char key_state[OVFS_ENUM_MAX];
+	char why[512];
+	char token[BK_TOKEN_LEN + 1];
+	struct target tg;
+	struct oci_key out;
+	struct oci_action_result res;
+	struct oci_error err;
+	struct oci_vault v;
+	struct oci_key k;
+	struct oci_compartment c;
 };
 
 static void submit_facts(struct tree_node *key, struct submit_ctx *sc)
 {
 	struct tree_node *vn = tree_node_parent(key);
 	struct tree_node *cn = tree_node_parent(vn);
-	struct oci_compartment c;
-	struct oci_vault v;
-	struct oci_key k;
 
-	tree_node_key(key, &k);
-	tree_node_vault(vn, &v);
-	tree_node_compartment(cn, &c);
-	buf_copy(sc->key_name, sizeof(sc->key_name), k.display_name);
-	buf_copy(sc->vault_name, sizeof(sc->vault_name), v.display_name);
-	buf_copy(sc->comp_name, sizeof(sc->comp_name), c.name);
-	buf_copy(sc->vault_type, sizeof(sc->vault_type), v.vault_type);
-	buf_copy(sc->mgmt, sizeof(sc->mgmt), v.management_endpoint);
-	buf_copy(sc->key_comp, sizeof(sc->key_comp), k.compartment_id);
-	buf_copy(sc->protection, sizeof(sc->protection), k.protection_mode);
-	buf_copy(sc->key_state, sizeof(sc->key_state), k.lifecycle_state);
+	tree_node_key(key, &sc->k);
+	tree_node_vault(vn, &sc->v);
+	tree_node_compartment(cn, &sc->c);
+	buf_copy(sc->key_name, sizeof(sc->key_name), sc->k.display_name);
+	buf_copy(sc->vault_name, sizeof(sc->vault_name), sc->v.display_name);
+	buf_copy(sc->comp_name, sizeof(sc->comp_name), sc->c.name);
+	buf_copy(sc->vault_type, sizeof(sc->vault_type), sc->v.vault_type);
+	buf_copy(sc->mgmt, sizeof(sc->mgmt), sc->v.management_endpoint);
+	buf_copy(sc->key_comp, sizeof(sc->key_comp), sc->k.compartment_id);
+	buf_copy(sc->protection, sizeof(sc->protection),
+		 sc->k.protection_mode);
+	buf_copy(sc->key_state, sizeof(sc->key_state),
+		 sc->k.lifecycle_state);
 }
 
 /*
@@ -428,7 +661,7 @@ static int refine_not_found(struct backups *b, struct tree_node *key,
 	struct oci_error e;
 	int ret;
 
-	ret = oci_list_keys(b->o->client, sc->mgmt, sc->key_comp, &l, &e);
+	ret = oci_list_keys(b->client, sc->mgmt, sc->key_comp, &l, &e);
 	if (ret == -ENOENT && e.http_status == 404) {
 		ret = -EACCES;
 	} else if (!ret) {
@@ -450,24 +683,23 @@ static int refine_not_found(struct backups *b, struct tree_node *key,
  * "gone" from "not authorized".
  */
 static int refine_refusal(struct backups *b, struct tree_node *key,
-			  const struct submit_ctx *sc, int ret,
-			  const struct oci_error *err, char *why, size_t n)
+			  struct submit_ctx *sc, int ret)
 {
 	struct oci_key k = { 0 };
 	struct oci_error e;
 	char etag[OVFS_ETAG_MAX];
 
-	why[0] = '\0';
-	if (ret == -ENOENT && err->http_status == 404)
+	sc->why[0] = '\0';
+	if (ret == -ENOENT && sc->err.http_status == 404)
 		return refine_not_found(b, key, sc);
 	if (ret != -EBUSY && ret != -EINVAL)
 		return ret;
-	if (oci_get_key(b->o->client, sc->mgmt, key->id, &k, etag, &e))
+	if (oci_get_key(b->client, sc->mgmt, key->id, &k, etag, &e))
 		return ret;
-	tree_update_key(b->o->tree, key, &k, etag);
+	tree_update_key(b->tree, key, &k, etag);
 	bk_eligibility(sc->vault_type, k.protection_mode, k.lifecycle_state,
-		       why, n);
-	if (why[0])
+		       sc->why, sizeof(sc->why));
+	if (sc->why[0])
 		ret = -EOPNOTSUPP;
 	else if (!strcmp(k.lifecycle_state, "BACKUP_IN_PROGRESS"))
 		ret = -EBUSY;
@@ -475,191 +707,307 @@ static int refine_refusal(struct backups *b, struct tree_node *key,
 	return ret;
 }
 
-int backups_submit(struct backups *b, struct tree_node *key, const char *data,
-		   size_t len)
+/* Step 1: the target, checked against the key (no lock, no network). */
+static int submit_parse(struct backups *b, struct tree_node *key,
+			struct submit_ctx *sc, const char *data, size_t len)
 {
-	char why[512], token[BK_TOKEN_LEN + 1];
 	struct target_ctx tc = { 0 };
-	struct submit_ctx *sc = NULL;
-	struct target *tg = NULL;
-	struct oci_action_result res;
-	struct oci_key out = { 0 };
-	struct oci_error err;
-	struct bk_job *j;
 	size_t start, tlen;
 	int ret;
 
-	ret = target_extract(data, len, &start, &tlen, why, sizeof(why));
-	if (ret == -ENODATA)
-		return 0; /* comments only: nothing to do */
-	sc = calloc(1, sizeof(*sc));
-	tg = calloc(1, sizeof(*tg));
-	if (!sc || !tg) {
-		ret = -ENOMEM;
+	ret = target_extract(data, len, &start, &tlen, sc->why,
+			     sizeof(sc->why));
+	if (ret)
+		return ret;
+	tc.region = oci_client_region(b->client);
+	tc.endpoint_host = b->endpoint_host;
+	tc.name_template = b->name_template;
+	tc.key_name = sc->key_name;
+	tc.key_id = key->id;
+	tc.vault_name = sc->vault_name;
+	tc.compartment_name = sc->comp_name;
+	tc.now = wall(b);
+	return target_parse(data + start, tlen, &tc, &sc->tg, sc->why,
+			    sizeof(sc->why));
+}
+
+/* Refusals before anything is claimed (lock held): 0 or -errno. */
+static int refuse_early(struct backups *b, struct bk_job *j, int parsed,
+			struct submit_ctx *sc)
+{
+	char why[256];
+
+	if (parsed) {
+		record_refusal(b, j, -EINVAL, "InvalidTarget", sc->why, NULL);
+		return -EINVAL;
+	}
+	if (bk_in_flight(j->state)) {
+		record_refusal(b, j, -EBUSY, "BackupInFlight",
+			       "a backup of this key is already in flight",
+			       NULL);
+		return -EBUSY;
+	}
+	bk_eligibility(sc->vault_type, sc->protection, sc->key_state, why,
+		       sizeof(why));
+	if (why[0]) {
+		record_refusal(b, j, -EOPNOTSUPP, "NotEligible", why,
+			       sc->tg.display);
+		return -EOPNOTSUPP;
+	}
+	if (!strcmp(sc->key_state, "BACKUP_IN_PROGRESS") &&
+	    !stale_in_progress(j, sc->key_state)) {
+		record_refusal(b, j, -EBUSY, "BackupInFlight",
+			       "the key is already being backed up "
+			       "(BACKUP_IN_PROGRESS)",
+			       sc->tg.display);
+		return -EBUSY;
+	}
+	return 0;
+}
+
+/* Is another backup of this mount in flight to the same object? */
+static const struct bk_job *object_claimed(struct backups *b,
+					   const struct bk_job *self,
+					   const struct target *tg)
+{
+	for (size_t i = 0; i < b->n; i++) {
+		const struct bk_job *o = b->all[i];
+
+		if (o != self && bk_in_flight(o->state) && o->where &&
+		    !strcmp(o->object, tg->object) &&
+		    !strcmp(o->bucket, tg->bucket) && !strcmp(o->ns, tg->ns))
+			return o;
+	}
+	return NULL;
+}
+
+/*
+ * Step 2 (lock held): claim the job and the object name.  From here on
+ * other writers of this key get EBUSY, and writers of this object EEXIST.
+ */
+static int submit_claim(struct backups *b, struct bk_job *j,
+			struct submit_ctx *sc)
+{
+	struct target *tg = &sc->tg;
+	char msg[OVFS_OBJECT_MAX + 128];
+
+	if (bk_in_flight(j->state)) {
+		record_refusal(b, j, -EBUSY, "BackupInFlight",
+			       "a backup of this key is already in flight",
+			       NULL);
+		return -EBUSY;
+	}
+	if (object_claimed(b, j, tg)) {
+		snprintf(msg, sizeof(msg),
+			 "another backup of this mount is writing object '%s' "
+			 "in bucket '%s'",
+			 tg->object, tg->bucket);
+		record_refusal(b, j, -EEXIST, "ObjectInUse", msg,
+			       tg->display);
+		return -EEXIST;
+	}
+	job_reset(j, BK_ORIGIN_MOUNT);
+	j->state = BK_SUBMITTING;
+	j->seq = ++b->seq;
+	j->submitted = wall(b);
+	j->par = tg->loc.dest == OCI_BACKUP_PAR_URI;
+	j->object_unverified = j->par;
+	buf_copy(j->key_state, sizeof(j->key_state), sc->key_state);
+	if (str_set(&j->target, tg->display) ||
+	    str_set(&j->key_comp, sc->key_comp) ||
+	    job_set_where(j, tg->ns, tg->bucket, tg->object)) {
+		struct oci_error e;
+
+		oci_error_local(&e, -ENOMEM, "out of memory");
+		record_failure(b, j, -ENOMEM, &e);
+		return -ENOMEM;
+	}
+	b->stats.started++;
+	pthread_cond_broadcast(&b->changed);
+	return 0;
+}
+
+/*
+ * Step 3 (no lock): the bucket must exist and the object must not, so that
+ * a backup never overwrites another.  One ListObjects (prefix = the name,
+ * limit 1) tells both: a HEAD cannot tell a missing bucket from a missing
+ * object.  For a PAR target this is best effort: the PAR's bucket may not
+ * be listable with our key, and only a visible existing object refuses.
+ */
+static int submit_preflight(struct backups *b, struct submit_ctx *sc)
+{
+	const struct target *tg = &sc->tg;
+	bool best_effort = tg->loc.dest == OCI_BACKUP_PAR_URI;
+	struct oci_object_list l = { 0 };
+	char next[OVFS_OBJECT_MAX];
+	int ret;
+
+	if (!tg->ns[0] || !tg->bucket[0] || !tg->object[0])
+		return 0;
+	ret = oci_list_objects(b->client, tg->ns, tg->bucket, tg->object, NULL,
+			       1, &l, next, &sc->err);
+	if (ret) {
+		if (best_effort)
+			ret = 0;
+		else if (ret == -ENOENT)
+			snprintf(sc->err.message, sizeof(sc->err.message),
+				 "bucket '%s' does not exist in namespace "
+				 "'%s' (or this user may not see it)",
+				 tg->bucket, tg->ns);
+		else if (ret == -EACCES)
+			snprintf(sc->err.message, sizeof(sc->err.message),
+				 "this user may not list bucket '%s', so "
+				 "ocivaultfs cannot check that the backup "
+				 "would not overwrite an object",
+				 tg->bucket);
 		goto out;
 	}
-	submit_facts(key, sc);
+	if (l.n && !strcmp(l.v[0].name, tg->object)) {
+		oci_error_clear(&sc->err);
+		sc->err.local_errno = -EEXIST;
+		buf_copy(sc->err.operation, sizeof(sc->err.operation),
+			 "ListObjects");
+		buf_copy(sc->err.code, sizeof(sc->err.code), "ObjectExists");
+		snprintf(sc->err.message, sizeof(sc->err.message),
+			 "object '%s' already exists in bucket '%s'; a backup "
+			 "never overwrites an object: name another or delete "
+			 "it first",
+			 tg->object, tg->bucket);
+		ret = -EEXIST;
+	}
+out:
+	oci_object_list_release(&l);
+	return ret;
+}
 
+/* Step 4 (no lock): BackupKey, with a refusal explained. */
+static int submit_call(struct backups *b, struct tree_node *key,
+		       struct submit_ctx *sc)
+{
+	int ret = crypto_random_id(sc->token, BK_TOKEN_LEN);
+
+	if (ret) {
+		oci_error_local(&sc->err, ret, "no random numbers");
+		return ret;
+	}
+	ret = oci_backup_key(b->client, sc->mgmt, key->id, &sc->tg.loc,
+			     sc->token, NULL, &sc->out, &sc->res, &sc->err);
+	if (!ret)
+		return 0;
+	target_redact_text(sc->err.message); /* it may quote our PAR */
+	ret = refine_refusal(b, key, sc, ret);
+	if (sc->why[0]) {
+		buf_copy(sc->err.code, sizeof(sc->err.code), "NotEligible");
+		buf_copy(sc->err.message, sizeof(sc->err.message), sc->why);
+	}
+	return ret;
+}
+
+/* Step 5 (lock held): BackupKey accepted; schedule the tracking. */
+static void record_accepted(struct backups *b, struct bk_job *j,
+			    struct submit_ctx *sc)
+{
+	j->state = BK_ACCEPTED;
+	j->progress = 0;
+	str_set(&j->work_request, sc->res.work_request_id);
+	str_set(&j->request_id, sc->res.request_id);
+	buf_copy(j->key_state, sizeof(j->key_state),
+		 sc->out.lifecycle_state);
+	j->by_key_state = b->wr_unsupported || !sc->res.work_request_id[0];
+	j->phase = j->by_key_state ? PH_KEYS : PH_WR;
+	j->interval_ms = BK_POLL_FIRST_MS;
+	j->accepted_ms = mono(b);
+	j->next_poll_ms = j->accepted_ms +
+			  (j->by_key_state ? BK_POLL_FIRST_MS
+					    : bk_sched_first(&b->sched));
+	pthread_cond_broadcast(&b->changed);
+	pthread_cond_signal(&b->wake);
+}
+
+static void log_refusal(struct backups *b, struct tree_node *key,
+			const struct oci_error *err)
+{
+	char line[1536];
+
+	oci_error_format(err, line, sizeof(line));
+	log_msg(b->log, LOG_WARNING, "backup of key '%s' refused: %s", key->id,
+		line);
+}
+
+int backups_submit(struct backups *b, struct tree_node *key, const char *data,
+		   size_t len)
+{
+	struct submit_ctx *sc;
+	struct bk_job *j;
+	int parsed, ret;
+
+	sc = calloc(1, sizeof(*sc));
+	if (!sc)
+		return -ENOMEM;
+	submit_facts(key, sc);
 	/* A malformed target is EINVAL even while a backup is in flight
 	 * (then only noted as `rejected:`), so parse before looking. */
-	if (!ret) {
-		tc.region = oci_client_region(b->o->client);
-		tc.endpoint_host = b->o->endpoint_host[0] ? b->o->endpoint_host
-							  : NULL;
-		tc.name_template = b->o->template;
-		tc.key_name = sc->key_name;
-		tc.key_id = key->id;
-		tc.vault_name = sc->vault_name;
-		tc.compartment_name = sc->comp_name;
-		tc.now = wall(b);
-		ret = target_parse(data + start, tlen, &tc, tg, why,
-				   sizeof(why));
-		if (ret == -ENOMEM)
-			goto out;
+	parsed = submit_parse(b, key, sc, data, len);
+	if (parsed == -ENODATA) {
+		ret = 0; /* comments only: nothing to do */
+		goto out;
+	}
+	if (parsed == -ENOMEM) {
+		ret = -ENOMEM;
+		goto out;
 	}
 
 	pthread_mutex_lock(&b->lock);
 	j = job_get(b, key);
-	if (!j) {
-		pthread_mutex_unlock(&b->lock);
-		ret = -ENOMEM;
-		goto out;
-	}
-	if (ret) {
-		ret = -EINVAL;
-		record_refusal(b, j, ret, "InvalidTarget", why, NULL);
-		pthread_mutex_unlock(&b->lock);
-		goto out;
-	}
-	if (bk_in_flight(j->st.state)) {
-		ret = -EBUSY;
-		record_refusal(b, j, ret, "BackupInFlight",
-			       "a backup of this key is already in flight",
-			       NULL);
-		pthread_mutex_unlock(&b->lock);
-		goto out;
-	}
+	ret = j ? refuse_early(b, j, parsed, sc) : -ENOMEM;
 	pthread_mutex_unlock(&b->lock);
-
-	bk_eligibility(sc->vault_type, sc->protection, sc->key_state, why,
-		       sizeof(why));
-	if (why[0] || !strcmp(sc->key_state, "BACKUP_IN_PROGRESS")) {
-		ret = why[0] ? -EOPNOTSUPP : -EBUSY;
-		pthread_mutex_lock(&b->lock);
-		record_refusal(b, j, ret,
-			       why[0] ? "NotEligible" : "BackupInFlight",
-			       why[0] ? why
-				      : "the key is already being backed up "
-					"(BACKUP_IN_PROGRESS)",
-			       tg->display);
-		pthread_mutex_unlock(&b->lock);
+	if (ret)
 		goto out;
-	}
-	if (tg->needs_namespace) {
-		ret = ovfs_namespace(b->o, tg->loc.namespace_name, &err);
-		if (ret)
-			goto failed_call;
-	}
 
-	/* Claim the job: from here on, other writers get EBUSY. */
-	pthread_mutex_lock(&b->lock);
-	if (bk_in_flight(j->st.state)) {
-		ret = -EBUSY;
-		record_refusal(b, j, ret, "BackupInFlight",
-			       "a backup of this key is already in flight",
-			       NULL);
-		pthread_mutex_unlock(&b->lock);
-		goto out;
-	}
-	job_reset(j, BK_ORIGIN_MOUNT);
-	j->st.state = BK_SUBMITTING;
-	j->seq = ++b->seq;
-	j->st.submitted = wall(b);
-	buf_copy(j->st.target, sizeof(j->st.target), tg->display);
-	buf_copy(j->st.key_state, sizeof(j->st.key_state), sc->key_state);
-	buf_copy(j->mgmt, sizeof(j->mgmt), sc->mgmt);
-	buf_copy(j->key_compartment, sizeof(j->key_compartment), sc->key_comp);
-	if (tg->loc.dest == OCI_BACKUP_BUCKET) {
-		buf_copy(j->ns, sizeof(j->ns), tg->loc.namespace_name);
-		buf_copy(j->bucket, sizeof(j->bucket), tg->loc.bucket);
-		buf_copy(j->object, sizeof(j->object), tg->loc.object);
-	} else {
-		object_from_par(tg->display, j->ns, j->bucket, j->object);
-		j->st.object_unverified = true;
-	}
-	if (j->bucket[0])
-		snprintf(j->st.object, sizeof(j->st.object), "%s/%s/%s", j->ns,
-			 j->bucket, j->object);
-	b->stats.started++;
-	pthread_cond_broadcast(&b->changed);
-	pthread_mutex_unlock(&b->lock);
-
-	ret = crypto_random_id(token, BK_TOKEN_LEN);
-	if (!ret)
-		ret = oci_backup_key(b->o->client, sc->mgmt, key->id, &tg->loc,
-				     token, NULL, &out, &res, &err);
-	else
-		oci_error_local(&err, ret, "no random numbers");
-	if (ret) {
-		target_redact_text(err.message); /* it may quote our PAR */
-		ret = refine_refusal(b, key, sc, ret, &err, why,
-				     sizeof(why));
-		if (why[0]) {
-			buf_copy(err.code, sizeof(err.code), "NotEligible");
-			buf_copy(err.message, sizeof(err.message), why);
+	if (sc->tg.needs_namespace) {
+		ret = b->get_namespace(b->arg, sc->tg.loc.namespace_name,
+				       &sc->err);
+		if (ret) {
+			pthread_mutex_lock(&b->lock);
+			record_refusal(b, j, ret,
+				       sc->err.code[0] ? sc->err.code : "Error",
+				       sc->err.message, sc->tg.display);
+			if (!bk_in_flight(j->state))
+				job_set_error(j, &sc->err, ret);
+			pthread_mutex_unlock(&b->lock);
+			log_refusal(b, key, &sc->err);
+			goto out;
 		}
+		buf_copy(sc->tg.ns, sizeof(sc->tg.ns),
+			 sc->tg.loc.namespace_name);
+	}
+
+	pthread_mutex_lock(&b->lock);
+	ret = submit_claim(b, j, sc);
+	pthread_mutex_unlock(&b->lock);
+	if (ret)
+		goto out;
+
+	ret = submit_preflight(b, sc);
+	if (!ret)
+		ret = submit_call(b, key, sc);
+	if (ret) {
 		pthread_mutex_lock(&b->lock);
-		j->st.state = BK_FAILED;
-		j->st.error = err;
-		j->st.error_errno = ret;
-		j->st.finished = wall(b);
-		b->stats.failed++;
-		pthread_cond_broadcast(&b->changed);
+		record_failure(b, j, ret, &sc->err);
 		pthread_mutex_unlock(&b->lock);
-		goto log;
+		log_refusal(b, key, &sc->err);
+		goto out;
 	}
-	tree_update_key(b->o->tree, key, &out, res.etag);
+	tree_update_key(b->tree, key, &sc->out, sc->res.etag);
 	pthread_mutex_lock(&b->lock);
-	j->st.state = BK_ACCEPTED;
-	j->st.progress = 0;
-	buf_copy(j->st.work_request, sizeof(j->st.work_request),
-		 res.work_request_id);
-	buf_copy(j->st.request_id, sizeof(j->st.request_id), res.request_id);
-	buf_copy(j->st.key_state, sizeof(j->st.key_state),
-		 out.lifecycle_state);
-	j->by_key_state = b->wr_unsupported || !res.work_request_id[0];
-	j->st.tracking_by_key_state = j->by_key_state;
-	j->interval_ms = BK_POLL_FIRST_MS;
-	j->next_poll_ms = mono(b) + BK_POLL_FIRST_MS;
-	pthread_cond_broadcast(&b->changed);
-	pthread_cond_signal(&b->wake);
+	record_accepted(b, j, sc);
 	pthread_mutex_unlock(&b->lock);
-	log_msg(&b->o->log, LOG_INFO, "backup of key '%s' accepted (%s)",
-		key->id, res.work_request_id);
-	goto out;
-
-failed_call:
-	pthread_mutex_lock(&b->lock);
-	record_refusal(b, j, ret, err.code[0] ? err.code : "Error",
-		       err.message, tg->display);
-	if (!bk_in_flight(j->st.state))
-		j->st.error = err;
-	pthread_mutex_unlock(&b->lock);
-log:
-	{
-		char line[1536];
-
-		oci_error_format(&err, line, sizeof(line));
-		log_msg(&b->o->log, LOG_WARNING, "backup of key '%s' refused: %s",
-			key->id, line);
-	}
+	log_msg(b->log, LOG_INFO, "backup of key '%s' accepted (%s)", key->id,
+		sc->res.work_request_id);
 out:
-	crypto_wipe(token, sizeof(token));
-	if (tg)
-		crypto_wipe(&tg->loc, sizeof(tg->loc)); /* may hold a PAR URL */
-	free(tg);
+	oci_key_release(&sc->out);
+	crypto_wipe(sc, sizeof(*sc)); /* the target may hold a PAR URL */
 	free(sc);
-	oci_key_release(&out);
 	return ret;
 }
 
@@ -668,26 +1016,22 @@ out:
 void backups_observe_key(struct backups *b, struct tree_node *key,
 			 const struct oci_key *k)
 {
-	struct oci_vault v;
 	struct bk_job *j;
 
 	if (strcmp(k->lifecycle_state, "BACKUP_IN_PROGRESS"))
 		return;
-	tree_node_vault(tree_node_parent(key), &v);
 	pthread_mutex_lock(&b->lock);
 	j = job_get(b, key);
-	if (j && !bk_in_flight(j->st.state)) {
+	if (j && !bk_in_flight(j->state) && !stale_in_progress(j, "BACKUP_IN_PROGRESS")) {
 		job_reset(j, BK_ORIGIN_ELSEWHERE);
-		j->st.state = BK_IN_PROGRESS;
+		j->state = BK_IN_PROGRESS;
 		j->seq = ++b->seq;
 		j->by_key_state = true;
-		j->st.tracking_by_key_state = true;
-		j->st.started = wall(b);
-		buf_copy(j->st.key_state, sizeof(j->st.key_state),
+		j->phase = PH_KEYS;
+		j->started = wall(b);
+		buf_copy(j->key_state, sizeof(j->key_state),
 			 k->lifecycle_state);
-		buf_copy(j->mgmt, sizeof(j->mgmt), v.management_endpoint);
-		buf_copy(j->key_compartment, sizeof(j->key_compartment),
-			 k->compartment_id);
+		str_set(&j->key_comp, k->compartment_id);
 		j->next_poll_ms = mono(b) + BK_POLL_FIRST_MS;
 		pthread_cond_broadcast(&b->changed);
 		pthread_cond_signal(&b->wake);
@@ -697,235 +1041,263 @@ void backups_observe_key(struct backups *b, struct tree_node *key,
 
 /* What one poll learnt about a job, applied under the lock. */
 struct poll_result {
-	struct bk_job *job;
-	bool done;            /* reached a final state */
+	enum bk_phase next;    /* PH_NONE: stay in the current phase */
+	bool done;             /* reached a final state */
+	bool poll_failed;
+	bool switch_to_key_state;
 	enum bk_state state;
 	double progress;
-	int64_t started, finished;
+	int64_t started, finished, size;
+	bool verified;
 	char key_state[OVFS_ENUM_MAX];
-	bool switch_to_key_state;
-	bool poll_failed;
 	struct oci_error error;
 	int error_errno;
-	int64_t size;
-	bool verified;
-	bool grouped; /* handled by a ListKeys of its group */
 	char note[256];
+};
+
+/* A batch of jobs one tracker works on without the lock. */
+struct bk_work {
+	enum bk_phase kind;
+	struct bk_job **jobs;
+	struct poll_result *res;
+	size_t n, cap;
 };
 
 static void next_interval(struct bk_job *j, uint64_t now)
 {
+	j->next_poll_ms = now + j->interval_ms;
 	j->interval_ms = j->interval_ms * 3 / 2;
 	if (j->interval_ms > BK_POLL_MAX_MS)
 		j->interval_ms = BK_POLL_MAX_MS;
-	j->next_poll_ms = now + j->interval_ms;
 }
 
-static void apply(struct backups *b, struct poll_result *r)
+static void learn_duration(struct backups *b, const struct bk_job *j,
+			   const struct poll_result *r)
 {
-	struct bk_job *j = r->job;
+	uint64_t d;
 
-	j->polling = false;
-	b->stats.polls++;
-	if (r->switch_to_key_state) {
-		j->by_key_state = true;
-		j->st.tracking_by_key_state = true;
-		b->wr_unsupported = true;
-		j->next_poll_ms = mono(b);
+	if (j->origin != BK_ORIGIN_MOUNT || !r->finished || !j->submitted ||
+	    r->finished < j->submitted)
 		return;
-	}
-	if (r->poll_failed) {
-		char line[512];
+	d = (uint64_t)(r->finished - j->submitted) * 1000;
+	bk_sched_learn(&b->sched, d);
+}
 
-		oci_error_format(&r->error, line, sizeof(line));
-		snprintf(j->st.note, sizeof(j->st.note), "last poll failed: %s",
-			 line);
-		next_interval(j, mono(b));
-		return;
+static void apply_final(struct backups *b, struct bk_job *j,
+			struct poll_result *r)
+{
+	j->phase = PH_NONE;
+	j->finished = r->finished       ? r->finished
+		      : j->svc_finished ? j->svc_finished
+					: wall(b);
+	if (j->origin == BK_ORIGIN_MOUNT && !j->by_key_state) {
+		/* BackupKey's answer left the key BACKUP_IN_PROGRESS in the
+		 * tree: fetch its state, with the others of its vault. */
+		j->refresh_key = true;
+		j->next_poll_ms = mono(b) + BK_KEYSTATE_GATHER_MS;
 	}
-	j->st.note[0] = '\0';
-	if (r->key_state[0])
-		buf_copy(j->st.key_state, sizeof(j->st.key_state),
-			 r->key_state);
-	if (r->started)
-		j->st.started = r->started;
-	if (!r->done) {
-		j->st.state = r->state;
-		if (r->progress >= 0)
-			j->st.progress = r->progress;
-		next_interval(j, mono(b));
-		return;
-	}
-	j->st.finished = r->finished ? r->finished : wall(b);
 	if (r->note[0])
-		buf_copy(j->st.note, sizeof(j->st.note), r->note);
-	if (j->st.origin == BK_ORIGIN_ELSEWHERE && r->state != BK_FAILED &&
+		str_set(&j->note, r->note);
+	if (j->origin == BK_ORIGIN_ELSEWHERE && r->state != BK_FAILED &&
 	    !r->verified) {
 		/* Outcome unknown: not ours, not confirmed by an object. */
-		j->st.state = BK_NONE;
-		j->st.progress = -1;
+		j->state = BK_NONE;
+		j->progress = -1;
 		return;
 	}
-	j->st.state = r->state;
+	j->state = r->state;
 	if (r->state == BK_SUCCEEDED) {
-		j->st.progress = 100;
+		j->progress = 100;
 		b->stats.succeeded++;
 		if (r->verified) {
-			j->st.object_size = r->size;
-			j->st.object_unverified = false;
+			j->object_size = r->size;
+			j->object_unverified = false;
 		}
 	} else {
-		j->st.error = r->error;
-		j->st.error_errno = r->error_errno ? r->error_errno : -EIO;
+		job_set_error(j, &r->error,
+			      r->error_errno ? r->error_errno : -EIO);
 		b->stats.failed++;
 	}
 }
 
-/* HeadObject on the job's object: true when found (size set). */
-static bool head_object(struct backups *b, const struct bk_job *j,
-			int64_t *size, struct oci_error *err)
+static void apply(struct backups *b, struct bk_job *j, struct poll_result *r)
 {
-	struct oci_object_head h;
+	uint64_t now = mono(b);
 
-	if (!j->bucket[0] || !j->object[0])
-		return false;
-	if (oci_head_object(b->o->client, j->ns, j->bucket, j->object, &h,
-			    err))
-		return false;
-	*size = h.content_length;
-	return true;
+	j->polling = false;
+	b->stats.polls++;
+	if (j->phase == PH_WR)
+		j->wr_polled = true;
+	if (j->refresh_key && !bk_in_flight(j->state)) {
+		/* PH_KEYSTATE: one try; a stale state is handled anyway. */
+		j->refresh_key = false;
+		if (r->key_state[0])
+			buf_copy(j->key_state, sizeof(j->key_state),
+				 r->key_state);
+		return;
+	}
+	if (r->switch_to_key_state) {
+		j->by_key_state = true;
+		b->wr_unsupported = true;
+		j->phase = PH_KEYS;
+		j->next_poll_ms = now;
+		return;
+	}
+	if (r->poll_failed) {
+		char line[512], note[600];
+
+		oci_error_format(&r->error, line, sizeof(line));
+		snprintf(note, sizeof(note), "last poll failed: %s", line);
+		str_set(&j->note, note);
+		next_interval(j, now);
+		return;
+	}
+	str_set(&j->note, NULL);
+	if (r->key_state[0])
+		buf_copy(j->key_state, sizeof(j->key_state), r->key_state);
+	if (r->started)
+		j->started = r->started;
+	if (r->done) {
+		apply_final(b, j, r);
+		return;
+	}
+	if (r->next == PH_VERIFY) {
+		/* The service says done; the object is checked next, together
+		 * with the other backups of its bucket that end meanwhile. */
+		learn_duration(b, j, r);
+		j->state = BK_IN_PROGRESS;
+		if (r->finished)
+			j->svc_finished = r->finished;
+		j->phase = PH_VERIFY;
+		j->next_poll_ms = now + BK_VERIFY_GATHER_MS;
+		j->interval_ms = BK_POLL_FIRST_MS;
+		return;
+	}
+	if (r->next == PH_HEAD) {
+		j->phase = PH_HEAD;
+		j->next_poll_ms = now;
+		return;
+	}
+	j->state = r->state;
+	if (r->progress >= 0)
+		j->progress = r->progress;
+	next_interval(j, now);
 }
 
-/* The job finished according to the service: confirm and fill `r`. */
-static void finish_success(struct backups *b, struct bk_job *j,
-			   struct poll_result *r)
+/* The service says the backup ended: check the object next, or finish. */
+static void service_done(const struct bk_job *j, struct poll_result *r)
 {
-	struct oci_error err;
-
-	oci_error_clear(&err);
+	if (j->where) {
+		r->next = PH_VERIFY;
+		return;
+	}
 	r->done = true;
 	r->state = BK_SUCCEEDED;
-	r->verified = head_object(b, j, &r->size, &err);
-	if (r->verified || j->st.object_unverified)
-		return;
-	if (j->st.origin == BK_ORIGIN_ELSEWHERE) {
+	if (j->origin == BK_ORIGIN_ELSEWHERE)
 		snprintf(r->note, sizeof(r->note),
 			 "a backup started elsewhere ended; its outcome is "
 			 "not known here");
-		return;
-	}
-	r->state = BK_FAILED;
-	if (err.http_status == 404 || !oci_error_is_set(&err)) {
-		oci_error_clear(&r->error);
-		r->error.http_status = 404;
-		buf_copy(r->error.code, sizeof(r->error.code),
-			 "ObjectNotFound");
-		snprintf(r->error.message, sizeof(r->error.message),
-			 "the backup ended but HeadObject found no object "
-			 "'%s' in bucket '%s'",
-			 j->object, j->bucket);
-		buf_copy(r->error.request_id, sizeof(r->error.request_id),
-			 err.request_id);
-		r->error_errno = -EIO;
-	} else {
-		r->error = err;
-		r->error_errno = oci_error_errno(&err);
-	}
 }
 
-static void poll_work_request(struct backups *b, struct bk_job *j,
+static void wr_failed(struct backups *b, const struct bk_job *j,
+		      const struct oci_work_request *wr, struct poll_result *r)
+{
+	struct oci_wr_error_list el = { 0 };
+	struct oci_error err;
+
+	r->done = true;
+	r->state = BK_FAILED;
+	r->error_errno = -EIO;
+	oci_error_clear(&r->error);
+	/* No HTTP status of its own: without this the error would not count
+	 * as set and `status` would hide it. */
+	r->error.local_errno = -EIO;
+	buf_copy(r->error.operation, sizeof(r->error.operation), "BackupKey");
+	if (!oci_list_work_request_errors(b->client, wr->id, &el, &err) &&
+	    el.n) {
+		buf_copy(r->error.code, sizeof(r->error.code),
+			 el.v[el.n - 1].code);
+		buf_copy(r->error.message, sizeof(r->error.message),
+			 el.v[el.n - 1].message);
+		target_redact_text(r->error.message);
+	} else {
+		buf_copy(r->error.code, sizeof(r->error.code), wr->status);
+		snprintf(r->error.message, sizeof(r->error.message),
+			 "work request %s", wr->status);
+	}
+	buf_copy(r->error.request_id, sizeof(r->error.request_id),
+		 str_or(j->request_id));
+	oci_wr_error_list_release(&el);
+}
+
+static void poll_work_request(struct backups *b, const struct bk_job *j,
 			      struct poll_result *r)
 {
-	struct oci_work_request wr = { 0 };
-	struct oci_error err;
+	struct oci_work_request *wr = calloc(1, sizeof(*wr));
 	int ret;
 
-	ret = oci_get_work_request(b->o->client, j->st.work_request, &wr,
-				   &err);
+	if (!wr) {
+		r->poll_failed = true;
+		oci_error_local(&r->error, -ENOMEM, "out of memory");
+		return;
+	}
+	ret = oci_get_work_request(b->client, str_or(j->work_request), wr,
+				   &r->error);
 	if (ret == -ENOENT) {
 		r->switch_to_key_state = true;
 		goto out;
 	}
 	if (ret) {
 		r->poll_failed = true;
-		r->error = err;
 		goto out;
 	}
-	r->progress = wr.percent_complete;
-	if (wr.time_started[0])
-		clock_parse_rfc3339(wr.time_started, &r->started);
-	if (wr.time_finished[0])
-		clock_parse_rfc3339(wr.time_finished, &r->finished);
-	if (!strcmp(wr.status, WR_STATUS_SUCCEEDED)) {
-		finish_success(b, j, r);
-	} else if (!strcmp(wr.status, WR_STATUS_FAILED) ||
-		   !strcmp(wr.status, WR_STATUS_CANCELED)) {
-		struct oci_wr_error_list el = { 0 };
-
-		r->done = true;
-		r->state = BK_FAILED;
-		r->error_errno = -EIO;
-		oci_error_clear(&r->error);
-		/* No HTTP status of its own: without this the error would not
-		 * count as set and `status` would hide it. */
-		r->error.local_errno = -EIO;
-		buf_copy(r->error.operation, sizeof(r->error.operation),
-			 "BackupKey");
-		if (!oci_list_work_request_errors(b->o->client, wr.id, &el,
-						  &err) &&
-		    el.n) {
-			buf_copy(r->error.code, sizeof(r->error.code),
-				 el.v[el.n - 1].code);
-			buf_copy(r->error.message, sizeof(r->error.message),
-				 el.v[el.n - 1].message);
-			target_redact_text(r->error.message);
-		} else {
-			buf_copy(r->error.code, sizeof(r->error.code),
-				 wr.status);
-			snprintf(r->error.message, sizeof(r->error.message),
-				 "work request %s", wr.status);
-		}
-		buf_copy(r->error.request_id, sizeof(r->error.request_id),
-			 j->st.request_id);
-		oci_wr_error_list_release(&el);
-	} else {
-		r->state = !strcmp(wr.status, WR_STATUS_ACCEPTED)
+	r->progress = wr->percent_complete;
+	if (wr->time_started[0])
+		clock_parse_rfc3339(wr->time_started, &r->started);
+	if (wr->time_finished[0])
+		clock_parse_rfc3339(wr->time_finished, &r->finished);
+	if (!strcmp(wr->status, WR_STATUS_SUCCEEDED))
+		service_done(j, r);
+	else if (!strcmp(wr->status, WR_STATUS_FAILED) ||
+		 !strcmp(wr->status, WR_STATUS_CANCELED))
+		wr_failed(b, j, wr, r);
+	else
+		r->state = !strcmp(wr->status, WR_STATUS_ACCEPTED)
 				   ? BK_ACCEPTED
 				   : BK_IN_PROGRESS;
-	}
 out:
-	oci_work_request_release(&wr);
+	oci_work_request_release(wr);
+	free(wr);
 }
 
-/* Key-state tracking of every due job sharing `j`'s vault and compartment. */
-static void poll_key_states(struct backups *b, struct poll_result *rs,
-			    size_t n, size_t first)
+/* Key-state tracking: one ListKeys for the batch (one vault and
+ * compartment). */
+static void poll_key_states(struct backups *b, struct bk_work *w)
 {
-	struct bk_job *j = rs[first].job;
+	struct oci_vault *v = malloc(sizeof(*v));
 	struct oci_key_list l = { 0 };
 	struct oci_error err;
-	int ret;
+	int ret = -ENOMEM;
 
-	ret = oci_list_keys(b->o->client, j->mgmt, j->key_compartment, &l,
-			    &err);
-	for (size_t i = first; i < n; i++) {
-		struct poll_result *r = &rs[i];
-		struct bk_job *o = r->job;
+	oci_error_local(&err, -ENOMEM, "out of memory");
+	if (v) {
+		tree_node_vault(tree_node_parent(w->jobs[0]->key), v);
+		ret = oci_list_keys(b->client, v->management_endpoint,
+				    str_or(w->jobs[0]->key_comp), &l, &err);
+	}
+	for (size_t i = 0; i < w->n; i++) {
+		struct poll_result *r = &w->res[i];
+		struct bk_job *o = w->jobs[i];
 		const struct oci_key *k = NULL;
 
-		if (!o->by_key_state || r->grouped ||
-		    strcmp(o->mgmt, j->mgmt) ||
-		    strcmp(o->key_compartment, j->key_compartment))
-			continue;
-		r->grouped = true;
 		if (ret) {
 			r->poll_failed = true;
 			r->error = err;
 			continue;
 		}
-		for (size_t k2 = 0; k2 < l.n && !k; k2++)
-			if (!strcmp(l.v[k2].id, o->key->id))
-				k = &l.v[k2];
+		for (size_t x = 0; x < l.n && !k; x++)
+			if (!strcmp(l.v[x].id, o->key->id))
+				k = &l.v[x];
 		if (!k || !strcmp(k->lifecycle_state, "DELETED")) {
 			r->done = true;
 			r->state = BK_FAILED;
@@ -934,115 +1306,386 @@ static void poll_key_states(struct backups *b, struct poll_result *rs,
 					"the key is no longer listed");
 			continue;
 		}
-		tree_update_key(b->o->tree, o->key, k, NULL);
+		tree_update_key(b->tree, o->key, k, NULL);
 		buf_copy(r->key_state, sizeof(r->key_state),
 			 k->lifecycle_state);
 		if (!strcmp(k->lifecycle_state, "BACKUP_IN_PROGRESS"))
 			r->state = BK_IN_PROGRESS;
 		else
-			finish_success(b, o, r);
+			service_done(o, r);
 	}
 	oci_key_list_release(&l);
+	free(v);
 }
 
-static void final_key_state(struct backups *b, struct poll_result *r)
+/*
+ * Does the object fit this backup?  It must hold something and have been
+ * created after the backup was submitted (minus clock skew between us and
+ * Object Storage) and not in the future.
+ */
+static void check_fit(struct backups *b, const struct bk_job *j, int64_t size,
+		      const char *created, struct poll_result *r)
 {
-	struct bk_job *j = r->job;
-	struct oci_key k = { 0 };
-	struct oci_error err;
-	char etag[OVFS_ETAG_MAX];
+	int64_t t = 0;
 
-	if (r->key_state[0] || j->by_key_state)
+	r->done = true;
+	r->state = BK_FAILED;
+	r->error_errno = -EIO;
+	oci_error_clear(&r->error);
+	r->error.local_errno = -EIO;
+	buf_copy(r->error.operation, sizeof(r->error.operation), "BackupKey");
+	if (size <= 0) {
+		buf_copy(r->error.code, sizeof(r->error.code), "ObjectEmpty");
+		snprintf(r->error.message, sizeof(r->error.message),
+			 "the backup ended but object '%s' in bucket '%s' is "
+			 "empty",
+			 j->object, j->bucket);
 		return;
-	if (!oci_get_key(b->o->client, j->mgmt, j->key->id, &k, etag, &err)) {
-		tree_update_key(b->o->tree, j->key, &k, etag);
-		buf_copy(r->key_state, sizeof(r->key_state),
-			 k.lifecycle_state);
 	}
-	oci_key_release(&k);
+	if (created && created[0] && !clock_parse_rfc3339(created, &t) &&
+	    (t < j->submitted - BK_SKEW_S || t > wall(b) + BK_SKEW_S)) {
+		char ts[32] = "", ss[32] = "";
+
+		clock_rfc3339(t, ts, sizeof(ts));
+		clock_rfc3339(j->submitted, ss, sizeof(ss));
+		buf_copy(r->error.code, sizeof(r->error.code),
+			 "ObjectNotOurs");
+		snprintf(r->error.message, sizeof(r->error.message),
+			 "object '%s' in bucket '%s' was created at %s, which "
+			 "does not fit a backup submitted at %s",
+			 j->object, j->bucket, ts, ss);
+		return;
+	}
+	r->state = BK_SUCCEEDED;
+	r->error_errno = 0;
+	oci_error_clear(&r->error);
+	r->verified = true;
+	r->size = size;
+}
+
+static void object_missing(const struct bk_job *j, const char *reqid,
+			   struct poll_result *r)
+{
+	r->done = true;
+	r->state = BK_FAILED;
+	r->error_errno = -EIO;
+	oci_error_clear(&r->error);
+	r->error.http_status = 404;
+	buf_copy(r->error.code, sizeof(r->error.code), "ObjectNotFound");
+	snprintf(r->error.message, sizeof(r->error.message),
+		 "the backup ended but there is no object '%s' in bucket '%s'",
+		 j->object, j->bucket);
+	buf_copy(r->error.request_id, sizeof(r->error.request_id), reqid);
+}
+
+/* A PAR's object could not be checked with our credentials. */
+static void unverifiable(const struct bk_job *j, struct poll_result *r)
+{
+	r->done = true;
+	r->state = BK_SUCCEEDED;
+	r->verified = false;
+	if (j->origin == BK_ORIGIN_ELSEWHERE)
+		snprintf(r->note, sizeof(r->note),
+			 "a backup started elsewhere ended; its outcome is "
+			 "not known here");
+}
+
+static int cmp_object(const void *x, const void *y)
+{
+	const struct bk_job *a = *(struct bk_job *const *)x;
+	const struct bk_job *c = *(struct bk_job *const *)y;
+
+	return strcmp(a->object, c->object);
+}
+
+/*
+ * The object check of every finished backup of one bucket: list the range
+ * of names from the smallest to the largest (the default names start with
+ * the time, so a batch is a narrow range), at most BK_VERIFY_PAGES pages;
+ * names the pages did not reach get a HeadObject each.
+ */
+static void verify_batch(struct backups *b, struct bk_work *w)
+{
+	struct bk_job **sorted = malloc(w->n * sizeof(*sorted));
+	struct oci_object_list l = { 0 };
+	char *next = malloc(OVFS_OBJECT_MAX), *start = malloc(OVFS_OBJECT_MAX);
+	const char *last;
+	struct oci_error err;
+	bool complete = false;
+	int ret = -ENOMEM;
+
+	oci_error_local(&err, -ENOMEM, "out of memory");
+	if (!sorted || !next || !start)
+		goto fail;
+	memcpy(sorted, w->jobs, w->n * sizeof(*sorted));
+	qsort(sorted, w->n, sizeof(*sorted), cmp_object);
+	last = sorted[w->n - 1]->object;
+	buf_copy(start, OVFS_OBJECT_MAX, sorted[0]->object);
+	for (int page = 0; page < BK_VERIFY_PAGES; page++) {
+		ret = oci_list_objects(b->client, w->jobs[0]->ns,
+				       w->jobs[0]->bucket, NULL, start,
+				       BK_VERIFY_LIMIT, &l, next, &err);
+		if (ret)
+			break;
+		if (!next[0] || strcmp(next, last) > 0) {
+			complete = true;
+			break;
+		}
+		buf_copy(start, OVFS_OBJECT_MAX, next);
+	}
+fail:
+	for (size_t i = 0; i < w->n; i++) {
+		struct bk_job *j = w->jobs[i];
+		struct poll_result *r = &w->res[i];
+		const struct oci_object_summary *o = NULL;
+
+		if (ret) {
+			if (j->par && err.http_status >= 400 &&
+			    err.http_status < 500 && err.http_status != 429) {
+				unverifiable(j, r);
+				continue;
+			}
+			r->poll_failed = true;
+			r->error = err;
+			continue;
+		}
+		for (size_t x = 0; x < l.n && !o; x++)
+			if (!strcmp(l.v[x].name, j->object))
+				o = &l.v[x];
+		if (o)
+			check_fit(b, j, o->size, o->time_created, r);
+		else if (complete || strcmp(j->object, next) < 0)
+			object_missing(j, err.request_id, r);
+		else
+			r->next = PH_HEAD;
+	}
+	oci_object_list_release(&l);
+	free(sorted);
+	free(next);
+	free(start);
+}
+
+/* HeadObject for one backup the range listing did not reach. */
+static void verify_head(struct backups *b, const struct bk_job *j,
+			struct poll_result *r)
+{
+	struct oci_object_head h;
+	int ret;
+
+	ret = oci_head_object(b->client, j->ns, j->bucket, j->object, &h,
+			      &r->error);
+	if (!ret)
+		check_fit(b, j, h.content_length, NULL, r);
+	else if (r->error.http_status == 404)
+		object_missing(j, r->error.request_id, r);
+	else if (j->par && r->error.http_status >= 400 &&
+		 r->error.http_status < 500 && r->error.http_status != 429)
+		unverifiable(j, r);
+	else
+		r->poll_failed = true;
+}
+
+static void run_work(struct backups *b, struct bk_work *w)
+{
+	for (size_t i = 0; i < w->n; i++) {
+		memset(&w->res[i], 0, sizeof(w->res[i]));
+		w->res[i].progress = -1;
+	}
+	switch (w->kind) {
+	case PH_WR:
+		poll_work_request(b, w->jobs[0], &w->res[0]);
+		break;
+	case PH_KEYS:
+	case PH_KEYSTATE:
+		poll_key_states(b, w);
+		break;
+	case PH_VERIFY:
+		verify_batch(b, w);
+		break;
+	case PH_HEAD:
+		verify_head(b, w->jobs[0], &w->res[0]);
+		break;
+	case PH_NONE:
+		break;
+	}
+}
+
+/* The phase a tracker would work on for `j`, PH_NONE when none. */
+static enum bk_phase job_phase(const struct bk_job *j)
+{
+	if (j->polling)
+		return PH_NONE;
+	if (j->refresh_key && !bk_in_flight(j->state))
+		return PH_KEYSTATE;
+	if (bk_in_flight(j->state) && j->state != BK_SUBMITTING)
+		return j->phase;
+	return PH_NONE;
+}
+
+static bool work_add(struct bk_work *w, struct bk_job *j)
+{
+	if (w->n == w->cap) {
+		size_t nc = w->cap ? w->cap * 2 : 16;
+		struct bk_job **v;
+		struct poll_result *r;
+
+		if (nc > BK_BATCH_MAX)
+			return false;
+		v = realloc(w->jobs, nc * sizeof(*v));
+		if (!v)
+			return false;
+		w->jobs = v;
+		r = realloc(w->res, nc * sizeof(*r));
+		if (!r)
+			return false;
+		w->res = r;
+		w->cap = nc;
+	}
+	w->jobs[w->n++] = j;
+	j->polling = true;
+	return true;
+}
+
+static bool same_group(const struct bk_job *a, const struct bk_job *o)
+{
+	if (job_phase(a) == PH_KEYS || job_phase(a) == PH_KEYSTATE)
+		return tree_node_parent(a->key) == tree_node_parent(o->key) &&
+		       !strcmp(str_or(a->key_comp), str_or(o->key_comp));
+	return a->where && o->where && !strcmp(a->bucket, o->bucket) &&
+	       !strcmp(a->ns, o->ns);
+}
+
+static bool trackable(const struct bk_job *j)
+{
+	return job_phase(j) != PH_NONE;
+}
+
+/* The oldest backup tracked by its work request (lock held). */
+static const struct bk_job *oldest_wr(struct backups *b)
+{
+	const struct bk_job *p = NULL;
+
+	for (size_t i = 0; i < b->n; i++) {
+		const struct bk_job *j = b->all[i];
+
+		if (bk_in_flight(j->state) && j->phase == PH_WR &&
+		    (!p || j->accepted_ms < p->accepted_ms))
+			p = j;
+	}
+	return p;
+}
+
+/* Spare polls that cannot tell anything new (lock held): bk_sched_due(). */
+static void defer_poll(struct backups *b, struct bk_job *j,
+		       const struct bk_job *pilot, uint64_t now)
+{
+	bool lead = pilot && pilot != j && pilot->wr_polled;
+
+	j->next_poll_ms = bk_sched_due(&b->sched, now, j->accepted_ms,
+				       j->wr_polled, lead,
+				       lead ? pilot->accepted_ms : 0,
+				       lead ? pilot->next_poll_ms : 0);
+}
+
+/*
+ * Pick the next due work (lock held): one job for a work-request poll or a
+ * HeadObject, or a whole group for ListKeys (one vault) and ListObjects
+ * (one bucket; its members need not be due yet).  Round robin over the
+ * table, so that no job starves.  False with *wait_ms when nothing is due.
+ */
+static bool pick_work(struct backups *b, uint64_t now, struct bk_work *w,
+		      uint64_t *wait_ms)
+{
+	uint64_t next = now + 1000;
+	const struct bk_job *pilot = b->sched.n ? NULL : oldest_wr(b);
+
+	w->n = 0;
+	for (size_t k = 0; k < b->n; k++) {
+		size_t idx = (b->cursor + k) % b->n;
+		struct bk_job *j = b->all[idx];
+
+		if (!trackable(j))
+			continue;
+		if (j->next_poll_ms <= now && job_phase(j) == PH_WR)
+			defer_poll(b, j, pilot, now);
+		if (j->next_poll_ms > now) {
+			if (j->next_poll_ms < next)
+				next = j->next_poll_ms;
+			continue;
+		}
+		w->kind = job_phase(j);
+		if (!work_add(w, j))
+			break;
+		b->cursor = idx + 1;
+		if (w->kind != PH_KEYS && w->kind != PH_VERIFY &&
+		    w->kind != PH_KEYSTATE)
+			return true;
+		for (size_t m = 0; m < b->n; m++) {
+			struct bk_job *o = b->all[m];
+
+			if (o == j || job_phase(o) != w->kind ||
+			    !same_group(j, o) ||
+			    (w->kind != PH_VERIFY && o->next_poll_ms > now))
+				continue;
+			if (!work_add(w, o))
+				break;
+		}
+		return true;
+	}
+	*wait_ms = next - now;
+	return false;
 }
 
 static void *tracker_main(void *arg)
 {
 	struct backups *b = arg;
-	struct poll_result *rs = NULL;
-	size_t cap = 0;
+	struct bk_work w = { 0 };
 
 	pthread_mutex_lock(&b->lock);
 	while (!b->stop) {
-		uint64_t now = mono(b), next = now + 1000;
-		size_t n = 0;
+		uint64_t wait_ms = 0;
 
-		if (ovfs_exiting(b->o)) {
+		if (exiting(b)) {
 			pthread_cond_broadcast(&b->changed);
 			clock_cond_timedwait(&b->wake, &b->lock, 100);
 			continue;
 		}
-		for (size_t i = 0; i < b->n; i++) {
-			struct bk_job *j = b->all[i];
-
-			if (j->st.state != BK_ACCEPTED &&
-			    j->st.state != BK_IN_PROGRESS)
-				continue;
-			if (j->next_poll_ms > now) {
-				if (j->next_poll_ms < next)
-					next = j->next_poll_ms;
-				continue;
-			}
-			if (n == cap) {
-				size_t nc = cap ? cap * 2 : 16;
-				struct poll_result *v =
-					realloc(rs, nc * sizeof(*v));
-
-				if (!v)
-					break;
-				rs = v;
-				cap = nc;
-			}
-			memset(&rs[n], 0, sizeof(rs[n]));
-			rs[n].job = j;
-			rs[n].progress = -1;
-			j->polling = true;
-			n++;
-		}
-		if (!n) {
-			clock_cond_timedwait(&b->wake, &b->lock, next - now);
+		if (!pick_work(b, mono(b), &w, &wait_ms)) {
+			clock_cond_timedwait(&b->wake, &b->lock,
+					     wait_ms ? wait_ms : 1);
 			continue;
 		}
 		pthread_mutex_unlock(&b->lock);
-
-		/* Work requests one by one; key states one ListKeys a group. */
-		for (size_t i = 0; i < n; i++)
-			if (!rs[i].job->by_key_state)
-				poll_work_request(b, rs[i].job, &rs[i]);
-		for (size_t i = 0; i < n; i++)
-			if (rs[i].job->by_key_state && !rs[i].grouped)
-				poll_key_states(b, rs, n, i);
-		for (size_t i = 0; i < n; i++)
-			if (rs[i].done)
-				final_key_state(b, &rs[i]);
-
+		run_work(b, &w);
 		pthread_mutex_lock(&b->lock);
-		for (size_t i = 0; i < n; i++)
-			apply(b, &rs[i]);
+		for (size_t i = 0; i < w.n; i++)
+			apply(b, w.jobs[i], &w.res[i]);
+		/* Results are published at once; a job may be due again
+		 * (a HeadObject next): wake another tracker. */
 		pthread_cond_broadcast(&b->changed);
+		pthread_cond_signal(&b->wake);
 	}
 	pthread_mutex_unlock(&b->lock);
-	free(rs);
+	free(w.jobs);
+	free(w.res);
 	return NULL;
 }
 
 int backups_start(struct backups *b)
 {
-	int ret;
+	int ret = 0;
 
 	pthread_mutex_lock(&b->lock);
 	b->stop = false;
 	pthread_mutex_unlock(&b->lock);
-	ret = pthread_create(&b->thread, NULL, tracker_main, b);
-	if (ret)
+	for (b->running = 0; b->running < b->ntrackers; b->running++) {
+		ret = pthread_create(&b->threads[b->running], NULL,
+				     tracker_main, b);
+		if (ret)
+			break;
+	}
+	if (ret && !b->running)
 		return -ret;
-	b->running = true;
 	return 0;
 }
 
@@ -1055,8 +1698,9 @@ void backups_stop(struct backups *b)
 	pthread_cond_broadcast(&b->wake);
 	pthread_cond_broadcast(&b->changed);
 	pthread_mutex_unlock(&b->lock);
-	pthread_join(b->thread, NULL);
-	b->running = false;
+	for (unsigned int i = 0; i < b->running; i++)
+		pthread_join(b->threads[i], NULL);
+	b->running = 0;
 }
 
 /* ---- wait, list, stats ---------------------------------------------------- */
@@ -1070,16 +1714,16 @@ int backups_wait(struct backups *b, struct tree_node *key,
 	pthread_mutex_lock(&b->lock);
 	for (;;) {
 		j = job_find(b, key);
-		if (!j || !bk_in_flight(j->st.state))
+		if (!j || !bk_in_flight(j->state))
 			break;
-		if (b->stop || ovfs_exiting(b->o) ||
+		if (b->stop || exiting(b) ||
 		    (interrupted && interrupted(arg))) {
 			ret = -EINTR;
 			break;
 		}
 		clock_cond_timedwait(&b->changed, &b->lock, BK_WAIT_SLICE_MS);
 	}
-	if (!ret && j && j->st.state == BK_FAILED)
+	if (!ret && j && j->state == BK_FAILED)
 		ret = -EIO;
 	pthread_mutex_unlock(&b->lock);
 	if (ret != -EINTR) {
@@ -1099,21 +1743,29 @@ static int cmp_seq(const void *a, const void *b)
 	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
+/* One line of the backups list, copied out of the lock. */
+struct list_line {
+	struct tree_node *key;
+	enum bk_state state;
+	double progress;
+	int64_t submitted, finished;
+	char *what; /* object, else target */
+	char *wr;
+};
+
 int backups_list(struct backups *b, struct buf *out)
 {
 	struct bk_job **v = NULL;
-	struct bk_status *st = NULL;
-	struct tree_node **keys = NULL;
+	struct list_line *ll = NULL;
 	size_t n = 0;
 	int ret = 0;
 
 	pthread_mutex_lock(&b->lock);
 	if (b->n) {
 		v = malloc(b->n * sizeof(*v));
-		st = malloc(b->n * sizeof(*st));
-		keys = malloc(b->n * sizeof(*keys));
+		ll = calloc(b->n, sizeof(*ll));
 	}
-	if (b->n && (!v || !st || !keys)) {
+	if (b->n && (!v || !ll)) {
 		pthread_mutex_unlock(&b->lock);
 		ret = -ENOMEM;
 		goto out;
@@ -1123,40 +1775,51 @@ int backups_list(struct backups *b, struct buf *out)
 			v[n++] = b->all[i];
 	if (n) /* qsort(NULL, 0, ...) is undefined */
 		qsort(v, n, sizeof(*v), cmp_seq);
-	for (size_t i = 0; i < n; i++) {
-		st[i] = v[i]->st;
-		keys[i] = v[i]->key;
+	for (size_t i = 0; i < n && !ret; i++) {
+		const struct bk_job *j = v[i];
+		char obj[OVFS_NS_MAX + OVFS_BUCKET_MAX + OVFS_OBJECT_MAX];
+
+		ll[i].key = j->key;
+		ll[i].state = j->state;
+		ll[i].progress = j->progress;
+		ll[i].submitted = j->submitted ? j->submitted : j->started;
+		ll[i].finished = j->finished;
+		if (j->where)
+			snprintf(obj, sizeof(obj), "%s/%s/%s", j->ns, j->bucket,
+				 j->object);
+		else
+			buf_copy(obj, sizeof(obj), j->target ? j->target : "-");
+		ll[i].what = strdup(obj);
+		ll[i].wr = strdup(j->work_request ? j->work_request : "-");
+		if (!ll[i].what || !ll[i].wr)
+			ret = -ENOMEM;
 	}
 	pthread_mutex_unlock(&b->lock);
 
 	for (size_t i = 0; i < n && !ret; i++) {
 		char sub[32] = "-", fin[32] = "-", prog[16] = "-";
 
-		if (st[i].submitted)
-			clock_rfc3339(st[i].submitted, sub, sizeof(sub));
-		else if (st[i].started)
-			clock_rfc3339(st[i].started, sub, sizeof(sub));
-		if (st[i].finished)
-			clock_rfc3339(st[i].finished, fin, sizeof(fin));
-		if (st[i].progress >= 0)
-			snprintf(prog, sizeof(prog), "%.0f%%", st[i].progress);
-		ret = buf_addf(out, "%s\t%s\t", bk_state_name(st[i].state),
+		if (ll[i].submitted)
+			clock_rfc3339(ll[i].submitted, sub, sizeof(sub));
+		if (ll[i].finished && !bk_in_flight(ll[i].state))
+			clock_rfc3339(ll[i].finished, fin, sizeof(fin));
+		if (ll[i].progress >= 0)
+			snprintf(prog, sizeof(prog), "%.0f%%", ll[i].progress);
+		ret = buf_addf(out, "%s\t%s\t", bk_state_name(ll[i].state),
 			       prog);
 		if (!ret)
-			ret = tree_node_path(keys[i], out);
+			ret = tree_node_path(ll[i].key, out);
 		if (!ret)
-			ret = buf_addf(out, "\t%s\t%s\t%s\t%s\n",
-				       st[i].object[0]   ? st[i].object
-				       : st[i].target[0] ? st[i].target
-							 : "-",
-				       sub, fin,
-				       st[i].work_request[0] ? st[i].work_request
-							     : "-");
+			ret = buf_addf(out, "\t%s\t%s\t%s\t%s\n", ll[i].what,
+				       sub, fin, ll[i].wr);
 	}
 out:
+	for (size_t i = 0; ll && i < n; i++) {
+		free(ll[i].what);
+		free(ll[i].wr);
+	}
 	free(v);
-	free(st);
-	free(keys);
+	free(ll);
 	return ret;
 }
 
@@ -1166,7 +1829,7 @@ void backups_stats(struct backups *b, struct backups_stats *out)
 	*out = b->stats;
 	out->in_flight = 0;
 	for (size_t i = 0; i < b->n; i++)
-		if (bk_in_flight(b->all[i]->st.state))
+		if (bk_in_flight(b->all[i]->state))
 			out->in_flight++;
 	pthread_mutex_unlock(&b->lock);
 }

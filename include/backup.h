@@ -2,29 +2,42 @@
 /*
  * backup: BackupKey submissions, the tracking of backups in flight, and
  * the text of `status`, `wait` and .ocivaultfs/backups
- * (docs/ocivaultfs.md, "status" and "wait").
+ * (docs/ocivaultfs.md, "status" and "wait"; docs/backup-verification.md).
  *
  * One job per key (by OCID) holds the latest backup of that key.  States:
  *
  *   none -> submitting -> accepted -> in_progress -> succeeded | failed
  *                      \-> failed (refused, no API call or API error)
  *
- * A write to `backup` runs backups_submit(): it parses the target, checks
- * eligibility, calls BackupKey once (one opc-retry-token reused by the
- * client's retries) and returns when OCI accepted or refused it.
+ * A write to `backup` runs backups_submit(): parse the target, check
+ * eligibility, claim the job and the object name (a second backup of this
+ * mount to the same object is EEXIST before any call), check that the
+ * bucket exists and the object does not (one ListObjects; EEXIST, ENOENT,
+ * EACCES), then call BackupKey once (one opc-retry-token reused by the
+ * client's retries).  It returns when OCI accepted or refused it.
  *
- * A tracker thread polls jobs in flight: GetWorkRequest for progress; when
- * the Work Requests API does not know the work request (404) it falls back
- * to the key's lifecycle state, polling all such jobs of one vault and
- * compartment with one ListKeys call.  Poll intervals start at 1 s and
- * grow by half up to 15 s.  When a bucket backup ends, HeadObject confirms
- * the object and its size.  Keys seen in BACKUP_IN_PROGRESS without a job
- * of this mount (a backup started elsewhere) get a job with origin
+ * Tracking: a small pool of tracker threads serves the jobs in flight in
+ * parallel and publishes each result as soon as it arrives.  A job moves
+ * through phases: the work request (GetWorkRequest; the first poll comes
+ * after the duration recent backups took, later ones back off from 1 s to
+ * 15 s), or, when the Work Requests API does not know it, the key state
+ * (one ListKeys per vault and compartment for all such jobs); then the
+ * object check (one ListObjects page range for every finished backup of
+ * one bucket, gathered for up to a second; HeadObject for any the range
+ * did not cover).  "succeeded" means the work request (or key state) said
+ * done AND the object exists with a non-zero size and a creation time
+ * that fits this backup.  Keys seen in BACKUP_IN_PROGRESS without a job of
+ * this mount (a backup started elsewhere) get a job with origin
  * "elsewhere", tracked through the key state.
+ *
+ * Memory: a job holds only what it needs (strings allocated to fit, the
+ * error only when there is one): a few hundred bytes per key.
  *
  * Reading status never touches the network.  Locking: one mutex for the
  * job table and all jobs; a condition variable wakes `wait` readers and
- * the tracker.  No lock is held during API calls.
+ * another the trackers.  No lock is held during API calls: while a tracker
+ * works on a job (`polling`), the job's target and object strings do not
+ * change (a job in flight cannot be reset).
  */
 #ifndef BACKUP_H
 #define BACKUP_H
@@ -36,9 +49,11 @@
 #include "model.h"
 #include "oci_error.h"
 
-struct ovfs;
+struct oci_client;
+struct tree;
 struct tree_node;
 struct backups;
+struct logger;
 
 enum bk_state {
 	BK_NONE,
@@ -93,8 +108,58 @@ int bk_status_render(const struct bk_status *s, struct buf *out);
 void bk_eligibility(const char *vault_type, const char *protection_mode,
 		    const char *key_state, char *why, size_t n);
 
-int backups_new(struct backups **out, struct ovfs *o);
-/* Start / stop the tracker thread (start in the daemon, after fork). */
+/*
+ * The poll schedule of work requests (pure; tests/unit/test_backup.c).
+ * Times in milliseconds of the monotonic clock.
+ */
+#define BK_SCHED_RING 16
+struct bk_sched {
+	uint64_t dur_ms[BK_SCHED_RING]; /* durations of recent backups */
+	size_t n;                       /* learnt so far (the ring wraps) */
+};
+
+/* A backup of this mount took `ms` from its submission to its end. */
+void bk_sched_learn(struct bk_sched *s, uint64_t ms);
+
+/*
+ * The age at which a work request is first asked: the longest of the
+ * recent durations plus 300 ms, within 1 s .. 60 s; 1 s while none is
+ * known.
+ */
+uint64_t bk_sched_first(const struct bk_sched *s);
+
+/*
+ * A backup accepted at `accepted` is due for a poll at `now`: when should
+ * it really be asked?  `now` (ask it), or a later time (no call now):
+ *  - durations known: a backup never asked yet waits until its age is
+ *    bk_sched_first();
+ *  - none known: while an older backup (the pilot, accepted at
+ *    `pilot_accepted`, polled at least once, next poll `pilot_next`) is
+ *    still running, a younger one is most likely running too and waits
+ *    until 200 ms after the pilot's next poll (up to an age of 60 s).
+ */
+uint64_t bk_sched_due(const struct bk_sched *s, uint64_t now,
+		      uint64_t accepted, bool polled, bool pilot,
+		      uint64_t pilot_accepted, uint64_t pilot_next);
+
+/* What the backups need, given at creation (nothing is reached through a
+ * shared context).  Strings and objects must outlive the backups. */
+struct backups_opts {
+	struct oci_client *client;
+	struct tree *tree;
+	const struct logger *log;
+	const char *name_template; /* NULL: the default */
+	const char *endpoint_host; /* host[:port] of an endpoint override */
+	/* The Object Storage namespace (cached by the caller). */
+	int (*get_namespace)(void *arg, char *ns, struct oci_error *err);
+	/* True once the mount is going away. */
+	bool (*exiting)(void *arg);
+	void *arg;
+	unsigned int trackers; /* tracker threads, 0: 4 */
+};
+
+int backups_new(struct backups **out, const struct backups_opts *opts);
+/* Start / stop the tracker threads (start in the daemon, after fork). */
 int backups_start(struct backups *b);
 void backups_stop(struct backups *b);
 void backups_free(struct backups *b);

@@ -11,7 +11,7 @@ OPS = ["GetTenancy", "ListCompartments", "GetCompartment", "ListVaults",
        "GetVault", "ListKeys", "GetKey", "ListKeyVersions", "BackupKey",
        "BackupVault", "RestoreKeyFromObjectStore", "RestoreKeyFromFile",
        "GetWorkRequest", "ListWorkRequestErrors", "GetNamespace",
-       "ListBuckets", "HeadObject"]
+       "ListBuckets", "HeadObject", "ListObjects"]
 COUNTERS = ["retries", "throttled", "connections", "cache_hits",
             "cache_misses", "probes", "nodes", "backups_in_flight",
             "backups_started", "backups_succeeded", "backups_failed",
@@ -44,7 +44,8 @@ def test_stats(mnt, emulator):
     for op, n in requests(emulator).items():
         assert s["requests." + op] == n, op
         assert s["calls." + op] == n, op  # no paging, no retries here
-    assert s["calls.BackupKey"] == 1 and s["calls.HeadObject"] == 1
+    # ListObjects: the check before (no such object yet) and after.
+    assert s["calls.BackupKey"] == 1 and s["calls.ListObjects"] == 2
     assert s["backups_started"] == 1 and s["backups_succeeded"] == 1
     assert s["backups_failed"] == 0 and s["backups_in_flight"] == 0
     assert s["backups_rejected"] == 1
@@ -71,7 +72,8 @@ def test_backups_list(mnt, emulator, namespace):
     k2 = PAYMENTS_KEYS + "/card-data"
     r = bash("echo backups/one.bak > %s" % q(mnt.path(k2, "backup")))
     assert r.rc == 0, r
-    r = bash("echo no-such-bucket/two.bak > %s" % q(mnt.path(k1, "backup")))
+    url = emulator.create_par("backups", "two.bak", expires_in=-60)["fullUrl"]
+    r = bash("echo %s > %s" % (q(url), q(mnt.path(k1, "backup"))))
     assert r.rc == 0, r
     r = run(["cat", mnt.path(".ocivaultfs", "backups")])
     assert r.rc == 0, r
@@ -83,7 +85,7 @@ def test_backups_list(mnt, emulator, namespace):
         (s2, p2, path2, obj2, sub2, fin2, wr2) = lines
     assert path1 == k2 and path2 == k1
     assert obj1 == namespace + "/backups/one.bak"
-    assert obj2 == namespace + "/no-such-bucket/two.bak"
+    assert obj2 == namespace + "/backups/two.bak"
     for s, p, sub, fin, wr in ((s1, p1, sub1, fin1, wr1),
                                (s2, p2, sub2, fin2, wr2)):
         assert s in ("accepted", "in_progress")

@@ -209,6 +209,6 @@ def test_backup_reads_as_help(mnt, namespace):
     lines = text.splitlines()
     assert lines and all(line.startswith("#") for line in lines), text
     assert "# Namespace: %s" % namespace in lines
-    assert any(line.startswith("# Object name template: {key}-{time}.backup")
+    assert any(line.startswith("# Object name template: {time}-{key}-{key_short}.backup")
                for line in lines), text
     assert KEYS["payments-master"] in text

@@ -34,7 +34,9 @@ def test_wait_for_success(mnt, emulator):
 def test_wait_for_failure(mnt, emulator):
     f = q(mnt.path(KEY, "backup"))
     w = q(mnt.path(KEY, "wait"))
-    r = bash("echo no-such-bucket > %s && cat %s" % (f, w))
+    # Accepted, then failed by the service: an expired PAR.
+    url = emulator.create_par("backups", "late.bak", expires_in=-60)["fullUrl"]
+    r = bash("echo %s > %s && cat %s" % (q(url), f, w))
     assert_errno(r, errno.EIO)
     assert r.out == ""
     d = check_status(run(["cat", mnt.path(KEY, "status")]).out)

@@ -1,0 +1,169 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Unit tests for fs/backup.c's pure parts: the work-request poll schedule
+ * (bk_sched_*), driven on a simulated clock the way the trackers use it.
+ * The status text and eligibility rules are in test_status.c.
+ */
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "backup.h"
+#include "tap.h"
+
+static void test_first(void)
+{
+	struct bk_sched s;
+
+	memset(&s, 0, sizeof(s));
+	is_int((int)bk_sched_first(&s), 1000, "nothing known: 1 s");
+	bk_sched_learn(&s, 5000);
+	is_int((int)bk_sched_first(&s), 5300, "one duration: it + 300 ms");
+	bk_sched_learn(&s, 7000);
+	bk_sched_learn(&s, 6000);
+	is_int((int)bk_sched_first(&s), 7300, "the longest recent one");
+	for (int i = 0; i < BK_SCHED_RING; i++)
+		bk_sched_learn(&s, 2000);
+	is_int((int)bk_sched_first(&s), 2300, "old durations roll out");
+	bk_sched_learn(&s, 100);
+	is_int((int)bk_sched_first(&s), 2300, "short ones do not pull it down");
+	memset(&s, 0, sizeof(s));
+	bk_sched_learn(&s, 200);
+	is_int((int)bk_sched_first(&s), 1000, "at least 1 s");
+	bk_sched_learn(&s, 3600000);
+	is_int((int)bk_sched_first(&s), 60000, "at most 60 s");
+}
+
+static void test_due(void)
+{
+	struct bk_sched s;
+
+	memset(&s, 0, sizeof(s));
+	is_int((int)bk_sched_due(&s, 1000, 0, false, false, 0, 0), 1000,
+	       "no pilot: ask now");
+	is_int((int)bk_sched_due(&s, 1500, 500, false, true, 0, 2500), 2700,
+	       "younger than a running pilot: after its next poll");
+	is_int((int)bk_sched_due(&s, 1500, 500, false, true, 0, 1000), 1700,
+	       "pilot's poll overdue: soon after now");
+	is_int((int)bk_sched_due(&s, 1500, 0, false, true, 500, 2500), 1500,
+	       "older than the pilot: ask now");
+	is_int((int)bk_sched_due(&s, 70000, 9000, true, true, 0, 71000), 70000,
+	       "older than 60 s: ask now whatever the pilot");
+	bk_sched_learn(&s, 8000);
+	is_int((int)bk_sched_due(&s, 1000, 0, false, true, 0, 0), 8300,
+	       "known duration: first ask at that age");
+	is_int((int)bk_sched_due(&s, 9000, 0, false, false, 0, 0), 9000,
+	       "known duration, past it: ask now");
+	is_int((int)bk_sched_due(&s, 1000, 0, true, false, 0, 0), 1000,
+	       "asked before: the backoff decides");
+}
+
+/*
+ * A mass backup on a simulated clock: `n` backups accepted `gap` ms apart
+ * that each take `dur` ms (work request timeFinished; its time is learnt
+ * in whole seconds, as OCI's are read).  Polls follow the trackers' rules:
+ * first poll 1 s after acceptance or bk_sched_first(), then a backoff by
+ * half from 1 s up to 15 s, every due poll passing through bk_sched_due()
+ * with the oldest running backup as the pilot.  Returns the polls made and
+ * the worst lag (seen done - really done).
+ */
+struct sim {
+	uint64_t accepted, next, interval;
+	bool polled, done;
+};
+
+static void simulate(int n, uint64_t gap, uint64_t dur, struct bk_sched *s,
+		     int *polls, uint64_t *max_lag)
+{
+	static struct sim b[1000];
+	int left = n;
+
+	*polls = 0;
+	*max_lag = 0;
+	for (int i = 0; i < n; i++) {
+		b[i].accepted = (uint64_t)i * gap;
+		b[i].next = b[i].accepted + bk_sched_first(s);
+		b[i].interval = 1000;
+		b[i].polled = b[i].done = false;
+	}
+	for (uint64_t now = 0; left && now < 600000; now += 10) {
+		int pilot = -1;
+
+		if (!s->n)
+			for (int i = 0; i < n && pilot < 0; i++)
+				if (!b[i].done)
+					pilot = i;
+		for (int i = 0; i < n; i++) {
+			bool lead;
+
+			if (b[i].done || b[i].next > now)
+				continue;
+			lead = pilot >= 0 && pilot != i && b[pilot].polled;
+			b[i].next = bk_sched_due(s, now, b[i].accepted,
+						 b[i].polled, lead,
+						 lead ? b[pilot].accepted : 0,
+						 lead ? b[pilot].next : 0);
+			if (b[i].next > now)
+				continue;
+			(*polls)++;
+			b[i].polled = true;
+			if (now >= b[i].accepted + dur) {
+				uint64_t lag = now - (b[i].accepted + dur);
+
+				b[i].done = true;
+				left--;
+				if (lag > *max_lag)
+					*max_lag = lag;
+				/* OCI's times, in whole seconds */
+				bk_sched_learn(s, (b[i].accepted + dur) / 1000 *
+							  1000 -
+						  b[i].accepted / 1000 * 1000);
+				continue;
+			}
+			b[i].next = now + b[i].interval;
+			b[i].interval = b[i].interval * 3 / 2;
+			if (b[i].interval > 15000)
+				b[i].interval = 15000;
+		}
+	}
+	ok(!left, "simulation: all %d backups seen done", n);
+}
+
+static void test_mass_backup(void)
+{
+	struct bk_sched s;
+	uint64_t lag;
+	int polls;
+
+	memset(&s, 0, sizeof(s));
+	/* 200 at once (unthrottled), 8 s each, nothing known yet. */
+	simulate(200, 5, 8000, &s, &polls, &lag);
+	ok(polls <= 200 + 10, "200 at once: %d polls (about one each)", polls);
+	ok(lag <= 2500, "200 at once: worst lag %llu ms",
+	   (unsigned long long)lag);
+	/* Next batch, paced at 9 per second (OCI's limit with our margin),
+	 * 5 s each: the duration learnt before is longer, so one poll. */
+	simulate(300, 111, 5000, &s, &polls, &lag);
+	ok(polls <= 300 + 10, "paced: %d polls", polls);
+	ok(lag <= 4500, "paced: worst lag %llu ms", (unsigned long long)lag);
+	/* A slower batch than learnt: extra polls, bounded lag. */
+	memset(&s, 0, sizeof(s));
+	bk_sched_learn(&s, 2000);
+	simulate(100, 50, 6000, &s, &polls, &lag);
+	ok(polls <= 100 * 5, "slower than learnt: %d polls", polls);
+	ok(lag <= 3000, "slower than learnt: worst lag %llu ms",
+	   (unsigned long long)lag);
+	/* Without the pilot rule every backup would poll at 1, 2.5, 4.75
+	 * s...: check the schedule really spares those calls. */
+	memset(&s, 0, sizeof(s));
+	simulate(100, 1, 8000, &s, &polls, &lag);
+	ok(polls < 100 * 2, "pilot spares polls: %d for 100 backups", polls);
+}
+
+int main(void)
+{
+	test_first();
+	test_due();
+	test_mass_backup();
+	return done_testing();
+}
