@@ -192,6 +192,19 @@ static int endpoint_host(struct ovfs *o)
 	return 0;
 }
 
+/*
+ * The tree's view of the context (tree.h, struct tree_opts).  The tree is
+ * made before the backups, and lists nothing before the mount: the check
+ * is for the unwinding.
+ */
+static void key_seen(void *arg, struct tree_node *key, const struct oci_key *k)
+{
+	struct ovfs *o = arg;
+
+	if (o->backups)
+		backups_observe_key(o->backups, key, k);
+}
+
 /* Did the user pass -o max_threads=N?  Then keep their value. */
 static bool has_max_threads(int argc, char **argv)
 {
@@ -264,7 +277,16 @@ int main(int argc, char **argv)
 	    preflight(&o, &prof))
 		goto out_client;
 	o.mount_time = clock_wall_s(oci_client_clock(o.client));
-	if (tree_new(&o.tree, &o, o.root_id, o.root_name) ||
+	if (tree_new(&o.tree, &(struct tree_opts){
+				      .client = o.client,
+				      .log = &o.log,
+				      .cache_ttl = o.opts.cache_ttl,
+				      .root_id = o.root_id,
+				      .root_name = o.root_name,
+				      .on_key_seen = key_seen,
+				      .on_stale = ovfs_invalidate,
+				      .arg = &o,
+			      }) ||
 	    backups_new(&o.backups, &o)) {
 		fprintf(stderr, "ocivaultfs: out of memory\n");
 		goto out_client;

@@ -61,10 +61,10 @@ static void fill_stat(struct ovfs *o, const struct tree_path *p,
 	st->st_blksize = 4096;
 	if (p->node && p->what != TW_CTL && p->what != TW_CTL_STATS &&
 	    p->what != TW_CTL_BACKUPS) {
-		pthread_mutex_lock(&p->node->lock);
-		if (p->node->updated)
-			t = p->node->updated;
-		pthread_mutex_unlock(&p->node->lock);
+		int64_t m = tree_node_mtime(p->node);
+
+		if (m)
+			t = m;
 	}
 	if (p->what == TW_ID)
 		st->st_size = (off_t)strlen(p->node->id) + 1;
@@ -88,31 +88,52 @@ static int ovfs_getattr(const char *path, struct stat *st,
 	return ret;
 }
 
+/*
+ * readdir fills with offsets (entry k has offset k, and a later call
+ * resumes after `offset`): in that mode libfuse hands the kernel each
+ * entry's attributes and inode (readdirplus), so that a walk needs no
+ * LOOKUP per entry.  With offset 0 throughout, libfuse 3.14 sends the
+ * entries with ino 0 and the kernel ignores their attributes.
+ */
 struct fill_arg {
 	struct ovfs *o;
 	void *buf;
 	fuse_fill_dir_t filler;
+	off_t skip; /* entries the kernel already has */
+	off_t next; /* offset of the entry being filled */
 };
+
+static int fill_at(struct fill_arg *fa, const char *name,
+		   const struct stat *st)
+{
+	if (++fa->next <= fa->skip)
+		return 0;
+	return fa->filler(fa->buf, name, st, fa->next, FUSE_FILL_DIR_PLUS)
+		       ? -ENOMEM /* the buffer is full */
+		       : 0;
+}
 
 static int fill_one(void *arg, const char *name, const struct tree_path *p)
 {
 	struct fill_arg *fa = arg;
 	struct stat st;
 
+	if (fa->next + 1 <= fa->skip) {
+		fa->next++;
+		return 0;
+	}
 	fill_stat(fa->o, p, &st);
-	return fa->filler(fa->buf, name, &st, 0, FUSE_FILL_DIR_PLUS) ? -ENOMEM
-								     : 0;
+	return fill_at(fa, name, &st);
 }
 
 static int ovfs_readdir(const char *path, void *buf, fuse_fill_dir_t filler,
 			off_t offset, struct fuse_file_info *fi,
 			enum fuse_readdir_flags flags)
 {
-	struct fill_arg fa = { ctx(), buf, filler };
+	struct fill_arg fa = { ctx(), buf, filler, offset > 0 ? offset : 0, 0 };
 	struct tree_path p;
 	int ret;
 
-	(void)offset;
 	(void)fi;
 	(void)flags;
 	ret = tree_resolve(fa.o->tree, path, &p);
@@ -120,10 +141,38 @@ static int ovfs_readdir(const char *path, void *buf, fuse_fill_dir_t filler,
 		return ret;
 	if (!tree_is_dir(p.what))
 		return -ENOTDIR;
-	filler(buf, ".", NULL, 0, 0);
-	filler(buf, "..", NULL, 0, 0);
-	ret = tree_readdir(fa.o->tree, &p, fill_one, &fa);
+	ret = fill_at(&fa, ".", NULL);
+	if (!ret)
+		ret = fill_at(&fa, "..", NULL);
+	if (!ret)
+		ret = tree_readdir(fa.o->tree, &p, fill_one, &fa);
 	return ret == -ENOMEM ? 0 : ret; /* a full buffer is not an error */
+}
+
+/*
+ * Directories: the kernel may cache what readdir returned (cache_readdir)
+ * and keeps that cache across opens while the listing's names have not
+ * changed (keep_cache); opendir always reaches us, so a stale listing is
+ * refreshed here and a changed one drops the kernel's copy.
+ */
+static int ovfs_opendir(const char *path, struct fuse_file_info *fi)
+{
+	struct ovfs *o = ctx();
+	struct tree_path p;
+	bool unchanged;
+	int ret;
+
+	ret = tree_resolve(o->tree, path, &p);
+	if (ret)
+		return ret;
+	if (!tree_is_dir(p.what))
+		return -ENOTDIR;
+	ret = tree_opendir(o->tree, &p, &unchanged);
+	if (ret)
+		return ret;
+	fi->cache_readdir = 1;
+	fi->keep_cache = unchanged;
+	return 0;
 }
 
 /* The help text of a backup file (what an editor shows). */
@@ -207,9 +256,9 @@ static int snapshot(struct ovfs *o, struct ovfs_fh *fh)
 				(unsigned long long)s.retries,
 				(unsigned long long)s.throttled,
 				(unsigned long long)s.connections,
-				(unsigned long long)atomic_load(&o->counters.cache_hits),
-				(unsigned long long)atomic_load(&o->counters.cache_misses),
-				(unsigned long long)atomic_load(&o->counters.probes),
+				(unsigned long long)ts.cache_hits,
+				(unsigned long long)ts.cache_misses,
+				(unsigned long long)ts.probes,
 				(unsigned long long)ts.nodes,
 				(unsigned long long)bs.in_flight,
 				(unsigned long long)bs.started,
@@ -424,13 +473,6 @@ static int ovfs_release(const char *path, struct fuse_file_info *fi)
 	return 0;
 }
 
-static int ovfs_flush(const char *path, struct fuse_file_info *fi)
-{
-	(void)path;
-	(void)fi;
-	return 0; /* never act on close: see docs/ocivaultfs.md */
-}
-
 static int ovfs_fsync(const char *path, int datasync,
 		      struct fuse_file_info *fi)
 {
@@ -581,13 +623,51 @@ static int ovfs_removexattr(const char *path, const char *name)
 	return -EPERM;
 }
 
+/*
+ * Why calling fuse_invalidate_path() from a FUSE worker (in the middle of
+ * another request, e.g. the lookup whose listing refresh found a change)
+ * cannot deadlock, with libfuse 3.14 and Linux:
+ *  - libfuse resolves the path in its node table under `f->lock`, which
+ *    it never holds while a filesystem callback runs, then writes a
+ *    FUSE_NOTIFY_INVAL_INODE message to /dev/fuse; nothing waits for a
+ *    reply;
+ *  - the kernel's fuse_reverse_inval_inode() takes no inode lock (the
+ *    i_rwsem that a lookup or readdir in progress holds on the directory):
+ *    it bumps the attribute version and drops cached pages.  The only
+ *    pages are those of `id` files (keep_cache; a read of one never waits
+ *    for a tree lock) and readdir caches of directories (filled without
+ *    waiting for us);
+ *  - the tree calls this with none of its locks held.
+ * What would deadlock, inval_entry/delete notifications for the parent of
+ * a lookup in progress, is not used.
+ */
+void ovfs_invalidate(void *arg, const char *path)
+{
+	struct ovfs *o = arg;
+
+	if (!o->fuse || ovfs_exiting(o))
+		return;
+	/* -ENOENT: the kernel never saw the path; nothing to drop. */
+	fuse_invalidate_path(o->fuse, path);
+}
+
 static void *ovfs_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 {
 	struct ovfs *o = ctx();
 
 	(void)conn;
-	cfg->entry_timeout = 1.0;
-	cfg->attr_timeout = 1.0;
+	/*
+	 * Kernel caching (docs/configuration.md, "Caching"): names and
+	 * attributes come from listings that stay fresh for cache_ttl, and
+	 * the tree reports what changes before that (ovfs_invalidate()), so
+	 * the kernel may keep them as long.  Negative entries cannot be
+	 * invalidated through the high-level API (libfuse keeps no node for a
+	 * name that does not exist, so fuse_invalidate_path() cannot find
+	 * it): they stay short, and a new resource shows within a second of
+	 * the listing that has it.
+	 */
+	cfg->entry_timeout = o->opts.cache_ttl;
+	cfg->attr_timeout = o->opts.cache_ttl;
 	cfg->negative_timeout = 1.0;
 	cfg->use_ino = 0;
 	/* The tracker thread starts here: after fuse_daemonize()'s fork. */
@@ -614,13 +694,18 @@ const struct fuse_operations ovfs_ops = {
 	.init = ovfs_init,
 	.destroy = ovfs_destroy,
 	.getattr = ovfs_getattr,
+	.opendir = ovfs_opendir,
 	.readdir = ovfs_readdir,
 	.open = ovfs_open,
 	.read = ovfs_read,
 	.write = ovfs_write,
 	.truncate = ovfs_truncate,
 	.release = ovfs_release,
-	.flush = ovfs_flush,
+	/*
+	 * No .flush: nothing is done on close (docs/ocivaultfs.md), and
+	 * without it (and without .lock) libfuse answers ENOSYS, after which
+	 * the kernel stops sending FLUSH: one round trip less per close.
+	 */
 	.fsync = ovfs_fsync,
 	.access = ovfs_access,
 	.statfs = ovfs_statfs,

@@ -1,42 +1,280 @@
 /* SPDX-License-Identifier: MIT */
-/* tree: path resolution and the listing cache; see include/tree.h. */
+/*
+ * tree: path resolution and the listing cache; see include/tree.h.
+ *
+ * Memory: a tenancy of 100,000 keys must fit in a few hundred MiB, so
+ * nothing here is sized for the worst case.  A node is one allocation
+ * sized to its OCID; its resource is a `struct tree_rec` holding only the
+ * strings of its kind, packed end to end (the fixed-size `struct oci_*`
+ * records of model.h are rebuilt from it on demand by the accessors); the
+ * JSON of list calls is not kept (key.json and vault.json are fetched
+ * afresh).  A listing is one reference-counted allocation: the sorted
+ * child array followed by the names, so readdir walks it without the lock
+ * and without copying.
+ */
 #include <errno.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "backup.h"
 #include "clock.h"
+#include "log.h"
 #include "names.h"
 #include "oci.h"
-#include "ovfs.h"
+#include "oci_error.h"
 #include "tree.h"
 #include "banned.h"
 
 #define TREE_HASH_SIZE 4096
 /* After a failed refresh, serve the old listing this long before retrying. */
 #define TREE_RETRY_MS 5000
+#define TREE_PATH_MAX (64u << 10)
+
+/* ---- compact resource records ---------------------------------------- */
+
+/* One string member of a model.h struct: where it is and its array size. */
+struct rec_field {
+	unsigned short off, size;
+};
+
+#define RF(type, f) { offsetof(type, f), sizeof(((type *)0)->f) }
+
+/* The strings kept per kind (the OCID is the node's own `id`). */
+static const struct rec_field comp_fields[] = {
+	RF(struct oci_compartment, compartment_id),
+	RF(struct oci_compartment, name),
+	RF(struct oci_compartment, description),
+	RF(struct oci_compartment, time_created),
+	RF(struct oci_compartment, lifecycle_state),
+};
+
+static const struct rec_field vault_fields[] = {
+	RF(struct oci_vault, compartment_id),
+	RF(struct oci_vault, display_name),
+	RF(struct oci_vault, crypto_endpoint),
+	RF(struct oci_vault, management_endpoint),
+	RF(struct oci_vault, lifecycle_state),
+	RF(struct oci_vault, vault_type),
+	RF(struct oci_vault, time_created),
+	RF(struct oci_vault, wrappingkey_id),
+	RF(struct oci_vault, time_of_deletion),
+	RF(struct oci_vault, restored_from_vault_id),
+};
+
+static const struct rec_field key_fields[] = {
+	RF(struct oci_key, compartment_id),
+	RF(struct oci_key, vault_id),
+	RF(struct oci_key, display_name),
+	RF(struct oci_key, lifecycle_state),
+	RF(struct oci_key, protection_mode),
+	RF(struct oci_key, algorithm),
+	RF(struct oci_key, time_created),
+	RF(struct oci_key, current_key_version),
+	RF(struct oci_key, curve_id),
+	RF(struct oci_key, time_of_deletion),
+	RF(struct oci_key, restored_from_key_id),
+};
+
+#define NFIELDS(a) (sizeof(a) / sizeof((a)[0]))
+
+/* The flags of a record: the booleans of the model structs. */
+enum {
+	REC_PRIMARY = 1,        /* is_primary */
+	REC_HAS_PRIMARY = 2,    /* has_is_primary */
+	REC_SUMMARY = 4,        /* summary */
+	REC_ACCESSIBLE = 8,     /* is_accessible */
+	REC_HAS_ACCESSIBLE = 16 /* has_is_accessible */
+};
+
+struct tree_rec {
+	int64_t length;  /* keys: keyShape.length */
+	uint32_t size;   /* bytes of s[] */
+	unsigned char flags;
+	char s[];        /* the kind's fields in table order, NUL-terminated */
+};
+
+/* Pack the fields of `res` (a model struct); NULL when out of memory. */
+static struct tree_rec *rec_pack(const struct rec_field *f, size_t nf,
+				 const void *res, int64_t length,
+				 unsigned int flags)
+{
+	const char *base = res;
+	struct tree_rec *r;
+	size_t len = 0;
+	char *p;
+
+	for (size_t i = 0; i < nf; i++)
+		len += strnlen(base + f[i].off, f[i].size - 1u) + 1;
+	r = malloc(sizeof(*r) + len);
+	if (!r)
+		return NULL;
+	r->length = length;
+	r->size = (uint32_t)len;
+	r->flags = (unsigned char)flags;
+	p = r->s;
+	for (size_t i = 0; i < nf; i++) {
+		size_t l = strnlen(base + f[i].off, f[i].size - 1u);
+
+		memcpy(p, base + f[i].off, l);
+		p[l] = '\0';
+		p += l + 1;
+	}
+	return r;
+}
+
+/* Unpack into `res` (zeroed by the caller); a NULL record leaves it so. */
+static void rec_unpack(const struct rec_field *f, size_t nf,
+		       const struct tree_rec *r, void *res)
+{
+	char *base = res;
+	const char *p;
+
+	if (!r)
+		return;
+	p = r->s;
+	for (size_t i = 0; i < nf; i++) {
+		size_t l = strlen(p);
+
+		/* Packed from an array of the same size: it fits. */
+		memcpy(base + f[i].off, p, l + 1);
+		p += l + 1;
+	}
+}
+
+static bool rec_equal(const struct tree_rec *a, const struct tree_rec *b)
+{
+	return a && b && a->length == b->length && a->flags == b->flags &&
+	       a->size == b->size && !memcmp(a->s, b->s, a->size);
+}
+
+static size_t rec_bytes(const struct tree_rec *r)
+{
+	return r ? sizeof(*r) + r->size : 0;
+}
+
+static unsigned int flag(bool v, unsigned int f)
+{
+	return v ? f : 0;
+}
+
+static struct tree_rec *rec_of_comp(const void *res)
+{
+	const struct oci_compartment *c = res;
+
+	return rec_pack(comp_fields, NFIELDS(comp_fields), c, 0,
+			flag(c->is_accessible, REC_ACCESSIBLE) |
+				flag(c->has_is_accessible,
+				     REC_HAS_ACCESSIBLE));
+}
+
+static struct tree_rec *rec_of_vault(const void *res)
+{
+	const struct oci_vault *v = res;
+
+	return rec_pack(vault_fields, NFIELDS(vault_fields), v, 0,
+			flag(v->is_primary, REC_PRIMARY) |
+				flag(v->has_is_primary, REC_HAS_PRIMARY) |
+				flag(v->summary, REC_SUMMARY));
+}
+
+static struct tree_rec *rec_of_key(const void *res)
+{
+	const struct oci_key *k = res;
+
+	return rec_pack(key_fields, NFIELDS(key_fields), k, k->length,
+			flag(k->is_primary, REC_PRIMARY) |
+				flag(k->has_is_primary, REC_HAS_PRIMARY) |
+				flag(k->summary, REC_SUMMARY));
+}
+
+/* ---- listings --------------------------------------------------------- */
+
+struct tree_child {
+	const char *name; /* into the same struct tree_kids allocation */
+	struct tree_node *node;
+};
+
+/* An immutable snapshot of a listing, shared by readers (refs). */
+struct tree_kids {
+	atomic_uint refs;
+	size_t n;
+	size_t bytes;
+	struct tree_child v[]; /* sorted by name; the names follow */
+};
+
+struct tree_listing {
+	struct tree_kids *kids; /* NULL: empty (lock) */
+	uint64_t fetched_ms;    /* monotonic time of the last success */
+	uint32_t version;       /* bumped when the set of names changes */
+	uint32_t opened;        /* version last reported by tree_opendir */
+	int last_errno;         /* of the last failed fetch, 0 after success */
+	bool valid;             /* fetched at least once */
+	bool fetching;          /* a fetch is under way (single flight) */
+};
+
+struct tree_dir {
+	pthread_cond_t cond; /* a listing fetch finished */
+	struct tree_listing lists[2];
+};
+
+static void kids_put(struct tree_kids *k)
+{
+	if (k && atomic_fetch_sub(&k->refs, 1) == 1)
+		free(k);
+}
+
+/* The current listing, with a reference (NULL: empty or none). */
+static struct tree_kids *kids_get(struct tree_node *n, int which)
+{
+	struct tree_kids *k;
+
+	pthread_mutex_lock(&n->lock);
+	k = n->dir->lists[which].kids;
+	if (k)
+		atomic_fetch_add(&k->refs, 1);
+	pthread_mutex_unlock(&n->lock);
+	return k;
+}
+
+/* ---- the tree ---------------------------------------------------------- */
 
 struct tree {
-	struct ovfs *o;
+	struct oci_client *client;
+	const struct oclock *clock;
+	const struct logger *log;
+	uint64_t ttl_ms;
+	void (*on_key_seen)(void *arg, struct tree_node *key,
+			    const struct oci_key *k);
+	void (*on_stale)(void *arg, const char *path);
+	void *arg;
 	pthread_mutex_t lock; /* the index */
 	struct tree_node *hash[TREE_HASH_SIZE];
 	struct tree_node *root;
 	atomic_ullong nodes;
 	atomic_ullong fetched;
 	atomic_ullong failures;
+	atomic_ullong cache_hits;
+	atomic_ullong cache_misses;
+	atomic_ullong probes;
+	atomic_llong bytes;
 	atomic_ullong generation; /* of listings, see install() */
 };
 
 static uint64_t now_ms(struct tree *t)
 {
-	return clock_mono_ms(oci_client_clock(t->o->client));
+	return clock_mono_ms(t->clock);
 }
 
 static int64_t wall_now(struct tree *t)
 {
-	return clock_wall_s(oci_client_clock(t->o->client));
+	return clock_wall_s(t->clock);
+}
+
+static void account(struct tree *t, long long delta)
+{
+	atomic_fetch_add(&t->bytes, delta);
 }
 
 static unsigned int hash_id(const char *id)
@@ -48,36 +286,58 @@ static unsigned int hash_id(const char *id)
 	return h % TREE_HASH_SIZE;
 }
 
+static size_t node_bytes(const struct tree_node *n)
+{
+	size_t b = sizeof(*n) + strlen(n->id) + 1;
+
+	if (n->dir)
+		b += sizeof(*n->dir);
+	return b;
+}
+
 static struct tree_node *node_new(enum tree_kind kind, const char *id,
 				  struct tree_node *parent)
 {
-	struct tree_node *n = calloc(1, sizeof(*n));
+	size_t len = strnlen(id, OVFS_OCID_MAX);
+	struct tree_node *n;
 
+	if (len >= OVFS_OCID_MAX)
+		return NULL;
+	n = calloc(1, sizeof(*n) + len + 1);
 	if (!n)
 		return NULL;
-	n->kind = kind;
+	n->kind = (unsigned char)kind;
 	n->parent = parent;
-	if (buf_copy(n->id, sizeof(n->id), id) ||
-	    pthread_mutex_init(&n->lock, NULL)) {
-		free(n);
-		return NULL;
+	memcpy(n->id, id, len + 1);
+	if (kind != TREE_KEY) {
+		n->dir = calloc(1, sizeof(*n->dir));
+		if (!n->dir)
+			goto fail;
+		if (clock_cond_init(&n->dir->cond))
+			goto fail;
 	}
-	if (clock_cond_init(&n->cond)) {
-		pthread_mutex_destroy(&n->lock);
-		free(n);
-		return NULL;
+	if (pthread_mutex_init(&n->lock, NULL)) {
+		if (n->dir)
+			pthread_cond_destroy(&n->dir->cond);
+		goto fail;
 	}
 	return n;
+fail:
+	free(n->dir);
+	free(n);
+	return NULL;
 }
 
 static void node_free(struct tree_node *n)
 {
-	for (int i = 0; i < 2; i++)
-		free(n->lists[i].v);
-	oci_compartment_release(&n->comp);
-	oci_vault_release(&n->vault);
-	oci_key_release(&n->key);
-	pthread_cond_destroy(&n->cond);
+	if (n->dir) {
+		for (int i = 0; i < 2; i++)
+			kids_put(n->dir->lists[i].kids);
+		pthread_cond_destroy(&n->dir->cond);
+		free(n->dir);
+	}
+	free(n->rec);
+	free(n->naming);
 	pthread_mutex_destroy(&n->lock);
 	free(n);
 }
@@ -99,40 +359,52 @@ static struct tree_node *node_get(struct tree *t, enum tree_kind kind,
 			n->hash_next = t->hash[h];
 			t->hash[h] = n;
 			atomic_fetch_add(&t->nodes, 1);
+			account(t, (long long)node_bytes(n));
 		}
 	}
 	pthread_mutex_unlock(&t->lock);
 	return n;
 }
 
-int tree_new(struct tree **out, struct ovfs *o, const char *root_id,
-	     const char *root_name)
+int tree_new(struct tree **out, const struct tree_opts *opts)
 {
-	struct tree *t = calloc(1, sizeof(*t));
+	struct oci_compartment c = { 0 };
+	struct tree *t;
 
 	*out = NULL;
+	if (!opts->root_id || !opts->root_id[0])
+		return -EINVAL;
+	t = calloc(1, sizeof(*t));
 	if (!t)
 		return -ENOMEM;
-	t->o = o;
+	t->client = opts->client;
+	t->clock = opts->clock ? opts->clock : oci_client_clock(opts->client);
+	t->log = opts->log;
+	t->ttl_ms = (uint64_t)opts->cache_ttl * 1000;
+	t->on_key_seen = opts->on_key_seen;
+	t->on_stale = opts->on_stale;
+	t->arg = opts->arg;
 	if (pthread_mutex_init(&t->lock, NULL)) {
 		free(t);
 		return -ENOMEM;
 	}
-	t->root = node_get(t, TREE_COMPARTMENT, root_id, NULL);
-	if (!t->root) {
-		tree_free(t);
-		return -ENOMEM;
-	}
-	buf_copy(t->root->comp.id, sizeof(t->root->comp.id), root_id);
-	if (buf_copy(t->root->comp.name, sizeof(t->root->comp.name),
-		     root_name))
-		buf_copy(t->root->comp.name, sizeof(t->root->comp.name),
-			 "root");
-	buf_copy(t->root->comp.lifecycle_state,
-		 sizeof(t->root->comp.lifecycle_state), "ACTIVE");
+	t->root = node_get(t, TREE_COMPARTMENT, opts->root_id, NULL);
+	if (!t->root)
+		goto fail;
+	if (!opts->root_name ||
+	    buf_copy(c.name, sizeof(c.name), opts->root_name))
+		buf_copy(c.name, sizeof(c.name), "root");
+	buf_copy(c.lifecycle_state, sizeof(c.lifecycle_state), "ACTIVE");
+	t->root->rec = rec_of_comp(&c);
+	if (!t->root->rec)
+		goto fail;
+	account(t, (long long)rec_bytes(t->root->rec));
 	t->root->updated = wall_now(t);
 	*out = t;
 	return 0;
+fail:
+	tree_free(t);
+	return -ENOMEM;
 }
 
 void tree_free(struct tree *t)
@@ -177,6 +449,75 @@ static bool state_hidden(const char *state)
 	return !strcmp(state, "DELETED") || !strcmp(state, "DELETING");
 }
 
+/* ---- the kernel's view: stale paths ------------------------------------ */
+
+static const char *const comp_entries[] = { "id", "compartments", "vaults",
+					    NULL };
+static const char *const vault_entries[] = { "id", "vault.json", "keys",
+					     NULL };
+static const char *const key_entries[] = { "id",     "key.json", "backup",
+					   "status", "wait",     NULL };
+static const char *const ctl_entries[] = { "stats", "backups", NULL };
+
+static const char *const *fixed_entries(enum tree_kind kind)
+{
+	return kind == TREE_KEY     ? key_entries
+	       : kind == TREE_VAULT ? vault_entries
+				    : comp_entries;
+}
+
+static const char *list_dir_name(const struct tree_node *n, int which)
+{
+	if (n->kind == TREE_VAULT)
+		return "keys";
+	return which == TREE_LIST_COMPARTMENTS ? "compartments" : "vaults";
+}
+
+static int node_path(struct tree_node *n, struct buf *out);
+
+/* "/compartments/A/vaults" for list `which` of `n`. */
+static int list_path(struct tree_node *n, int which, struct buf *out)
+{
+	int ret = node_path(n, out);
+
+	return ret ? ret : buf_addf(out, "/%s", list_dir_name(n, which));
+}
+
+/*
+ * Note that the kernel's view of entry `name` of directory `dir` (a node
+ * of `kind`) and of the fixed files in it is out of date.  Paths are kept
+ * NUL-separated in `out` until stale_emit().
+ */
+static void stale_entry(struct buf *out, const char *dir, const char *name,
+			enum tree_kind kind)
+{
+	const char *const *fixed = fixed_entries(kind);
+
+	if (buf_addf(out, "%s/%s%c", dir, name, '\0'))
+		return;
+	for (size_t i = 0; fixed[i]; i++)
+		if (buf_addf(out, "%s/%s/%s%c", dir, name, fixed[i], '\0'))
+			return;
+}
+
+static void stale_path(struct buf *out, const char *path)
+{
+	if (buf_addf(out, "%s%c", path, '\0'))
+		return; /* best effort: the kernel's view expires anyway */
+}
+
+/* Report the collected paths; no lock may be held. */
+static void stale_emit(struct tree *t, struct buf *paths)
+{
+	for (size_t off = 0; off < paths->len;) {
+		const char *p = paths->buf + off;
+
+		t->on_stale(t->arg, p[0] ? p : "/");
+		off += strlen(p) + 1;
+	}
+	buf_release(paths);
+}
+
 /* ---- listing fetch ----------------------------------------------------- */
 
 /* One listed resource, as install() sees it. */
@@ -188,8 +529,8 @@ struct listed {
 	struct tree_node *node; /* filled by install() */
 };
 
-/* Copies `res` into the child (called with the child's lock held). */
-typedef void (*update_fn)(struct tree_node *c, const void *res);
+/* The compact record of `res` (a model struct); NULL when out of memory. */
+typedef struct tree_rec *(*pack_fn)(const void *res);
 
 static int cmp_child(const void *a, const void *b)
 {
@@ -197,28 +538,169 @@ static int cmp_child(const void *a, const void *b)
 		      ((const struct tree_child *)b)->name);
 }
 
+/* "name\0display\0", or NULL when out of memory. */
+static char *naming_new(const char *name, const char *display)
+{
+	size_t nl = strlen(name), dl = strlen(display);
+	char *s = malloc(nl + dl + 2);
+
+	if (s) {
+		memcpy(s, name, nl + 1);
+		memcpy(s + nl + 1, display, dl + 1);
+	}
+	return s;
+}
+
+static size_t naming_bytes(const char *s)
+{
+	size_t nl;
+
+	if (!s)
+		return 0;
+	nl = strlen(s);
+	return nl + strlen(s + nl + 1) + 2;
+}
+
+static bool naming_is(const char *s, const char *name, const char *display)
+{
+	return s && !strcmp(s, name) && !strcmp(s + strlen(s) + 1, display);
+}
+
+/*
+ * Give child `c` its name and resource (as install() found them).  Returns
+ * true when the resource's attributes changed from a previous version.
+ */
+static bool child_update(struct tree *t, struct tree_node *c,
+			 const char *name, const char *display,
+			 struct tree_rec *rec, uint64_t gen)
+{
+	char *naming = NULL, *old_naming = NULL;
+	struct tree_rec *old_rec = NULL;
+	bool changed = false;
+	long long delta = 0;
+
+	pthread_mutex_lock(&c->lock);
+	if (!naming_is(c->naming, name, display)) {
+		pthread_mutex_unlock(&c->lock);
+		naming = naming_new(name, display);
+		pthread_mutex_lock(&c->lock);
+		if (naming) {
+			old_naming = c->naming;
+			c->naming = naming;
+			delta += (long long)naming_bytes(naming) -
+				 (long long)naming_bytes(old_naming);
+		}
+	}
+	if (rec && !rec_equal(c->rec, rec)) {
+		changed = c->rec != NULL;
+		old_rec = c->rec;
+		c->rec = rec;
+		c->updated = wall_now(t);
+		delta += (long long)rec_bytes(rec) -
+			 (long long)rec_bytes(old_rec);
+		rec = NULL;
+	}
+	c->hidden = false;
+	c->listed_gen = gen;
+	pthread_mutex_unlock(&c->lock);
+	account(t, delta);
+	free(old_naming);
+	free(old_rec);
+	free(rec); /* equal to the one kept */
+	return changed;
+}
+
+/* A listing of `m` children, names from `ne`; NULL when out of memory. */
+static struct tree_kids *kids_new(const struct names_entry *ne,
+				  const struct listed *v, size_t m)
+{
+	size_t names = 0, bytes;
+	struct tree_kids *k;
+	char *p;
+
+	for (size_t i = 0; i < m; i++)
+		names += strlen(ne[i].name) + 1;
+	bytes = sizeof(*k) + m * sizeof(k->v[0]) + names;
+	k = malloc(bytes);
+	if (!k)
+		return NULL;
+	atomic_init(&k->refs, 1);
+	k->n = m;
+	k->bytes = bytes;
+	p = (char *)&k->v[m];
+	for (size_t i = 0; i < m; i++) {
+		size_t l = strlen(ne[i].name) + 1;
+
+		memcpy(p, ne[i].name, l);
+		k->v[i].name = p;
+		k->v[i].node = v[i].node;
+		p += l;
+	}
+	if (m)
+		qsort(k->v, m, sizeof(k->v[0]), cmp_child);
+	return k;
+}
+
+/*
+ * Compare two listings by name.  Entries of `old` that are gone, or whose
+ * name now belongs to another node, go to `stale` (when given).  True when
+ * the set of names differs.
+ */
+static bool kids_diff(const struct tree_kids *old, const struct tree_kids *new,
+		      const char *dir, struct buf *stale)
+{
+	size_t i = 0, j = 0, on = old ? old->n : 0, nn = new ? new->n : 0;
+	bool differ = false;
+
+	while (i < on || j < nn) {
+		int c = i >= on	  ? 1
+			: j >= nn ? -1
+				  : strcmp(old->v[i].name, new->v[j].name);
+
+		if (c < 0 || (!c && old->v[i].node != new->v[j].node)) {
+			differ = true;
+			if (stale)
+				stale_entry(stale, dir, old->v[i].name,
+					    (enum tree_kind)old->v[i].node->kind);
+		} else if (c > 0) {
+			differ = true;
+		}
+		if (c <= 0)
+			i++;
+		if (c >= 0)
+			j++;
+	}
+	return differ;
+}
+
 /*
  * Install list `which` of `n` from `count` listed resources: hidden states
  * are dropped, every other one gets its node (found or created by OCID),
  * a sticky file name and its resource; then the listing is swapped in and
- * children that left it are hidden.  On return `v[i].node` is set for the
- * resources kept; *kept says how many (they are moved to the front).
+ * children that left it are hidden.  What the kernel may have cached and
+ * is now out of date is reported through on_stale, after the locks are
+ * dropped.  On return `v[i].node` is set for the resources kept; *kept
+ * says how many (they are moved to the front).
  */
 static int install(struct tree *t, struct tree_node *n, int which,
-		   enum tree_kind kind, update_fn update, struct listed *v,
+		   enum tree_kind kind, pack_fn pack, struct listed *v,
 		   size_t count, size_t *kept)
 {
-	struct names_entry *ne = NULL;
-	struct tree_child *kids = NULL, *old;
+	struct tree_listing *L = &n->dir->lists[which];
 	uint64_t gen = atomic_fetch_add(&t->generation, 1) + 1;
-	size_t m = 0, oldn;
+	struct buf dir = BUF_INIT(TREE_PATH_MAX);
+	struct buf stale = BUF_INIT(OVFS_RESPONSE_MAX);
+	struct tree_kids *kids = NULL, *old = NULL;
+	struct names_entry *ne = NULL;
+	bool *changed = NULL, differ;
+	size_t m = 0;
 	int ret = 0;
 
 	*kept = 0;
 	if (count) {
 		ne = calloc(count, sizeof(*ne));
-		kids = calloc(count, sizeof(*kids));
-		if (!ne || !kids) {
+		changed = calloc(count, sizeof(*changed));
+		if (!ne || !changed) {
 			ret = -ENOMEM;
 			goto out;
 		}
@@ -236,9 +718,10 @@ static int install(struct tree *t, struct tree_node *n, int which,
 		v[m] = v[i];
 		v[m].node = c;
 		pthread_mutex_lock(&c->lock);
-		if (c->name[0]) {
-			ne[m].prev_display = strdup(c->named_display);
-			ne[m].prev_name = strdup(c->name);
+		if (c->naming) {
+			ne[m].prev_name = strdup(c->naming);
+			ne[m].prev_display =
+				strdup(c->naming + strlen(c->naming) + 1);
 		}
 		pthread_mutex_unlock(&c->lock);
 		ne[m].display = v[m].display;
@@ -248,40 +731,46 @@ static int install(struct tree *t, struct tree_node *n, int which,
 	ret = names_assign(ne, m);
 	if (ret)
 		goto out;
-	for (size_t i = 0; i < m; i++) {
-		struct tree_node *c = v[i].node;
-
-		pthread_mutex_lock(&c->lock);
-		buf_copy(c->name, sizeof(c->name), ne[i].name);
-		buf_copy(c->named_display, sizeof(c->named_display),
-			 v[i].display);
-		c->hidden = false;
-		c->listed_gen = gen;
-		update(c, v[i].res);
-		c->updated = wall_now(t);
-		pthread_mutex_unlock(&c->lock);
-		buf_copy(kids[i].name, sizeof(kids[i].name), ne[i].name);
-		kids[i].node = c;
+	for (size_t i = 0; i < m; i++)
+		changed[i] = child_update(t, v[i].node, ne[i].name,
+					  v[i].display, pack(v[i].res), gen);
+	kids = kids_new(ne, v, m);
+	if (!kids) {
+		ret = -ENOMEM;
+		goto out;
 	}
-	if (m)
-		qsort(kids, m, sizeof(*kids), cmp_child);
 
+	if (t->on_stale && list_path(n, which, &dir))
+		buf_reset(&dir);
+	old = kids_get(n, which);
+	differ = kids_diff(old, kids, dir.buf ? dir.buf : "",
+			   t->on_stale && dir.len ? &stale : NULL);
 	pthread_mutex_lock(&n->lock);
-	old = n->lists[which].v;
-	oldn = n->lists[which].n;
-	n->lists[which].v = kids;
-	n->lists[which].n = m;
+	kids_put(L->kids); /* the listing's reference; `old` holds one */
+	L->kids = kids;
+	if (differ)
+		L->version++;
 	pthread_mutex_unlock(&n->lock);
+	account(t, (long long)kids->bytes -
+			   (long long)(old ? old->bytes : 0));
 	kids = NULL;
 
 	/* Children that left the listing are hidden. */
-	for (size_t i = 0; i < oldn; i++) {
-		pthread_mutex_lock(&old[i].node->lock);
-		if (old[i].node->listed_gen != gen)
-			old[i].node->hidden = true;
-		pthread_mutex_unlock(&old[i].node->lock);
+	for (size_t i = 0; old && i < old->n; i++) {
+		struct tree_node *c = old->v[i].node;
+
+		pthread_mutex_lock(&c->lock);
+		if (c->listed_gen != gen)
+			c->hidden = true;
+		pthread_mutex_unlock(&c->lock);
 	}
-	free(old);
+	if (t->on_stale && dir.len) {
+		if (differ)
+			stale_path(&stale, dir.buf);
+		for (size_t i = 0; i < m; i++)
+			if (changed[i])
+				stale_entry(&stale, dir.buf, ne[i].name, kind);
+	}
 	*kept = m;
 out:
 	for (size_t i = 0; ne && i < count; i++) {
@@ -289,29 +778,14 @@ out:
 		free((char *)ne[i].prev_name);
 	}
 	free(ne);
-	free(kids);
+	free(changed);
+	kids_put(kids);
+	kids_put(old);
+	buf_release(&dir);
+	if (stale.len)
+		stale_emit(t, &stale);
+	buf_release(&stale);
 	return ret;
-}
-
-static void update_comp(struct tree_node *c, const void *res)
-{
-	oci_compartment_release(&c->comp);
-	if (oci_compartment_copy(&c->comp, res))
-		c->comp.json = NULL;
-}
-
-static void update_vault(struct tree_node *c, const void *res)
-{
-	oci_vault_release(&c->vault);
-	if (oci_vault_copy(&c->vault, res))
-		c->vault.json = NULL;
-}
-
-static void update_key(struct tree_node *c, const void *res)
-{
-	oci_key_release(&c->key);
-	if (oci_key_copy(&c->key, res))
-		c->key.json = NULL;
 }
 
 /*
@@ -346,13 +820,12 @@ static int fetch_compartments(struct tree *t, struct tree_node *n,
 	size_t kept;
 	int ret;
 
-	ret = oci_list_compartments(t->o->client, n->id, false, "ANY", &l,
-				    err);
+	ret = oci_list_compartments(t->client, n->id, false, "ANY", &l, err);
 	if (ret)
 		return listing_errno(ret, err);
 	v = LISTED(l, id, name, lifecycle_state);
 	ret = v ? install(t, n, TREE_LIST_COMPARTMENTS, TREE_COMPARTMENT,
-			  update_comp, v, l.n, &kept)
+			  rec_of_comp, v, l.n, &kept)
 		: -ENOMEM;
 	free(v);
 	oci_compartment_list_release(&l);
@@ -367,11 +840,11 @@ static int fetch_vaults(struct tree *t, struct tree_node *n,
 	size_t kept;
 	int ret;
 
-	ret = oci_list_vaults(t->o->client, n->id, &l, err);
+	ret = oci_list_vaults(t->client, n->id, &l, err);
 	if (ret)
 		return listing_errno(ret, err);
 	v = LISTED(l, id, display_name, lifecycle_state);
-	ret = v ? install(t, n, TREE_LIST_VAULTS, TREE_VAULT, update_vault, v,
+	ret = v ? install(t, n, TREE_LIST_VAULTS, TREE_VAULT, rec_of_vault, v,
 			  l.n, &kept)
 		: -ENOMEM;
 	free(v);
@@ -382,29 +855,27 @@ static int fetch_vaults(struct tree *t, struct tree_node *n,
 static int fetch_keys(struct tree *t, struct tree_node *n,
 		      struct oci_error *err)
 {
-	char mgmt[OVFS_URL_MAX], comp[OVFS_OCID_MAX];
 	struct oci_key_list l = { 0 };
+	struct oci_vault vault;
 	struct listed *v;
 	size_t kept = 0;
 	int ret;
 
-	pthread_mutex_lock(&n->lock);
-	buf_copy(mgmt, sizeof(mgmt), n->vault.management_endpoint);
-	buf_copy(comp, sizeof(comp), n->vault.compartment_id);
-	pthread_mutex_unlock(&n->lock);
-	if (!mgmt[0] || !comp[0]) {
+	tree_node_vault(n, &vault);
+	if (!vault.management_endpoint[0] || !vault.compartment_id[0]) {
 		oci_error_local(err, -EIO, "the vault has no management endpoint");
 		return -EIO;
 	}
-	ret = oci_list_keys(t->o->client, mgmt, comp, &l, err);
+	ret = oci_list_keys(t->client, vault.management_endpoint,
+			    vault.compartment_id, &l, err);
 	if (ret)
 		return listing_errno(ret, err);
 	v = LISTED(l, id, display_name, lifecycle_state);
-	ret = v ? install(t, n, TREE_LIST_KEYS, TREE_KEY, update_key, v, l.n,
+	ret = v ? install(t, n, TREE_LIST_KEYS, TREE_KEY, rec_of_key, v, l.n,
 			  &kept)
 		: -ENOMEM;
-	for (size_t i = 0; !ret && t->o->backups && i < kept; i++)
-		backups_observe_key(t->o->backups, v[i].node, v[i].res);
+	for (size_t i = 0; !ret && t->on_key_seen && i < kept; i++)
+		t->on_key_seen(t->arg, v[i].node, v[i].res);
 	free(v);
 	oci_key_list_release(&l);
 	return ret;
@@ -426,11 +897,14 @@ static int fetch_list(struct tree *t, struct tree_node *n, int which,
  */
 static int ensure_fresh(struct tree *t, struct tree_node *n, int which)
 {
-	uint64_t ttl = (uint64_t)t->o->opts.cache_ttl * 1000;
-	struct tree_listing *L = &n->lists[which];
+	struct tree_listing *L;
 	struct oci_error err;
+	uint64_t ttl = t->ttl_ms;
 	int ret;
 
+	if (!n->dir)
+		return -ENOTDIR;
+	L = &n->dir->lists[which];
 	oci_error_clear(&err);
 	pthread_mutex_lock(&n->lock);
 	for (;;) {
@@ -438,12 +912,12 @@ static int ensure_fresh(struct tree *t, struct tree_node *n, int which)
 
 		if (L->valid && now < L->fetched_ms + ttl) {
 			pthread_mutex_unlock(&n->lock);
-			atomic_fetch_add(&t->o->counters.cache_hits, 1);
+			atomic_fetch_add(&t->cache_hits, 1);
 			return 0;
 		}
 		if (!L->fetching)
 			break;
-		pthread_cond_wait(&n->cond, &n->lock);
+		pthread_cond_wait(&n->dir->cond, &n->lock);
 		if (!L->fetching && !L->valid && L->last_errno) {
 			ret = L->last_errno;
 			pthread_mutex_unlock(&n->lock);
@@ -453,7 +927,7 @@ static int ensure_fresh(struct tree *t, struct tree_node *n, int which)
 	L->fetching = true;
 	pthread_mutex_unlock(&n->lock);
 
-	atomic_fetch_add(&t->o->counters.cache_misses, 1);
+	atomic_fetch_add(&t->cache_misses, 1);
 	ret = fetch_list(t, n, which, &err);
 
 	pthread_mutex_lock(&n->lock);
@@ -462,14 +936,12 @@ static int ensure_fresh(struct tree *t, struct tree_node *n, int which)
 		L->valid = true;
 		L->fetched_ms = now_ms(t);
 		L->last_errno = 0;
-		oci_error_clear(&L->last_error);
 		atomic_fetch_add(&t->fetched, 1);
 	} else {
 		char line[1024];
 
 		atomic_fetch_add(&t->failures, 1);
 		L->last_errno = ret;
-		L->last_error = err;
 		oci_error_format(&err, line, sizeof(line));
 		if (L->valid) {
 			/* Keep serving what we had; retry a little later. */
@@ -478,17 +950,17 @@ static int ensure_fresh(struct tree *t, struct tree_node *n, int which)
 			L->fetched_ms = now + TREE_RETRY_MS > ttl
 						? now + TREE_RETRY_MS - ttl
 						: 0;
-			log_msg(&t->o->log, LOG_WARNING,
+			log_msg(t->log, LOG_WARNING,
 				"cannot refresh a listing of '%s' (%s); "
 				"serving the cached one", n->id, line);
 			ret = 0;
 		} else {
-			log_msg(&t->o->log, LOG_ERR,
+			log_msg(t->log, LOG_ERR,
 				"cannot list the contents of '%s': %s", n->id,
 				line);
 		}
 	}
-	pthread_cond_broadcast(&n->cond);
+	pthread_cond_broadcast(&n->dir->cond);
 	pthread_mutex_unlock(&n->lock);
 	return ret;
 }
@@ -497,23 +969,21 @@ static int ensure_fresh(struct tree *t, struct tree_node *n, int which)
 static int find_child(struct tree *t, struct tree_node *n, int which,
 		      const char *name, struct tree_node **out)
 {
-	struct tree_child key, *hit;
+	struct tree_child key = { name, NULL }, *hit = NULL;
+	struct tree_kids *k;
 	int ret;
 
 	ret = ensure_fresh(t, n, which);
 	if (ret)
 		return ret;
-	if (buf_copy(key.name, sizeof(key.name), name))
-		return -ENOENT;
 	pthread_mutex_lock(&n->lock);
-	hit = n->lists[which].n ? bsearch(&key, n->lists[which].v,
-					  n->lists[which].n, sizeof(key),
-					  cmp_child)
-				: NULL;
+	k = n->dir->lists[which].kids;
+	if (k && k->n)
+		hit = bsearch(&key, k->v, k->n, sizeof(key), cmp_child);
 	*out = hit ? hit->node : NULL;
 	pthread_mutex_unlock(&n->lock);
 	if (!hit) {
-		atomic_fetch_add(&t->o->counters.probes, 1);
+		atomic_fetch_add(&t->probes, 1);
 		return -ENOENT;
 	}
 	return 0;
@@ -595,7 +1065,7 @@ static int step(struct tree *t, struct tree_path *p, const char *c)
 		return -ENOTDIR;
 	}
 probe:
-	atomic_fetch_add(&t->o->counters.probes, 1);
+	atomic_fetch_add(&t->probes, 1);
 	return -ENOENT;
 }
 
@@ -627,14 +1097,6 @@ int tree_resolve(struct tree *t, const char *path, struct tree_path *out)
 	return 0;
 }
 
-static const char *const comp_entries[] = { "id", "compartments", "vaults",
-					    NULL };
-static const char *const vault_entries[] = { "id", "vault.json", "keys",
-					     NULL };
-static const char *const key_entries[] = { "id",     "key.json", "backup",
-					   "status", "wait",     NULL };
-static const char *const ctl_entries[] = { "stats", "backups", NULL };
-
 static int fill_fixed(struct tree *t, const struct tree_path *p,
 		      const char *const *names, tree_fill_fn fill, void *arg)
 {
@@ -650,13 +1112,27 @@ static int fill_fixed(struct tree *t, const struct tree_path *p,
 	return 0;
 }
 
+/* Which listing a listing directory shows; -1 for the fixed ones. */
+static int list_of(enum tree_what w)
+{
+	switch (w) {
+	case TW_COMPARTMENTS:
+		return TREE_LIST_COMPARTMENTS;
+	case TW_VAULTS:
+		return TREE_LIST_VAULTS;
+	case TW_KEYS:
+		return TREE_LIST_KEYS;
+	default:
+		return -1;
+	}
+}
+
 int tree_readdir(struct tree *t, const struct tree_path *p, tree_fill_fn fill,
 		 void *arg)
 {
-	struct tree_child *copy = NULL;
 	struct tree_node *n = p->node;
+	struct tree_kids *k;
 	enum tree_what kidwhat;
-	size_t count;
 	int which, ret;
 
 	switch (p->what) {
@@ -675,74 +1151,113 @@ int tree_readdir(struct tree *t, const struct tree_path *p, tree_fill_fn fill,
 	case TW_CTL:
 		return fill_fixed(t, p, ctl_entries, fill, arg);
 	case TW_COMPARTMENTS:
-		which = TREE_LIST_COMPARTMENTS;
 		kidwhat = TW_COMPARTMENT;
 		break;
 	case TW_VAULTS:
-		which = TREE_LIST_VAULTS;
 		kidwhat = TW_VAULT;
 		break;
 	case TW_KEYS:
-		which = TREE_LIST_KEYS;
 		kidwhat = TW_KEY;
 		break;
 	default:
 		return -ENOTDIR;
 	}
+	which = list_of(p->what);
 	ret = ensure_fresh(t, n, which);
 	if (ret)
 		return ret;
-	pthread_mutex_lock(&n->lock);
-	count = n->lists[which].n;
-	if (count) {
-		copy = malloc(count * sizeof(*copy));
-		if (copy)
-			memcpy(copy, n->lists[which].v, count * sizeof(*copy));
-	}
-	pthread_mutex_unlock(&n->lock);
-	if (count && !copy)
-		return -ENOMEM;
-	ret = 0;
-	for (size_t i = 0; i < count && !ret; i++) {
-		struct tree_path cp = { kidwhat, copy[i].node };
+	/* The snapshot is immutable: walk it without the lock. */
+	k = kids_get(n, which);
+	for (size_t i = 0; k && i < k->n && !ret; i++) {
+		struct tree_path cp = { kidwhat, k->v[i].node };
 
-		ret = fill(arg, copy[i].name, &cp);
+		ret = fill(arg, k->v[i].name, &cp);
 	}
-	free(copy);
+	kids_put(k);
 	return ret;
+}
+
+int tree_opendir(struct tree *t, const struct tree_path *p, bool *unchanged)
+{
+	struct tree_listing *L;
+	int which = list_of(p->what), ret;
+
+	*unchanged = true;
+	if (which < 0)
+		return tree_is_dir(p->what) ? 0 : -ENOTDIR;
+	ret = ensure_fresh(t, p->node, which);
+	if (ret)
+		return ret;
+	L = &p->node->dir->lists[which];
+	pthread_mutex_lock(&p->node->lock);
+	*unchanged = L->opened == L->version;
+	L->opened = L->version;
+	pthread_mutex_unlock(&p->node->lock);
+	return 0;
 }
 
 /* ---- node accessors --------------------------------------------------- */
 
 void tree_node_key(struct tree_node *n, struct oci_key *out)
 {
+	memset(out, 0, sizeof(*out));
 	pthread_mutex_lock(&n->lock);
-	*out = n->key;
-	out->json = NULL;
+	if (n->kind == TREE_KEY && n->rec) {
+		rec_unpack(key_fields, NFIELDS(key_fields), n->rec, out);
+		out->length = n->rec->length;
+		out->is_primary = n->rec->flags & REC_PRIMARY;
+		out->has_is_primary = n->rec->flags & REC_HAS_PRIMARY;
+		out->summary = n->rec->flags & REC_SUMMARY;
+		memcpy(out->id, n->id, strlen(n->id) + 1);
+	}
 	pthread_mutex_unlock(&n->lock);
 }
 
 void tree_node_vault(struct tree_node *n, struct oci_vault *out)
 {
+	memset(out, 0, sizeof(*out));
 	pthread_mutex_lock(&n->lock);
-	*out = n->vault;
-	out->json = NULL;
+	if (n->kind == TREE_VAULT && n->rec) {
+		rec_unpack(vault_fields, NFIELDS(vault_fields), n->rec, out);
+		out->is_primary = n->rec->flags & REC_PRIMARY;
+		out->has_is_primary = n->rec->flags & REC_HAS_PRIMARY;
+		out->summary = n->rec->flags & REC_SUMMARY;
+		memcpy(out->id, n->id, strlen(n->id) + 1);
+	}
 	pthread_mutex_unlock(&n->lock);
 }
 
 void tree_node_compartment(struct tree_node *n, struct oci_compartment *out)
 {
+	memset(out, 0, sizeof(*out));
 	pthread_mutex_lock(&n->lock);
-	*out = n->comp;
-	out->json = NULL;
+	if (n->kind == TREE_COMPARTMENT && n->rec) {
+		rec_unpack(comp_fields, NFIELDS(comp_fields), n->rec, out);
+		out->is_accessible = n->rec->flags & REC_ACCESSIBLE;
+		out->has_is_accessible = n->rec->flags & REC_HAS_ACCESSIBLE;
+		memcpy(out->id, n->id, strlen(n->id) + 1);
+	}
 	pthread_mutex_unlock(&n->lock);
 }
 
 void tree_node_name(struct tree_node *n, char out[NAMES_MAX + 1])
 {
 	pthread_mutex_lock(&n->lock);
-	memcpy(out, n->name, NAMES_MAX + 1);
+	if (n->naming)
+		buf_copy(out, NAMES_MAX + 1, n->naming);
+	else
+		out[0] = '\0';
 	pthread_mutex_unlock(&n->lock);
+}
+
+int64_t tree_node_mtime(struct tree_node *n)
+{
+	int64_t t;
+
+	pthread_mutex_lock(&n->lock);
+	t = n->updated;
+	pthread_mutex_unlock(&n->lock);
+	return t;
 }
 
 struct tree_node *tree_node_parent(struct tree_node *n)
@@ -750,28 +1265,73 @@ struct tree_node *tree_node_parent(struct tree_node *n)
 	return n->parent;
 }
 
+/*
+ * Install a fresher record of `n`'s resource (from a Get call).  When its
+ * attributes changed, the kernel's view of the node is reported stale.
+ */
+static void node_update(struct tree *t, struct tree_node *n,
+			struct tree_rec *rec, bool hidden)
+{
+	struct tree_rec *old;
+	bool changed;
+
+	pthread_mutex_lock(&n->lock);
+	old = n->rec;
+	changed = !rec_equal(old, rec);
+	if (changed) {
+		n->rec = rec;
+		n->updated = wall_now(t);
+		rec = NULL;
+	}
+	changed = changed || n->hidden != hidden;
+	n->hidden = hidden;
+	pthread_mutex_unlock(&n->lock);
+	if (!rec) {
+		account(t, (long long)rec_bytes(n->rec) -
+				   (long long)rec_bytes(old));
+		free(old);
+	}
+	free(rec);
+	if (changed && t->on_stale && n->parent) {
+		struct buf dir = BUF_INIT(TREE_PATH_MAX);
+		struct buf stale = BUF_INIT(TREE_PATH_MAX);
+		char name[NAMES_MAX + 1];
+
+		tree_node_name(n, name);
+		if (name[0] && !node_path(n->parent, &dir) &&
+		    !buf_addf(&dir, "/%s",
+			      n->kind == TREE_KEY     ? "keys"
+			      : n->kind == TREE_VAULT ? "vaults"
+						      : "compartments")) {
+			stale_entry(&stale, dir.buf, name,
+				    (enum tree_kind)n->kind);
+			stale_emit(t, &stale);
+		}
+		buf_release(&stale);
+		buf_release(&dir);
+	}
+}
+
 void tree_update_key(struct tree *t, struct tree_node *n,
 		     const struct oci_key *k, const char *etag)
 {
-	struct oci_key copy;
+	struct tree_rec *rec;
 
-	if (oci_key_copy(&copy, k))
+	(void)etag; /* nothing reads it: not kept (see tree.h) */
+	if (n->kind != TREE_KEY)
 		return;
-	pthread_mutex_lock(&n->lock);
-	oci_key_release(&n->key);
-	n->key = copy;
-	if (etag)
-		buf_copy(n->etag, sizeof(n->etag), etag);
-	n->updated = wall_now(t);
-	n->hidden = state_hidden(k->lifecycle_state);
-	pthread_mutex_unlock(&n->lock);
+	rec = rec_of_key(k);
+	if (rec)
+		node_update(t, n, rec, state_hidden(k->lifecycle_state));
 }
 
 void tree_invalidate(struct tree_node *n)
 {
+	if (!n->dir)
+		return;
 	pthread_mutex_lock(&n->lock);
 	for (int i = 0; i < 2; i++)
-		n->lists[i].fetched_ms = 0;
+		n->dir->lists[i].fetched_ms = 0;
 	pthread_mutex_unlock(&n->lock);
 }
 
@@ -810,15 +1370,15 @@ int tree_fetch_json(struct tree *t, struct tree_node *n, struct buf *out)
 	struct oci_error err;
 	int ret;
 
+	oci_error_clear(&err);
 	if (n->kind == TREE_KEY) {
-		char mgmt[OVFS_URL_MAX], etag[OVFS_ETAG_MAX];
+		char etag[OVFS_ETAG_MAX];
 		struct oci_key k = { 0 };
+		struct oci_vault v;
 
-		pthread_mutex_lock(&n->parent->lock);
-		buf_copy(mgmt, sizeof(mgmt),
-			 n->parent->vault.management_endpoint);
-		pthread_mutex_unlock(&n->parent->lock);
-		ret = oci_get_key(t->o->client, mgmt, n->id, &k, etag, &err);
+		tree_node_vault(n->parent, &v);
+		ret = oci_get_key(t->client, v.management_endpoint, n->id, &k,
+				  etag, &err);
 		if (!ret) {
 			tree_update_key(t, n, &k, etag);
 			ret = buf_adds(out, k.json ? k.json : "{}\n");
@@ -827,17 +1387,13 @@ int tree_fetch_json(struct tree *t, struct tree_node *n, struct buf *out)
 	} else if (n->kind == TREE_VAULT) {
 		struct oci_vault v = { 0 };
 
-		ret = oci_get_vault(t->o->client, n->id, &v, &err);
+		ret = oci_get_vault(t->client, n->id, &v, &err);
 		if (!ret) {
-			struct oci_vault copy;
+			struct tree_rec *rec = rec_of_vault(&v);
 
-			if (!oci_vault_copy(&copy, &v)) {
-				pthread_mutex_lock(&n->lock);
-				oci_vault_release(&n->vault);
-				n->vault = copy;
-				n->updated = wall_now(t);
-				pthread_mutex_unlock(&n->lock);
-			}
+			if (rec)
+				node_update(t, n, rec,
+					    state_hidden(v.lifecycle_state));
 			ret = buf_adds(out, v.json ? v.json : "{}\n");
 		}
 		oci_vault_release(&v);
@@ -848,7 +1404,7 @@ int tree_fetch_json(struct tree *t, struct tree_node *n, struct buf *out)
 		char line[1024];
 
 		oci_error_format(&err, line, sizeof(line));
-		log_msg(&t->o->log, LOG_WARNING, "cannot read '%s': %s", n->id,
+		log_msg(t->log, LOG_WARNING, "cannot read '%s': %s", n->id,
 			line);
 	}
 	return ret;
@@ -856,7 +1412,13 @@ int tree_fetch_json(struct tree *t, struct tree_node *n, struct buf *out)
 
 void tree_stats(struct tree *t, struct tree_stats *out)
 {
+	long long b = atomic_load(&t->bytes);
+
 	out->nodes = atomic_load(&t->nodes);
 	out->listings_fetched = atomic_load(&t->fetched);
 	out->fetch_failures = atomic_load(&t->failures);
+	out->cache_hits = atomic_load(&t->cache_hits);
+	out->cache_misses = atomic_load(&t->cache_misses);
+	out->probes = atomic_load(&t->probes);
+	out->bytes = b > 0 ? (uint64_t)b : 0;
 }

@@ -6,8 +6,8 @@
  *
  * Locking: the context's own fields are set before the mount and then only
  * read, except `ns` and `ns_*` (namespace cache, under ns_lock), `fhs` (under
- * fh_lock) and the counters (atomics).  The tree and the backup tracker
- * have their own locks, documented in tree.h and backup.h.
+ * fh_lock).  The tree and the backup tracker have their own locks and
+ * counters, documented in tree.h and backup.h.
  */
 #ifndef OVFS_H
 #define OVFS_H
@@ -48,12 +48,6 @@ struct ovfs_opts {
 	int allow_http;          /* hidden, tests only */
 };
 
-struct ovfs_counters {
-	atomic_ullong cache_hits;    /* lookups/readdirs served from cache */
-	atomic_ullong cache_misses;  /* listings fetched */
-	atomic_ullong probes;        /* lookups answered locally (ENOENT) */
-};
-
 struct ovfs {
 	struct ovfs_opts opts;
 	struct logger log;
@@ -83,8 +77,6 @@ struct ovfs {
 	 * session ends are wiped and freed: libfuse releases none of them. */
 	pthread_mutex_t fh_lock;
 	struct ovfs_fh *fhs;
-
-	struct ovfs_counters counters;
 };
 
 /*
@@ -96,6 +88,14 @@ struct ovfs {
  * looks it up again.
  */
 int ovfs_namespace(struct ovfs *o, char *ns, struct oci_error *err);
+
+/*
+ * tree_opts.on_stale of a mount (ops.c): drop what the kernel caches for
+ * `path` with fuse_invalidate_path().  `arg` is the struct ovfs.  A no-op
+ * before fuse_new() and once the session is ending.  Safe from any thread
+ * holding no tree lock, FUSE workers included (see ops.c).
+ */
+void ovfs_invalidate(void *arg, const char *path);
 
 /* True once the FUSE session is ending (unmount, signal). */
 bool ovfs_exiting(struct ovfs *o);

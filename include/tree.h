@@ -41,9 +41,10 @@
 #include "buf.h"
 #include "model.h"
 #include "names.h"
-#include "oci_error.h"
 
-struct ovfs;
+struct oci_client;
+struct oclock;
+struct logger;
 
 enum tree_kind {
 	TREE_COMPARTMENT,
@@ -58,43 +59,32 @@ enum tree_list {
 	TREE_LIST_KEYS = 0,         /* of a vault */
 };
 
-struct tree_node;
+struct tree_dir;
+struct tree_rec;
 
-struct tree_child {
-	char name[NAMES_MAX + 1];
-	struct tree_node *node;
-};
-
-struct tree_listing {
-	bool valid;          /* fetched at least once */
-	bool fetching;       /* a fetch is under way (single flight) */
-	uint64_t fetched_ms; /* monotonic time of the last success */
-	int last_errno;      /* of the last failed fetch, 0 after success */
-	struct oci_error last_error;
-	struct tree_child *v; /* sorted by name */
-	size_t n;
-};
-
+/*
+ * A compartment, vault or key.  Memory layout (see docs/HACKING.md, "Tree
+ * memory"): the node is one allocation sized to its OCID; the resource is
+ * a separate packed record of the strings its kind has (each allocated to
+ * fit), replaced as a whole on update; the sticky file name is one more
+ * small allocation; only compartments and vaults carry a `dir` (listings
+ * and the single-flight condition variable).  Everything but `id`,
+ * `parent` and `kind` is private to tree.c: use the accessors below.
+ */
 struct tree_node {
-	enum tree_kind kind;
-	char id[OVFS_OCID_MAX];
 	struct tree_node *parent; /* key: vault; vault, compartment:
 				     compartment (NULL for the root) */
-	pthread_mutex_t lock;
-	pthread_cond_t cond; /* listing fetch finished */
-	/* Naming, sticky for the mount (names.h). */
-	char name[NAMES_MAX + 1];
-	char named_display[OVFS_NAME_MAX];
-	bool hidden; /* not in the parent's current listing, or deleted */
+	struct tree_node *hash_next; /* tree.lock */
+	struct tree_dir *dir;        /* compartments and vaults, else NULL */
+	struct tree_rec *rec;        /* the latest known resource (lock) */
+	char *naming;    /* "file name\0display name it came from\0" (lock),
+			    NULL until listed; sticky for the mount */
+	int64_t updated; /* wall time the resource was last seen to change */
 	uint64_t listed_gen; /* listing generation that last included it */
-	/* The latest known resource; the member matching `kind` is valid. */
-	struct oci_compartment comp;
-	struct oci_vault vault;
-	struct oci_key key;
-	char etag[OVFS_ETAG_MAX];
-	int64_t updated; /* wall time of the last update of the resource */
-	struct tree_listing lists[2];
-	struct tree_node *hash_next;
+	pthread_mutex_t lock;
+	unsigned char kind; /* enum tree_kind */
+	bool hidden; /* not in the parent's current listing, or deleted */
+	char id[];   /* the OCID: fixed, readable without the lock */
 };
 
 struct tree;
@@ -127,11 +117,33 @@ struct tree_path {
 #define TREE_CTL_NAME ".ocivaultfs"
 
 /*
- * Create the tree for a mount whose root is the compartment `root_id`
- * (named `root_name`).  0 or -ENOMEM.
+ * What the tree needs, given at creation (it reaches into nothing else).
+ * The callbacks are called without any tree lock held, from whichever
+ * thread caused the event (a FUSE worker, or a caller of tree_update_key).
  */
-int tree_new(struct tree **out, struct ovfs *o, const char *root_id,
-	     const char *root_name);
+struct tree_opts {
+	struct oci_client *client;  /* list and get calls */
+	const struct oclock *clock; /* NULL: the client's */
+	const struct logger *log;
+	unsigned int cache_ttl;     /* seconds a listing stays fresh */
+	const char *root_id;        /* the compartment at the root */
+	const char *root_name;
+	/* A key was listed (with its summary); may be NULL. */
+	void (*on_key_seen)(void *arg, struct tree_node *key,
+			    const struct oci_key *k);
+	/*
+	 * What the kernel may have cached for `path` (absolute within the
+	 * mount: "/", "/vaults/v/keys/k/status") is out of date: an entry
+	 * left a listing or was renamed, a resource's attributes changed, a
+	 * listing's set of names changed (then `path` is the listing's
+	 * directory).  May be NULL.
+	 */
+	void (*on_stale)(void *arg, const char *path);
+	void *arg; /* of the callbacks */
+};
+
+/* Create the tree of a mount.  0, -EINVAL (no root_id) or -ENOMEM. */
+int tree_new(struct tree **out, const struct tree_opts *opts);
 void tree_free(struct tree *t);
 
 struct tree_node *tree_root(struct tree *t);
@@ -164,6 +176,8 @@ void tree_node_key(struct tree_node *n, struct oci_key *out);
 void tree_node_vault(struct tree_node *n, struct oci_vault *out);
 void tree_node_compartment(struct tree_node *n, struct oci_compartment *out);
 void tree_node_name(struct tree_node *n, char out[NAMES_MAX + 1]);
+/* Wall time the node's resource was last seen to change (st_mtime). */
+int64_t tree_node_mtime(struct tree_node *n);
 /* Vault node of a key node, compartment node of a vault node. */
 struct tree_node *tree_node_parent(struct tree_node *n);
 
@@ -176,6 +190,15 @@ void tree_update_key(struct tree *t, struct tree_node *n,
 
 /* Mark a node's listings stale, so the next access refetches them. */
 void tree_invalidate(struct tree_node *n);
+
+/*
+ * For opendir: refresh the listing of directory `p` if stale (like
+ * tree_readdir) and say whether its entries are unchanged since the
+ * previous call for the same directory (*unchanged; always true for the
+ * fixed directories), i.e. whether the kernel may keep serving readdir
+ * from its cache.  0 or the errno of a failed first fetch.
+ */
+int tree_opendir(struct tree *t, const struct tree_path *p, bool *unchanged);
 
 /*
  * The path of a node relative to the mount point
@@ -194,6 +217,10 @@ struct tree_stats {
 	uint64_t nodes;
 	uint64_t listings_fetched;
 	uint64_t fetch_failures;
+	uint64_t cache_hits;   /* lookups/readdirs served from a listing */
+	uint64_t cache_misses; /* listings fetched (or attempted) */
+	uint64_t probes;       /* lookups answered locally (ENOENT) */
+	uint64_t bytes;        /* heap held by nodes, records and listings */
 };
 void tree_stats(struct tree *t, struct tree_stats *out);
 
