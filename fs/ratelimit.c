@@ -195,6 +195,8 @@ void ratelimit_throttled(struct ratelimit *rl, enum rl_category cat,
 	/*
 	 * The server's bucket is empty now: do not send ours into it.
 	 * Outstanding reservations (negative tokens) keep their place.
+	 * NEEDSWORK: and their old pace; with many waiters (or another
+	 * client of the tenancy) they are what most of the later 429s hit.
 	 */
 	if (b->tokens > 0.0)
 		b->tokens = 0.0;
