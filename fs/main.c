@@ -28,6 +28,7 @@
 #include "banned.h"
 
 #define DEFAULT_MAX_THREADS 64
+#define DEFAULT_IDLE_THREADS 4 /* workers kept waiting when idle */
 struct log_sink {
 	bool use_syslog;
 };
@@ -192,6 +193,17 @@ static int endpoint_host(struct ovfs *o)
 	return 0;
 }
 
+/* The backups' view of the context (backup.h, struct backups_opts). */
+static int get_namespace(void *arg, char *ns, struct oci_error *err)
+{
+	return ovfs_namespace(arg, ns, err);
+}
+
+static bool is_exiting(void *arg)
+{
+	return ovfs_exiting(arg);
+}
+
 /*
  * The tree's view of the context (tree.h, struct tree_opts).  The tree is
  * made before the backups, and lists nothing before the mount: the check
@@ -287,7 +299,17 @@ int main(int argc, char **argv)
 				      .on_stale = ovfs_invalidate,
 				      .arg = &o,
 			      }) ||
-	    backups_new(&o.backups, &o)) {
+	    backups_new(&o.backups,
+			&(struct backups_opts){
+				.client = o.client,
+				.tree = o.tree,
+				.log = &o.log,
+				.name_template = o.template,
+				.endpoint_host = o.endpoint_host,
+				.get_namespace = get_namespace,
+				.exiting = is_exiting,
+				.arg = &o,
+			})) {
 		fprintf(stderr, "ocivaultfs: out of memory\n");
 		goto out_client;
 	}
@@ -316,9 +338,11 @@ int main(int argc, char **argv)
 		if (!loop)
 			goto out_signals;
 		fuse_loop_cfg_set_clone_fd(loop, cmd.clone_fd);
-		if (cmd.max_idle_threads != UINT_MAX) /* UINT_MAX: unset */
-			fuse_loop_cfg_set_idle_threads(loop,
-						       cmd.max_idle_threads);
+		/* libfuse's default keeps every idle worker for ever. */
+		fuse_loop_cfg_set_idle_threads(loop,
+			cmd.max_idle_threads != UINT_MAX /* UINT_MAX: unset */
+				? cmd.max_idle_threads
+				: DEFAULT_IDLE_THREADS);
 		fuse_loop_cfg_set_max_threads(loop,
 			has_max_threads(argc, argv) ? cmd.max_threads
 						    : DEFAULT_MAX_THREADS);
