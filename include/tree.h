@@ -27,9 +27,14 @@
  * listing (logged) when there is one.  Resources in DELETED or DELETING
  * state are hidden.
  *
+ * A listing refresh that drops or renames an entry, and a resource whose
+ * attributes changed (its packed record differs), are reported through
+ * tree_opts.on_stale so that the kernel's cache can be invalidated; st_mtime
+ * (tree_node_mtime) is when the resource was last seen to change.
+ *
  * Locking: `tree.lock` protects the OCID index; each node's `lock` protects
- * its resource fields and listings.  No lock is held during API calls.
- * Lock order: never hold two node locks at once.
+ * its resource fields and listings.  No lock is held during API calls or
+ * callbacks.  Lock order: never hold two node locks at once.
  */
 #ifndef TREE_H
 #define TREE_H
@@ -183,7 +188,7 @@ struct tree_node *tree_node_parent(struct tree_node *n);
 
 /*
  * Install a fresher copy of a key (from GetKey or BackupKey) into its
- * node.  `etag` may be NULL.
+ * node.  `etag` may be NULL; it is not kept (nothing reads it).
  */
 void tree_update_key(struct tree *t, struct tree_node *n,
 		     const struct oci_key *k, const char *etag);
