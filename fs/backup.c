@@ -1184,19 +1184,26 @@ static void apply(struct backups *b, struct bk_job *j, struct poll_result *r)
 	next_interval(j, now);
 }
 
-/* The service says the backup ended: check the object next, or finish. */
-static void service_done(const struct bk_job *j, struct poll_result *r)
+/* Ended, and no object can be checked (a PAR's bucket we may not list,
+ * a backup started elsewhere): the service's word is all there is. */
+static void unverifiable(const struct bk_job *j, struct poll_result *r)
 {
-	if (j->where) {
-		r->next = PH_VERIFY;
-		return;
-	}
 	r->done = true;
 	r->state = BK_SUCCEEDED;
+	r->verified = false;
 	if (j->origin == BK_ORIGIN_ELSEWHERE)
 		snprintf(r->note, sizeof(r->note),
 			 "a backup started elsewhere ended; its outcome is "
 			 "not known here");
+}
+
+/* The service says the backup ended: check the object next, or finish. */
+static void service_done(const struct bk_job *j, struct poll_result *r)
+{
+	if (j->where)
+		r->next = PH_VERIFY;
+	else
+		unverifiable(j, r);
 }
 
 static void wr_failed(struct backups *b, const struct bk_job *j,
@@ -1376,18 +1383,6 @@ static void object_missing(const struct bk_job *j, const char *reqid,
 		 "the backup ended but there is no object '%s' in bucket '%s'",
 		 j->object, j->bucket);
 	buf_copy(r->error.request_id, sizeof(r->error.request_id), reqid);
-}
-
-/* A PAR's object could not be checked with our credentials. */
-static void unverifiable(const struct bk_job *j, struct poll_result *r)
-{
-	r->done = true;
-	r->state = BK_SUCCEEDED;
-	r->verified = false;
-	if (j->origin == BK_ORIGIN_ELSEWHERE)
-		snprintf(r->note, sizeof(r->note),
-			 "a backup started elsewhere ended; its outcome is "
-			 "not known here");
 }
 
 static int cmp_object(const void *x, const void *y)

@@ -1263,6 +1263,22 @@ int oci_list_buckets(struct oci_client *c, const char *ns,
 	return ret;
 }
 
+/* The Object Storage URL of a bucket's objects: .../n/NS/b/BUCKET/o */
+static int objects_url(struct oci_client *c, struct buf *url, const char *ns,
+		       const char *bucket, struct oci_error *err)
+{
+	int ret = build_url(url, c->endpoint[REGION_SVC_OBJECTSTORAGE], "n", ns,
+			    NULL, err);
+
+	if (!ret)
+		ret = url_lit(url, "b");
+	if (!ret)
+		ret = url_seg(url, bucket);
+	if (!ret)
+		ret = url_lit(url, "o");
+	return ret;
+}
+
 int oci_head_object(struct oci_client *c, const char *ns, const char *bucket,
 		    const char *object, struct oci_object_head *out,
 		    struct oci_error *err)
@@ -1284,14 +1300,7 @@ int oci_head_object(struct oci_client *c, const char *ns, const char *bucket,
 		oci_error_local(err, ret, "namespace, bucket and object needed");
 		goto out;
 	}
-	ret = build_url(&url, c->endpoint[REGION_SVC_OBJECTSTORAGE], "n", ns,
-			NULL, err);
-	if (!ret)
-		ret = url_lit(&url, "b");
-	if (!ret)
-		ret = url_seg(&url, bucket);
-	if (!ret)
-		ret = url_lit(&url, "o");
+	ret = objects_url(c, &url, ns, bucket, err);
 	if (!ret)
 		ret = url_object(&url, object);
 	if (ret) {
@@ -1348,14 +1357,7 @@ int oci_list_objects(struct oci_client *c, const char *ns, const char *bucket,
 		goto out;
 	}
 	snprintf(lim, sizeof(lim), "%u", limit);
-	ret = build_url(&url, c->endpoint[REGION_SVC_OBJECTSTORAGE], "n", ns,
-			NULL, err);
-	if (!ret)
-		ret = url_lit(&url, "b");
-	if (!ret)
-		ret = url_seg(&url, bucket);
-	if (!ret)
-		ret = url_lit(&url, "o");
+	ret = objects_url(c, &url, ns, bucket, err);
 	if (!ret && prefix && *prefix)
 		ret = url_query(&url, "prefix", prefix);
 	if (!ret && start && *start)
