@@ -1047,7 +1047,7 @@ struct poll_result {
 	bool switch_to_key_state;
 	enum bk_state state;
 	double progress;
-	int64_t started, finished, size;
+	int64_t accepted, started, finished, size;
 	bool verified;
 	char key_state[OVFS_ENUM_MAX];
 	struct oci_error error;
@@ -1076,10 +1076,12 @@ static void learn_duration(struct backups *b, const struct bk_job *j,
 {
 	uint64_t d;
 
-	if (j->origin != BK_ORIGIN_MOUNT || !r->finished || !j->submitted ||
-	    r->finished < j->submitted)
+	/* From the service's acceptance, not from our submission: a write may
+	 * wait for the rate limiter for seconds before BackupKey is sent. */
+	if (j->origin != BK_ORIGIN_MOUNT || !r->finished || !r->accepted ||
+	    r->finished < r->accepted)
 		return;
-	d = (uint64_t)(r->finished - j->submitted) * 1000;
+	d = (uint64_t)(r->finished - r->accepted) * 1000;
 	bk_sched_learn(&b->sched, d);
 }
 
@@ -1259,6 +1261,8 @@ static void poll_work_request(struct backups *b, const struct bk_job *j,
 		goto out;
 	}
 	r->progress = wr->percent_complete;
+	if (wr->time_accepted[0])
+		clock_parse_rfc3339(wr->time_accepted, &r->accepted);
 	if (wr->time_started[0])
 		clock_parse_rfc3339(wr->time_started, &r->started);
 	if (wr->time_finished[0])

@@ -118,7 +118,8 @@ struct bk_sched {
 	size_t n;                       /* learnt so far (the ring wraps) */
 };
 
-/* A backup of this mount took `ms` from its submission to its end. */
+/* A backup of this mount took `ms` from its acceptance (the work
+ * request's timeAccepted) to its end (timeFinished). */
 void bk_sched_learn(struct bk_sched *s, uint64_t ms);
 
 /*
