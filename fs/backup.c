@@ -29,6 +29,7 @@
 /* Key states after the end: one ListKeys per vault for what ends within
  * this time. */
 #define BK_KEYSTATE_GATHER_MS 1000
+#define BK_KEYSTATE_TRIES 5
 /* Object checks: gather the backups of one bucket that end within this
  * time into one listing of at most BK_VERIFY_PAGES pages. */
 #define BK_VERIFY_GATHER_MS 1000
@@ -62,6 +63,7 @@ struct bk_job {
 	bool par; /* PAR target: the object may not be ours to check */
 	bool refresh_key; /* ended: fetch the key's state (PH_KEYSTATE) */
 	bool wr_polled;   /* GetWorkRequest was asked at least once */
+	unsigned char key_tries; /* PH_KEYSTATE listings so far */
 	double progress;
 	int error_errno;
 	int64_t submitted, started, finished, object_size, rejected_at;
@@ -359,6 +361,7 @@ static void job_reset(struct bk_job *j, enum bk_origin origin)
 	j->svc_finished = 0;
 	j->refresh_key = false;
 	j->wr_polled = false;
+	j->key_tries = 0;
 	j->key_state[0] = '\0';
 	j->interval_ms = BK_POLL_FIRST_MS;
 }
@@ -1131,11 +1134,21 @@ static void apply(struct backups *b, struct bk_job *j, struct poll_result *r)
 	if (j->phase == PH_WR)
 		j->wr_polled = true;
 	if (j->refresh_key && !bk_in_flight(j->state)) {
-		/* PH_KEYSTATE: one try; a stale state is handled anyway. */
-		j->refresh_key = false;
+		/* PH_KEYSTATE.  The key may still be listed as
+		 * BACKUP_IN_PROGRESS for a moment after its work request
+		 * ended: ask again a few times (a stale state is harmless:
+		 * see stale_in_progress()). */
+		bool again = (r->poll_failed ||
+			      !strcmp(r->key_state, "BACKUP_IN_PROGRESS")) &&
+			     ++j->key_tries < BK_KEYSTATE_TRIES;
+
 		if (r->key_state[0])
 			buf_copy(j->key_state, sizeof(j->key_state),
 				 r->key_state);
+		j->refresh_key = again;
+		if (again)
+			j->next_poll_ms = now + BK_KEYSTATE_GATHER_MS *
+							j->key_tries;
 		return;
 	}
 	if (r->switch_to_key_state) {
