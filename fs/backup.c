@@ -18,6 +18,8 @@
 #define BK_HASH 1024
 #define BK_TRACKERS 4
 #define BK_TRACKERS_MAX 16
+/* A tracker with nothing to track ends after this long. */
+#define BK_TRACKER_IDLE_MS 10000
 #define BK_POLL_FIRST_MS 1000
 #define BK_POLL_MAX_MS 15000
 /* First work-request poll: the longest of the last BK_SCHED_RING backup
@@ -102,12 +104,24 @@ struct backups {
 	size_t cursor; /* round robin of pick_work() */
 	uint64_t seq;
 	struct bk_sched sched; /* durations of recent backups */
+	/* Trackers start when there is work and end after BK_TRACKER_IDLE_MS
+	 * without any; an ended one is joined when its slot is reused. */
 	pthread_t threads[BK_TRACKERS_MAX];
-	unsigned int ntrackers, running;
+	bool slot_used[BK_TRACKERS_MAX]; /* created, not joined yet */
+	bool slot_live[BK_TRACKERS_MAX]; /* running */
+	unsigned int ntrackers, live, idle;
+	bool started; /* backups_start() was called: threads may be made */
 	bool stop;
 	bool wr_unsupported; /* GetWorkRequest answered 404 once */
 	struct backups_stats stats;
 };
+
+/*
+ * Make a tracker if there is none idle and fewer than the bound (lock
+ * held).  Called when a job becomes trackable.  A failure is harmless
+ * while one tracker lives; with none the job waits for the next call.
+ */
+static void tracker_spawn(struct backups *b);
 
 /* ---- pure helpers ----------------------------------------------------- */
 
@@ -925,6 +939,7 @@ static void record_accepted(struct backups *b, struct bk_job *j,
 					    : bk_sched_first(&b->sched));
 	pthread_cond_broadcast(&b->changed);
 	pthread_cond_signal(&b->wake);
+	tracker_spawn(b);
 }
 
 static void log_refusal(struct backups *b, struct tree_node *key,
@@ -1038,6 +1053,7 @@ void backups_observe_key(struct backups *b, struct tree_node *key,
 		j->next_poll_ms = mono(b) + BK_POLL_FIRST_MS;
 		pthread_cond_broadcast(&b->changed);
 		pthread_cond_signal(&b->wake);
+		tracker_spawn(b);
 	}
 	pthread_mutex_unlock(&b->lock);
 }
@@ -1606,18 +1622,20 @@ static void defer_poll(struct backups *b, struct bk_job *j,
  * table, so that no job starves.  False with *wait_ms when nothing is due.
  */
 static bool pick_work(struct backups *b, uint64_t now, struct bk_work *w,
-		      uint64_t *wait_ms)
+		      uint64_t *wait_ms, bool *any)
 {
 	uint64_t next = now + 1000;
 	const struct bk_job *pilot = b->sched.n ? NULL : oldest_wr(b);
 
 	w->n = 0;
+	*any = false;
 	for (size_t k = 0; k < b->n; k++) {
 		size_t idx = (b->cursor + k) % b->n;
 		struct bk_job *j = b->all[idx];
 
 		if (!trackable(j))
 			continue;
+		*any = true;
 		if (j->next_poll_ms <= now && job_phase(j) == PH_WR)
 			defer_poll(b, j, pilot, now);
 		if (j->next_poll_ms > now) {
@@ -1648,25 +1666,47 @@ static bool pick_work(struct backups *b, uint64_t now, struct bk_work *w,
 	return false;
 }
 
+struct tracker_arg {
+	struct backups *b;
+	unsigned int slot;
+};
+
 static void *tracker_main(void *arg)
 {
-	struct backups *b = arg;
+	struct tracker_arg *ta = arg;
+	struct backups *b = ta->b;
+	unsigned int slot = ta->slot;
 	struct bk_work w = { 0 };
+	uint64_t idle_since = 0;
 
+	free(ta);
 	pthread_mutex_lock(&b->lock);
 	while (!b->stop) {
-		uint64_t wait_ms = 0;
+		uint64_t wait_ms = 0, now = mono(b);
+		bool any;
 
 		if (exiting(b)) {
 			pthread_cond_broadcast(&b->changed);
 			clock_cond_timedwait(&b->wake, &b->lock, 100);
 			continue;
 		}
-		if (!pick_work(b, mono(b), &w, &wait_ms)) {
+		if (!pick_work(b, now, &w, &wait_ms, &any)) {
+			if (any)
+				idle_since = 0;
+			else if (!idle_since)
+				idle_since = now;
+			else if (now - idle_since >= BK_TRACKER_IDLE_MS)
+				break; /* nothing to track: go away */
+			b->idle++;
 			clock_cond_timedwait(&b->wake, &b->lock,
-					     wait_ms ? wait_ms : 1);
+					     any ? (wait_ms ? wait_ms : 1)
+						 : BK_TRACKER_IDLE_MS);
+			b->idle--;
 			continue;
 		}
+		idle_since = 0;
+		if (w.n > 1 || b->live < b->ntrackers)
+			tracker_spawn(b); /* more may be due meanwhile */
 		pthread_mutex_unlock(&b->lock);
 		run_work(b, &w);
 		pthread_mutex_lock(&b->lock);
@@ -1677,42 +1717,73 @@ static void *tracker_main(void *arg)
 		pthread_cond_broadcast(&b->changed);
 		pthread_cond_signal(&b->wake);
 	}
+	b->slot_live[slot] = false;
+	b->live--;
+	pthread_cond_broadcast(&b->changed); /* backups_stop() waits */
 	pthread_mutex_unlock(&b->lock);
 	free(w.jobs);
 	free(w.res);
 	return NULL;
 }
 
+static void tracker_spawn(struct backups *b)
+{
+	struct tracker_arg *ta;
+	unsigned int i;
+
+	if (!b->started || b->stop || b->idle || b->live >= b->ntrackers)
+		return;
+	for (i = 0; i < b->ntrackers && b->slot_live[i]; i++)
+		;
+	if (i == b->ntrackers)
+		return;
+	if (b->slot_used[i]) {
+		/* It has ended (slot_live is false): this returns at once. */
+		pthread_join(b->threads[i], NULL);
+		b->slot_used[i] = false;
+	}
+	ta = malloc(sizeof(*ta));
+	if (!ta)
+		return;
+	ta->b = b;
+	ta->slot = i;
+	if (pthread_create(&b->threads[i], NULL, tracker_main, ta)) {
+		free(ta);
+		return;
+	}
+	b->slot_used[i] = b->slot_live[i] = true;
+	b->live++;
+}
+
 int backups_start(struct backups *b)
 {
-	int ret = 0;
-
 	pthread_mutex_lock(&b->lock);
 	b->stop = false;
+	b->started = true;
+	tracker_spawn(b); /* for jobs already there, if any */
 	pthread_mutex_unlock(&b->lock);
-	for (b->running = 0; b->running < b->ntrackers; b->running++) {
-		ret = pthread_create(&b->threads[b->running], NULL,
-				     tracker_main, b);
-		if (ret)
-			break;
-	}
-	if (ret && !b->running)
-		return -ret;
 	return 0;
 }
 
 void backups_stop(struct backups *b)
 {
-	if (!b->running)
-		return;
 	pthread_mutex_lock(&b->lock);
+	if (!b->started) {
+		pthread_mutex_unlock(&b->lock);
+		return;
+	}
 	b->stop = true;
 	pthread_cond_broadcast(&b->wake);
 	pthread_cond_broadcast(&b->changed);
+	while (b->live)
+		clock_cond_timedwait(&b->changed, &b->lock, 100);
+	for (unsigned int i = 0; i < b->ntrackers; i++) {
+		if (b->slot_used[i])
+			pthread_join(b->threads[i], NULL);
+		b->slot_used[i] = false;
+	}
+	b->started = false;
 	pthread_mutex_unlock(&b->lock);
-	for (unsigned int i = 0; i < b->running; i++)
-		pthread_join(b->threads[i], NULL);
-	b->running = 0;
 }
 
 /* ---- wait, list, stats ---------------------------------------------------- */

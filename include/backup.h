@@ -16,8 +16,9 @@
  * EACCES), then call BackupKey once (one opc-retry-token reused by the
  * client's retries).  It returns when OCI accepted or refused it.
  *
- * Tracking: a small pool of tracker threads serves the jobs in flight in
- * parallel and publishes each result as soon as it arrives.  A job moves
+ * Tracking: a small pool of tracker threads (at most 4; made when there is
+ * work, gone after 10 s without any) serves the jobs in flight in parallel
+ * and publishes each result as soon as it arrives.  A job moves
  * through phases: the work request (GetWorkRequest; the first poll comes
  * after the duration recent backups took, later ones back off from 1 s to
  * 15 s), or, when the Work Requests API does not know it, the key state
@@ -160,7 +161,8 @@ struct backups_opts {
 };
 
 int backups_new(struct backups **out, const struct backups_opts *opts);
-/* Start / stop the tracker threads (start in the daemon, after fork). */
+/* Allow / stop the tracker threads (start in the daemon, after fork);
+ * stop waits for every tracker to end. */
 int backups_start(struct backups *b);
 void backups_stop(struct backups *b);
 void backups_free(struct backups *b);

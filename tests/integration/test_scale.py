@@ -12,7 +12,7 @@ import statistics
 import time
 
 from fsutil import (KEYS, assert_errno, bash, calls_since, check_status,
-                    prod_key, q, requests, run)
+                    prod_key, q, requests, run, wait_until)
 
 REFUSED_LOG = r"^ocivaultfs: warning: backup of key '[^']+' refused: "
 # Calls a backup costs, whatever tracks it.
@@ -55,6 +55,15 @@ def backups_list(m):
                 for line in f.read().splitlines()}
 
 
+def threads(m):
+    """The daemon's thread count (/proc/PID/status)."""
+    with open("/proc/%d/status" % m.proc.pid, encoding="ascii") as f:
+        for line in f:
+            if line.startswith("Threads:"):
+                return int(line.split()[1])
+    raise AssertionError("no Threads line")
+
+
 def check_one_object_each(emulator, m, keys):
     """Exactly one object per key, holding that key; `status` names it."""
     objs = emulator.objects()
@@ -83,12 +92,21 @@ def test_same_names_in_many_vaults(mount, emulator_factory):
     keys = eligible_keys(m)
     assert len(keys) == 20, keys
     assert len({os.path.basename(k) for k in keys}) == 5
+    # Idle: the trackers and extra FUSE workers have gone (bounded, and
+    # they end when idle: at most 4 idle FUSE workers, trackers after 10 s).
+    wait_until(lambda: threads(m) <= 6, 40, interval=0.5,
+               what="idle daemon threads <= 6 (%d)" % threads(m))
     res = backup_all(m, keys)
     assert all(r.rc == 0 for r in res.values()), res
     for key in keys:
         r = run(["cat", m.path(key, "wait")], timeout=120)
         assert r.rc == 0, (key, r)
     check_one_object_each(emu, m, keys)
+    busy = threads(m)
+    print("\nthreads: busy %d" % busy)
+    wait_until(lambda: threads(m) <= 6, 40, interval=0.5,
+               what="threads back to idle (%d, %d busy)" % (threads(m), busy))
+    print("threads: idle again %d" % threads(m))
 
 
 def test_existing_object_is_never_overwritten(mnt, emulator,
