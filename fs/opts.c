@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* opts: mount option table and usage; see include/opts.h. */
 #include <errno.h>
-#include <fuse.h>
 #include <fuse_opt.h>
 #include <stddef.h>
 #include <stdlib.h>
