@@ -22,7 +22,7 @@ struct region_def {
 };
 
 /*
- * Reference oci-api.md section 8.3, a snapshot of oci-python-sdk 2.182.1
+ * docs/internals/OCI-API.md §10; a snapshot of oci-python-sdk 2.182.1
  * (regions_definitions.py).  New regions appear regularly; unknown names
  * still work through the $OCI_DEFAULT_REALM / oc1 fallback.
  */
@@ -315,7 +315,7 @@ int region_endpoint(const struct region_info *r, enum region_service svc,
 		return -EINVAL;
 	switch (svc) {
 	case REGION_SVC_IDENTITY:
-		/* the only one with ".oci." (reference oci-api.md 8.4) */
+		/* the only one with ".oci." (docs/internals/OCI-API.md §2) */
 		svc_host = "identity";
 		oci = ".oci";
 		break;

@@ -87,7 +87,7 @@ int sign_build_string(const struct sign_request *req, struct buf *out,
 	if (body && !header_value_ok(ctype, false))
 		return -EINVAL;
 
-	/* date, (request-target), host: reference oci-api.md section 7.2 */
+	/* date, (request-target), host: docs/internals/OCI-API.md §9 */
 	ret = buf_addf(out, "date: %s\n(request-target): ", req->date);
 	for (const char *m = req->method; !ret && *m; m++) {
 		char c = *m;
@@ -158,7 +158,7 @@ int sign_request(const struct signer *s, const struct sign_request *req,
 	ret = crypto_sign_rsa_sha256(s->key, str.buf, str.len, &sig);
 	if (ret)
 		goto out;
-	/* Go SDK parameter order, reference oci-api.md section 7.3 */
+	/* Go SDK parameter order, docs/internals/OCI-API.md §9 */
 	ret = buf_addf(
 		&out->authorization,
 		"Signature version=\"1\",headers=\"%s\",keyId=\"%s\",algorithm=\"rsa-sha256\",signature=\"%s\"",

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * model: typed OCI resources and their JSON decoders (reference
- * oci-api.md §1-5; field names follow the Go and Python SDK models).
+ * model: typed OCI resources, JSON decoders (docs/internals/OCI-API.md
+ * §4; field names follow the Go and Python SDK models).
  *
  * Decoding rules, for every type:
  *  - the text must be strict JSON (json_parse(): UTF-8, no "\u0000", at

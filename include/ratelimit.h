@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * ratelimit: client-side token buckets that keep the client a little under
- * OCI's per-tenancy KMS throttles (reference oci-api.md §2.9, §6.6): 10
+ * OCI's per-tenancy KMS throttles (docs/internals/OCI-API.md §8): 10
  * requests per second for each of management read, management write,
  * provisioning read and provisioning write.  One bucket per category, shared by every
  * thread of the process.

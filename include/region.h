@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * region: regions, realms and service endpoints (reference oci-api.md §8).
+ * region: regions, realms and service endpoints (docs/internals/OCI-API.md).
  *
  * A region is given as an identifier ("us-ashburn-1") or a short code
  * ("iad"), both case-insensitive; names are letters, digits and inner
  * single '-', start with a letter, at most 63 characters (they become DNS
- * labels).  Known regions (the tables of reference oci-api.md 8.3) map to
+ * labels).  Known regions (the table in region.c, OCI-API.md §10) map to
  * their realm and second-level domain; an unknown name is used as the
  * identifier (lower-cased) with $OCI_DEFAULT_REALM when set -- a realm key
  * such as "oc19", or a domain such as "oraclecloud.eu" (realm then the

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * retry: the retry policy, in the shape of the OCI SDKs' default
- * (reference oci-api.md §6.5).  Pure functions; the loop lives in oci.c.
+ * (docs/internals/OCI-API.md §7).  Pure; the loop lives in oci.c.
  *
  * Retried: transport failures (timeouts, refused, unreachable, reset, DNS,
  * protocol), HTTP 429, 409 with code IncorrectState or LockConflict,

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * sign: OCI HTTP Signature version 1 (draft-cavage-http-signatures-08,
- * rsa-sha256), as specified in docs/internals/SIGNING.md and reference
- * oci-api.md §7.
+ * rsa-sha256), as specified in docs/internals/SIGNING.md and
+ * docs/internals/OCI-API.md §9.
  *
  *   GET, HEAD, DELETE: headers="date (request-target) host"
  *   POST, PUT, PATCH:  headers="date (request-target) host content-length

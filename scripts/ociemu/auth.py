@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: MIT
 """OCI request-signature verification (draft-cavage-http-signatures-08 as
-OCI uses it, reference oci-api.md §7).
+OCI uses it, docs/internals/OCI-API.md §9).
 
 verify_request() is a pure function: everything it needs (the clock, the
 key lookup) is passed in, so the published vectors can be checked with

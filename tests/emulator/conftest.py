@@ -15,7 +15,7 @@ sys.path.insert(0, os.path.join(SOURCE_ROOT, "scripts"))
 
 from pylib.fixtures import *  # noqa: E402,F401,F403
 
-# OCI's published test key (reference oci-api.md §7.4): test data only.
+# OCI's published test key (docs/internals/OCI-API.md §9): test data only.
 TEST_KEY_PEM = """-----BEGIN RSA PRIVATE KEY-----
 MIICXgIBAAKBgQDCFENGw33yGihy92pDjZQhl0C36rPJj+CvfSC8+q28hxA161QF
 NUd13wuCTUcq0Qd2qsBe/2hFyc2DCJJg0h1L78+6Z4UMR7EOcpfdUE9Hf3m/hs+F

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: MIT
 """OCI request signing for tests, written from the specification
-(reference oci-api.md §7), plus a tiny signed HTTPS client.
+(docs/internals/OCI-API.md §9), plus a tiny signed HTTPS client.
 
     signer = Signer.from_config(path, "DEFAULT")
     client = OciClient(signer, ca_file)

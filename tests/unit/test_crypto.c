@@ -13,7 +13,7 @@
 #include "tap.h"
 #include "testutil.h"
 
-/* OCI's published test key (reference oci-api.md 7.4): test data only. */
+/* OCI's published test key (docs/internals/OCI-API.md §9): test data only. */
 static const char vector_key[] =
 	"-----BEGIN RSA PRIVATE KEY-----\n"
 	"MIICXgIBAAKBgQDCFENGw33yGihy92pDjZQhl0C36rPJj+CvfSC8+q28hxA161QF\n"
@@ -39,7 +39,7 @@ static const char vector_pub[] =
 	"oYi+1hqp1fIekaxsyQIDAQAB\n"
 	"-----END PUBLIC KEY-----\n";
 
-/* Vector A's signing string and signature (reference oci-api.md 7.4). */
+/* Vector A's signing string and signature (docs/internals/OCI-API.md §9). */
 static const char vector_a_string[] =
 	"date: Thu, 05 Jan 2014 21:31:40 GMT\n"
 	"(request-target): get /20160918/instances?availabilityDomain=Pjwf%3A%20PHX-AD-1&compartmentId=ocid1.compartment.oc1..aaaaaaaam3we6vgnherjq5q2idnccdflvjsnog7mlr6rtdb25gilchfeyjxa&displayName=TeamXInstances&volumeId=ocid1.volume.oc1.phx.abyhqljrgvttnlx73nmrwfaux7kcvzfs3s66izvxf2h4lgvyndsdsnoiwr5q\n"
@@ -146,7 +146,7 @@ static void test_vector_key(void)
 	       -EBADMSG, "empty signature is refused");
 
 	is_int(crypto_key_fingerprint(k, fp), 0, "fingerprint computed");
-	/* reference 7.3: the key's real MD5 fingerprint */
+	/* docs/internals/OCI-API.md §9: the key's real MD5 fingerprint */
 	is_str(fp, "73:61:a2:21:67:e0:df:be:7e:4b:93:1e:15:98:a5:b7",
 	       "vector key fingerprint");
 	is_int(strlen(fp), 47, "fingerprint is 47 characters");
@@ -173,7 +173,7 @@ static void test_vector_key(void)
 
 static void test_digests(void)
 {
-	/* reference 7.4 vector B body: 316 bytes */
+	/* docs/internals/OCI-API.md §9, vector B body: 316 bytes */
 	static const char body[] =
 		"{\n"
 		"    \"compartmentId\": \"ocid1.compartment.oc1..aaaaaaaam3we6vgnherjq5q2idnccdflvjsnog7mlr6rtdb25gilchfeyjxa\",\n"

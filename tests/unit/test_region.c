@@ -8,7 +8,7 @@
 #include "region.h"
 #include "tap.h"
 
-/* Reference oci-api.md 8.3: every region, its short code and its realm. */
+/* Every region, its short code and realm (oci-python-sdk 2.182.1). */
 /* clang-format off */
 static const struct {
 	const char *id, *code, *realm, *domain;

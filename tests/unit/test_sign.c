@@ -19,7 +19,7 @@
 #include "tap.h"
 #include "testutil.h"
 
-/* OCI's published test key and vectors (reference oci-api.md 7.4). */
+/* OCI's published test key and vectors (docs/internals/OCI-API.md §9). */
 static const char vector_key[] =
 	"-----BEGIN RSA PRIVATE KEY-----\n"
 	"MIICXgIBAAKBgQDCFENGw33yGihy92pDjZQhl0C36rPJj+CvfSC8+q28hxA161QF\n"
