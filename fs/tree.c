@@ -1273,12 +1273,16 @@ static void node_update(struct tree *t, struct tree_node *n,
 			struct tree_rec *rec, bool hidden)
 {
 	struct tree_rec *old;
+	long long delta = 0;
 	bool changed;
 
 	pthread_mutex_lock(&n->lock);
 	old = n->rec;
 	changed = !rec_equal(old, rec);
 	if (changed) {
+		/* Sizes under the lock: once it is released another update
+		 * may replace (and free) n->rec. */
+		delta = (long long)rec_bytes(rec) - (long long)rec_bytes(old);
 		n->rec = rec;
 		n->updated = wall_now(t);
 		rec = NULL;
@@ -1287,8 +1291,7 @@ static void node_update(struct tree *t, struct tree_node *n,
 	n->hidden = hidden;
 	pthread_mutex_unlock(&n->lock);
 	if (!rec) {
-		account(t, (long long)rec_bytes(n->rec) -
-				   (long long)rec_bytes(old));
+		account(t, delta);
 		free(old);
 	}
 	free(rec);
