@@ -30,11 +30,11 @@
 #define BK_PILOT_LAG_MS 200
 /* Key states after the end: one ListKeys per vault for what ends within
  * this time. */
-#define BK_KEYSTATE_GATHER_MS 1000
+#define BK_KEYSTATE_GATHER_MS 3000
 #define BK_KEYSTATE_TRIES 5
 /* Object checks: gather the backups of one bucket that end within this
  * time into one listing of at most BK_VERIFY_PAGES pages. */
-#define BK_VERIFY_GATHER_MS 1000
+#define BK_VERIFY_GATHER_MS 2000
 #define BK_VERIFY_PAGES 2
 #define BK_VERIFY_LIMIT 1000
 #define BK_BATCH_MAX 256

@@ -24,7 +24,7 @@
  * 15 s), or, when the Work Requests API does not know it, the key state
  * (one ListKeys per vault and compartment for all such jobs); then the
  * object check (one ListObjects page range for every finished backup of
- * one bucket, gathered for up to a second; HeadObject for any the range
+ * one bucket, gathered for up to 2 s; HeadObject for any the range
  * did not cover).  "succeeded" means the work request (or key state) said
  * done AND the object exists with a non-zero size and a creation time
  * that fits this backup.  Keys seen in BACKUP_IN_PROGRESS without a job of
