@@ -24,6 +24,9 @@
 #define HTTP_CONNECT_TIMEOUT_MS 10000L
 #define HTTP_TIMEOUT_MS		60000L
 #define HTTP_ORIGIN_MAX		320
+/* Idle handles kept (each holds its keep-alive connections and TLS state,
+ * a few hundred KiB): a burst of requests must not leave them all. */
+#define HTTP_IDLE_MAX		16
 
 /*
  * An easy handle and the origin ("scheme://host[:port]") of the last
@@ -56,6 +59,7 @@ struct http_client {
 
 	pthread_mutex_t pool_lock;
 	struct http_handle *idle; /* most recently returned first */
+	unsigned int nidle;
 
 	pthread_mutex_t stats_lock;
 	struct http_stats stats;
@@ -608,6 +612,7 @@ static struct http_handle *pool_get(struct http_client *c, const char *origin)
 	if (*pp) {
 		h = *pp;
 		*pp = h->next;
+		c->nidle--;
 	}
 	pthread_mutex_unlock(&c->pool_lock);
 	if (h)
@@ -637,9 +642,17 @@ static void pool_put(struct http_client *c, struct http_handle *h,
 	curl_easy_reset(h->curl);
 	buf_copy(h->origin, sizeof(h->origin), origin);
 	pthread_mutex_lock(&c->pool_lock);
-	h->next = c->idle;
-	c->idle = h;
+	if (c->nidle < HTTP_IDLE_MAX) {
+		h->next = c->idle;
+		c->idle = h;
+		c->nidle++;
+		h = NULL;
+	}
 	pthread_mutex_unlock(&c->pool_lock);
+	if (h) { /* enough idle ones: close its connections */
+		curl_easy_cleanup(h->curl);
+		free(h);
+	}
 }
 
 /* ---- requests ---------------------------------------------------------- */

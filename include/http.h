@@ -11,7 +11,9 @@
  * and a request borrows the idle handle that last talked to the same origin
  * (or any idle one, or a new one if all are busy: no fixed limit), so any
  * thread reuses any idle keep-alive connection.  Handles go back to the
- * pool after the request.  HTTP/1.1 only (no HTTP/2 multiplexing).
+ * pool after the request; beyond 16 idle ones a returned handle is closed,
+ * so that a burst of concurrent requests does not leave its connections
+ * (and their memory) behind.  HTTP/1.1 only (no HTTP/2 multiplexing).
  *
  * Security: TLS peer and host verification are always on and cannot be
  * turned off (TLS 1.2 or later); `ca_file` replaces the whole trust store
