@@ -1024,7 +1024,7 @@ int backups_submit(struct backups *b, struct tree_node *key, const char *data,
 		sc->res.work_request_id);
 out:
 	oci_key_release(&sc->out);
-	crypto_wipe(sc, sizeof(*sc)); /* the target may hold a PAR URL */
+	buf_wipe(sc, sizeof(*sc)); /* the target may hold a PAR URL */
 	free(sc);
 	return ret;
 }

@@ -21,13 +21,26 @@ void buf_init(struct buf *b, size_t max)
 	b->len = 0;
 	b->alloc = 0;
 	b->max = max;
+	b->secret = 0;
+}
+
+void buf_init_secret(struct buf *b, size_t max)
+{
+	buf_init(b, max);
+	b->secret = 1;
 }
 
 void buf_release(struct buf *b)
 {
-	if (b->alloc)
+	int secret = b->secret;
+
+	if (b->alloc) {
+		if (secret)
+			buf_wipe(b->buf, b->alloc);
 		free(b->buf);
+	}
 	buf_init(b, b->max);
+	b->secret = secret;
 }
 
 void buf_wipe_release(struct buf *b)
@@ -62,7 +75,16 @@ int buf_grow(struct buf *b, size_t extra)
 		nalloc = nalloc > SIZE_MAX / 2 ? need : nalloc * 2;
 	if (b->max < SIZE_MAX && nalloc > b->max + 1)
 		nalloc = b->max + 1;
-	if (b->alloc) {
+	if (b->alloc && b->secret) {
+		/* Not realloc: it may leave the old block, secret and all, in
+		 * freed memory. */
+		p = malloc(nalloc);
+		if (p) {
+			memcpy(p, b->buf, b->len + 1);
+			buf_wipe(b->buf, b->alloc);
+			free(b->buf);
+		}
+	} else if (b->alloc) {
 		p = realloc(b->buf, nalloc);
 	} else {
 		p = malloc(nalloc);

@@ -67,7 +67,7 @@ static int pass_cb(char *out, int size, int rwflag, void *arg)
 			      sizeof(pc->asked));
 		if (ret < 0) {
 			pc->ask_err = ret;
-			crypto_wipe(pc->asked, sizeof(pc->asked));
+			buf_wipe(pc->asked, sizeof(pc->asked));
 			return -1;
 		}
 		pc->asked[sizeof(pc->asked) - 1] = '\0';
@@ -186,7 +186,7 @@ int crypto_key_load(struct crypto_key **out, const char *path,
 		    const char *passphrase, crypto_passphrase_fn ask,
 		    void *ask_arg, char *why, size_t why_n)
 {
-	struct buf pem = BUF_INIT(KEY_FILE_MAX);
+	struct buf pem = BUF_INIT_SECRET(KEY_FILE_MAX);
 	char what[PATH_MAX + 16];
 	int ret;
 
@@ -474,12 +474,6 @@ int crypto_random_id(char *out, size_t n)
 		j++;
 	}
 	out[n] = '\0';
-	crypto_wipe(rnd, sizeof(rnd));
+	buf_wipe(rnd, sizeof(rnd));
 	return 0;
-}
-
-void crypto_wipe(void *p, size_t len)
-{
-	if (p && len)
-		OPENSSL_cleanse(p, len);
 }

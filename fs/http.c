@@ -779,7 +779,7 @@ static int slist_addf(struct curl_slist **l, const char *fmt, ...)
 
 static int slist_addf(struct curl_slist **l, const char *fmt, ...)
 {
-	struct buf line = BUF_INIT(HTTP_LINE_MAX);
+	struct buf line = BUF_INIT_SECRET(HTTP_LINE_MAX);
 	struct curl_slist *n;
 	va_list ap;
 	int ret;

@@ -988,7 +988,7 @@ static int oci_action(struct oci_client *c, const struct action *a,
 	}
 out:
 	http_response_release(&resp);
-	crypto_wipe(token, sizeof(token));
+	buf_wipe(token, sizeof(token));
 	return ret;
 }
 
@@ -1016,7 +1016,7 @@ static int post_location(struct oci_client *c, enum oci_op op,
 			 const char *if_match, decode_fn decode, void *out,
 			 struct oci_action_result *res, struct oci_error *err)
 {
-	struct buf url = BUF_INIT(URL_MAX), body = BUF_INIT(64 * 1024);
+	struct buf url = BUF_INIT(URL_MAX), body = BUF_INIT_SECRET(64 * 1024);
 	struct action a = { 0 };
 	int ret;
 

@@ -530,7 +530,7 @@ out:
 int profile_load(struct profile *p, const char *path_opt, const char *name_opt,
 		 char *why, size_t why_n)
 {
-	struct buf text = BUF_INIT(PROFILE_FILE_MAX);
+	struct buf text = BUF_INIT_SECRET(PROFILE_FILE_MAX);
 	char path[PATH_MAX];
 	int ret;
 

@@ -124,7 +124,7 @@ int sign_build_string(const struct sign_request *req, struct buf *out,
 
 void sign_result_init(struct sign_result *r)
 {
-	buf_init(&r->authorization, AUTH_MAX);
+	buf_init_secret(&r->authorization, AUTH_MAX);
 	r->x_content_sha256[0] = '\0';
 	r->body_headers = false;
 }
@@ -141,7 +141,7 @@ int sign_request(const struct signer *s, const struct sign_request *req,
 {
 	struct buf str = BUF_INIT(SIGNSTR_MAX);
 	struct buf hdrs = BUF_INIT(256);
-	struct buf sig = BUF_INIT(4096);
+	struct buf sig = BUF_INIT_SECRET(4096);
 	char sha[CRYPTO_SHA256_B64_LEN];
 	int ret;
 
@@ -240,8 +240,8 @@ int sign_signer_init(struct signer *s, const struct profile *p,
 		     const struct logger *lg, char *why, size_t why_n)
 {
 	char fp[CRYPTO_FINGERPRINT_LEN];
-	struct buf id = BUF_INIT(AUTH_MAX);
-	struct buf tok = BUF_INIT(TOKEN_FILE_MAX);
+	struct buf id = BUF_INIT_SECRET(AUTH_MAX);
+	struct buf tok = BUF_INIT_SECRET(TOKEN_FILE_MAX);
 	struct crypto_key *key = NULL;
 	struct stat st;
 	int ret;
@@ -361,7 +361,7 @@ static int tty_read_line(int fd, int sigfd, char *out, size_t n, int *sig)
 	}
 	out[len] = '\0';
 	if (toolong) {
-		crypto_wipe(out, n);
+		buf_wipe(out, n);
 		return -EMSGSIZE;
 	}
 	return (int)len;
@@ -430,7 +430,7 @@ out:
 	if (restore)
 		tcsetattr(fd, TCSAFLUSH, &old);
 	if (ret < 0)
-		crypto_wipe(out, n);
+		buf_wipe(out, n);
 	close(fd);
 	if (sigfd >= 0)
 		close(sigfd);

@@ -718,8 +718,8 @@ static int parse_par(const char *url, const struct target_ctx *ctx,
 		     struct target *out, char *why, size_t why_n)
 {
 	struct par_work *w = NULL;
-	struct buf uri = BUF_INIT(OVFS_URL_MAX - 1);
-	struct buf dec = BUF_INIT(OBJECT_LEN_MAX);
+	struct buf uri = BUF_INIT_SECRET(OVFS_URL_MAX - 1);
+	struct buf dec = BUF_INIT_SECRET(OBJECT_LEN_MAX);
 	const char *auth = strstr(url, "://");
 	const char *p, *tok, *ns, *bucket, *obj, *problem;
 	size_t tlen, nslen, blen, plen, ulen = strlen(url);
@@ -937,7 +937,7 @@ static size_t scheme_len(const char *s)
 int target_parse(const char *text, size_t len, const struct target_ctx *ctx,
 		 struct target *out, char *why, size_t why_n)
 {
-	struct buf t = BUF_INIT(TARGET_MAX_INPUT);
+	struct buf t = BUF_INIT_SECRET(TARGET_MAX_INPUT);
 	char e[ECHO_MAX + 4];
 	size_t sl;
 	int ret;

@@ -20,6 +20,11 @@
  * Lifecycle: BUF_INIT(max) or buf_init(); buf_release() frees and re-inits
  * (the cap is kept); buf_wipe_release() first overwrites the bytes, for
  * buffers that held secrets.
+ *
+ * Secrets: a buffer made with BUF_INIT_SECRET(max) or buf_init_secret()
+ * never leaves a copy behind: growing copies into a new block and wipes
+ * and frees the old one (realloc could leave it in freed memory), and
+ * buf_release() wipes.  buf_wipe() is the project's one wipe primitive.
  */
 #ifndef BUF_H
 #define BUF_H
@@ -34,14 +39,21 @@ struct buf {
 	size_t len;
 	size_t alloc;
 	size_t max;
+	int secret; /* wipe on growth and release (BUF_INIT_SECRET) */
 };
 
 #define BUF_INIT(maxlen) { .buf = buf_slopbuf, .len = 0, .alloc = 0, .max = (maxlen) }
+#define BUF_INIT_SECRET(maxlen) \
+	{ .buf = buf_slopbuf, .len = 0, .alloc = 0, .max = (maxlen), .secret = 1 }
 
 /* Initialize an empty buffer whose contents may never exceed `max` bytes. */
 void buf_init(struct buf *b, size_t max);
 
-/* Free the contents; the buffer is empty again and keeps its cap. */
+/* The same for a buffer that will hold a secret (see "Secrets"). */
+void buf_init_secret(struct buf *b, size_t max);
+
+/* Free the contents (wiped first for a secret buffer); the buffer is
+ * empty again and keeps its cap and its secret mode. */
 void buf_release(struct buf *b);
 
 /* Like buf_release(), but overwrites the whole allocation first. */

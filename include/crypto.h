@@ -94,7 +94,4 @@ int crypto_random(void *out, size_t len);
  */
 int crypto_random_id(char *out, size_t n);
 
-/* Wipe memory (OPENSSL_cleanse). */
-void crypto_wipe(void *p, size_t len);
-
 #endif /* CRYPTO_H */

@@ -193,6 +193,35 @@ static void test_wipe(void)
 	ok(a[0] == 'S', "wipe of 0 bytes touches nothing");
 }
 
+/* A secret buffer keeps its contents and its mode through growth and
+ * release (that the old blocks are wiped is not observable from here
+ * without reading freed memory; buf.c copies and wipes instead of
+ * realloc for such a buffer). */
+static void test_secret(void)
+{
+	struct buf b = BUF_INIT_SECRET(1 << 20), c;
+	int same = 1;
+
+	ok(b.secret, "BUF_INIT_SECRET sets the mode");
+	for (int i = 0; i < 5000; i++)
+		if (buf_addch(&b, (char)('a' + i % 26)))
+			same = 0;
+	for (int i = 0; i < 5000 && same; i++)
+		same = b.buf[i] == (char)('a' + i % 26);
+	ok(same && b.len == 5000 && !b.buf[5000],
+	   "contents kept through 7 growths");
+	buf_release(&b);
+	ok(b.secret && !b.len && !b.alloc && b.max == 1 << 20,
+	   "release keeps the mode and the cap");
+	buf_init_secret(&c, 8);
+	ok(c.secret && !buf_adds(&c, "12345678") &&
+		   buf_adds(&c, "9") == -EMSGSIZE,
+	   "buf_init_secret: the cap holds");
+	buf_wipe_release(&c);
+	buf_init(&c, 8);
+	ok(!c.secret, "buf_init: not secret");
+}
+
 static void test_copy(void)
 {
 	char d[8];
@@ -259,6 +288,7 @@ int main(void)
 	test_trim();
 	test_detach();
 	test_wipe();
+	test_secret();
 	test_copy();
 	return done_testing();
 }

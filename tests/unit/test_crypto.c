@@ -303,12 +303,12 @@ static void test_random(void)
 	ok(memcmp(r1, r2, sizeof(r1)) != 0, "random bytes differ");
 
 	memset(r1, 0xaa, sizeof(r1));
-	crypto_wipe(r1, sizeof(r1));
+	buf_wipe(r1, sizeof(r1));
 	good = 1;
 	for (size_t i = 0; i < sizeof(r1); i++)
 		good &= r1[i] == 0;
-	ok(good, "crypto_wipe zeroes");
-	crypto_wipe(NULL, 5);
+	ok(good, "buf_wipe zeroes");
+	buf_wipe(NULL, 5);
 }
 
 /* Fingerprint of a PEM file as the openssl CLI computes it. */
