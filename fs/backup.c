@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* backup: submissions, tracking, status text; see include/backup.h. */
 #include <errno.h>
+#include <stdarg.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -205,13 +206,34 @@ uint64_t bk_sched_due(const struct bk_sched *s, uint64_t now,
 	return now;
 }
 
-static int add_time(struct buf *out, const char *name, int64_t t)
+/*
+ * The status text is built line by line; the first failure (-EMSGSIZE,
+ * -ENOMEM) stops it and is returned, so a truncated `status` is never
+ * shown as if complete.
+ */
+struct render {
+	struct buf *out;
+	int ret;
+};
+
+__attribute__((format(printf, 2, 3))) static void line(struct render *r,
+							 const char *fmt, ...)
+{
+	va_list ap;
+
+	if (r->ret)
+		return;
+	va_start(ap, fmt);
+	r->ret = buf_vaddf(r->out, fmt, ap);
+	va_end(ap);
+}
+
+static void line_time(struct render *r, const char *name, int64_t t)
 {
 	char ts[32];
 
-	if (!t || clock_rfc3339(t, ts, sizeof(ts)))
-		return 0;
-	return buf_addf(out, "%s: %s\n", name, ts);
+	if (t && !clock_rfc3339(t, ts, sizeof(ts)))
+		line(r, "%s: %s\n", name, ts);
 }
 
 static const char *errno_name(int neg)
@@ -223,60 +245,55 @@ static const char *errno_name(int neg)
 
 int bk_status_render(const struct bk_status *s, struct buf *out)
 {
-	int ret = buf_addf(out, "state: %s\n", bk_state_name(s->state));
+	struct render r = { out, 0 };
 
-	if (ret)
-		return ret;
+	line(&r, "state: %s\n", bk_state_name(s->state));
 	if (s->state != BK_NONE || s->origin == BK_ORIGIN_ELSEWHERE)
-		buf_addf(out, "origin: %s\n",
-			 s->origin == BK_ORIGIN_MOUNT ? "this mount"
-						      : "elsewhere");
+		line(&r, "origin: %s\n",
+		     s->origin == BK_ORIGIN_MOUNT ? "this mount" : "elsewhere");
 	if (s->progress >= 0 && s->state != BK_NONE)
-		buf_addf(out, "progress: %.0f\n", s->progress);
+		line(&r, "progress: %.0f\n", s->progress);
 	if (s->target[0])
-		buf_addf(out, "target: %s\n", s->target);
+		line(&r, "target: %s\n", s->target);
 	if (s->object[0])
-		buf_addf(out, "object: %s\n", s->object);
+		line(&r, "object: %s\n", s->object);
 	if (s->object_size >= 0)
-		buf_addf(out, "size: %lld\n", (long long)s->object_size);
+		line(&r, "size: %lld\n", (long long)s->object_size);
 	else if (s->object_unverified && s->state == BK_SUCCEEDED)
-		buf_adds(out, "size: unknown (the object could not be "
-			      "checked)\n");
+		line(&r, "size: unknown (the object could not be checked)\n");
 	if (s->work_request[0])
-		buf_addf(out, "work_request: %s\n", s->work_request);
+		line(&r, "work_request: %s\n", s->work_request);
 	if (s->request_id[0])
-		buf_addf(out, "request_id: %s\n", s->request_id);
-	add_time(out, "submitted", s->submitted);
-	add_time(out, "started", s->started);
-	add_time(out, "finished", s->finished);
+		line(&r, "request_id: %s\n", s->request_id);
+	line_time(&r, "submitted", s->submitted);
+	line_time(&r, "started", s->started);
+	line_time(&r, "finished", s->finished);
 	if (s->key_state[0])
-		buf_addf(out, "key_state: %s\n", s->key_state);
+		line(&r, "key_state: %s\n", s->key_state);
 	if (bk_in_flight(s->state) && s->state != BK_SUBMITTING)
-		buf_addf(out, "tracking: %s\n",
-			 s->tracking_by_key_state ? "key_state"
-						  : "work_request");
+		line(&r, "tracking: %s\n",
+		     s->tracking_by_key_state ? "key_state" : "work_request");
 	if (s->state == BK_FAILED && oci_error_is_set(&s->error)) {
-		char line[1536];
+		char text[1536];
 
-		oci_error_format(&s->error, line, sizeof(line));
-		buf_addf(out, "error: %s\n", line);
+		oci_error_format(&s->error, text, sizeof(text));
+		line(&r, "error: %s\n", text);
 		if (s->error_errno)
-			buf_addf(out, "errno: %s\n",
-				 errno_name(s->error_errno));
+			line(&r, "errno: %s\n", errno_name(s->error_errno));
 	}
 	if (s->eligible[0])
-		buf_addf(out, "eligible: no, %s\n", s->eligible);
+		line(&r, "eligible: no, %s\n", s->eligible);
 	else
-		buf_adds(out, "eligible: yes\n");
+		line(&r, "eligible: yes\n");
 	if (s->rejected[0]) {
 		char ts[32] = "";
 
 		clock_rfc3339(s->rejected_at, ts, sizeof(ts));
-		buf_addf(out, "rejected: %s %s\n", ts, s->rejected);
+		line(&r, "rejected: %s %s\n", ts, s->rejected);
 	}
 	if (s->note[0])
-		ret = buf_addf(out, "note: %s\n", s->note);
-	return ret;
+		line(&r, "note: %s\n", s->note);
+	return r.ret;
 }
 
 /* ---- job table --------------------------------------------------------- */

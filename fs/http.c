@@ -227,12 +227,14 @@ static size_t header_cb(char *ptr, size_t size, size_t nmemb, void *arg)
 	if (ret)
 		goto bad;
 	start = r->headers.len;
-	buf_add(&r->headers, ptr, nl);
+	/* Room was made above: these cannot fail, but say so if they do. */
+	if (buf_add(&r->headers, ptr, nl))
+		goto bad;
 	for (size_t i = start; i < start + nl; i++)
 		r->headers.buf[i] = lower(r->headers.buf[i]);
-	buf_addch(&r->headers, '\0');
-	buf_add(&r->headers, v, vl);
-	buf_addch(&r->headers, '\0');
+	if (buf_addch(&r->headers, '\0') || buf_add(&r->headers, v, vl) ||
+	    buf_addch(&r->headers, '\0'))
+		goto bad;
 	r->nheaders++;
 	return n;
 bad:
@@ -831,29 +833,30 @@ static int add_caller_headers(struct curl_slist **l,
  * Replace every segment after a "p" segment by "***" (also for object
  * names that merely contain "/p/": over-redacting a trace is harmless).
  */
-static void redact_target(const char *target, struct buf *out)
+static int redact_target(const char *target, struct buf *out)
 {
 	const char *p = target, *q = strchr(target, '?');
 	const char *end = q ? q : target + strlen(target);
 	bool hide = false;
+	int ret = 0;
 
-	while (p < end) {
+	while (p < end && !ret) {
 		const char *seg = p + 1, *next = memchr(seg, '/', end - seg);
 		size_t len;
 
 		if (!next)
 			next = end;
 		len = (size_t)(next - seg);
-		buf_addch(out, '/');
-		if (hide && len)
-			buf_adds(out, "***");
-		else
-			buf_add(out, seg, len);
+		ret = buf_addch(out, '/');
+		if (!ret)
+			ret = hide && len ? buf_adds(out, "***")
+					  : buf_add(out, seg, len);
 		hide = len == 1 && *seg == 'p';
 		p = next;
 	}
-	if (q)
-		buf_adds(out, q);
+	if (!ret && q)
+		ret = buf_adds(out, q);
+	return ret;
 }
 
 static void trace(struct http_client *c, const char *method,
@@ -870,8 +873,12 @@ static void trace(struct http_client *c, const char *method,
 	if (curl)
 		curl_easy_getinfo(curl, CURLINFO_TOTAL_TIME_T, &us);
 	ms = (long long)(us / 1000);
-	buf_addf(&url, "%s://%s", u->scheme, hostport);
-	redact_target(target, &url);
+	if (buf_addf(&url, "%s://%s", u->scheme, hostport) ||
+	    redact_target(target, &url)) {
+		buf_reset(&url); /* never a partial, maybe unredacted URL */
+		if (buf_adds(&url, "(URL too long to show)"))
+			return;
+	}
 	if (!err)
 		log_msg(c->log, LOG_DEBUG,
 			"%s %s -> %ld (%lld ms, %s connection)", method,

@@ -63,15 +63,15 @@ void buf_wipe_release(struct buf *b);
 void buf_reset(struct buf *b);
 
 /* Make room for `extra` more bytes. 0, -ENOMEM or -EMSGSIZE. */
-int buf_grow(struct buf *b, size_t extra);
+__attribute__((warn_unused_result)) int buf_grow(struct buf *b, size_t extra);
 
 /* Append bytes / a C string / one char / formatted text. 0 or -errno. */
-int buf_add(struct buf *b, const void *data, size_t len);
-int buf_adds(struct buf *b, const char *s);
-int buf_addch(struct buf *b, char c);
-int buf_addf(struct buf *b, const char *fmt, ...)
+__attribute__((warn_unused_result)) int buf_add(struct buf *b, const void *data, size_t len);
+__attribute__((warn_unused_result)) int buf_adds(struct buf *b, const char *s);
+__attribute__((warn_unused_result)) int buf_addch(struct buf *b, char c);
+__attribute__((warn_unused_result)) int buf_addf(struct buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-int buf_vaddf(struct buf *b, const char *fmt, va_list ap)
+__attribute__((warn_unused_result)) int buf_vaddf(struct buf *b, const char *fmt, va_list ap)
 	__attribute__((format(printf, 2, 0)));
 
 /* Shorten to `len` bytes (no-op if already shorter). */

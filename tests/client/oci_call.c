@@ -14,6 +14,7 @@
  * printed), 2 usage.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -35,35 +36,84 @@ struct args {
 	char **argv;
 };
 
+/*
+ * The JSON output is built with these: the first failure (output over the
+ * buffer's cap, out of memory) is remembered and reported by out_put()
+ * instead of printing a truncated document.
+ */
+static int out_err;
+
+static void out_add(struct buf *o, const void *p, size_t n)
+{
+	int ret = buf_add(o, p, n);
+
+	if (ret && !out_err)
+		out_err = ret;
+}
+
+static void out_adds(struct buf *o, const char *s)
+{
+	out_add(o, s, strlen(s));
+}
+
+static void out_addch(struct buf *o, char c)
+{
+	out_add(o, &c, 1);
+}
+
+__attribute__((format(printf, 2, 3))) static void out_addf(struct buf *o,
+							   const char *fmt,
+							   ...)
+{
+	va_list ap;
+	int ret;
+
+	va_start(ap, fmt);
+	ret = buf_vaddf(o, fmt, ap);
+	va_end(ap);
+	if (ret && !out_err)
+		out_err = ret;
+}
+
+/* Print the document, or why it could not be built. */
+static void out_put(const struct buf *o)
+{
+	if (out_err)
+		fprintf(stderr, "oci-call: output not complete: %s\n",
+			strerror(-out_err));
+	else
+		puts(o->buf);
+}
+
 static void json_str(struct buf *o, const char *s)
 {
-	buf_addch(o, '"');
+	out_addch(o, '"');
 	for (; *s; s++) {
 		unsigned char ch = (unsigned char)*s;
 
 		if (ch == '"' || ch == '\\')
-			buf_addf(o, "\\%c", ch);
+			out_addf(o, "\\%c", ch);
 		else if (ch < 0x20)
-			buf_addf(o, "\\u%04x", ch);
+			out_addf(o, "\\u%04x", ch);
 		else
-			buf_addch(o, (char)ch);
+			out_addch(o, (char)ch);
 	}
-	buf_addch(o, '"');
+	out_addch(o, '"');
 }
 
 static void kv(struct buf *o, const char *k, const char *v, bool comma)
 {
 	json_str(o, k);
-	buf_addch(o, ':');
+	out_addch(o, ':');
 	json_str(o, v);
 	if (comma)
-		buf_addch(o, ',');
+		out_addch(o, ',');
 }
 
 static void kvi(struct buf *o, const char *k, long long v, bool comma)
 {
 	json_str(o, k);
-	buf_addf(o, ":%lld%s", v, comma ? "," : "");
+	out_addf(o, ":%lld%s", v, comma ? "," : "");
 }
 
 static void print_error(const struct oci_error *e, int ret)
@@ -72,7 +122,7 @@ static void print_error(const struct oci_error *e, int ret)
 	char line[2048];
 
 	oci_error_format(e, line, sizeof(line));
-	buf_adds(&o, "{\"error\":{");
+	out_adds(&o, "{\"error\":{");
 	kvi(&o, "errno", -ret, true);
 	kv(&o, "errname", strerrorname_np(-ret) ? strerrorname_np(-ret) : "?", true);
 	kvi(&o, "status", e->http_status, true);
@@ -83,14 +133,14 @@ static void print_error(const struct oci_error *e, int ret)
 	kv(&o, "operation", e->operation, true);
 	kvi(&o, "attempts", e->attempts, true);
 	kv(&o, "text", line, false);
-	buf_adds(&o, "}}");
-	puts(o.buf);
+	out_adds(&o, "}}");
+	out_put(&o);
 	buf_release(&o);
 }
 
 static void key_json(struct buf *o, const struct oci_key *k)
 {
-	buf_addch(o, '{');
+	out_addch(o, '{');
 	kv(o, "id", k->id, true);
 	kv(o, "displayName", k->display_name, true);
 	kv(o, "lifecycleState", k->lifecycle_state, true);
@@ -98,19 +148,19 @@ static void key_json(struct buf *o, const struct oci_key *k)
 	kv(o, "vaultId", k->vault_id, true);
 	kv(o, "compartmentId", k->compartment_id, true);
 	kv(o, "currentKeyVersion", k->current_key_version, false);
-	buf_addch(o, '}');
+	out_addch(o, '}');
 }
 
 static void vault_json(struct buf *o, const struct oci_vault *v)
 {
-	buf_addch(o, '{');
+	out_addch(o, '{');
 	kv(o, "id", v->id, true);
 	kv(o, "displayName", v->display_name, true);
 	kv(o, "lifecycleState", v->lifecycle_state, true);
 	kv(o, "vaultType", v->vault_type, true);
 	kv(o, "managementEndpoint", v->management_endpoint, true);
 	kv(o, "compartmentId", v->compartment_id, false);
-	buf_addch(o, '}');
+	out_addch(o, '}');
 }
 
 static void action_json(struct buf *o, const struct oci_action_result *r)
@@ -183,11 +233,11 @@ static int run_op(struct oci_client *c, const struct args *a, struct buf *o,
 		ret = oci_get_tenancy(c, argc ? av[0] : oci_client_tenancy(c),
 				      &t, err);
 		if (!ret) {
-			buf_addch(o, '{');
+			out_addch(o, '{');
 			kv(o, "id", t.id, true);
 			kv(o, "name", t.name, true);
 			kv(o, "homeRegionKey", t.home_region_key, false);
-			buf_addch(o, '}');
+			out_addch(o, '}');
 		}
 		oci_tenancy_release(&t);
 	} else if (!strcmp(op, "list-compartments")) {
@@ -204,17 +254,17 @@ static int run_op(struct oci_client *c, const struct args *a, struct buf *o,
 		}
 		ret = oci_list_compartments(c, av[0], subtree, access, &l, err);
 		if (!ret) {
-			buf_addf(o, "{\"count\":%zu,\"items\":[", l.n);
+			out_addf(o, "{\"count\":%zu,\"items\":[", l.n);
 			for (size_t i = 0; i < l.n; i++) {
-				buf_adds(o, i ? ",{" : "{");
+				out_adds(o, i ? ",{" : "{");
 				kv(o, "id", l.v[i].id, true);
 				kv(o, "name", l.v[i].name, true);
 				kv(o, "parent", l.v[i].compartment_id, true);
 				kv(o, "lifecycleState", l.v[i].lifecycle_state,
 				   false);
-				buf_addch(o, '}');
+				out_addch(o, '}');
 			}
-			buf_adds(o, "]}");
+			out_adds(o, "]}");
 		}
 		oci_compartment_list_release(&l);
 	} else if (!strcmp(op, "get-compartment")) {
@@ -223,11 +273,11 @@ static int run_op(struct oci_client *c, const struct args *a, struct buf *o,
 		NEED(1);
 		ret = oci_get_compartment(c, av[0], &cp, err);
 		if (!ret) {
-			buf_addch(o, '{');
+			out_addch(o, '{');
 			kv(o, "id", cp.id, true);
 			kv(o, "name", cp.name, true);
 			kv(o, "lifecycleState", cp.lifecycle_state, false);
-			buf_addch(o, '}');
+			out_addch(o, '}');
 		}
 		oci_compartment_release(&cp);
 	} else if (!strcmp(op, "list-vaults")) {
@@ -236,13 +286,13 @@ static int run_op(struct oci_client *c, const struct args *a, struct buf *o,
 		NEED(1);
 		ret = oci_list_vaults(c, av[0], &l, err);
 		if (!ret) {
-			buf_addf(o, "{\"count\":%zu,\"items\":[", l.n);
+			out_addf(o, "{\"count\":%zu,\"items\":[", l.n);
 			for (size_t i = 0; i < l.n; i++) {
 				if (i)
-					buf_addch(o, ',');
+					out_addch(o, ',');
 				vault_json(o, &l.v[i]);
 			}
-			buf_adds(o, "]}");
+			out_adds(o, "]}");
 		}
 		oci_vault_list_release(&l);
 	} else if (!strcmp(op, "get-vault")) {
@@ -259,13 +309,13 @@ static int run_op(struct oci_client *c, const struct args *a, struct buf *o,
 		NEED(2);
 		ret = oci_list_keys(c, av[0], av[1], &l, err);
 		if (!ret) {
-			buf_addf(o, "{\"count\":%zu,\"items\":[", l.n);
+			out_addf(o, "{\"count\":%zu,\"items\":[", l.n);
 			for (size_t i = 0; i < l.n; i++) {
 				if (i)
-					buf_addch(o, ',');
+					out_addch(o, ',');
 				key_json(o, &l.v[i]);
 			}
-			buf_adds(o, "]}");
+			out_adds(o, "]}");
 		}
 		oci_key_list_release(&l);
 	} else if (!strcmp(op, "get-key")) {
@@ -275,11 +325,11 @@ static int run_op(struct oci_client *c, const struct args *a, struct buf *o,
 		NEED(2);
 		ret = oci_get_key(c, av[0], av[1], &k, etag, err);
 		if (!ret) {
-			buf_adds(o, "{\"key\":");
+			out_adds(o, "{\"key\":");
 			key_json(o, &k);
-			buf_addch(o, ',');
+			out_addch(o, ',');
 			kv(o, "etag", etag, false);
-			buf_addch(o, '}');
+			out_addch(o, '}');
 		}
 		oci_key_release(&k);
 	} else if (!strcmp(op, "list-key-versions")) {
@@ -288,14 +338,14 @@ static int run_op(struct oci_client *c, const struct args *a, struct buf *o,
 		NEED(2);
 		ret = oci_list_key_versions(c, av[0], av[1], &l, err);
 		if (!ret) {
-			buf_addf(o, "{\"count\":%zu,\"items\":[", l.n);
+			out_addf(o, "{\"count\":%zu,\"items\":[", l.n);
 			for (size_t i = 0; i < l.n; i++) {
-				buf_adds(o, i ? ",{" : "{");
+				out_adds(o, i ? ",{" : "{");
 				kv(o, "id", l.v[i].id, true);
 				kv(o, "keyId", l.v[i].key_id, false);
-				buf_addch(o, '}');
+				out_addch(o, '}');
 			}
-			buf_adds(o, "]}");
+			out_adds(o, "]}");
 		}
 		oci_key_version_list_release(&l);
 	} else if (!strcmp(op, "backup-key") ||
@@ -316,11 +366,11 @@ static int run_op(struct oci_client *c, const struct args *a, struct buf *o,
 				c, av[0], &loc, a->token, a->if_match, &k, &res,
 				err);
 		if (!ret) {
-			buf_addch(o, '{');
+			out_addch(o, '{');
 			action_json(o, &res);
-			buf_adds(o, "\"key\":");
+			out_adds(o, "\"key\":");
 			key_json(o, &k);
-			buf_addch(o, '}');
+			out_addch(o, '}');
 		}
 		oci_key_release(&k);
 	} else if (!strcmp(op, "restore-key-file")) {
@@ -337,11 +387,11 @@ static int run_op(struct oci_client *c, const struct args *a, struct buf *o,
 						a->if_match, &k, &res, err);
 		free(data);
 		if (!ret) {
-			buf_addch(o, '{');
+			out_addch(o, '{');
 			action_json(o, &res);
-			buf_adds(o, "\"key\":");
+			out_adds(o, "\"key\":");
 			key_json(o, &k);
-			buf_addch(o, '}');
+			out_addch(o, '}');
 		}
 		oci_key_release(&k);
 	} else if (!strcmp(op, "backup-vault")) {
@@ -356,11 +406,11 @@ static int run_op(struct oci_client *c, const struct args *a, struct buf *o,
 				       argc > 2 && !strcmp(av[2], "--include-keys"),
 				       a->token, a->if_match, &v, &res, err);
 		if (!ret) {
-			buf_addch(o, '{');
+			out_addch(o, '{');
 			action_json(o, &res);
-			buf_adds(o, "\"vault\":");
+			out_adds(o, "\"vault\":");
 			vault_json(o, &v);
-			buf_addch(o, '}');
+			out_addch(o, '}');
 		}
 		oci_vault_release(&v);
 	} else if (!strcmp(op, "get-work-request")) {
@@ -369,14 +419,14 @@ static int run_op(struct oci_client *c, const struct args *a, struct buf *o,
 		NEED(1);
 		ret = oci_get_work_request(c, av[0], &wr, err);
 		if (!ret) {
-			buf_addch(o, '{');
+			out_addch(o, '{');
 			kv(o, "id", wr.id, true);
 			kv(o, "status", wr.status, true);
 			kv(o, "operationType", wr.operation_type, true);
-			buf_addf(o, "\"percentComplete\":%.1f,",
+			out_addf(o, "\"percentComplete\":%.1f,",
 				 wr.percent_complete);
 			kvi(o, "resources", (long long)wr.nresources, false);
-			buf_addch(o, '}');
+			out_addch(o, '}');
 		}
 		oci_work_request_release(&wr);
 	} else if (!strcmp(op, "list-wr-errors")) {
@@ -385,14 +435,14 @@ static int run_op(struct oci_client *c, const struct args *a, struct buf *o,
 		NEED(1);
 		ret = oci_list_work_request_errors(c, av[0], &l, err);
 		if (!ret) {
-			buf_addf(o, "{\"count\":%zu,\"items\":[", l.n);
+			out_addf(o, "{\"count\":%zu,\"items\":[", l.n);
 			for (size_t i = 0; i < l.n; i++) {
-				buf_adds(o, i ? ",{" : "{");
+				out_adds(o, i ? ",{" : "{");
 				kv(o, "code", l.v[i].code, true);
 				kv(o, "message", l.v[i].message, false);
-				buf_addch(o, '}');
+				out_addch(o, '}');
 			}
-			buf_adds(o, "]}");
+			out_adds(o, "]}");
 		}
 		oci_wr_error_list_release(&l);
 	} else if (!strcmp(op, "get-namespace")) {
@@ -400,9 +450,9 @@ static int run_op(struct oci_client *c, const struct args *a, struct buf *o,
 
 		ret = oci_get_namespace(c, argc ? av[0] : NULL, ns, err);
 		if (!ret) {
-			buf_addch(o, '{');
+			out_addch(o, '{');
 			kv(o, "namespace", ns, false);
-			buf_addch(o, '}');
+			out_addch(o, '}');
 		}
 	} else if (!strcmp(op, "list-buckets")) {
 		struct oci_bucket_list l = { 0 };
@@ -410,14 +460,14 @@ static int run_op(struct oci_client *c, const struct args *a, struct buf *o,
 		NEED(2);
 		ret = oci_list_buckets(c, av[0], av[1], &l, err);
 		if (!ret) {
-			buf_addf(o, "{\"count\":%zu,\"items\":[", l.n);
+			out_addf(o, "{\"count\":%zu,\"items\":[", l.n);
 			for (size_t i = 0; i < l.n; i++) {
-				buf_adds(o, i ? ",{" : "{");
+				out_adds(o, i ? ",{" : "{");
 				kv(o, "name", l.v[i].name, true);
 				kv(o, "namespace", l.v[i].namespace_name, false);
-				buf_addch(o, '}');
+				out_addch(o, '}');
 			}
-			buf_adds(o, "]}");
+			out_adds(o, "]}");
 		}
 		oci_bucket_list_release(&l);
 	} else if (!strcmp(op, "head-object")) {
@@ -426,11 +476,11 @@ static int run_op(struct oci_client *c, const struct args *a, struct buf *o,
 		NEED(3);
 		ret = oci_head_object(c, av[0], av[1], av[2], &h, err);
 		if (!ret) {
-			buf_addch(o, '{');
+			out_addch(o, '{');
 			kvi(o, "contentLength", h.content_length, true);
 			kv(o, "etag", h.etag, true);
 			kv(o, "contentMd5", h.content_md5, false);
-			buf_addch(o, '}');
+			out_addch(o, '}');
 		}
 	} else {
 		fprintf(stderr, "oci-call: unknown operation '%s'\n", op);
@@ -474,23 +524,23 @@ static void print_stats(struct oci_client *c)
 	bool first = true;
 
 	oci_client_stats(c, &s);
-	buf_adds(&o, "{\"stats\":{\"calls\":{");
+	out_adds(&o, "{\"stats\":{\"calls\":{");
 	for (int i = 0; i < OCI_OP_COUNT; i++) {
 		if (!s.requests[i] && !s.calls[i])
 			continue;
-		buf_addf(&o, "%s\"%s\":[%llu,%llu,%llu]", first ? "" : ",",
+		out_addf(&o, "%s\"%s\":[%llu,%llu,%llu]", first ? "" : ",",
 			 oci_op_name((enum oci_op)i),
 			 (unsigned long long)s.calls[i],
 			 (unsigned long long)s.requests[i],
 			 (unsigned long long)s.failures[i]);
 		first = false;
 	}
-	buf_addf(&o, "},\"retries\":%llu,\"throttled\":%llu,"
+	out_addf(&o, "},\"retries\":%llu,\"throttled\":%llu,"
 		 "\"connections\":%llu}}",
 		 (unsigned long long)s.retries,
 		 (unsigned long long)s.throttled,
 		 (unsigned long long)s.connections);
-	puts(o.buf);
+	out_put(&o);
 	buf_release(&o);
 }
 
@@ -616,7 +666,7 @@ int main(int argc, char **argv)
 		} else if (ret) {
 			print_error(&err, ret);
 		} else {
-			puts(o.buf);
+			out_put(&o);
 			rc = 0;
 		}
 		buf_release(&o);

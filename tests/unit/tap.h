@@ -36,6 +36,13 @@ tap_ok(int cond, const char *file, int line, const char *fmt, ...)
 }
 
 #define ok(cond, ...) tap_ok(!!(cond), __FILE__, __LINE__, __VA_ARGS__)
+/* A setup step that must succeed (0): a failure is a failed test. */
+#define must(expr)                                                        \
+	do {                                                              \
+		int must_r_ = (expr);                                     \
+		if (must_r_)                                              \
+			ok(0, "setup: %s (%d)", #expr, must_r_);          \
+	} while (0)
 
 #define is_int(got, want, ...)                                             \
 	do {                                                               \

@@ -44,7 +44,7 @@ static void test_add(void)
 	buf_release(&b);
 
 	for (int i = 0; i < 900; i++)
-		buf_addch(&b, (char)('a' + i % 26));
+		must(buf_addch(&b, (char)('a' + i % 26)));
 	{
 		int bad = 0;
 
@@ -115,7 +115,7 @@ static void test_setlen_reset_release(void)
 	struct buf b = BUF_INIT(100);
 	size_t alloc;
 
-	buf_adds(&b, "abcdef");
+	must(buf_adds(&b, "abcdef"));
 	buf_setlen(&b, 3);
 	is_str(b.buf, "abc", "setlen shortens");
 	buf_setlen(&b, 50);
@@ -149,7 +149,7 @@ static void test_trim(void)
 	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
 		struct buf b = BUF_INIT(64);
 
-		buf_adds(&b, v[i].in);
+		must(buf_adds(&b, v[i].in));
 		buf_trim(&b);
 		is_str(b.buf, v[i].out, "trim case %zu", i);
 		is_int(b.len, strlen(v[i].out), "trim case %zu length", i);
@@ -163,7 +163,7 @@ static void test_detach(void)
 	size_t len = 99;
 	char *s;
 
-	buf_adds(&b, "secret");
+	must(buf_adds(&b, "secret"));
 	s = buf_detach(&b, &len);
 	is_str(s, "secret", "detach returns the string");
 	is_int(len, 6, "detach returns the length");

@@ -239,7 +239,7 @@ static void test_base64(void)
 
 	/* appends to what is there */
 	buf_reset(&b);
-	buf_adds(&b, "x:");
+	must(buf_adds(&b, "x:"));
 	crypto_b64_encode("foo", 3, &b);
 	is_str(b.buf, "x:Zm9v", "encode appends");
 

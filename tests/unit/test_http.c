@@ -144,7 +144,7 @@ static void test_escape(void)
 	is_int(http_escape(bin, sizeof(bin), &b), 0, "escape: embedded NUL");
 	is_str(b.buf, "a%00b", "escape: NUL as %%00");
 	buf_reset(&b);
-	buf_adds(&b, "pre/");
+	must(buf_adds(&b, "pre/"));
 	http_escape("x y", 3, &b);
 	is_str(b.buf, "pre/x%20y", "escape appends");
 	buf_reset(&b);
@@ -164,7 +164,7 @@ static void test_escape(void)
 	is_int(http_unescape("a%2fb%2Fc+d", 11, &d), 0, "unescape mixed case");
 	is_str(d.buf, "a/b/c+d", "unescape: '+' stays '+'");
 	buf_reset(&d);
-	buf_adds(&d, "keep");
+	must(buf_adds(&d, "keep"));
 	is_int(http_unescape("x%00y", 5, &d), -EINVAL,
 	       "unescape: %%00 rejected");
 	is_int(http_unescape("x%4", 3, &d), -EINVAL, "unescape: short escape");
@@ -196,7 +196,7 @@ static void test_response_headers(void)
 	ok(r.headers.max == 64 * 1024, "init: headers capped at 64 KiB");
 	ok(r.status == 0 && r.nheaders == 0 && !r.new_connection,
 	   "init: empty");
-	buf_add(&r.headers, store, sizeof(store) - 1);
+	must(buf_add(&r.headers, store, sizeof(store) - 1));
 	r.nheaders = 5;
 	is_str(http_response_header(&r, "content-type"), "application/json",
 	       "lookup");
@@ -683,7 +683,7 @@ static int test_sign(void *arg, const struct sign_request *req,
 	h->no_body_headers = req->no_body_headers;
 	if (h->fail)
 		return h->fail;
-	buf_adds(&out->authorization, TEST_AUTH);
+	must(buf_adds(&out->authorization, TEST_AUTH));
 	if (body && !req->no_body_headers) {
 		buf_copy(out->x_content_sha256, sizeof(out->x_content_sha256),
 			 EMPTY_SHA);

@@ -1326,10 +1326,10 @@ static void test_compartment(void)
 		size_t i;
 		const char *d;
 
-		buf_adds(&b, "\"");
+		must(buf_adds(&b, "\""));
 		for (i = 0; i < 600; i++)
-			buf_adds(&b, "\xc3\xa9");
-		buf_adds(&b, "\"");
+			must(buf_adds(&b, "\xc3\xa9"));
+		must(buf_adds(&b, "\""));
 		text = build(s, false, NULL, "description", b.buf, NULL);
 		is_int(decode_s(K_COMPARTMENT, text, u), 0,
 		       "1200-byte description accepted");
@@ -1499,14 +1499,14 @@ static char *resources(size_t n)
 	struct buf b = BUF_INIT(SIZE_MAX);
 	size_t i;
 
-	buf_adds(&b, "[");
+	must(buf_adds(&b, "["));
 	for (i = 0; i < n; i++)
-		buf_addf(&b,
+		must(buf_addf(&b,
 			 "%s{\"actionType\": \"%s\", \"entityType\": "
 			 "\"key\", \"identifier\": \"%s%zu\"}",
 			 i ? ", " : "", i % 2 ? "RELATED" : "IN_PROGRESS",
-			 "ocid1.key.oc1.iad.bbpgrv2paacuu.abuwcljs", i);
-	buf_adds(&b, "]");
+			 "ocid1.key.oc1.iad.bbpgrv2paacuu.abuwcljs", i));
+	must(buf_adds(&b, "]"));
 	return buf_detach(&b, NULL);
 }
 
@@ -1627,12 +1627,12 @@ static void test_lists(void)
 	e2 = build(s, false, NULL, "displayName", "\"second\"", NULL);
 	bad = build(s, false, NULL, "lifecycleState", "7", NULL);
 
-	buf_addf(&page, "[%s, %s]", e1, e2);
+	must(buf_addf(&page, "[%s, %s]", e1, e2));
 	ret = model_keys_append(page.buf, page.len, &l, why, sizeof(why));
 	is_int(ret, 0, "page 1 decodes");
 	is_int(l.n, 2, "two keys");
 	buf_reset(&page);
-	buf_addf(&page, "[%s]", e2);
+	must(buf_addf(&page, "[%s]", e2));
 	ret = model_keys_append(page.buf, page.len, &l, why, sizeof(why));
 	is_int(ret, 0, "page 2 decodes");
 	is_int(l.n, 3, "appended: three keys");
@@ -1651,7 +1651,7 @@ static void test_lists(void)
 	/* A bad element anywhere: nothing from that page is appended. */
 	v0 = l.v;
 	buf_reset(&page);
-	buf_addf(&page, "[%s, %s, %s, %s]", e1, e2, e1, bad);
+	must(buf_addf(&page, "[%s, %s, %s, %s]", e1, e2, e1, bad));
 	ret = model_keys_append(page.buf, page.len, &l, why, sizeof(why));
 	is_int(ret, -EPROTO, "bad element refused");
 	is_str(why, "[3].lifecycleState: not a string",
@@ -1677,10 +1677,10 @@ static void test_lists(void)
 
 	/* Many elements: growth keeps everything. */
 	buf_reset(&page);
-	buf_adds(&page, "[");
+	must(buf_adds(&page, "["));
 	for (i = 0; i < 100; i++)
-		buf_addf(&page, "%s%s", i ? "," : "", e1);
-	buf_adds(&page, "]");
+		must(buf_addf(&page, "%s%s", i ? "," : "", e1));
+	must(buf_adds(&page, "]"));
 	ret = model_keys_append(page.buf, page.len, &l, why, sizeof(why));
 	is_int(ret, 0, "100-element page");
 	is_int(l.n, 103, "103 keys");
@@ -1719,7 +1719,7 @@ static void test_all_lists(void)
 			if (s->f[j].req)
 				bad = build(s, false, s->f[j].name, NULL, NULL,
 					    NULL);
-		buf_addf(&page, "[%s,%s]", good, good);
+		must(buf_addf(&page, "[%s,%s]", good, good));
 		ret = append(s->kind, page.buf, page.len, &l);
 		is_int(ret, 0, "%s: page 1", s->title);
 		ret = append(s->kind, page.buf, page.len, &l);
@@ -1727,7 +1727,7 @@ static void test_all_lists(void)
 		is_int(list_count(s->kind, &l), 4, "%s: 2 + 2 elements",
 		       s->title);
 		buf_reset(&page);
-		buf_addf(&page, "[%s,%s]", good, bad);
+		must(buf_addf(&page, "[%s,%s]", good, bad));
 		ret = append(s->kind, page.buf, page.len, &l);
 		is_int(ret, -EPROTO, "%s: failing page", s->title);
 		ok(!strncmp(why, "[1].", 4), "%s: why: %s", s->title, why);
@@ -1861,13 +1861,13 @@ static void test_error_decode(void)
 	is_str(e.code, "BadErrorResponse", "NULL body");
 
 	/* A long code does not fit; a long message is cut. */
-	buf_adds(&b, "{\"code\": \"");
+	must(buf_adds(&b, "{\"code\": \""));
 	for (i = 0; i < OVFS_ERRCODE_MAX; i++)
-		buf_addch(&b, 'C');
-	buf_adds(&b, "\", \"message\": \"");
+		must(buf_addch(&b, 'C'));
+	must(buf_adds(&b, "\", \"message\": \""));
 	for (i = 0; i < FIVE_MB; i++)
-		buf_addch(&b, 'm');
-	buf_adds(&b, "\"}");
+		must(buf_addch(&b, 'm'));
+	must(buf_adds(&b, "\"}"));
 	model_error_decode(b.buf, b.len, &e);
 	is_str(e.code, "BadErrorResponse", "oversized code refused");
 	is_int(strlen(e.message), OVFS_ERRMSG_MAX - 1, "5 MB message cut");
@@ -1981,22 +1981,22 @@ static void test_backup_location(void)
 	{
 		struct buf b = BUF_INIT(SIZE_MAX);
 
-		buf_adds(&b,
+		must(buf_adds(&b,
 			 "{\"destination\": \"BUCKET\", \"namespace\": "
-			 "\"n\", \"bucketName\": \"b\", \"objectName\": \"");
+			 "\"n\", \"bucketName\": \"b\", \"objectName\": \""));
 		for (i = 0; i < OVFS_OBJECT_MAX - 1; i++)
-			buf_addch(&b, 'o');
-		buf_adds(&b, "\"}");
+			must(buf_addch(&b, 'o'));
+		must(buf_adds(&b, "\"}"));
 		is_int(model_backup_location_decode(b.buf, b.len, &loc, why,
 						    sizeof(why)),
 		       0, "1024-byte object name");
 		buf_release(&b);
-		buf_adds(&b,
+		must(buf_adds(&b,
 			 "{\"destination\": \"BUCKET\", \"namespace\": "
-			 "\"n\", \"bucketName\": \"b\", \"objectName\": \"");
+			 "\"n\", \"bucketName\": \"b\", \"objectName\": \""));
 		for (i = 0; i < OVFS_OBJECT_MAX; i++)
-			buf_addch(&b, 'o');
-		buf_adds(&b, "\"}");
+			must(buf_addch(&b, 'o'));
+		must(buf_adds(&b, "\"}"));
 		is_int(model_backup_location_decode(b.buf, b.len, &loc, why,
 						    sizeof(why)),
 		       -EINVAL, "1025-byte object name");
@@ -2115,7 +2115,7 @@ static void test_why_small(void)
 	int ret;
 
 	e = build(s, false, NULL, "lifecycleState", "7", NULL);
-	buf_addf(&b, "[%s]", e);
+	must(buf_addf(&b, "[%s]", e));
 	page = b.buf;
 	ret = model_keys_append(page, b.len, &l, tiny, sizeof(tiny));
 	is_int(ret, -EPROTO, "small why buffer");
