@@ -31,11 +31,14 @@
 /* After a failed refresh, serve the old listing this long before retrying. */
 #define TREE_RETRY_MS 5000
 #define TREE_PATH_MAX (64u << 10)
-/* Node index table: chunks allocated on demand, never moved or freed
- * before the tree (16M nodes at most). */
-#define TREE_IDX_BITS 12
+/*
+ * Node index table: chunks of 32 slots (256 bytes, 8 per node) allocated
+ * on demand, never moved or freed before the tree; 4M nodes at most.  The
+ * table of chunks (1 MiB) is touched only as far as it is used.
+ */
+#define TREE_IDX_BITS 5
 #define TREE_IDX_CHUNK (1u << TREE_IDX_BITS)
-#define TREE_IDX_CHUNKS 4096u
+#define TREE_IDX_CHUNKS (1u << 17)
 
 /* ---- compact resource records ---------------------------------------- */
 
