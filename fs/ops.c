@@ -193,8 +193,13 @@ static void ovfs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	int ret;
 
 	ret = path_of(o, parent, &dir);
-	if (!ret)
+	if (!ret && tree_is_dir(dir.what) &&
+	    (!strcmp(name, ".") || !strcmp(name, ".."))) {
+		/* Only from exportfs (NFS), like libfuse's high-level. */
+		p = name[1] ? parent_of(o, &dir) : dir;
+	} else if (!ret) {
 		ret = tree_lookup(o->tree, &dir, name, &p);
+	}
 	if (!ret) {
 		fill_entry(o, &p, &e);
 		fuse_reply_entry(req, &e);
@@ -1093,7 +1098,9 @@ static void ovfs_init(void *userdata, struct fuse_conn_info *conn)
 {
 	struct ovfs *o = userdata;
 
-	(void)conn;
+	/* As libfuse's high-level init did: inode numbers are stable. */
+	if (conn->capable & FUSE_CAP_EXPORT_SUPPORT)
+		conn->want |= FUSE_CAP_EXPORT_SUPPORT;
 	notify_start(o);
 	/* The tracker thread starts here: after fuse_daemonize()'s fork. */
 	if (backups_start(o->backups))
