@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * ocivaultfs: argv -> options -> profile -> client -> one signed check ->
- * fuse_new -> mount -> loop -> unwind (the shape of libfuse's helper.c).
+ * fuse_session_new -> mount -> loop -> unwind (the shape of libfuse's
+ * low-level examples, e.g. passthrough_ll.c).
  * Everything that can fail because of the user's setup fails before the
  * mount, with one line on stderr; the mount is never left half-made.
  */
@@ -235,7 +236,7 @@ int main(int argc, char **argv)
 	struct log_sink sink = { false };
 	struct profile prof = PROFILE_INIT;
 	struct ovfs o;
-	struct fuse *fuse = NULL;
+	struct fuse_session *se = NULL;
 	int ret = 1, res;
 
 	/* Up to 64 FUSE workers and 4 trackers allocate at once in a mass
@@ -268,7 +269,7 @@ int main(int argc, char **argv)
 		opts_usage(stdout, argv[0]);
 		printf("FUSE options:\n");
 		fuse_cmdline_help();
-		fuse_lib_help(&args);
+		fuse_lowlevel_help();
 		ret = 0;
 		goto out_args;
 	}
@@ -320,13 +321,13 @@ int main(int argc, char **argv)
 		goto out_client;
 	}
 
-	fuse = fuse_new(&args, &ovfs_ops, sizeof(ovfs_ops), &o);
-	if (!fuse)
+	se = fuse_session_new(&args, &ovfs_ops, sizeof(ovfs_ops), &o);
+	if (!se)
 		goto out_client;
-	o.fuse = fuse;
-	if (fuse_mount(fuse, cmd.mountpoint))
+	o.se = se;
+	if (fuse_session_mount(se, cmd.mountpoint))
 		goto out_destroy;
-	if (fuse_set_signal_handlers(fuse_get_session(fuse)))
+	if (fuse_set_signal_handlers(se))
 		goto out_unmount;
 	if (!cmd.foreground) {
 		openlog("ocivaultfs", LOG_PID, LOG_DAEMON);
@@ -338,7 +339,7 @@ int main(int argc, char **argv)
 		o.root_name, cmd.mountpoint);
 
 	if (cmd.singlethread) {
-		res = fuse_loop(fuse);
+		res = fuse_session_loop(se);
 	} else {
 		loop = fuse_loop_cfg_create();
 		if (!loop)
@@ -352,7 +353,7 @@ int main(int argc, char **argv)
 		fuse_loop_cfg_set_max_threads(loop,
 			has_max_threads(argc, argv) ? cmd.max_threads
 						    : DEFAULT_MAX_THREADS);
-		res = fuse_loop_mt(fuse, loop);
+		res = fuse_session_loop_mt(se, loop);
 	}
 	/* A signal ends the loop on purpose: that is a clean exit. */
 	ret = (res == 0 || res == SIGINT || res == SIGTERM || res == SIGHUP ||
@@ -363,11 +364,13 @@ int main(int argc, char **argv)
 	oci_client_cancel(o.client);
 
 out_signals:
-	fuse_remove_signal_handlers(fuse_get_session(fuse));
+	fuse_remove_signal_handlers(se);
 out_unmount:
-	fuse_unmount(fuse);
+	/* Nothing may write to the session's descriptor once it is closed. */
+	ovfs_notify_stop(&o);
+	fuse_session_unmount(se);
 out_destroy:
-	fuse_destroy(fuse); /* runs ovfs_destroy: stops the tracker */
+	fuse_session_destroy(se); /* runs ovfs_destroy: stops the tracker */
 out_client:
 	fuse_loop_cfg_destroy(loop);
 	backups_free(o.backups);

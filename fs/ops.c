@@ -1,11 +1,40 @@
 /* SPDX-License-Identifier: MIT */
-/* ops: thin FUSE callbacks over tree.c and backup.c; see include/ops.h. */
+/*
+ * ops: thin FUSE callbacks (libfuse's low-level API) over tree.c and
+ * backup.c; see include/ops.h.
+ *
+ * Inode numbers.  Every inode is a (tree node, tree_what) pair: a
+ * compartment, vault or key node and what of it the file is (the node's
+ * directory, its `id`, `status`, its `keys` directory, ...).  Tree nodes are
+ * numbered densely from 0 (the root) and live for the whole mount
+ * (include/tree.h), so
+ *
+ *     ino = (node index << 4 | what) + 1
+ *
+ * is stable for the mount, never reused, and decodes back without a table
+ * (tree_node_at); the root directory, (node 0, TW_COMPARTMENT = 0), is
+ * FUSE_ROOT_ID.  st_ino is the same number.  Since nothing is allocated
+ * per inode, FORGET has nothing to free (a no-op).
+ *
+ * Kernel caching.  Entries and attributes come from listings that stay
+ * fresh for cache_ttl, so LOOKUP replies (and readdirplus entries) carry
+ * entry and attribute timeouts of cache_ttl; a name that is absent is
+ * cached as absent for as long as the listing that says so stays fresh.
+ * Directory contents are cached by the kernel (cache_readdir) and kept
+ * across opens (keep_cache) while the listing's names have not changed:
+ * OPENDIR always reaches us, refreshes a stale listing and drops the
+ * kernel's copy when it changed.  What changes earlier is reported by the
+ * tree (on_stale) and invalidated with libfuse's notify calls, see
+ * ovfs_invalidate().
+ */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <time.h>
 
 #include "backup.h"
 #include "clock.h"
@@ -18,25 +47,99 @@
 
 /* Writes of this size likely have more data following (stdio, cp). */
 #define OPS_CHUNK 4096
+/* Entry invalidations waiting for the notifier thread, at most. */
+#define OPS_NOTIFY_MAX 65536
 
+#define WHAT_BITS 4
+_Static_assert(TW_COMPARTMENT == 0, "the root must be FUSE_ROOT_ID");
+_Static_assert(TW_CTL_BACKUPS < (1 << WHAT_BITS), "tree_what fits");
+
+/*
+ * An open file.  libfuse's multi-threaded loop does not serialize requests
+ * on one handle (two threads may read or write one descriptor at once):
+ * `lock` protects everything below it.
+ */
 struct ovfs_fh {
-	struct tree_path p;
+	struct tree_path p; /* fixed */
+	pthread_mutex_t lock;
 	struct buf data;    /* read snapshot */
 	bool ready;         /* data filled */
 	int err;            /* read error to report (wait) */
 	struct buf wbuf;    /* backup: bytes written through this handle */
 	size_t consumed;    /* backup: bytes already acted upon */
-	struct ovfs_fh *prev, *next; /* ovfs.fhs */
+	struct ovfs_fh *prev, *next; /* ovfs.fhs (under ovfs.fh_lock) */
 };
 
-static struct ovfs *ctx(void)
+static struct ovfs *ctx(fuse_req_t req)
 {
-	return fuse_get_context()->private_data;
+	return fuse_req_userdata(req);
 }
 
-static struct ovfs_fh *fh_of(struct fuse_file_info *fi)
+static struct ovfs_fh *fh_of(const struct fuse_file_info *fi)
 {
 	return (struct ovfs_fh *)(uintptr_t)fi->fh;
+}
+
+static fuse_ino_t ino_of(const struct tree_path *p)
+{
+	return ((fuse_ino_t)tree_node_index(p->node) << WHAT_BITS |
+		(fuse_ino_t)p->what) + 1;
+}
+
+/* The tree_path of an inode number that ino_of() made. */
+static int path_of(struct ovfs *o, fuse_ino_t ino, struct tree_path *p)
+{
+	uint64_t x;
+
+	if (!ino)
+		return -ESTALE;
+	x = ino - 1;
+	p->what = (enum tree_what)(x & ((1u << WHAT_BITS) - 1));
+	p->node = tree_node_at(o->tree, x >> WHAT_BITS);
+	if (!p->node || p->what > TW_CTL_BACKUPS)
+		return -ESTALE;
+	return 0;
+}
+
+/* The directory holding directory `p` (for ".."). */
+static struct tree_path parent_of(struct ovfs *o, const struct tree_path *p)
+{
+	struct tree_node *n = p->node;
+	struct tree_path r = { TW_COMPARTMENT, tree_root(o->tree) };
+
+	switch (p->what) {
+	case TW_COMPARTMENT:
+		if (tree_node_parent(n))
+			r = (struct tree_path){ TW_COMPARTMENTS,
+						tree_node_parent(n) };
+		break;
+	case TW_COMPARTMENTS:
+	case TW_VAULTS:
+		r.node = n;
+		break;
+	case TW_VAULT:
+		r = (struct tree_path){ TW_VAULTS, tree_node_parent(n) };
+		break;
+	case TW_KEYS:
+		r = (struct tree_path){ TW_VAULT, n };
+		break;
+	case TW_KEY:
+		r = (struct tree_path){ TW_KEYS, tree_node_parent(n) };
+		break;
+	default:
+		break;
+	}
+	return r;
+}
+
+static double ttl(const struct ovfs *o)
+{
+	return (double)o->opts.cache_ttl;
+}
+
+static void reply_status(fuse_req_t req, int ret)
+{
+	fuse_reply_err(req, ret < 0 ? -ret : ret);
 }
 
 static mode_t mode_of(enum tree_what w)
@@ -54,6 +157,7 @@ static void fill_stat(struct ovfs *o, const struct tree_path *p,
 	int64_t t = o->mount_time;
 
 	memset(st, 0, sizeof(*st));
+	st->st_ino = ino_of(p);
 	st->st_mode = mode_of(p->what);
 	st->st_nlink = tree_is_dir(p->what) ? 2 : 1;
 	st->st_uid = o->uid;
@@ -71,82 +175,192 @@ static void fill_stat(struct ovfs *o, const struct tree_path *p,
 	st->st_atime = st->st_mtime = st->st_ctime = (time_t)t;
 }
 
-static int ovfs_getattr(const char *path, struct stat *st,
-			struct fuse_file_info *fi)
+static void fill_entry(struct ovfs *o, const struct tree_path *p,
+		       struct fuse_entry_param *e)
 {
-	struct ovfs *o = ctx();
+	memset(e, 0, sizeof(*e));
+	e->ino = ino_of(p);
+	fill_stat(o, p, &e->attr);
+	e->attr_timeout = ttl(o);
+	e->entry_timeout = ttl(o);
+}
+
+static void ovfs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	struct ovfs *o = ctx(req);
+	struct fuse_entry_param e;
+	struct tree_path dir, p;
+	int ret;
+
+	ret = path_of(o, parent, &dir);
+	if (!ret && tree_is_dir(dir.what) &&
+	    (!strcmp(name, ".") || !strcmp(name, ".."))) {
+		/* Only from exportfs (NFS), like libfuse's high-level. */
+		p = name[1] ? parent_of(o, &dir) : dir;
+	} else if (!ret) {
+		ret = tree_lookup(o->tree, &dir, name, &p);
+	}
+	if (!ret) {
+		fill_entry(o, &p, &e);
+		fuse_reply_entry(req, &e);
+		return;
+	}
+	if (ret != -ENOENT || !tree_is_dir(dir.what)) {
+		reply_status(req, ret);
+		return;
+	}
+	/*
+	 * Absent: cached as absent while the listing that says so is fresh
+	 * (a refresh that adds the name invalidates the entry).
+	 */
+	{
+		uint64_t ms = tree_fresh_ms(o->tree, &dir);
+		double s = ms == UINT64_MAX ? ttl(o) : (double)ms / 1000.0;
+
+		memset(&e, 0, sizeof(e));
+		e.entry_timeout = s < ttl(o) ? s : ttl(o);
+		fuse_reply_entry(req, &e);
+	}
+}
+
+static void ovfs_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
+{
+	(void)ino;
+	(void)nlookup;
+	fuse_reply_none(req); /* nothing is held per inode */
+}
+
+static void ovfs_forget_multi(fuse_req_t req, size_t count,
+			      struct fuse_forget_data *forgets)
+{
+	(void)count;
+	(void)forgets;
+	fuse_reply_none(req);
+}
+
+static void ovfs_getattr(fuse_req_t req, fuse_ino_t ino,
+			 struct fuse_file_info *fi)
+{
+	struct ovfs *o = ctx(req);
 	struct tree_path p;
+	struct stat st;
 	int ret;
 
 	if (fi && fi->fh) {
-		fill_stat(o, &fh_of(fi)->p, st);
-		return 0;
+		fill_stat(o, &fh_of(fi)->p, &st);
+		fuse_reply_attr(req, &st, ttl(o));
+		return;
 	}
-	ret = tree_resolve(o->tree, path, &p);
-	if (!ret)
-		fill_stat(o, &p, st);
-	return ret;
+	ret = path_of(o, ino, &p);
+	if (ret) {
+		reply_status(req, ret);
+		return;
+	}
+	fill_stat(o, &p, &st);
+	fuse_reply_attr(req, &st, ttl(o));
 }
 
 /*
  * readdir fills with offsets (entry k has offset k, and a later call
- * resumes after `offset`): in that mode libfuse hands the kernel each
- * entry's attributes and inode (readdirplus), so that a walk needs no
- * LOOKUP per entry.  With offset 0 throughout, libfuse 3.14 sends the
- * entries with ino 0 and the kernel ignores their attributes.
+ * resumes after `offset`); in plus mode every entry carries its inode,
+ * attributes and timeouts, so that a walk needs no LOOKUP per entry.
  */
 struct fill_arg {
 	struct ovfs *o;
-	void *buf;
-	fuse_fill_dir_t filler;
+	fuse_req_t req;
+	char *buf;
+	size_t size, len;
+	bool plus;
 	off_t skip; /* entries the kernel already has */
 	off_t next; /* offset of the entry being filled */
 };
 
 static int fill_at(struct fill_arg *fa, const char *name,
-		   const struct stat *st)
+		   const struct tree_path *p, bool self)
 {
+	size_t room = fa->size - fa->len, need;
+
 	if (++fa->next <= fa->skip)
 		return 0;
-	return fa->filler(fa->buf, name, st, fa->next, FUSE_FILL_DIR_PLUS)
-		       ? -ENOMEM /* the buffer is full */
-		       : 0;
+	if (fa->plus) {
+		struct fuse_entry_param e;
+
+		fill_entry(fa->o, p, &e);
+		if (self)
+			e.ino = 0; /* "." and "..": no lookup */
+		need = fuse_add_direntry_plus(fa->req, fa->buf + fa->len, room,
+					      name, &e, fa->next);
+	} else {
+		struct stat st;
+
+		fill_stat(fa->o, p, &st);
+		need = fuse_add_direntry(fa->req, fa->buf + fa->len, room,
+					 name, &st, fa->next);
+	}
+	if (need > room)
+		return -ENOMEM; /* the buffer is full */
+	fa->len += need;
+	return 0;
 }
 
 static int fill_one(void *arg, const char *name, const struct tree_path *p)
 {
 	struct fill_arg *fa = arg;
-	struct stat st;
 
 	if (fa->next + 1 <= fa->skip) {
 		fa->next++;
 		return 0;
 	}
-	fill_stat(fa->o, p, &st);
-	return fill_at(fa, name, &st);
+	return fill_at(fa, name, p, false);
 }
 
-static int ovfs_readdir(const char *path, void *buf, fuse_fill_dir_t filler,
-			off_t offset, struct fuse_file_info *fi,
-			enum fuse_readdir_flags flags)
+static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size,
+		       off_t offset, bool plus)
 {
-	struct fill_arg fa = { ctx(), buf, filler, offset > 0 ? offset : 0, 0 };
-	struct tree_path p;
+	struct fill_arg fa = { ctx(req), req, NULL, size, 0, plus,
+			       offset > 0 ? offset : 0, 0 };
+	struct tree_path p, up;
 	int ret;
 
-	(void)fi;
-	(void)flags;
-	ret = tree_resolve(fa.o->tree, path, &p);
-	if (ret)
-		return ret;
-	if (!tree_is_dir(p.what))
-		return -ENOTDIR;
-	ret = fill_at(&fa, ".", NULL);
+	ret = path_of(fa.o, ino, &p);
+	if (!ret && !tree_is_dir(p.what))
+		ret = -ENOTDIR;
+	if (!ret) {
+		fa.buf = malloc(size ? size : 1);
+		if (!fa.buf)
+			ret = -ENOMEM;
+	}
+	if (ret) {
+		reply_status(req, ret);
+		return;
+	}
+	up = parent_of(fa.o, &p);
+	ret = fill_at(&fa, ".", &p, true);
 	if (!ret)
-		ret = fill_at(&fa, "..", NULL);
+		ret = fill_at(&fa, "..", &up, true);
 	if (!ret)
 		ret = tree_readdir(fa.o->tree, &p, fill_one, &fa);
-	return ret == -ENOMEM ? 0 : ret; /* a full buffer is not an error */
+	if (ret == -ENOMEM) /* a full buffer is not an error */
+		ret = 0;
+	if (ret)
+		reply_status(req, ret);
+	else
+		fuse_reply_buf(req, fa.buf, fa.len);
+	free(fa.buf);
+}
+
+static void ovfs_readdir(fuse_req_t req, fuse_ino_t ino, size_t size,
+			 off_t off, struct fuse_file_info *fi)
+{
+	(void)fi;
+	do_readdir(req, ino, size, off, false);
+}
+
+static void ovfs_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size,
+			     off_t off, struct fuse_file_info *fi)
+{
+	(void)fi;
+	do_readdir(req, ino, size, off, true);
 }
 
 /*
@@ -155,24 +369,35 @@ static int ovfs_readdir(const char *path, void *buf, fuse_fill_dir_t filler,
  * changed (keep_cache); opendir always reaches us, so a stale listing is
  * refreshed here and a changed one drops the kernel's copy.
  */
-static int ovfs_opendir(const char *path, struct fuse_file_info *fi)
+static void ovfs_opendir(fuse_req_t req, fuse_ino_t ino,
+			 struct fuse_file_info *fi)
 {
-	struct ovfs *o = ctx();
+	struct ovfs *o = ctx(req);
 	struct tree_path p;
 	bool unchanged;
 	int ret;
 
-	ret = tree_resolve(o->tree, path, &p);
-	if (ret)
-		return ret;
-	if (!tree_is_dir(p.what))
-		return -ENOTDIR;
-	ret = tree_opendir(o->tree, &p, &unchanged);
-	if (ret)
-		return ret;
+	ret = path_of(o, ino, &p);
+	if (!ret && !tree_is_dir(p.what))
+		ret = -ENOTDIR;
+	if (!ret)
+		ret = tree_opendir(o->tree, &p, &unchanged);
+	if (ret) {
+		reply_status(req, ret);
+		return;
+	}
+	fi->fh = 0;
 	fi->cache_readdir = 1;
 	fi->keep_cache = unchanged;
-	return 0;
+	fuse_reply_open(req, fi);
+}
+
+static void ovfs_releasedir(fuse_req_t req, fuse_ino_t ino,
+			    struct fuse_file_info *fi)
+{
+	(void)ino;
+	(void)fi;
+	fuse_reply_err(req, 0);
 }
 
 /* The help text of a backup file (what an editor shows). */
@@ -286,6 +511,7 @@ static void fh_free(struct ovfs_fh *fh)
 		return;
 	buf_release(&fh->data);
 	buf_wipe_release(&fh->wbuf); /* may hold a PAR URL */
+	pthread_mutex_destroy(&fh->lock);
 	free(fh);
 }
 
@@ -311,19 +537,26 @@ static void fh_unlink(struct ovfs *o, struct ovfs_fh *fh)
 	pthread_mutex_unlock(&o->fh_lock);
 }
 
-static int ovfs_open(const char *path, struct fuse_file_info *fi)
+static void ovfs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	struct ovfs *o = ctx();
+	struct ovfs *o = ctx(req);
 	int acc = fi->flags & O_ACCMODE;
 	struct ovfs_fh *fh;
 	int ret;
 
 	fh = calloc(1, sizeof(*fh));
-	if (!fh)
-		return -ENOMEM;
+	if (!fh) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	if (pthread_mutex_init(&fh->lock, NULL)) {
+		free(fh);
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
 	buf_init(&fh->data, 16u << 20);
 	buf_init(&fh->wbuf, TARGET_MAX_INPUT);
-	ret = tree_resolve(o->tree, path, &fh->p);
+	ret = path_of(o, ino, &fh->p);
 	if (ret)
 		goto fail;
 	if (tree_is_dir(fh->p.what)) {
@@ -344,51 +577,60 @@ static int ovfs_open(const char *path, struct fuse_file_info *fi)
 	fi->keep_cache = fh->p.what == TW_ID;
 	fi->fh = (uintptr_t)fh;
 	fh_link(o, fh);
-	return 0;
+	if (fuse_reply_open(req, fi) == -ENOENT) {
+		/* The open was interrupted: no RELEASE will come. */
+		fh_unlink(o, fh);
+		fh_free(fh);
+	}
+	return;
 fail:
 	fh_free(fh);
-	return ret;
+	reply_status(req, ret);
 }
 
 static bool interrupted(void *arg)
 {
-	(void)arg;
-	return fuse_interrupted() != 0;
+	return fuse_req_interrupted(arg) != 0;
 }
 
-static int ovfs_read(const char *path, char *buf, size_t size, off_t off,
-		     struct fuse_file_info *fi)
+static void ovfs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+		      struct fuse_file_info *fi)
 {
 	struct ovfs_fh *fh = fh_of(fi);
 	size_t n;
+	int ret = 0;
 
-	(void)path;
+	(void)ino;
+	pthread_mutex_lock(&fh->lock);
 	if (fh->p.what == TW_WAIT && !fh->ready) {
-		int ret = backups_wait(ctx()->backups, fh->p.node, interrupted,
-				       NULL, &fh->data);
-
+		ret = backups_wait(ctx(req)->backups, fh->p.node, interrupted,
+				   req, &fh->data);
 		if (ret == -EINTR)
-			return ret; /* may be read again */
+			goto out; /* may be read again */
 		fh->ready = true;
 		fh->err = ret;
 	}
-	if (fh->err)
-		return fh->err;
-	if (!fh->ready)
-		return -EBADF;
-	if (off < 0 || (size_t)off >= fh->data.len)
-		return 0;
-	n = fh->data.len - (size_t)off;
-	if (n > size)
-		n = size;
-	memcpy(buf, fh->data.buf + off, n);
-	return (int)n;
+	ret = fh->err ? fh->err : !fh->ready ? -EBADF : 0;
+	if (ret)
+		goto out;
+	if (off < 0 || (size_t)off >= fh->data.len) {
+		fuse_reply_buf(req, NULL, 0);
+	} else {
+		n = fh->data.len - (size_t)off;
+		if (n > size)
+			n = size;
+		fuse_reply_buf(req, fh->data.buf + off, n);
+	}
+out:
+	pthread_mutex_unlock(&fh->lock);
+	if (ret)
+		reply_status(req, ret);
 }
 
 /*
  * Act on what was written to a backup file since the last action.  An
  * unterminated last line of a write that filled a whole chunk waits for
- * the next write (the writer has more).
+ * the next write (the writer has more).  fh->lock is held.
  */
 static int backup_write(struct ovfs *o, struct ovfs_fh *fh, size_t size)
 {
@@ -405,14 +647,12 @@ static int backup_write(struct ovfs *o, struct ovfs_fh *fh, size_t size)
 	return ret;
 }
 
-static int ovfs_write(const char *path, const char *buf, size_t size,
-		      off_t off, struct fuse_file_info *fi)
+static int fh_write(struct ovfs *o, struct ovfs_fh *fh, const char *buf,
+		    size_t size, off_t off)
 {
-	struct ovfs_fh *fh = fh_of(fi);
 	size_t end;
 	int ret;
 
-	(void)path;
 	if (fh->p.what != TW_BACKUP)
 		return -EACCES;
 	if (off < 0 || (size_t)off > fh->wbuf.len)
@@ -426,261 +666,454 @@ static int ovfs_write(const char *path, const char *buf, size_t size,
 	ret = buf_add(&fh->wbuf, buf, size);
 	if (ret)
 		return ret;
-	ret = backup_write(ctx(), fh, size);
-	return ret ? ret : (int)size;
+	return backup_write(o, fh, size);
 }
 
-static int ovfs_truncate(const char *path, off_t size,
-			 struct fuse_file_info *fi)
+static void ovfs_write(fuse_req_t req, fuse_ino_t ino, const char *buf,
+		       size_t size, off_t off, struct fuse_file_info *fi)
 {
-	struct tree_path p;
+	struct ovfs_fh *fh = fh_of(fi);
 	int ret;
 
+	(void)ino;
+	pthread_mutex_lock(&fh->lock);
+	ret = fh_write(ctx(req), fh, buf, size, off);
+	pthread_mutex_unlock(&fh->lock);
+	if (ret)
+		reply_status(req, ret);
+	else
+		fuse_reply_write(req, size);
+}
+
+static int do_truncate(struct ovfs *o, const struct tree_path *p, off_t size,
+		       struct fuse_file_info *fi)
+{
+	int ret = 0;
+
+	(void)o;
 	if (fi && fi->fh) {
 		struct ovfs_fh *fh = fh_of(fi);
 
 		if (fh->p.what != TW_BACKUP)
 			return -EACCES;
+		pthread_mutex_lock(&fh->lock);
 		if (size >= 0 && (size_t)size < fh->wbuf.len) {
 			buf_setlen(&fh->wbuf, (size_t)size);
 			if (fh->consumed > (size_t)size)
 				fh->consumed = (size_t)size;
 		}
-		return 0;
-	}
-	ret = tree_resolve(ctx()->tree, path, &p);
-	if (ret)
+		pthread_mutex_unlock(&fh->lock);
 		return ret;
+	}
 	/* O_TRUNC on the control file is a no-op; everything else is r/o. */
-	return p.what == TW_BACKUP ? 0 : tree_is_dir(p.what) ? -EISDIR
-							      : -EACCES;
+	return p->what == TW_BACKUP ? 0 : tree_is_dir(p->what) ? -EISDIR
+							       : -EACCES;
 }
 
-static int ovfs_release(const char *path, struct fuse_file_info *fi)
+static int do_utimens(const struct tree_path *p, struct fuse_file_info *fi)
+{
+	if (fi && fi->fh)
+		return fh_of(fi)->p.what == TW_BACKUP ? 0 : -EPERM;
+	return p->what == TW_BACKUP ? 0 : -EPERM; /* `touch backup` is fine */
+}
+
+/*
+ * In the order libfuse's high-level setattr took them: chmod and chown
+ * are refused, a truncate applies to a backup file's handle, times may be
+ * set on backup files only; then the attributes are returned.
+ */
+static void ovfs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
+			 int to_set, struct fuse_file_info *fi)
+{
+	struct ovfs *o = ctx(req);
+	struct tree_path p;
+	struct stat st;
+	int ret;
+
+	ret = path_of(o, ino, &p);
+	if (!ret && (to_set & FUSE_SET_ATTR_MODE))
+		ret = -EPERM;
+	if (!ret && (to_set & (FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID)))
+		ret = -EPERM;
+	if (!ret && (to_set & FUSE_SET_ATTR_SIZE))
+		ret = do_truncate(o, &p, attr->st_size, fi);
+	if (!ret && (to_set & (FUSE_SET_ATTR_ATIME | FUSE_SET_ATTR_MTIME)))
+		ret = do_utimens(&p, fi);
+	if (ret) {
+		reply_status(req, ret);
+		return;
+	}
+	fill_stat(o, fi && fi->fh ? &fh_of(fi)->p : &p, &st);
+	fuse_reply_attr(req, &st, ttl(o));
+}
+
+static void ovfs_release(fuse_req_t req, fuse_ino_t ino,
+			 struct fuse_file_info *fi)
 {
 	struct ovfs_fh *fh = fh_of(fi);
-	struct ovfs *o = ctx();
+	struct ovfs *o = ctx(req);
 
-	(void)path;
-	if (!fh)
-		return 0;
-	if (fh->p.what == TW_BACKUP && fh->consumed < fh->wbuf.len)
-		log_msg(&o->log, LOG_WARNING,
-			"'%s': %zu unterminated bytes were never acted upon",
-			fh->p.node->id, fh->wbuf.len - fh->consumed);
-	fh_unlink(o, fh);
-	fh_free(fh);
-	return 0;
+	(void)ino;
+	if (fh) {
+		/* Wait for a request still finishing on this handle. */
+		pthread_mutex_lock(&fh->lock);
+		if (fh->p.what == TW_BACKUP && fh->consumed < fh->wbuf.len)
+			log_msg(&o->log, LOG_WARNING,
+				"'%s': %zu unterminated bytes were never "
+				"acted upon",
+				fh->p.node->id, fh->wbuf.len - fh->consumed);
+		pthread_mutex_unlock(&fh->lock);
+		fh_unlink(o, fh);
+		fh_free(fh);
+	}
+	fuse_reply_err(req, 0);
 }
 
-static int ovfs_fsync(const char *path, int datasync,
-		      struct fuse_file_info *fi)
+static void ovfs_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
+		       struct fuse_file_info *fi)
 {
-	(void)path;
+	(void)ino;
 	(void)datasync;
 	(void)fi;
-	return 0; /* vim and GLib fsync after writing */
+	fuse_reply_err(req, 0); /* vim and GLib fsync after writing */
 }
 
-static int ovfs_access(const char *path, int mask)
+static void ovfs_access(fuse_req_t req, fuse_ino_t ino, int mask)
 {
 	struct tree_path p;
 	mode_t m;
 	int ret;
 
-	ret = tree_resolve(ctx()->tree, path, &p);
-	if (ret)
-		return ret;
-	m = mode_of(p.what);
-	if (((mask & R_OK) && !(m & S_IRUSR)) ||
-	    ((mask & W_OK) && !(m & S_IWUSR)) ||
-	    ((mask & X_OK) && !(m & S_IXUSR)))
-		return -EACCES;
-	return 0;
+	ret = path_of(ctx(req), ino, &p);
+	if (!ret) {
+		m = mode_of(p.what);
+		if (((mask & R_OK) && !(m & S_IRUSR)) ||
+		    ((mask & W_OK) && !(m & S_IWUSR)) ||
+		    ((mask & X_OK) && !(m & S_IXUSR)))
+			ret = -EACCES;
+	}
+	reply_status(req, ret);
 }
 
-static int ovfs_statfs(const char *path, struct statvfs *sv)
+static void ovfs_statfs(fuse_req_t req, fuse_ino_t ino)
 {
 	struct tree_stats ts;
+	struct statvfs sv;
 
-	(void)path;
-	tree_stats(ctx()->tree, &ts);
-	memset(sv, 0, sizeof(*sv));
-	sv->f_bsize = 4096;
-	sv->f_frsize = 4096;
-	sv->f_files = ts.nodes;
-	sv->f_namemax = NAMES_MAX;
-	return 0;
-}
-
-static int ovfs_utimens(const char *path, const struct timespec tv[2],
-			struct fuse_file_info *fi)
-{
-	struct tree_path p;
-	int ret;
-
-	(void)tv;
-	if (fi && fi->fh)
-		return fh_of(fi)->p.what == TW_BACKUP ? 0 : -EPERM;
-	ret = tree_resolve(ctx()->tree, path, &p);
-	if (ret)
-		return ret;
-	return p.what == TW_BACKUP ? 0 : -EPERM; /* `touch backup` is fine */
+	(void)ino;
+	tree_stats(ctx(req)->tree, &ts);
+	memset(&sv, 0, sizeof(sv));
+	sv.f_bsize = 4096;
+	sv.f_frsize = 4096;
+	sv.f_files = ts.nodes;
+	sv.f_namemax = NAMES_MAX;
+	fuse_reply_statfs(req, &sv);
 }
 
 /* Nothing can be created, removed, renamed or re-permissioned. */
-static int ovfs_create(const char *path, mode_t mode,
-		       struct fuse_file_info *fi)
+static void ovfs_create(fuse_req_t req, fuse_ino_t parent, const char *name,
+			mode_t mode, struct fuse_file_info *fi)
 {
-	(void)path;
+	(void)parent;
+	(void)name;
 	(void)mode;
 	(void)fi;
-	return -EACCES;
+	fuse_reply_err(req, EACCES);
 }
 
-static int ovfs_mknod(const char *path, mode_t mode, dev_t rdev)
+static void ovfs_mknod(fuse_req_t req, fuse_ino_t parent, const char *name,
+		       mode_t mode, dev_t rdev)
 {
-	(void)path;
+	(void)parent;
+	(void)name;
 	(void)mode;
 	(void)rdev;
-	return -EACCES;
+	fuse_reply_err(req, EACCES);
 }
 
-static int ovfs_mkdir(const char *path, mode_t mode)
+static void ovfs_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name,
+		       mode_t mode)
 {
-	(void)path;
+	(void)parent;
+	(void)name;
 	(void)mode;
-	return -EACCES;
+	fuse_reply_err(req, EACCES);
 }
 
-static int ovfs_unlink(const char *path)
+static void ovfs_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
-	(void)path;
-	return -EACCES;
+	(void)parent;
+	(void)name;
+	fuse_reply_err(req, EACCES);
 }
 
-static int ovfs_rmdir(const char *path)
+static void ovfs_symlink(fuse_req_t req, const char *link, fuse_ino_t parent,
+			 const char *name)
 {
-	(void)path;
-	return -EACCES;
+	(void)link;
+	(void)parent;
+	(void)name;
+	fuse_reply_err(req, EACCES);
 }
 
-static int ovfs_symlink(const char *from, const char *to)
+static void ovfs_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent,
+		      const char *newname)
 {
-	(void)from;
-	(void)to;
-	return -EACCES;
+	(void)ino;
+	(void)newparent;
+	(void)newname;
+	fuse_reply_err(req, EACCES);
 }
 
-static int ovfs_link(const char *from, const char *to)
+static void ovfs_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
+			fuse_ino_t newparent, const char *newname,
+			unsigned int flags)
 {
-	(void)from;
-	(void)to;
-	return -EACCES;
-}
-
-static int ovfs_rename(const char *from, const char *to, unsigned int flags)
-{
-	(void)from;
-	(void)to;
+	(void)parent;
+	(void)name;
+	(void)newparent;
+	(void)newname;
 	(void)flags;
-	return -EACCES;
+	fuse_reply_err(req, EACCES);
 }
 
-static int ovfs_chmod(const char *path, mode_t mode, struct fuse_file_info *fi)
+static void ovfs_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
+			  const char *value, size_t size, int flags)
 {
-	(void)path;
-	(void)mode;
-	(void)fi;
-	return -EPERM;
-}
-
-static int ovfs_chown(const char *path, uid_t uid, gid_t gid,
-		      struct fuse_file_info *fi)
-{
-	(void)path;
-	(void)uid;
-	(void)gid;
-	(void)fi;
-	return -EPERM;
-}
-
-static int ovfs_setxattr(const char *path, const char *name,
-			 const char *value, size_t size, int flags)
-{
-	(void)path;
+	(void)ino;
 	(void)name;
 	(void)value;
 	(void)size;
 	(void)flags;
-	return -EPERM;
+	fuse_reply_err(req, EPERM);
 }
 
-static int ovfs_removexattr(const char *path, const char *name)
+static void ovfs_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
 {
-	(void)path;
+	(void)ino;
 	(void)name;
-	return -EPERM;
+	fuse_reply_err(req, EPERM);
+}
+
+/* ---- invalidation ------------------------------------------------------ */
+
+/*
+ * Entry invalidations go through one thread of their own, in order.  The
+ * kernel's fuse_reverse_inval_entry() takes the parent directory's i_rwsem
+ * exclusively, which a LOOKUP or READDIR in that directory holds (shared)
+ * until its reply: sent from the worker serving such a request (a lookup
+ * whose listing refresh found a change), or from any worker while another
+ * one waits for that refresh (single flight), it would deadlock.  The
+ * notifier thread serves no request, so it only waits for those requests
+ * to be answered.
+ */
+struct inval {
+	struct inval *next;
+	fuse_ino_t parent;
+	size_t len;
+	char name[];
+};
+
+struct ovfs_notify {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	pthread_t thread;
+	struct inval *head, **tail;
+	size_t n;
+	bool stop;
+};
+
+static void *notify_main(void *arg)
+{
+	struct ovfs *o = arg;
+	struct ovfs_notify *q = o->notify;
+
+	pthread_mutex_lock(&q->lock);
+	for (;;) {
+		struct inval *v;
+
+		while (!q->head && !q->stop)
+			pthread_cond_wait(&q->cond, &q->lock);
+		if (q->stop)
+			break;
+		v = q->head;
+		q->head = v->next;
+		if (!q->head)
+			q->tail = &q->head;
+		q->n--;
+		pthread_mutex_unlock(&q->lock);
+		/* -ENOENT: the kernel has no such entry; nothing to drop. */
+		fuse_lowlevel_notify_inval_entry(o->se, v->parent, v->name,
+						 v->len);
+		free(v);
+		pthread_mutex_lock(&q->lock);
+	}
+	pthread_mutex_unlock(&q->lock);
+	return NULL;
+}
+
+static void notify_start(struct ovfs *o)
+{
+	struct ovfs_notify *q = calloc(1, sizeof(*q));
+
+	if (!q)
+		goto fail;
+	q->tail = &q->head;
+	if (pthread_mutex_init(&q->lock, NULL))
+		goto fail_q;
+	if (pthread_cond_init(&q->cond, NULL))
+		goto fail_lock;
+	o->notify = q;
+	if (!pthread_create(&q->thread, NULL, notify_main, o))
+		return;
+	o->notify = NULL;
+	pthread_cond_destroy(&q->cond);
+fail_lock:
+	pthread_mutex_destroy(&q->lock);
+fail_q:
+	free(q);
+fail:
+	log_msg(&o->log, LOG_ERR,
+		"cannot start the notifier: names stay cached for cache_ttl");
+}
+
+void ovfs_notify_stop(struct ovfs *o)
+{
+	struct ovfs_notify *q = o->notify;
+	struct timespec end;
+
+	if (!q)
+		return;
+	pthread_mutex_lock(&q->lock);
+	if (q->stop) {
+		pthread_mutex_unlock(&q->lock);
+		return;
+	}
+	q->stop = true; /* from now on notify_entry() queues nothing */
+	pthread_cond_signal(&q->cond);
+	pthread_mutex_unlock(&q->lock);
+	clock_gettime(CLOCK_REALTIME, &end);
+	end.tv_sec += 2;
+	if (pthread_timedjoin_np(q->thread, NULL, &end)) {
+		/*
+		 * Blocked in the kernel on a directory whose lookup nobody
+		 * will answer any more (the loop ended on a signal): leave
+		 * it; it writes nothing more (q->stop) and the unmount ends
+		 * that lookup.  Its queue is never freed.
+		 */
+		pthread_detach(q->thread);
+		o->notify = NULL;
+	}
+}
+
+/* After ovfs_notify_stop(), once nothing can call ovfs_invalidate(). */
+static void notify_free(struct ovfs *o)
+{
+	struct ovfs_notify *q = o->notify;
+
+	if (!q)
+		return;
+	o->notify = NULL;
+	while (q->head) {
+		struct inval *v = q->head;
+
+		q->head = v->next;
+		free(v);
+	}
+	pthread_cond_destroy(&q->cond);
+	pthread_mutex_destroy(&q->lock);
+	free(q);
+}
+
+static void notify_entry(struct ovfs *o, fuse_ino_t parent, const char *name,
+			 size_t len)
+{
+	struct ovfs_notify *q = o->notify;
+	struct inval *v;
+
+	if (!q || !len)
+		return;
+	v = malloc(sizeof(*v) + len + 1);
+	if (!v)
+		return; /* best effort: the entry expires anyway */
+	v->next = NULL;
+	v->parent = parent;
+	v->len = len;
+	memcpy(v->name, name, len);
+	v->name[len] = '\0';
+	pthread_mutex_lock(&q->lock);
+	if (q->stop || q->n >= OPS_NOTIFY_MAX) {
+		pthread_mutex_unlock(&q->lock);
+		free(v);
+		return;
+	}
+	*q->tail = v;
+	q->tail = &v->next;
+	q->n++;
+	pthread_cond_signal(&q->cond);
+	pthread_mutex_unlock(&q->lock);
 }
 
 /*
- * Why calling fuse_invalidate_path() from a FUSE worker (in the middle of
- * another request, e.g. the lookup whose listing refresh found a change)
- * cannot deadlock, with libfuse 3.14 and Linux:
- *  - libfuse resolves the path in its node table under `f->lock`, which
- *    it never holds while a filesystem callback runs, then writes a
- *    FUSE_NOTIFY_INVAL_INODE message to /dev/fuse; nothing waits for a
- *    reply;
- *  - the kernel's fuse_reverse_inval_inode() takes no inode lock (the
- *    i_rwsem that a lookup or readdir in progress holds on the directory):
- *    it bumps the attribute version and drops cached pages.  The only
- *    pages are those of `id` files (keep_cache; a read of one never waits
- *    for a tree lock) and readdir caches of directories (filled without
- *    waiting for us);
- *  - the tree calls this with none of its locks held.
- * What would deadlock, inval_entry/delete notifications for the parent of
- * a lookup in progress, is not used.
+ * on_stale: what the kernel holds for `path` is out of date.  Both the
+ * path's inode and its directory entry are dropped:
+ *  - the inode (attributes, and pages: `id` contents, a directory's
+ *    cached listing) at once, from the calling thread.  That cannot
+ *    deadlock, with Linux: fuse_reverse_inval_inode() takes no inode lock
+ *    (the i_rwsem that a lookup or readdir in progress holds); it bumps the
+ *    attribute version and drops cached pages, and the only pages are
+ *    those of `id` files (a read of one never waits for the tree) and
+ *    readdir caches (filled without waiting for us).  The tree calls this
+ *    with none of its locks held;
+ *  - the entry (a name that left or changed node, or one cached as absent
+ *    that now exists) through the notifier thread (see above).
+ * Paths are mapped with the listings held (tree_resolve_cached: a fetch
+ * here could wait for the listing being installed).  A path that no
+ * longer resolves has no inode to drop; its entry still is, in its
+ * directory (which takes whatever was below with it).
  */
 void ovfs_invalidate(void *arg, const char *path)
 {
 	struct ovfs *o = arg;
+	struct tree_path p;
+	const char *slash = strrchr(path, '/');
 
-	if (!o->fuse || ovfs_exiting(o))
+	if (!o->se || ovfs_exiting(o))
 		return;
-	/* -ENOENT: the kernel never saw the path; nothing to drop. */
-	fuse_invalidate_path(o->fuse, path);
+	if (!tree_resolve_cached(o->tree, path, &p))
+		fuse_lowlevel_notify_inval_inode(o->se, ino_of(&p), 0, 0);
+	if (slash && slash[1]) {
+		struct buf dir = BUF_INIT(64u << 10);
+		struct tree_path d;
+
+		if (!buf_add(&dir, path, (size_t)(slash - path)) &&
+		    !tree_resolve_cached(o->tree, dir.buf ? dir.buf : "", &d) &&
+		    tree_is_dir(d.what))
+			notify_entry(o, ino_of(&d), slash + 1, strlen(slash + 1));
+		buf_release(&dir);
+	}
 }
 
-static void *ovfs_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
+static void ovfs_init(void *userdata, struct fuse_conn_info *conn)
 {
-	struct ovfs *o = ctx();
+	struct ovfs *o = userdata;
 
-	(void)conn;
-	/*
-	 * Kernel caching (docs/configuration.md, "Caching"): names and
-	 * attributes come from listings that stay fresh for cache_ttl, and
-	 * the tree reports what changes before that (ovfs_invalidate()), so
-	 * the kernel may keep them as long.  Negative entries cannot be
-	 * invalidated through the high-level API (libfuse keeps no node for a
-	 * name that does not exist, so fuse_invalidate_path() cannot find
-	 * it): they stay short, and a new resource shows within a second of
-	 * the listing that has it.
-	 */
-	cfg->entry_timeout = o->opts.cache_ttl;
-	cfg->attr_timeout = o->opts.cache_ttl;
-	cfg->negative_timeout = 1.0;
-	cfg->use_ino = 0;
+	/* As libfuse's high-level init did: inode numbers are stable. */
+	if (conn->capable & FUSE_CAP_EXPORT_SUPPORT)
+		conn->want |= FUSE_CAP_EXPORT_SUPPORT;
+	notify_start(o);
 	/* The tracker thread starts here: after fuse_daemonize()'s fork. */
 	if (backups_start(o->backups))
 		log_msg(&o->log, LOG_ERR, "cannot start the backup tracker");
-	return o;
 }
 
-static void ovfs_destroy(void *private_data)
+static void ovfs_destroy(void *userdata)
 {
-	struct ovfs *o = private_data;
+	struct ovfs *o = userdata;
 
+	ovfs_notify_stop(o); /* normally stopped already, before unmount */
 	backups_stop(o->backups);
+	notify_free(o); /* the tracker was the last caller of on_stale */
 	/* The loop's workers are gone: nothing uses these handles any more. */
 	while (o->fhs) {
 		struct ovfs_fh *fh = o->fhs;
@@ -690,36 +1123,40 @@ static void ovfs_destroy(void *private_data)
 	}
 }
 
-const struct fuse_operations ovfs_ops = {
+const struct fuse_lowlevel_ops ovfs_ops = {
 	.init = ovfs_init,
 	.destroy = ovfs_destroy,
+	.lookup = ovfs_lookup,
+	.forget = ovfs_forget,
+	.forget_multi = ovfs_forget_multi,
 	.getattr = ovfs_getattr,
+	.setattr = ovfs_setattr,
 	.opendir = ovfs_opendir,
 	.readdir = ovfs_readdir,
+	.readdirplus = ovfs_readdirplus,
+	.releasedir = ovfs_releasedir,
 	.open = ovfs_open,
 	.read = ovfs_read,
 	.write = ovfs_write,
-	.truncate = ovfs_truncate,
 	.release = ovfs_release,
 	/*
 	 * No .flush: nothing is done on close (docs/ocivaultfs.md), and
-	 * without it (and without .lock) libfuse answers ENOSYS, after which
+	 * without it (and without locks) libfuse answers ENOSYS, after which
 	 * the kernel stops sending FLUSH: one round trip less per close.
+	 * No getxattr/listxattr: ENOSYS, which the kernel reports as
+	 * EOPNOTSUPP (and stops asking).
 	 */
 	.fsync = ovfs_fsync,
 	.access = ovfs_access,
 	.statfs = ovfs_statfs,
-	.utimens = ovfs_utimens,
 	.create = ovfs_create,
 	.mknod = ovfs_mknod,
 	.mkdir = ovfs_mkdir,
 	.unlink = ovfs_unlink,
-	.rmdir = ovfs_rmdir,
+	.rmdir = ovfs_unlink,
 	.symlink = ovfs_symlink,
 	.link = ovfs_link,
 	.rename = ovfs_rename,
-	.chmod = ovfs_chmod,
-	.chown = ovfs_chown,
 	.setxattr = ovfs_setxattr,
 	.removexattr = ovfs_removexattr,
 };

@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* ovfs: helpers on the filesystem context; see include/ovfs.h. */
 #include <errno.h>
-#include <fuse.h>
 #include <fuse_lowlevel.h>
 #include <string.h>
 
@@ -109,5 +108,5 @@ int ovfs_namespace(struct ovfs *o, char *ns, struct oci_error *err)
 
 bool ovfs_exiting(struct ovfs *o)
 {
-	return o->fuse && fuse_session_exited(fuse_get_session(o->fuse));
+	return o->se && fuse_session_exited(o->se);
 }

@@ -31,6 +31,14 @@
 /* After a failed refresh, serve the old listing this long before retrying. */
 #define TREE_RETRY_MS 5000
 #define TREE_PATH_MAX (64u << 10)
+/*
+ * Node index table: chunks of 32 slots (256 bytes, 8 per node) allocated
+ * on demand, never moved or freed before the tree; 4M nodes at most.  The
+ * table of chunks (1 MiB) is touched only as far as it is used.
+ */
+#define TREE_IDX_BITS 5
+#define TREE_IDX_CHUNK (1u << TREE_IDX_BITS)
+#define TREE_IDX_CHUNKS (1u << 17)
 
 /* ---- compact resource records ---------------------------------------- */
 
@@ -252,6 +260,9 @@ struct tree {
 	pthread_mutex_t lock; /* the index */
 	struct tree_node *hash[TREE_HASH_SIZE];
 	struct tree_node *root;
+	/* index -> node (tree_node_at); written under `lock`, read without */
+	_Atomic(struct tree_node *) *_Atomic idx[TREE_IDX_CHUNKS];
+	uint32_t next_index; /* lock */
 	atomic_ullong nodes;
 	atomic_ullong fetched;
 	atomic_ullong failures;
@@ -353,9 +364,24 @@ static struct tree_node *node_get(struct tree *t, enum tree_kind kind,
 	for (n = t->hash[h]; n; n = n->hash_next)
 		if (n->kind == kind && !strcmp(n->id, id))
 			break;
-	if (!n) {
-		n = node_new(kind, id, parent);
+	if (!n && t->next_index < TREE_IDX_CHUNKS * TREE_IDX_CHUNK) {
+		uint32_t i = t->next_index;
+		_Atomic(struct tree_node *) *chunk =
+			atomic_load(&t->idx[i >> TREE_IDX_BITS]);
+
+		if (!chunk) {
+			chunk = calloc(TREE_IDX_CHUNK, sizeof(*chunk));
+			if (chunk) {
+				atomic_store(&t->idx[i >> TREE_IDX_BITS], chunk);
+				account(t, (long long)(TREE_IDX_CHUNK *
+						       sizeof(*chunk)));
+			}
+		}
+		n = chunk ? node_new(kind, id, parent) : NULL;
 		if (n) {
+			n->index = i;
+			t->next_index++;
+			atomic_store(&chunk[i & (TREE_IDX_CHUNK - 1)], n);
 			n->hash_next = t->hash[h];
 			t->hash[h] = n;
 			atomic_fetch_add(&t->nodes, 1);
@@ -419,6 +445,8 @@ void tree_free(struct tree *t)
 			node_free(n);
 		}
 	}
+	for (size_t i = 0; i < TREE_IDX_CHUNKS; i++)
+		free((void *)atomic_load(&t->idx[i]));
 	pthread_mutex_destroy(&t->lock);
 	free(t);
 }
@@ -426,6 +454,22 @@ void tree_free(struct tree *t)
 struct tree_node *tree_root(struct tree *t)
 {
 	return t->root;
+}
+
+uint32_t tree_node_index(const struct tree_node *n)
+{
+	return n->index;
+}
+
+struct tree_node *tree_node_at(struct tree *t, uint64_t index)
+{
+	_Atomic(struct tree_node *) *chunk;
+
+	if (index >= (uint64_t)TREE_IDX_CHUNKS * TREE_IDX_CHUNK)
+		return NULL;
+	chunk = atomic_load(&t->idx[index >> TREE_IDX_BITS]);
+	return chunk ? atomic_load(&chunk[index & (TREE_IDX_CHUNK - 1)])
+		     : NULL;
 }
 
 bool tree_is_dir(enum tree_what w)
@@ -643,11 +687,12 @@ static struct tree_kids *kids_new(const struct names_entry *ne,
 
 /*
  * Compare two listings by name.  Entries of `old` that are gone, or whose
- * name now belongs to another node, go to `stale` (when given).  True when
- * the set of names differs.
+ * name now belongs to another node, go to `stale` (when given), and so do
+ * the names of `new` that `old` did not have when `added` (the kernel may
+ * have cached them as absent).  True when the set of names differs.
  */
 static bool kids_diff(const struct tree_kids *old, const struct tree_kids *new,
-		      const char *dir, struct buf *stale)
+		      const char *dir, struct buf *stale, bool added)
 {
 	size_t i = 0, j = 0, on = old ? old->n : 0, nn = new ? new->n : 0;
 	bool differ = false;
@@ -664,6 +709,10 @@ static bool kids_diff(const struct tree_kids *old, const struct tree_kids *new,
 					    (enum tree_kind)old->v[i].node->kind);
 		} else if (c > 0) {
 			differ = true;
+			if (stale && added &&
+			    buf_addf(stale, "%s/%s%c", dir, new->v[j].name,
+				     '\0'))
+				stale = NULL; /* full: the rest expires */
 		}
 		if (c <= 0)
 			i++;
@@ -692,7 +741,7 @@ static int install(struct tree *t, struct tree_node *n, int which,
 	struct buf stale = BUF_INIT(OVFS_RESPONSE_MAX);
 	struct tree_kids *kids = NULL, *old = NULL;
 	struct names_entry *ne = NULL;
-	bool *changed = NULL, differ;
+	bool *changed = NULL, differ, was_valid;
 	size_t m = 0;
 	int ret = 0;
 
@@ -743,8 +792,11 @@ static int install(struct tree *t, struct tree_node *n, int which,
 	if (t->on_stale && list_path(n, which, &dir))
 		buf_reset(&dir);
 	old = kids_get(n, which);
+	pthread_mutex_lock(&n->lock);
+	was_valid = L->valid; /* before: nothing can be cached as absent */
+	pthread_mutex_unlock(&n->lock);
 	differ = kids_diff(old, kids, dir.buf ? dir.buf : "",
-			   t->on_stale && dir.len ? &stale : NULL);
+			   t->on_stale && dir.len ? &stale : NULL, was_valid);
 	pthread_mutex_lock(&n->lock);
 	kids_put(L->kids); /* the listing's reference; `old` holds one */
 	L->kids = kids;
@@ -967,13 +1019,15 @@ static int ensure_fresh(struct tree *t, struct tree_node *n, int which)
 
 /* Find `name` in a fresh listing. */
 static int find_child(struct tree *t, struct tree_node *n, int which,
-		      const char *name, struct tree_node **out)
+		      const char *name, struct tree_node **out, bool fetch)
 {
 	struct tree_child key = { name, NULL }, *hit = NULL;
 	struct tree_kids *k;
 	int ret;
 
-	ret = ensure_fresh(t, n, which);
+	if (!n->dir)
+		return -ENOTDIR;
+	ret = fetch ? ensure_fresh(t, n, which) : 0;
 	if (ret)
 		return ret;
 	pthread_mutex_lock(&n->lock);
@@ -983,7 +1037,8 @@ static int find_child(struct tree *t, struct tree_node *n, int which,
 	*out = hit ? hit->node : NULL;
 	pthread_mutex_unlock(&n->lock);
 	if (!hit) {
-		atomic_fetch_add(&t->probes, 1);
+		if (fetch)
+			atomic_fetch_add(&t->probes, 1);
 		return -ENOENT;
 	}
 	return 0;
@@ -991,7 +1046,8 @@ static int find_child(struct tree *t, struct tree_node *n, int which,
 
 /* ---- path resolution ------------------------------------------------ */
 
-static int step(struct tree *t, struct tree_path *p, const char *c)
+static int step(struct tree *t, struct tree_path *p, const char *c,
+		bool fetch)
 {
 	struct tree_node *child;
 	int ret;
@@ -1015,7 +1071,7 @@ static int step(struct tree *t, struct tree_path *p, const char *c)
 				 p->what == TW_COMPARTMENTS
 					 ? TREE_LIST_COMPARTMENTS
 					 : TREE_LIST_VAULTS,
-				 c, &child);
+				 c, &child, fetch);
 		if (ret)
 			return ret;
 		p->what = p->what == TW_COMPARTMENTS ? TW_COMPARTMENT
@@ -1033,7 +1089,7 @@ static int step(struct tree *t, struct tree_path *p, const char *c)
 			goto probe;
 		return 0;
 	case TW_KEYS:
-		ret = find_child(t, p->node, TREE_LIST_KEYS, c, &child);
+		ret = find_child(t, p->node, TREE_LIST_KEYS, c, &child, fetch);
 		if (ret)
 			return ret;
 		p->what = TW_KEY;
@@ -1065,11 +1121,13 @@ static int step(struct tree *t, struct tree_path *p, const char *c)
 		return -ENOTDIR;
 	}
 probe:
-	atomic_fetch_add(&t->probes, 1);
+	if (fetch)
+		atomic_fetch_add(&t->probes, 1);
 	return -ENOENT;
 }
 
-int tree_resolve(struct tree *t, const char *path, struct tree_path *out)
+static int resolve(struct tree *t, const char *path, struct tree_path *out,
+		   bool fetch)
 {
 	char comp[NAMES_MAX + 1];
 	const char *p = path;
@@ -1090,11 +1148,31 @@ int tree_resolve(struct tree *t, const char *path, struct tree_path *out)
 		memcpy(comp, p, len);
 		comp[len] = '\0';
 		p += len;
-		ret = step(t, out, comp);
+		ret = step(t, out, comp, fetch);
 		if (ret)
 			return ret;
 	}
 	return 0;
+}
+
+int tree_resolve(struct tree *t, const char *path, struct tree_path *out)
+{
+	return resolve(t, path, out, true);
+}
+
+int tree_resolve_cached(struct tree *t, const char *path,
+			struct tree_path *out)
+{
+	return resolve(t, path, out, false);
+}
+
+int tree_lookup(struct tree *t, const struct tree_path *dir, const char *name,
+		struct tree_path *out)
+{
+	if (strlen(name) > NAMES_MAX)
+		return -ENAMETOOLONG;
+	*out = *dir;
+	return step(t, out, name, true);
 }
 
 static int fill_fixed(struct tree *t, const struct tree_path *p,
@@ -1102,7 +1180,7 @@ static int fill_fixed(struct tree *t, const struct tree_path *p,
 {
 	for (size_t i = 0; names[i]; i++) {
 		struct tree_path cp = *p;
-		int ret = step(t, &cp, names[i]);
+		int ret = step(t, &cp, names[i], false);
 
 		if (!ret)
 			ret = fill(arg, names[i], &cp);
@@ -1175,6 +1253,22 @@ int tree_readdir(struct tree *t, const struct tree_path *p, tree_fill_fn fill,
 	}
 	kids_put(k);
 	return ret;
+}
+
+uint64_t tree_fresh_ms(struct tree *t, const struct tree_path *dir)
+{
+	int which = list_of(dir->what);
+	struct tree_listing *L;
+	uint64_t end, now;
+
+	if (which < 0)
+		return UINT64_MAX;
+	L = &dir->node->dir->lists[which];
+	pthread_mutex_lock(&dir->node->lock);
+	end = L->valid ? L->fetched_ms + t->ttl_ms : 0;
+	pthread_mutex_unlock(&dir->node->lock);
+	now = now_ms(t);
+	return end > now ? end - now : 0;
 }
 
 int tree_opendir(struct tree *t, const struct tree_path *p, bool *unchanged)

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * ovfs: the filesystem's single context, created in main.c and passed to
- * libfuse as private data (fuse_get_context()->private_data).  Everything
+ * libfuse as the session's userdata (fuse_req_userdata()).  Everything
  * the daemon knows hangs off it; there are no mutable globals.
  *
  * Locking: the context's own fields are set before the mount and then only
@@ -26,8 +26,9 @@
 struct oci_client;
 struct tree;
 struct backups;
-struct fuse;
+struct fuse_session;
 struct ovfs_fh;
+struct ovfs_notify;
 
 /* Mount options (-o name=value), see opts.c and docs/ocivaultfs.1. */
 struct ovfs_opts {
@@ -54,7 +55,10 @@ struct ovfs {
 	struct oci_client *client;
 	struct tree *tree;
 	struct backups *backups;
-	struct fuse *fuse;      /* set after fuse_new(), for shutdown checks */
+	struct fuse_session *se; /* set after fuse_session_new() */
+	struct ovfs_notify *notify; /* entry invalidations (ops.c): set in
+				       the session's init, cleared when
+				       stopped (ovfs_notify_stop) */
 	uid_t uid;
 	gid_t gid;
 	int64_t mount_time;
@@ -91,8 +95,10 @@ int ovfs_namespace(struct ovfs *o, char *ns, struct oci_error *err);
 
 /*
  * tree_opts.on_stale of a mount (ops.c): drop what the kernel caches for
- * `path` with fuse_invalidate_path().  `arg` is the struct ovfs.  A no-op
- * before fuse_new() and once the session is ending.  Safe from any thread
+ * `path` (its inode with fuse_lowlevel_notify_inval_inode(), its entry
+ * with fuse_lowlevel_notify_inval_entry() from a thread of its own).
+ * `arg` is the struct ovfs.  A no-op before fuse_session_new() and once
+ * the session is ending.  Safe from any thread
  * holding no tree lock, FUSE workers included (see ops.c).
  */
 void ovfs_invalidate(void *arg, const char *path);

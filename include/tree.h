@@ -27,8 +27,9 @@
  * listing (logged) when there is one.  Resources in DELETED or DELETING
  * state are hidden.
  *
- * A listing refresh that drops or renames an entry, and a resource whose
- * attributes changed (its packed record differs), are reported through
+ * A listing refresh that drops, renames or adds an entry (an added name
+ * may be cached by the kernel as absent), and a resource whose attributes
+ * changed (its packed record differs), are reported through
  * tree_opts.on_stale so that the kernel's cache can be invalidated; st_mtime
  * (tree_node_mtime) is when the resource was last seen to change.
  *
@@ -87,6 +88,7 @@ struct tree_node {
 	int64_t updated; /* wall time the resource was last seen to change */
 	uint64_t listed_gen; /* listing generation that last included it */
 	pthread_mutex_t lock;
+	uint32_t index;     /* dense, from 0 (the root), fixed: tree_node_at */
 	unsigned char kind; /* enum tree_kind */
 	bool hidden; /* not in the parent's current listing, or deleted */
 	char id[];   /* the OCID: fixed, readable without the lock */
@@ -141,7 +143,8 @@ struct tree_opts {
 	 * mount: "/", "/vaults/v/keys/k/status") is out of date: an entry
 	 * left a listing or was renamed, a resource's attributes changed, a
 	 * listing's set of names changed (then `path` is the listing's
-	 * directory).  May be NULL.
+	 * directory), a name was added to a listing (`path` is the new
+	 * entry: the kernel may hold it as absent).  May be NULL.
 	 */
 	void (*on_stale)(void *arg, const char *path);
 	void *arg; /* of the callbacks */
@@ -159,6 +162,40 @@ struct tree_node *tree_root(struct tree *t);
  * (e.g. -EACCES for a compartment the user may not read).
  */
 int tree_resolve(struct tree *t, const char *path, struct tree_path *out);
+
+/*
+ * One step: the entry `name` of directory `dir` (fetching a stale listing
+ * like tree_resolve).  0, -ENOENT, -ENOTDIR, -ENAMETOOLONG or the errno of
+ * a failed fetch.
+ */
+int tree_lookup(struct tree *t, const struct tree_path *dir, const char *name,
+		struct tree_path *out);
+
+/*
+ * Like tree_resolve, but only through the listings already held: never
+ * fetches, waits for no fetch and counts nothing (for invalidation, from
+ * on_stale, where a fetch could wait for the very listing being
+ * installed).  0 or -ENOENT/-ENOTDIR.
+ */
+int tree_resolve_cached(struct tree *t, const char *path,
+			struct tree_path *out);
+
+/*
+ * How much longer (ms) the answer to a lookup in directory `dir` stays
+ * what it is now without a refresh: UINT64_MAX for the fixed directories
+ * (their names never change), the remaining freshness of the listing for
+ * listing directories (0 when stale).
+ */
+uint64_t tree_fresh_ms(struct tree *t, const struct tree_path *dir);
+
+/*
+ * Nodes are numbered densely from 0 (the root) in creation order; the
+ * number never changes and, nodes living as long as the tree, is never
+ * reused.  tree_node_at() maps a number back (NULL: no such node); it
+ * takes no lock.
+ */
+uint32_t tree_node_index(const struct tree_node *n);
+struct tree_node *tree_node_at(struct tree *t, uint64_t index);
 
 /* True for directory kinds of tree_what. */
 bool tree_is_dir(enum tree_what w);

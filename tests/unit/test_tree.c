@@ -105,6 +105,41 @@ static void test_fixed_dirs(struct tree *t)
 	buf_release(&b);
 }
 
+/* What ops.c's inode numbers and invalidation rely on. */
+static void test_lowlevel(struct tree *t)
+{
+	char longname[NAMES_MAX + 2];
+	struct tree_path dir, p;
+	struct tree_stats before, after;
+
+	is_int(tree_node_index(tree_root(t)), 0, "the root is node 0");
+	ok(tree_node_at(t, 0) == tree_root(t), "node 0 maps back to the root");
+	ok(!tree_node_at(t, 1), "no node 1 yet");
+	ok(!tree_node_at(t, UINT64_MAX >> 4), "a number out of range: none");
+	ok(!tree_resolve(t, "/", &dir), "resolve /");
+	ok(!tree_lookup(t, &dir, "id", &p) && p.what == TW_ID &&
+		   p.node == tree_root(t),
+	   "lookup: one step from a tree_path");
+	ok(!tree_lookup(t, &dir, TREE_CTL_NAME, &p) && p.what == TW_CTL,
+	   "lookup of the control directory at the root");
+	is_int(tree_lookup(t, &p, "nope", &p), -ENOENT,
+	       "lookup of an unknown control file");
+	memset(longname, 'a', sizeof(longname) - 1);
+	longname[sizeof(longname) - 1] = '\0';
+	is_int(tree_lookup(t, &dir, longname, &p), -ENAMETOOLONG,
+	       "lookup of a name longer than NAMES_MAX");
+	ok(tree_fresh_ms(t, &dir) == UINT64_MAX,
+	   "a fixed directory's names never go stale");
+	tree_stats(t, &before);
+	ok(!tree_resolve_cached(t, "/.ocivaultfs/stats", &p) &&
+		   p.what == TW_CTL_STATS,
+	   "cached resolution of a fixed path");
+	is_int(tree_resolve_cached(t, "/nope", &p), -ENOENT,
+	       "cached resolution of an unknown name");
+	tree_stats(t, &after);
+	is_int(after.probes, before.probes, "cached resolution counts nothing");
+}
+
 int main(void)
 {
 	struct clock_fake cf;
@@ -126,6 +161,7 @@ int main(void)
 		test_root(t, clock_wall_s(&clk));
 		test_resolve(t);
 		test_fixed_dirs(t);
+		test_lowlevel(t);
 	}
 	tree_free(t);
 	return done_testing();
