@@ -579,10 +579,15 @@ static void fill_status(struct backups *b, struct tree_node *key,
 	stale = stale_in_progress(j, state);
 	pthread_mutex_unlock(&b->lock);
 	buf_copy(st->eligible, sizeof(st->eligible), why);
-	if (stale)
-		st->key_state[0] = '\0';
-	else if (!bk_in_flight(st->state) || !st->key_state[0])
+	if (stale) {
+		/* The tree's state predates the end (a listing fetched while
+		 * the backup ran may land after it); the job's own, from the
+		 * ListKeys after the end, is newer unless it is that too. */
+		if (!strcmp(st->key_state, "BACKUP_IN_PROGRESS"))
+			st->key_state[0] = '\0';
+	} else if (!bk_in_flight(st->state) || !st->key_state[0]) {
 		buf_copy(st->key_state, sizeof(st->key_state), state);
+	}
 }
 
 int backups_status(struct backups *b, struct tree_node *key, struct buf *out)

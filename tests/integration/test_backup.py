@@ -176,8 +176,15 @@ def test_every_target_form(mount, emulator, namespace):
         assert no_key_state(status(m, key)) == no_key_state(d)
     # hr-master was DISABLED and is again: its state comes from one
     # ListKeys of its vault shortly after the end.
-    wait_until(lambda: status(m, prod_key("hr-master")).get("key_state")
-               == "DISABLED", 10)
+    last = {}
+
+    def hr_disabled():
+        last.update(status(m, prod_key("hr-master")))
+        return last.get("key_state") == "DISABLED"
+    try:
+        wait_until(hr_disabled, 30)
+    except AssertionError:
+        raise AssertionError("hr-master: %r" % last)
     # PAR tokens are secrets: not in any status, the list or the log.
     tokens = [re.search(r"/p/([^/]+)/", u).group(1)
               for u in (obj_par, bucket_par, bucket_par2)]
