@@ -1259,12 +1259,10 @@ static void service_done(const struct bk_job *j, struct poll_result *r)
 		unverifiable(j, r);
 }
 
-static void wr_failed(struct backups *b, const struct bk_job *j,
-		      const struct oci_work_request *wr, struct poll_result *r)
+/* The backup failed (EIO) after the service accepted it; the caller fills
+ * in the code and message. */
+static void failed_eio(struct poll_result *r)
 {
-	struct oci_wr_error_list el = { 0 };
-	struct oci_error err;
-
 	r->done = true;
 	r->state = BK_FAILED;
 	r->error_errno = -EIO;
@@ -1273,6 +1271,15 @@ static void wr_failed(struct backups *b, const struct bk_job *j,
 	 * as set and `status` would hide it. */
 	r->error.local_errno = -EIO;
 	buf_copy(r->error.operation, sizeof(r->error.operation), "BackupKey");
+}
+
+static void wr_failed(struct backups *b, const struct bk_job *j,
+		      const struct oci_work_request *wr, struct poll_result *r)
+{
+	struct oci_wr_error_list el = { 0 };
+	struct oci_error err;
+
+	failed_eio(r);
 	if (!oci_list_work_request_errors(b->client, wr->id, &el, &err) &&
 	    el.n) {
 		buf_copy(r->error.code, sizeof(r->error.code),
@@ -1390,12 +1397,7 @@ static void check_fit(struct backups *b, const struct bk_job *j, int64_t size,
 {
 	int64_t t = 0;
 
-	r->done = true;
-	r->state = BK_FAILED;
-	r->error_errno = -EIO;
-	oci_error_clear(&r->error);
-	r->error.local_errno = -EIO;
-	buf_copy(r->error.operation, sizeof(r->error.operation), "BackupKey");
+	failed_eio(r);
 	if (size <= 0) {
 		buf_copy(r->error.code, sizeof(r->error.code), "ObjectEmpty");
 		snprintf(r->error.message, sizeof(r->error.message),
