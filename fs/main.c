@@ -42,8 +42,39 @@ static void log_sink_fn(void *arg, int level, const char *msg)
 	if (s->use_syslog)
 		syslog(level, "%s", msg);
 	else
-		fprintf(stderr, "ocivaultfs: %s: %s\n", log_level_name(level),
-			msg);
+		log_stderr(NULL, level, msg);
+}
+
+/*
+ * libfuse's own messages (fuse_log()) go to the same sink as ours, so that
+ * they reach syslog when daemonized.  fuse_set_log_func() takes no
+ * argument: the logger is set once, before the session exists, and only
+ * read afterwards.
+ */
+static const struct logger *fuse_logger;
+
+static void fuse_log_fn(enum fuse_log_level level, const char *fmt,
+			va_list ap)
+{
+	/* libfuse sometimes writes one line in several calls: gather the
+	 * pieces (per thread) until the newline. */
+	static _Thread_local char line[1024];
+	static _Thread_local size_t len;
+	int n;
+
+	n = vsnprintf(line + len, sizeof(line) - len, fmt, ap);
+	if (n < 0)
+		return;
+	len += (size_t)n < sizeof(line) - len ? (size_t)n
+					       : sizeof(line) - len - 1;
+	if (len && line[len - 1] != '\n' && len < sizeof(line) - 1)
+		return;
+	while (len && line[len - 1] == '\n')
+		line[--len] = '\0';
+	if (len) /* its levels are syslog's */
+		log_msg(fuse_logger, (int)level, "%s", line);
+	len = 0;
+	line[0] = '\0';
 }
 
 /* Explain a failed start-up call in one line, with the likely fix. */
@@ -248,6 +279,8 @@ int main(int argc, char **argv)
 	o.log.fn = log_sink_fn;
 	o.log.arg = &sink;
 	o.log.max_level = LOG_INFO;
+	fuse_logger = &o.log;
+	fuse_set_log_func(fuse_log_fn);
 	if (pthread_mutex_init(&o.ns_lock, NULL))
 		return 1;
 	if (pthread_mutex_init(&o.fh_lock, NULL)) {

@@ -3,10 +3,11 @@
  * log: one logging function for every module.
  *
  * Modules never print; they call log_msg() with a `struct logger` that the
- * program wires up once (the filesystem routes it through libfuse's
- * fuse_log(), so daemon messages go to stderr in the foreground and syslog
- * otherwise).  There is no global logger: the logger travels in the context
- * like all other state.
+ * program wires up once (main.c: stderr in the foreground, syslog when
+ * daemonized; libfuse's own messages are routed into the same logger with
+ * fuse_set_log_func()).  There is no global logger: the logger travels in
+ * the context like all other state (main.c keeps one read-only pointer for
+ * libfuse's callback, which takes no argument).
  *
  * Levels are syslog's (LOG_ERR ... LOG_DEBUG).  Messages follow git's
  * style: lower case, no trailing period or newline, what failed first,

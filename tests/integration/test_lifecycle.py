@@ -150,6 +150,15 @@ def test_invalid_options(emulator):
     assert "GetTenancy" not in emulator.stats()["requests"]
 
 
+def test_libfuse_messages_use_our_sink(emulator):
+    # An option nobody knows is refused by libfuse itself: its message
+    # comes through the daemon's logger (stderr here, syslog when
+    # daemonized), in the same format as ours.
+    lines, _ = start_fails(emulator_options(emulator) + ["no_such_opt=1"])
+    assert any(re.fullmatch(r"ocivaultfs: error: fuse: unknown option.*"
+                            r"no_such_opt=1.*", line) for line in lines), lines
+
+
 def test_version_and_help():
     r = run([OCIVAULTFS, "--version"])
     assert r.rc == 0 and re.match(r"ocivaultfs \S+\n", r.out), r
