@@ -1598,9 +1598,14 @@ static bool work_add(struct bk_work *w, struct bk_job *j)
 	return true;
 }
 
-static bool same_group(const struct bk_job *a, const struct bk_job *o)
+/*
+ * May `o` join the batch of `kind` that `a` leads?  `kind`, not `a`'s
+ * phase: `a` is already marked polling, so job_phase(a) is PH_NONE.
+ */
+static bool same_group(enum bk_phase kind, const struct bk_job *a,
+		       const struct bk_job *o)
 {
-	if (job_phase(a) == PH_KEYS || job_phase(a) == PH_KEYSTATE)
+	if (kind == PH_KEYS || kind == PH_KEYSTATE)
 		return tree_node_parent(a->key) == tree_node_parent(o->key) &&
 		       !strcmp(str_or(a->key_comp), str_or(o->key_comp));
 	return a->where && o->where && !strcmp(a->bucket, o->bucket) &&
@@ -1678,7 +1683,7 @@ static bool pick_work(struct backups *b, uint64_t now, struct bk_work *w,
 			struct bk_job *o = b->all[m];
 
 			if (o == j || job_phase(o) != w->kind ||
-			    !same_group(j, o) ||
+			    !same_group(w->kind, j, o) ||
 			    (w->kind != PH_VERIFY && o->next_poll_ms > now))
 				continue;
 			if (!work_add(w, o))
