@@ -19,6 +19,42 @@ static const char UNNAMED[] = "(unnamed)";
 static const char FULLWIDTH_SOLIDUS[] = "\xef\xbc\x8f"; /* U+FF0F */
 static const char FULLWIDTH_STOP[] = "\xef\xbc\x8e"; /* U+FF0E */
 static const char REPLACEMENT_CHAR[] = "\xef\xbf\xbd"; /* U+FFFD */
+static const char NEUTRAL[] = "_";
+
+/* The code point of the valid UTF-8 sequence of `k` bytes at s. */
+static unsigned long code_point(const unsigned char *s, size_t k)
+{
+	switch (k) {
+	case 1:
+		return s[0];
+	case 2:
+		return ((s[0] & 0x1fUL) << 6) | (s[1] & 0x3f);
+	case 3:
+		return ((s[0] & 0x0fUL) << 12) | ((s[1] & 0x3fUL) << 6) |
+		       (s[2] & 0x3f);
+	default:
+		return ((s[0] & 0x07UL) << 18) | ((s[1] & 0x3fUL) << 12) |
+		       ((s[2] & 0x3fUL) << 6) | (s[3] & 0x3f);
+	}
+}
+
+/*
+ * Characters that can make a terminal or a file manager show something
+ * else than the name (bidi overrides reorder what follows them; line and
+ * paragraph separators and C1 controls such as NEL break lines) or that
+ * are not meant for interchange at all (non-characters).
+ */
+static bool is_neutralised(unsigned long cp)
+{
+	return (cp >= 0x80 && cp <= 0x9f) || /* C1 controls, NEL */
+	       cp == 0x061c ||               /* ARABIC LETTER MARK */
+	       cp == 0x200e || cp == 0x200f || /* LRM, RLM */
+	       cp == 0x2028 || cp == 0x2029 || /* line/paragraph sep. */
+	       (cp >= 0x202a && cp <= 0x202e) || /* LRE..RLO */
+	       (cp >= 0x2066 && cp <= 0x2069) || /* LRI..PDI */
+	       (cp >= 0xfdd0 && cp <= 0xfdef) || /* non-characters */
+	       (cp & 0xfffe) == 0xfffe;          /* U+xFFFE, U+xFFFF */
+}
 
 /*
  * Append one unit to out[*len]; a unit that does not fit in `limit` bytes
@@ -70,6 +106,8 @@ int names_sanitize(const char *display, size_t reserve, char *out, size_t n)
 			/* Keep file names valid UTF-8 for file managers. */
 			fits = put_unit(out, &len, limit, REPLACEMENT_CHAR, 3);
 			k = 1;
+		} else if (k > 1 && is_neutralised(code_point(s, k))) {
+			fits = put_unit(out, &len, limit, NEUTRAL, 1);
 		} else {
 			fits = put_unit(out, &len, limit, (const char *)s, k);
 		}

@@ -10,6 +10,11 @@
  *   - the name "."  -> "．" (U+FF0E), ".." -> "．．"
  *   - an empty name -> "(unnamed)"
  *   - bytes that are not valid UTF-8 -> U+FFFD "�" (one per byte)
+ *   - characters that could spoof a terminal or are not for interchange
+ *     -> '_' each: C1 controls U+0080..U+009F (NEL U+0085 included), the
+ *     bidi controls U+061C, U+200E, U+200F, U+202A..U+202E, U+2066..U+2069,
+ *     the separators U+2028 and U+2029, and the non-characters
+ *     U+FDD0..U+FDEF and U+xFFFE, U+xFFFF of every plane
  *   - names longer than 255 bytes are cut at a UTF-8 character boundary
  *     (leaving room for a suffix, below)
  * Siblings whose derived names are equal get a stable suffix derived from
