@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,7 +37,31 @@ struct scan {
 	const unsigned char *end;
 	const char *err;
 	size_t values;
+	bool lax;            /* taint bad string contents instead of failing */
+	size_t tainted;      /* strings tainted so far */
+	unsigned char *copy; /* lax: the writable copy to mark, or NULL */
 };
+
+/*
+ * Lax mode: the `n` bytes at s->p are bad string contents (a raw control
+ * character, invalid UTF-8, "\u0000", an unpaired surrogate).  Count the
+ * taint and, in the second pass, overwrite them in the copy with
+ * JSON_TAINT bytes, which the strict scan never lets through and cJSON
+ * never produces from an escape; so a decoded string holding one is
+ * known to be bad.  -1 (fail) in strict mode.
+ */
+static int scan_taint(struct scan *s, size_t n, const char *err)
+{
+	if (!s->lax) {
+		s->err = err;
+		return -1;
+	}
+	s->tainted++;
+	if (s->copy)
+		memset(s->copy + (s->p - s->start), JSON_TAINT, n);
+	s->p += n;
+	return 0;
+}
 
 static int scan_fail(struct scan *s, const char *err)
 {
@@ -90,12 +115,18 @@ static int scan_string(struct scan *s)
 			s->p++;
 			return 0;
 		}
-		if (*s->p < 0x20)
-			return scan_fail(s, "control character in string");
+		if (*s->p < 0x20) {
+			if (scan_taint(s, 1, "control character in string"))
+				return -1;
+			continue;
+		}
 		if (*s->p != '\\') {
 			n = buf_utf8_seq(s->p, (size_t)(s->end - s->p));
-			if (!n)
-				return scan_fail(s, "invalid UTF-8");
+			if (!n) {
+				if (scan_taint(s, 1, "invalid UTF-8"))
+					return -1;
+				continue;
+			}
 			s->p += n;
 			continue;
 		}
@@ -120,19 +151,27 @@ static int scan_string(struct scan *s)
 		cp = s->end - s->p < 6 ? -1 : hex4(s->p + 2);
 		if (cp < 0)
 			return scan_fail(s, "invalid \\u escape");
-		if (!cp)
-			return scan_fail(s, "\\u0000 in string");
-		if (cp >= 0xdc00 && cp <= 0xdfff)
-			return scan_fail(s, "unpaired surrogate in string");
+		if (!cp) {
+			if (scan_taint(s, 6, "\\u0000 in string"))
+				return -1;
+			continue;
+		}
+		if (cp >= 0xdc00 && cp <= 0xdfff) {
+			if (scan_taint(s, 6, "unpaired surrogate in string"))
+				return -1;
+			continue;
+		}
 		if (cp >= 0xd800 && cp <= 0xdbff) {
-			if (s->end - s->p < 12 || s->p[6] != '\\' ||
-			    s->p[7] != 'u')
-				return scan_fail(
-					s, "unpaired surrogate in string");
-			lo = hex4(s->p + 8);
-			if (lo < 0xdc00 || lo > 0xdfff)
-				return scan_fail(
-					s, "unpaired surrogate in string");
+			lo = s->end - s->p < 12 || s->p[6] != '\\' ||
+					     s->p[7] != 'u'
+				     ? -1
+				     : hex4(s->p + 8);
+			if (lo < 0xdc00 || lo > 0xdfff) {
+				if (scan_taint(s, 6,
+					       "unpaired surrogate in string"))
+					return -1;
+				continue;
+			}
 			s->p += 6;
 		}
 		s->p += 6;
@@ -257,15 +296,38 @@ static int scan_value(struct scan *s, int depth)
 	}
 }
 
-int json_parse(const char *text, size_t len, size_t max, struct cJSON **out,
-	       char *why, size_t why_n)
+/* One pass of the scan over text[len]; 0 or -1 with s->err set. */
+static int scan_text(struct scan *s, const char *text, size_t len)
 {
-	struct scan s;
+	s->start = (const unsigned char *)text;
+	s->p = s->start;
+	s->end = s->start + len;
+	s->err = NULL;
+	s->values = 0;
+	s->tainted = 0;
+	/* cJSON skips a UTF-8 byte order mark; do the same. */
+	if (len >= 3 && !memcmp(text, "\xef\xbb\xbf", 3))
+		s->p += 3;
+	if (!scan_value(s, 0)) {
+		scan_ws(s);
+		if (s->p != s->end)
+			s->err = "trailing garbage";
+	}
+	return s->err ? -1 : 0;
+}
+
+static int parse(const char *text, size_t len, size_t max, bool lax,
+		 struct cJSON **out, size_t *tainted, char *why, size_t why_n)
+{
+	struct scan s = { .lax = lax };
 	const char *end = NULL;
+	char *copy = NULL;
 	cJSON *root = NULL;
 	int ret = 0;
 
 	*out = NULL;
+	if (tainted)
+		*tainted = 0;
 	if (len > max) {
 		buf_fmt(why, why_n,
 			"JSON text too large (%zu bytes, at most %zu)", len,
@@ -276,23 +338,24 @@ int json_parse(const char *text, size_t len, size_t max, struct cJSON **out,
 		buf_fmt(why, why_n, "empty JSON text");
 		return -EPROTO;
 	}
-	s.start = (const unsigned char *)text;
-	s.p = s.start;
-	s.end = s.start + len;
-	s.err = NULL;
-	s.values = 0;
-	/* cJSON skips a UTF-8 byte order mark; do the same. */
-	if (len >= 3 && !memcmp(text, "\xef\xbb\xbf", 3))
-		s.p += 3;
-	if (!scan_value(&s, 0)) {
-		scan_ws(&s);
-		if (s.p != s.end)
-			s.err = "trailing garbage";
-	}
-	if (s.err) {
+	if (scan_text(&s, text, len)) {
 		buf_fmt(why, why_n, "invalid JSON at offset %zu: %s",
 			(size_t)(s.p - s.start), s.err);
 		return -EPROTO;
+	}
+	if (s.tainted) {
+		/* Second pass: mark the bad contents in a copy. */
+		copy = malloc(len);
+		if (!copy) {
+			buf_fmt(why, why_n, "out of memory parsing JSON");
+			return -ENOMEM;
+		}
+		memcpy(copy, text, len);
+		s.copy = (unsigned char *)copy;
+		scan_text(&s, copy, len);
+		text = copy;
+		if (tainted)
+			*tainted = s.tainted;
 	}
 	root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
 	if (!root) {
@@ -313,7 +376,37 @@ int json_parse(const char *text, size_t len, size_t max, struct cJSON **out,
 	root = NULL;
 out:
 	cJSON_Delete(root);
+	free(copy);
 	return ret;
+}
+
+int json_parse(const char *text, size_t len, size_t max, struct cJSON **out,
+	       char *why, size_t why_n)
+{
+	return parse(text, len, max, false, out, NULL, why, why_n);
+}
+
+int json_parse_lax(const char *text, size_t len, size_t max,
+		   struct cJSON **out, size_t *tainted, char *why,
+		   size_t why_n)
+{
+	return parse(text, len, max, true, out, tainted, why, why_n);
+}
+
+bool json_tainted(const struct cJSON *item)
+{
+	const cJSON *c;
+
+	if (!item)
+		return false;
+	if ((item->valuestring && strchr(item->valuestring, JSON_TAINT)) ||
+	    (item->string && strchr(item->string, JSON_TAINT)))
+		return true;
+	/* Depth is bounded by the scan (64 levels). */
+	for (c = item->child; c; c = c->next)
+		if (json_tainted(c))
+			return true;
+	return false;
 }
 
 void json_free(struct cJSON *root)
@@ -361,6 +454,13 @@ static int string_member(const cJSON *obj, const char *name, size_t n,
 		return ret;
 	if (!cJSON_IsString(it) || !it->valuestring) {
 		buf_fmt(why, why_n, "%s: not a string", name);
+		return -EPROTO;
+	}
+	if (strchr(it->valuestring, JSON_TAINT)) {
+		buf_fmt(why, why_n,
+			"%s: invalid string (NUL, unpaired surrogate, "
+			"invalid UTF-8 or raw control character)",
+			name);
 		return -EPROTO;
 	}
 	len = strlen(it->valuestring);

@@ -684,6 +684,16 @@ typedef int (*elem_decode_fn)(const cJSON *obj, void *out, char *why,
 			      size_t why_n);
 typedef void (*elem_release_fn)(void *elem);
 
+/* Count a skipped element; the first one's reason is kept. */
+static void skip(struct model_skips *sk, size_t index, const char *sep,
+		 const char *why)
+{
+	if (!sk->n)
+		snprintf(sk->why, sizeof(sk->why), "[%zu]%s%s", index, sep,
+			 why);
+	sk->n++;
+}
+
 /*
  * Decode the JSON array `text` into a new malloc'd array of *count elements
  * of `size` bytes (NULL when empty).  The array grows as elements decode,
@@ -691,18 +701,22 @@ typedef void (*elem_release_fn)(void *elem);
  */
 static int decode_array(const char *text, size_t len, size_t size,
 			elem_decode_fn decode, elem_release_fn release,
-			void **elems, size_t *count, char *why, size_t why_n)
+			void **elems, size_t *count, struct model_skips *sk,
+			char *why, size_t why_n)
 {
 	cJSON *root = NULL;
 	const cJSON *it;
 	char *v = NULL, *nv;
-	size_t n = 0, alloc = 0;
-	char prefix[32];
+	size_t n = 0, alloc = 0, index = 0, tainted = 0;
+	char ewhy[MODEL_SKIP_WHY_MAX];
 	int ret;
 
 	*elems = NULL;
 	*count = 0;
-	ret = parse_body(text, len, &root, why, why_n);
+	if (why && why_n)
+		why[0] = '\0';
+	ret = json_parse_lax(text, len, MODEL_BODY_MAX, &root, &tainted, why,
+			     why_n);
 	if (ret)
 		goto out;
 	if (!cJSON_IsArray(root)) {
@@ -712,9 +726,9 @@ static int decode_array(const char *text, size_t len, size_t size,
 	}
 	cJSON_ArrayForEach(it, root) {
 		if (!cJSON_IsObject(it)) {
-			buf_fmt(why, why_n, "[%zu]: not an object", n);
-			ret = -EPROTO;
-			goto out;
+			skip(sk, index, ": ", "not an object");
+			index++;
+			continue;
 		}
 		if (n == alloc) {
 			alloc = alloc ? 2 * alloc : 16;
@@ -728,15 +742,30 @@ static int decode_array(const char *text, size_t len, size_t size,
 			v = nv;
 		}
 		memset(v + n * size, 0, size);
-		ret = decode(it, v + n * size, why, why_n);
+		ewhy[0] = '\0';
+		ret = decode(it, v + n * size, ewhy, sizeof(ewhy));
+		if (ret == -EPROTO) {
+			/* decode() left the element released */
+			skip(sk, index, ".", ewhy);
+			index++;
+			ret = 0;
+			continue;
+		}
+		/* A bad string in a member we do not decode (kept in json). */
+		if (!ret && tainted && json_tainted(it)) {
+			release(v + n * size);
+			skip(sk, index, ": ",
+			     "invalid string (NUL, unpaired surrogate, "
+			     "invalid UTF-8 or raw control character)");
+			index++;
+			continue;
+		}
 		if (ret) {
-			if (ret == -EPROTO) {
-				snprintf(prefix, sizeof(prefix), "[%zu].", n);
-				why_prefix(why, why_n, prefix);
-			}
+			buf_fmt(why, why_n, "%s", ewhy);
 			goto out;
 		}
 		n++;
+		index++;
 	}
 	*elems = v;
 	*count = n;
@@ -794,8 +823,8 @@ static void *list_grow(void *v, size_t *alloc, size_t n, size_t add,
 		int ret;                                                       \
                                                                                \
 		ret = decode_array(text, len, sizeof(etype), name##_elem,      \
-				   name##_elem_release, &elems, &count, why,   \
-				   why_n);                                     \
+				   name##_elem_release, &elems, &count,        \
+				   &list->skips, why, why_n);                  \
 		if (ret || !count)                                             \
 			return ret;                                            \
 		nv = list_grow(list->v, &list->alloc, list->n, count,          \
@@ -875,7 +904,11 @@ int model_objects_append(const char *text, size_t len,
 
 	if (next_n)
 		next[0] = '\0';
-	ret = parse_body(text, len, &root, why, why_n);
+	if (why && why_n)
+		why[0] = '\0';
+	/* Tainted names are refused by json_get_str(): skipped below. */
+	ret = json_parse_lax(text, len, MODEL_BODY_MAX, &root, NULL, why,
+			     why_n);
 	if (ret)
 		goto out;
 	ret = -EPROTO;

@@ -49,6 +49,30 @@ int json_parse(const char *text, size_t len, size_t max, struct cJSON **out,
 void json_free(struct cJSON *root);
 
 /*
+ * The byte that marks bad string contents in a tree from
+ * json_parse_lax(); never part of a string json_parse() accepts.
+ */
+#define JSON_TAINT '\xff'
+
+/*
+ * Like json_parse(), for list pages, where one bad entry must not hide
+ * the others: the structure must be strict JSON as above, but bad string
+ * contents (raw control characters, invalid UTF-8, "\u0000", unpaired
+ * surrogates) do not fail the parse.  Each such sequence is replaced by
+ * JSON_TAINT bytes in the decoded strings (member names included), and
+ * *tainted (may be NULL) counts them.  The accessors below refuse a
+ * tainted string (-EPROTO, "invalid string"); json_tainted() tells
+ * whether a subtree holds one, so that a decoder can skip the element.
+ * The input is not modified (a tainted text is copied once).
+ */
+int json_parse_lax(const char *text, size_t len, size_t max,
+		   struct cJSON **out, size_t *tainted, char *why,
+		   size_t why_n);
+
+/* True when a string or member name in `item`'s subtree is tainted. */
+bool json_tainted(const struct cJSON *item);
+
+/*
  * Accessors common rules: `obj` must be an object (else -EPROTO); members
  * are looked up case-sensitively; a JSON null counts as absent.  On any
  * failure `dst` is left unchanged and `why` reads "<name>: <reason>", e.g.

@@ -45,6 +45,12 @@
  *
  * Lists are arrays of the element type with a count; *_list_release()
  * frees the elements' `json` and the array.  A zeroed list is empty.
+ * One bad element must not hide its siblings: the list decoders parse
+ * with json_parse_lax() and skip (and count in `skips`) every element
+ * that is not an object, holds a bad string anywhere (NUL, unpaired
+ * surrogate, invalid UTF-8, raw control character), or fails the rules
+ * above (missing or wrongly typed field, overlong name, bad OCID, ...).
+ * A body that is not JSON, or not of the expected shape, still fails.
  * Releasing twice, or releasing a zeroed struct, is safe; release
  * functions accept NULL.
  */
@@ -212,11 +218,19 @@ struct oci_backup_location {
 	char uri[OVFS_URL_MAX];           /* PAR URI: a secret, never logged */
 };
 
-#define MODEL_LIST(name, type) \
-	struct name {          \
-		type *v;       \
-		size_t n;      \
-		size_t alloc;  \
+/* Bad elements left out of a list (see "Lists" above). */
+#define MODEL_SKIP_WHY_MAX 192
+struct model_skips {
+	size_t n;                    /* elements skipped so far */
+	char why[MODEL_SKIP_WHY_MAX]; /* the first one: "[3].id: not an OCID" */
+};
+
+#define MODEL_LIST(name, type)           \
+	struct name {                    \
+		type *v;                 \
+		size_t n;                \
+		size_t alloc;            \
+		struct model_skips skips; \
 	}
 
 MODEL_LIST(oci_compartment_list, struct oci_compartment);
@@ -243,10 +257,12 @@ int model_work_request_decode(const char *text, size_t len,
 			      size_t why_n);
 
 /*
- * Decode a JSON array of summaries and APPEND its elements to `list` (so
- * that pages accumulate).  On failure nothing is appended and `why` names
- * the element index within this page and the field:
- * "[3].lifecycleState: not a string", "[0]: not an object".
+ * Decode a JSON array of summaries and APPEND its good elements to `list`
+ * (so that pages accumulate); bad elements are counted in list->skips,
+ * whose `why` names the first one's index within its page and the field:
+ * "[3].lifecycleState: not a string", "[0]: not an object".  Fails
+ * (-EPROTO, -EMSGSIZE, -ENOMEM; nothing appended, `why` says why) only
+ * for a body that is not a JSON array, or out of memory.
  * Compartments, VaultSummary (summary = true), KeySummary (summary =
  * true, `algorithm` from the top level), KeyVersionSummary,
  * WorkRequestSummary (no resources), WorkRequestError, BucketSummary.

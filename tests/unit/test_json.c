@@ -772,6 +772,59 @@ static void test_print(void)
 	ok(json_print(NULL) == NULL, "json_print(NULL) is NULL");
 }
 
+/* json_parse_lax(): bad string contents are tainted, not fatal. */
+static void test_parse_lax(void)
+{
+	static const char text[] = "{\"a\": \"x\\u0000y\", \"b\": \"ok\", "
+				   "\"c\": [\"\\ud800\", \"\x01\", \"\xff\", "
+				   "\"\\udc00\\ud800\"], \"e\\u0000\": 1}";
+	char copy[sizeof(text)];
+	struct cJSON *root = NULL;
+	char dst[32];
+	size_t tainted = 99;
+	int ret;
+
+	memcpy(copy, text, sizeof(text));
+	is_int(parse_rc(text), -EPROTO, "strict parse refuses the text");
+	ret = json_parse_lax(copy, strlen(copy), BIG, &root, &tainted, why,
+			     sizeof(why));
+	is_int(ret, 0, "lax parse accepts it");
+	is_int(tainted, 7, "seven bad sequences tainted");
+	ok(!memcmp(copy, text, sizeof(text)), "input not modified");
+	ok(json_tainted(root), "the tree is tainted");
+	is_int(json_get_str(root, "a", dst, sizeof(dst), JSON_REQUIRED, why,
+			    sizeof(why)),
+	       -EPROTO, "tainted string refused by json_get_str");
+	ok(strstr(why, "a: invalid string") != NULL, "why: %s", why);
+	is_int(json_get_text(root, "a", dst, sizeof(dst), JSON_REQUIRED, why,
+			     sizeof(why)),
+	       -EPROTO, "and by json_get_text");
+	is_int(json_get_str(root, "b", dst, sizeof(dst), JSON_REQUIRED, why,
+			    sizeof(why)),
+	       0, "a good sibling is readable");
+	is_str(dst, "ok", "its value");
+	json_free(root);
+
+	root = NULL;
+	ret = json_parse_lax("{\"b\": \"ok\"}", 11, BIG, &root, &tainted, why,
+			     sizeof(why));
+	is_int(ret, 0, "clean text");
+	is_int(tainted, 0, "no taint");
+	ok(!json_tainted(root), "tree not tainted");
+	json_free(root);
+
+	root = NULL;
+	is_int(json_parse_lax("[\"\\u0000\", x]", 13, BIG, &root, NULL, why,
+			      sizeof(why)),
+	       -EPROTO, "structural errors still fail");
+	ok(!root, "no tree");
+	is_int(json_parse_lax("[\"\\u00zz\"]", 10, BIG, &root, NULL, why,
+			      sizeof(why)),
+	       -EPROTO, "a malformed escape still fails");
+	is_int(json_parse_lax("[\"a\"]", 5, 4, &root, NULL, why, sizeof(why)),
+	       -EMSGSIZE, "the size cap holds");
+}
+
 int main(void)
 {
 	test_parse_basic();
@@ -787,5 +840,6 @@ int main(void)
 	test_get_numbers();
 	test_is_ocid();
 	test_print();
+	test_parse_lax();
 	return done_testing();
 }

@@ -130,6 +130,27 @@ static size_t list_count(enum kind k, const struct lists *l)
 	}
 }
 
+static const struct model_skips *list_skips(enum kind k,
+					    const struct lists *l)
+{
+	switch (k) {
+	case K_COMPARTMENTS:
+		return &l->c.skips;
+	case K_VAULTS:
+		return &l->v.skips;
+	case K_KEYS:
+		return &l->k.skips;
+	case K_KEY_VERSIONS:
+		return &l->kv.skips;
+	case K_WORK_REQUESTS:
+		return &l->wr.skips;
+	case K_WR_ERRORS:
+		return &l->we.skips;
+	default:
+		return &l->b.skips;
+	}
+}
+
 static void lists_release(struct lists *l)
 {
 	oci_compartment_list_release(&l->c);
@@ -329,6 +350,17 @@ static int decode(enum kind k, const char *text, size_t len, union any *out)
 	page[len + 2] = '\0';
 	ret = append(k, page, len + 2, &l);
 	free(page);
+	/*
+	 * A bad element is skipped, not fatal to the page: seen here as the
+	 * -EPROTO a single-object decoder gives, with the element's reason
+	 * ("[0].id: not an OCID") as `why`.
+	 */
+	if (!ret && !list_count(k, &l) && list_skips(k, &l)->n == 1) {
+		buf_copy(why, sizeof(why), list_skips(k, &l)->why);
+		ret = -EPROTO;
+	} else if (!ret && list_skips(k, &l)->n) {
+		ret = -1001;
+	}
 	if (!ret && list_count(k, &l) != 1)
 		ret = -1001;
 	if (ret && list_count(k, &l))
@@ -1613,11 +1645,12 @@ static void test_bucket(void)
 
 /* ---- lists -------------------------------------------------------------- */
 
+static void test_bad_among_good(const char *e1);
+
 static void test_lists(void)
 {
 	const struct spec *s = spec_of(K_KEYS);
 	struct oci_key_list l = {0};
-	struct oci_key *v0;
 	struct buf page = BUF_INIT(SIZE_MAX);
 	char *e1, *e2, *bad;
 	size_t i;
@@ -1648,24 +1681,27 @@ static void test_lists(void)
 	is_int(ret, 0, "empty page");
 	is_int(l.n, 3, "empty page appends nothing");
 
-	/* A bad element anywhere: nothing from that page is appended. */
-	v0 = l.v;
+	/* A bad element is skipped; its siblings are kept (issue 8). */
 	buf_reset(&page);
 	must(buf_addf(&page, "[%s, %s, %s, %s]", e1, e2, e1, bad));
 	ret = model_keys_append(page.buf, page.len, &l, why, sizeof(why));
-	is_int(ret, -EPROTO, "bad element refused");
-	is_str(why, "[3].lifecycleState: not a string",
-	       "why names index/field");
-	is_int(l.n, 3, "list unchanged");
-	ok(l.v == v0, "array not moved");
-	is_str(l.v[2].display_name, "second", "elements intact");
+	is_int(ret, 0, "page with a bad element decodes");
+	is_int(l.n, 6, "its three good elements appended");
+	is_int(l.skips.n, 1, "one skipped");
+	is_str(l.skips.why, "[3].lifecycleState: not a string",
+	       "skip reason names index/field");
+	is_str(l.v[5].display_name, "first", "the good ones in order");
 
 	ret = model_keys_append("[{}, 1]", 7, &l, why, sizeof(why));
-	is_int(ret, -EPROTO, "empty object refused");
-	ok(!strncmp(why, "[0].", 4), "why: %s", why);
+	is_int(ret, 0, "empty object and number: skipped, not fatal");
+	is_int(l.skips.n, 3, "both counted");
+	is_str(l.skips.why, "[3].lifecycleState: not a string",
+	       "the first reason is kept");
+	l.skips.n = 0;
 	ret = model_keys_append("[1]", 3, &l, why, sizeof(why));
-	is_int(ret, -EPROTO, "number element refused");
-	is_str(why, "[0]: not an object", "why for non-object element");
+	is_int(ret, 0, "number element skipped");
+	is_str(l.skips.why, "[0]: not an object", "why for non-object element");
+	is_int(l.n, 6, "nothing appended by bad pages");
 	ret = model_keys_append("{}", 2, &l, why, sizeof(why));
 	is_int(ret, -EPROTO, "object instead of array refused");
 	is_str(why, "not a JSON array", "why");
@@ -1673,8 +1709,11 @@ static void test_lists(void)
 	is_int(ret, -EPROTO, "truncated page refused");
 	ret = model_keys_append("", 0, &l, why, sizeof(why));
 	is_int(ret, -EPROTO, "empty body refused");
-	is_int(l.n, 3, "list still unchanged");
-
+	ret = model_keys_append("<html>", 6, &l, why, sizeof(why));
+	is_int(ret, -EPROTO, "not JSON refused");
+	is_int(l.n, 6, "list still unchanged");
+	oci_key_list_release(&l);
+	memset(&l, 0, sizeof(l));
 	/* Many elements: growth keeps everything. */
 	buf_reset(&page);
 	must(buf_adds(&page, "["));
@@ -1683,8 +1722,8 @@ static void test_lists(void)
 	must(buf_adds(&page, "]"));
 	ret = model_keys_append(page.buf, page.len, &l, why, sizeof(why));
 	is_int(ret, 0, "100-element page");
-	is_int(l.n, 103, "103 keys");
-	is_str(l.v[102].display_name, "first", "last element");
+	is_int(l.n, 100, "100 keys");
+	is_str(l.v[99].display_name, "first", "last element");
 
 	oci_key_list_release(&l);
 	ok(l.v == NULL && l.n == 0 && l.alloc == 0, "list released");
@@ -1692,10 +1731,101 @@ static void test_lists(void)
 	oci_key_list_release(NULL);
 	ok(1, "double release and NULL are harmless");
 
+	test_bad_among_good(e1);
 	buf_release(&page);
 	free(e1);
 	free(e2);
 	free(bad);
+}
+
+/*
+ * Issue 8: one hostile element among 99 good ones is skipped, with its
+ * reason, and the 99 are kept.  `e1` is a valid KeySummary whose
+ * displayName is "first".
+ */
+static void test_bad_among_good(const char *e1)
+{
+	static const struct {
+		const char *from, *to, *what;
+	} bad[] = {
+		{"\"first\"", "\"fi\\u0000rst\"", "displayName: invalid string"},
+		{"\"first\"", "\"fi\\ud800rst\"", "displayName: invalid string"},
+		{"\"first\"", "\"fi\\udc00\\ud800\"", "displayName: invalid string"},
+		{"\"first\"", "\"fi\x01rst\"", "displayName: invalid string"},
+		{"\"first\"", "\"fi\xffrst\"", "displayName: invalid string"},
+		{"\"first\"", "\"fi\xc0\xafrst\"", "displayName: invalid string"},
+		{"\"first\"", "\"fi\xed\xa0\x80rst\"", "displayName: invalid string"},
+		{"\"first\"", "5", "displayName: not a string"},
+		{"\"first\"", "[\"first\"]", "displayName: not a string"},
+		{"\"first\"", "null", "displayName: missing"},
+		{"\"displayName\"", "\"display\\u0000Name\"", "displayName: missing"},
+		{"\"ocid1.key.", "\"ocid2.key.", "id: not an OCID"},
+		{"\"ENABLED\"", "\"EN ABLED\"", "lifecycleState: not an enum"},
+	};
+	struct oci_key_list l;
+	struct buf page = BUF_INIT(SIZE_MAX);
+	char *elem, *p, *longname;
+	size_t i, j;
+	int ret;
+
+	for (i = 0; i <= N(bad); i++) {
+		memset(&l, 0, sizeof(l));
+		if (i < N(bad)) {
+			p = strstr(e1, bad[i].from);
+			if (!p) {
+				ok(0, "case %zu: '%s' not in the element", i,
+				   bad[i].from);
+				continue;
+			}
+			must(buf_addf(&page, "%.*s%s%s", (int)(p - e1), e1,
+				      bad[i].to, p + strlen(bad[i].from)));
+		} else {
+			/* A 10,000-character name. */
+			longname = malloc(10003);
+			longname[0] = '"';
+			memset(longname + 1, 'n', 10000);
+			memcpy(longname + 10001, "\"", 2);
+			p = strstr(e1, "\"first\"");
+			must(buf_addf(&page, "%.*s%s%s", (int)(p - e1), e1,
+				      longname, p + 7));
+			free(longname);
+		}
+		elem = buf_detach(&page, NULL);
+		must(buf_adds(&page, "["));
+		for (j = 0; j < 100; j++)
+			must(buf_addf(&page, "%s%s", j ? "," : "",
+				      j == 37 ? elem : e1));
+		must(buf_adds(&page, "]"));
+		ret = model_keys_append(page.buf, page.len, &l, why,
+					sizeof(why));
+		is_int(ret, 0, "bad element %zu among 99 good: page decodes",
+		       i);
+		is_int(l.n, 99, "bad element %zu: the 99 good kept", i);
+		is_int(l.skips.n, 1, "bad element %zu: one skipped", i);
+		ok(!strncmp(l.skips.why, "[37]", 4) &&
+			   contains(l.skips.why,
+				    i < N(bad) ? bad[i].what
+					       : "displayName: too long"),
+		   "bad element %zu: reason: %s", i, l.skips.why);
+		for (j = 0; j < l.n; j++)
+			if (strcmp(l.v[j].display_name, "first"))
+				break;
+		is_int(j, 99, "bad element %zu: only good names", i);
+		oci_key_list_release(&l);
+		buf_reset(&page);
+		free(elem);
+	}
+	/* A single resource with a bad string still fails as a whole. */
+	p = strstr(e1, "\"first\"");
+	must(buf_addf(&page, "%.*s\"a\\u0000b\"%s", (int)(p - e1), e1, p + 7));
+	{
+		struct oci_key k;
+
+		ret = model_key_decode(page.buf, page.len, &k, why,
+				       sizeof(why));
+		is_int(ret, -EPROTO, "GetKey with \\u0000: refused");
+	}
+	buf_release(&page);
 }
 
 /* Two pages and a failing page for every list decoder. */
@@ -1729,9 +1859,16 @@ static void test_all_lists(void)
 		buf_reset(&page);
 		must(buf_addf(&page, "[%s,%s]", good, bad));
 		ret = append(s->kind, page.buf, page.len, &l);
-		is_int(ret, -EPROTO, "%s: failing page", s->title);
-		ok(!strncmp(why, "[1].", 4), "%s: why: %s", s->title, why);
-		is_int(list_count(s->kind, &l), 4, "%s: list unchanged",
+		is_int(ret, 0, "%s: page with a bad element", s->title);
+		ok(!strncmp(list_skips(s->kind, &l)->why, "[1].", 4),
+		   "%s: skipped: %s", s->title, list_skips(s->kind, &l)->why);
+		is_int(list_count(s->kind, &l), 5, "%s: the good one kept",
+		       s->title);
+		buf_reset(&page);
+		must(buf_addf(&page, "{\"items\": [%s]}", good));
+		ret = append(s->kind, page.buf, page.len, &l);
+		is_int(ret, -EPROTO, "%s: wrong shape still fails", s->title);
+		is_int(list_count(s->kind, &l), 5, "%s: list unchanged",
 		       s->title);
 		lists_release(&l);
 		buf_release(&page);
@@ -2117,11 +2254,19 @@ static void test_why_small(void)
 	e = build(s, false, NULL, "lifecycleState", "7", NULL);
 	must(buf_addf(&b, "[%s]", e));
 	page = b.buf;
+	/* A bad element is skipped; its reason is cut to fit skips.why. */
 	ret = model_keys_append(page, b.len, &l, tiny, sizeof(tiny));
+	is_int(ret, 0, "bad element: skipped");
+	is_str(l.skips.why, "[0].lifecycleState: not a string",
+	       "reason kept in full");
+	ret = model_keys_append(page, b.len, &l, NULL, 0);
+	is_int(ret, 0, "NULL why buffer");
+	is_int(l.skips.n, 2, "counted twice");
+	ret = model_keys_append("{", 1, &l, tiny, sizeof(tiny));
 	is_int(ret, -EPROTO, "small why buffer");
 	is_int(strlen(tiny), 7, "why truncated, terminated");
-	is_str(tiny, "[0].lif", "prefix kept");
-	ret = model_keys_append(page, b.len, &l, NULL, 0);
+	is_str(tiny, "invalid", "start kept");
+	ret = model_keys_append("{", 1, &l, NULL, 0);
 	is_int(ret, -EPROTO, "NULL why buffer");
 	is_int(l.n, 0, "nothing appended");
 	buf_release(&b);
