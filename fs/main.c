@@ -196,6 +196,9 @@ static int make_client(struct ovfs *o, struct profile *prof)
 	for (int i = 0; i < RL_NCAT; i++)
 		co.rates[i] = i == RL_OTHER ? 0 : o->opts.rate;
 	co.rates_set = true;
+	co.max_pages = o->opts.max_pages;
+	co.max_entries = o->opts.max_entries;
+	co.max_response = (size_t)o->opts.max_response_kb * 1024;
 	co.log = &o->log;
 	co.ask_passphrase = isatty(STDIN_FILENO) ? sign_ask_tty : NULL;
 	co.trace = o->opts.debug_http;
@@ -333,6 +336,9 @@ int main(int argc, char **argv)
 				      .client = o.client,
 				      .log = &o.log,
 				      .cache_ttl = o.opts.cache_ttl,
+				      .max_nodes = o.opts.max_cached,
+				      .max_bytes = (uint64_t)o.opts.max_cache_mb
+						   << 20,
 				      .root_id = o.root_id,
 				      .root_name = o.root_name,
 				      .on_key_seen = key_seen,

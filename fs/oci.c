@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* oci: the OCI REST client calls, retries, paging; see include/oci.h. */
 #include <errno.h>
+#include <malloc.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,7 +16,11 @@
 #include "banned.h"
 
 #define OCI_DEFAULT_PAGE_LIMIT 100u
-#define OCI_MAX_PAGES 100000u
+/* The memory of a failed listing of at least this many entries is
+ * returned to the system (malloc_trim). */
+#define OCI_TRIM_AFTER_ENTRIES 1000u
+/* At most one "skipped bad entries" line per operation and minute. */
+#define OCI_SKIP_LOG_MS 60000u
 #define OCI_REQID_LEN 32
 #define OCI_RETRY_TOKEN_LEN 32
 
@@ -28,6 +33,11 @@ struct oci_client {
 	struct ratelimit rl;
 	struct retry_policy retry;
 	unsigned int page_limit;
+	unsigned int max_pages;   /* per listing */
+	size_t max_entries;       /* per listing */
+	/* Rate limit of the skipped-entries log line, per operation. */
+	atomic_uint_fast64_t skip_logged_ms[OCI_OP_COUNT];
+	atomic_uint_fast64_t skip_quiet[OCI_OP_COUNT];
 	const struct logger *log;
 	struct clock_sys sysclock;
 	bool own_clock;
@@ -112,6 +122,9 @@ int oci_client_new(struct oci_client **out, const struct profile *prof,
 	c->log = opts->log;
 	c->page_limit = opts->page_limit ? opts->page_limit
 					 : OCI_DEFAULT_PAGE_LIMIT;
+	c->max_pages = opts->max_pages ? opts->max_pages : OCI_DEFAULT_MAX_PAGES;
+	c->max_entries =
+		opts->max_entries ? opts->max_entries : OCI_DEFAULT_MAX_ENTRIES;
 	c->retry = opts->retry.max_attempts ? opts->retry : defpol;
 	ret = pthread_mutex_init(&c->stats_lock, NULL);
 	if (ret) {
@@ -519,6 +532,7 @@ static int oci_call(struct oci_client *c, const struct oci_req *r,
 typedef int (*page_append_fn)(const char *text, size_t len, void *list,
 			      char *why, size_t why_n);
 typedef void (*list_truncate_fn)(void *list, size_t n);
+typedef struct model_skips *(*list_skips_fn)(void *list);
 
 struct list_call {
 	enum oci_op op;
@@ -529,8 +543,42 @@ struct list_call {
 	page_append_fn append;
 	list_truncate_fn truncate;
 	size_t (*count)(void *list);
+	list_skips_fn skips;
 	void *list;
 };
+
+/*
+ * Bad entries were left out of a listing (model.h, "Lists"): say so, at
+ * most once per operation and OCI_SKIP_LOG_MS, so that a listing
+ * refreshed every few seconds does not flood the log.  The reason names
+ * a field, never a value.
+ */
+static void log_skips(struct oci_client *c, enum oci_op op, size_t skipped,
+		      size_t kept, const char *why, const char *reqid)
+{
+	uint64_t now = clock_mono_ms(&c->clock);
+	uint64_t last = atomic_load(&c->skip_logged_ms[op]);
+	uint64_t quiet;
+
+	if (last && now - last < OCI_SKIP_LOG_MS) {
+		atomic_fetch_add(&c->skip_quiet[op], 1);
+		return;
+	}
+	if (!atomic_compare_exchange_strong(&c->skip_logged_ms[op], &last,
+					    now ? now : 1)) {
+		atomic_fetch_add(&c->skip_quiet[op], 1);
+		return;
+	}
+	quiet = atomic_exchange(&c->skip_quiet[op], 0);
+	log_msg(c->log, LOG_WARNING,
+		"%s: skipped %zu bad %s of %zu (first: %s) "
+		"[opc-request-id: %s]%s",
+		oci_op_name(op), skipped, skipped == 1 ? "entry" : "entries",
+		skipped + kept, why, reqid,
+		quiet ? " (more listings had bad entries since the last "
+			"such line)"
+		      : "");
+}
 
 static int oci_list(struct oci_client *c, const struct list_call *lc,
 		    struct oci_error *err)
@@ -544,11 +592,28 @@ static int oci_list(struct oci_client *c, const struct list_call *lc,
 	unsigned int pages;
 	int ret = 0;
 
+	struct model_skips *sk = lc->skips(lc->list);
+	size_t sk0 = sk->n, entries = 0;
+	char rid[OVFS_REQID_MAX] = "";
+
 	http_response_init(&resp, 0);
 	STAT_ADD(c, calls[lc->op], 1);
 	snprintf(limit, sizeof(limit), "%u", lc->limit);
-	for (pages = 0; pages < OCI_MAX_PAGES; pages++) {
+	for (pages = 0;; pages++) {
 		const char *next;
+
+		/*
+		 * Hard limits (issue 8): a server that never stops sending
+		 * opc-next-page, or sends more entries than any real
+		 * directory holds, must not take all our memory.
+		 */
+		if (pages >= c->max_pages) {
+			oci_error_local(err, -EFBIG,
+					"%s: more than %u pages (max_pages)",
+					oci_op_name(lc->op), c->max_pages);
+			ret = -EFBIG;
+			goto out;
+		}
 
 		buf_reset(&url);
 		ret = url_base(&url, lc->base);
@@ -581,6 +646,17 @@ static int oci_list(struct oci_client *c, const struct list_call *lc,
 			ret = bad_body(err, &resp, ret, why);
 			goto out;
 		}
+		if (sk->n > sk0 && !rid[0])
+			buf_copy(rid, sizeof(rid), err->request_id);
+		entries = lc->count(lc->list) - n0;
+		if (entries > c->max_entries) {
+			oci_error_local(err, -EFBIG,
+					"%s: more than %zu entries "
+					"(max_entries)",
+					oci_op_name(lc->op), c->max_entries);
+			ret = -EFBIG;
+			goto out;
+		}
 		next = http_response_header(&resp, "opc-next-page");
 		if (!next || !*next)
 			goto out;
@@ -591,14 +667,19 @@ static int oci_list(struct oci_client *c, const struct list_call *lc,
 		}
 		buf_copy(page, sizeof(page), next);
 	}
-	ret = bad_body(err, &resp, -EPROTO, "too many pages");
 out:
+	buf_release(&url);
+	http_response_release(&resp);
 	if (ret) {
 		lc->truncate(lc->list, n0);
 		STAT_ADD(c, failures[lc->op], 1);
+		/* Give a failed huge listing's memory back to the system. */
+		if (entries >= OCI_TRIM_AFTER_ENTRIES)
+			malloc_trim(0);
+	} else if (sk->n > sk0) {
+		log_skips(c, lc->op, sk->n - sk0, lc->count(lc->list) - n0,
+			  sk->why, rid);
 	}
-	buf_release(&url);
-	http_response_release(&resp);
 	return ret;
 }
 
@@ -608,10 +689,19 @@ out:
 		struct ltype *list = l;                                   \
 		while (list->n > n)                                       \
 			release(&list->v[--list->n]);                     \
+		if (!n) { /* the array too: a failed listing is freed */  \
+			free(list->v);                                    \
+			list->v = NULL;                                   \
+			list->alloc = 0;                                  \
+		}                                                         \
 	}                                                                 \
 	static size_t name##_count(void *l)                               \
 	{                                                                 \
 		return ((struct ltype *)l)->n;                            \
+	}                                                                 \
+	static struct model_skips *name##_skips(void *l)                  \
+	{                                                                 \
+		return &((struct ltype *)l)->skips;                       \
 	}                                                                 \
 	static int name##_append(const char *t, size_t len, void *l,      \
 				 char *why, size_t why_n)                 \
@@ -785,6 +875,7 @@ int oci_list_compartments(struct oci_client *c, const char *parent_id,
 		.append = compartments_append,
 		.truncate = compartments_truncate,
 		.count = compartments_count,
+		.skips = compartments_skips,
 		.list = out,
 	};
 	struct oci_error dummy;
@@ -825,6 +916,7 @@ int oci_list_vaults(struct oci_client *c, const char *compartment_id,
 		.append = vaults_append,
 		.truncate = vaults_truncate,
 		.count = vaults_count,
+		.skips = vaults_skips,
 		.list = out,
 	};
 	struct oci_error dummy;
@@ -859,6 +951,7 @@ int oci_list_keys(struct oci_client *c, const char *mgmt,
 		.append = keys_append,
 		.truncate = keys_truncate,
 		.count = keys_count,
+		.skips = keys_skips,
 		.list = out,
 	};
 	struct oci_error dummy;
@@ -896,6 +989,7 @@ int oci_list_key_versions(struct oci_client *c, const char *mgmt,
 		.append = key_versions_append,
 		.truncate = key_versions_truncate,
 		.count = key_versions_count,
+		.skips = key_versions_skips,
 		.list = out,
 	};
 	struct oci_error dummy;
@@ -1170,6 +1264,7 @@ int oci_list_work_request_errors(struct oci_client *c, const char *wr_id,
 		.append = wr_errors_append,
 		.truncate = wr_errors_truncate,
 		.count = wr_errors_count,
+		.skips = wr_errors_skips,
 		.list = out,
 	};
 	struct oci_error dummy;
@@ -1238,6 +1333,7 @@ int oci_list_buckets(struct oci_client *c, const char *ns,
 		.append = buckets_append,
 		.truncate = buckets_truncate,
 		.count = buckets_count,
+		.skips = buckets_skips,
 		.list = out,
 	};
 	struct oci_error dummy;

@@ -30,6 +30,11 @@ static const struct fuse_opt spec[] = {
 	OVFS_OPT("timeout=%u", timeout, 0),
 	OVFS_OPT("rate=%lf", rate, 0),
 	OVFS_OPT("debug_http", debug_http, 1),
+	OVFS_OPT("max_pages=%u", max_pages, 0),
+	OVFS_OPT("max_entries=%u", max_entries, 0),
+	OVFS_OPT("max_cached=%u", max_cached, 0),
+	OVFS_OPT("max_cache_mb=%u", max_cache_mb, 0),
+	OVFS_OPT("max_response_kb=%u", max_response_kb, 0),
 	/* Hidden: lets the test suite use a plain-HTTP fault proxy. */
 	OVFS_OPT("allow_http_for_tests", allow_http, 1),
 	FUSE_OPT_KEY("-h", KEY_HELP),
@@ -74,6 +79,11 @@ int opts_parse(struct fuse_args *args, struct ovfs_opts *o)
 	o->retries = OPTS_DEFAULT_RETRIES;
 	o->timeout = OPTS_DEFAULT_TIMEOUT;
 	o->rate = OPTS_DEFAULT_RATE;
+	o->max_pages = OPTS_DEFAULT_MAX_PAGES;
+	o->max_entries = OPTS_DEFAULT_MAX_ENTRIES;
+	o->max_cached = OPTS_DEFAULT_MAX_CACHED;
+	o->max_cache_mb = OPTS_DEFAULT_MAX_CACHE_MB;
+	o->max_response_kb = OPTS_DEFAULT_MAX_RESPONSE_KB;
 	if (fuse_opt_parse(args, o, spec, opt_proc) == -1)
 		return -EINVAL;
 	return 0;
@@ -100,6 +110,34 @@ int opts_check(const struct ovfs_opts *o, const char *prog)
 		fprintf(stderr, "%s: rate must be 0..1000 requests/s "
 			"(0 = unlimited)\n", prog);
 		return -EINVAL;
+	}
+	static const struct {
+		const char *name;
+		size_t off;
+		unsigned int min, max;
+	} limits[] = {
+		{ "max_pages", offsetof(struct ovfs_opts, max_pages),
+		  OPTS_MAX_PAGES_MIN, OPTS_MAX_PAGES_MAX },
+		{ "max_entries", offsetof(struct ovfs_opts, max_entries),
+		  OPTS_MAX_ENTRIES_MIN, OPTS_MAX_ENTRIES_MAX },
+		{ "max_cached", offsetof(struct ovfs_opts, max_cached),
+		  OPTS_MAX_CACHED_MIN, OPTS_MAX_CACHED_MAX },
+		{ "max_cache_mb", offsetof(struct ovfs_opts, max_cache_mb),
+		  OPTS_MAX_CACHE_MB_MIN, OPTS_MAX_CACHE_MB_MAX },
+		{ "max_response_kb",
+		  offsetof(struct ovfs_opts, max_response_kb),
+		  OPTS_MAX_RESPONSE_KB_MIN, OPTS_MAX_RESPONSE_KB_MAX },
+	};
+
+	for (size_t i = 0; i < sizeof(limits) / sizeof(limits[0]); i++) {
+		unsigned int v = *(const unsigned int *)((const char *)o +
+							 limits[i].off);
+
+		if (v < limits[i].min || v > limits[i].max) {
+			fprintf(stderr, "%s: %s must be %u..%u\n", prog,
+				limits[i].name, limits[i].min, limits[i].max);
+			return -EINVAL;
+		}
 	}
 	if (o->endpoint && strncmp(o->endpoint, "https://", 8) &&
 	    !(o->allow_http && !strncmp(o->endpoint, "http://", 7))) {
@@ -143,11 +181,19 @@ void opts_usage(FILE *f, const char *prog)
 "                           (default %.0f); the client aims at 90%% of it,\n"
 "                           0 = unlimited\n"
 "    -o debug_http          log every API request (redacted)\n"
+"    -o max_pages=N         pages per listing (default %d)\n"
+"    -o max_entries=N       entries per listing (default %d)\n"
+"    -o max_cached=N        entries cached in all (default %d)\n"
+"    -o max_cache_mb=MIB    heap of the cache (default %d)\n"
+"    -o max_response_kb=KIB one response body (default %d)\n"
 "    -V   --version         print the version\n"
 "    -h   --help            print this help\n"
 "\n",
 		prog, OPTS_DEFAULT_CACHE_TTL, TARGET_DEFAULT_TEMPLATE,
-		OPTS_DEFAULT_RETRIES, OPTS_DEFAULT_TIMEOUT, OPTS_DEFAULT_RATE);
+		OPTS_DEFAULT_RETRIES, OPTS_DEFAULT_TIMEOUT, OPTS_DEFAULT_RATE,
+		OPTS_DEFAULT_MAX_PAGES, OPTS_DEFAULT_MAX_ENTRIES,
+		OPTS_DEFAULT_MAX_CACHED, OPTS_DEFAULT_MAX_CACHE_MB,
+		OPTS_DEFAULT_MAX_RESPONSE_KB);
 }
 
 void opts_release(struct ovfs_opts *o)

@@ -253,6 +253,7 @@ struct tree {
 	const struct oclock *clock;
 	const struct logger *log;
 	uint64_t ttl_ms;
+	uint64_t max_nodes, max_bytes; /* cache limits, see tree_opts */
 	void (*on_key_seen)(void *arg, struct tree_node *key,
 			    const struct oci_key *k);
 	void (*on_stale)(void *arg, const char *path);
@@ -407,6 +408,10 @@ int tree_new(struct tree **out, const struct tree_opts *opts)
 	t->clock = opts->clock ? opts->clock : oci_client_clock(opts->client);
 	t->log = opts->log;
 	t->ttl_ms = (uint64_t)opts->cache_ttl * 1000;
+	t->max_nodes = opts->max_nodes ? opts->max_nodes
+				       : TREE_DEFAULT_MAX_NODES;
+	t->max_bytes = opts->max_bytes ? opts->max_bytes
+				       : TREE_DEFAULT_MAX_BYTES;
 	t->on_key_seen = opts->on_key_seen;
 	t->on_stale = opts->on_stale;
 	t->arg = opts->arg;
@@ -851,6 +856,34 @@ static int listing_errno(int ret, const struct oci_error *err)
 	return ret;
 }
 
+/*
+ * Room in the cache for a listing of `count` entries (issue 8: bounded
+ * against any server)?  Nodes live as long as the tree, so a listing may
+ * only add as many as the limits leave; the entries its previous version
+ * had are counted as already there.  -ENOBUFS with `err` set otherwise.
+ */
+static int cache_room(struct tree *t, struct tree_node *n, int which,
+		      size_t count, struct oci_error *err)
+{
+	struct tree_kids *old = kids_get(n, which);
+	uint64_t have = old ? old->n : 0, nodes = atomic_load(&t->nodes);
+	long long bytes = atomic_load(&t->bytes);
+
+	kids_put(old);
+	if ((count > have && nodes + (count - have) > t->max_nodes) ||
+	    (bytes > 0 && (uint64_t)bytes > t->max_bytes)) {
+		oci_error_local(err, -ENOBUFS,
+				"the listing cache is full (%llu entries, "
+				"%lld bytes; limits max_cached=%llu, "
+				"max_cache_mb=%llu)",
+				(unsigned long long)nodes, bytes,
+				(unsigned long long)t->max_nodes,
+				(unsigned long long)(t->max_bytes >> 20));
+		return -ENOBUFS;
+	}
+	return 0;
+}
+
 /* The listed[] view of a typed list; NULL when out of memory. */
 #define LISTED(l, idf, namef, statef)                                   \
 	({                                                              \
@@ -875,6 +908,11 @@ static int fetch_compartments(struct tree *t, struct tree_node *n,
 	ret = oci_list_compartments(t->client, n->id, false, "ANY", &l, err);
 	if (ret)
 		return listing_errno(ret, err);
+	ret = cache_room(t, n, TREE_LIST_COMPARTMENTS, l.n, err);
+	if (ret) {
+		oci_compartment_list_release(&l);
+		return ret;
+	}
 	v = LISTED(l, id, name, lifecycle_state);
 	ret = v ? install(t, n, TREE_LIST_COMPARTMENTS, TREE_COMPARTMENT,
 			  rec_of_comp, v, l.n, &kept)
@@ -895,6 +933,11 @@ static int fetch_vaults(struct tree *t, struct tree_node *n,
 	ret = oci_list_vaults(t->client, n->id, &l, err);
 	if (ret)
 		return listing_errno(ret, err);
+	ret = cache_room(t, n, TREE_LIST_VAULTS, l.n, err);
+	if (ret) {
+		oci_vault_list_release(&l);
+		return ret;
+	}
 	v = LISTED(l, id, display_name, lifecycle_state);
 	ret = v ? install(t, n, TREE_LIST_VAULTS, TREE_VAULT, rec_of_vault, v,
 			  l.n, &kept)
@@ -922,6 +965,11 @@ static int fetch_keys(struct tree *t, struct tree_node *n,
 			    vault.compartment_id, &l, err);
 	if (ret)
 		return listing_errno(ret, err);
+	ret = cache_room(t, n, TREE_LIST_KEYS, l.n, err);
+	if (ret) {
+		oci_key_list_release(&l);
+		return ret;
+	}
 	v = LISTED(l, id, display_name, lifecycle_state);
 	ret = v ? install(t, n, TREE_LIST_KEYS, TREE_KEY, rec_of_key, v, l.n,
 			  &kept)

@@ -15,7 +15,9 @@
  *      the caller hears about it at once,
  *   4. decodes the body into typed structs (model.h),
  *   5. follows opc-next-page to the end for list calls (page size
- *      `page_limit`).
+ *      `page_limit`), within `max_pages` and `max_entries` (-EFBIG
+ *      beyond).  Bad entries of a page are skipped (model.h, "Lists")
+ *      and logged, at most once a minute per operation, at LOG_WARNING.
  * On failure a call returns a negative errno (oci_error_errno() of `err`)
  * and fills `err`; on success `err` is cleared.  `err` may be NULL.
  *
@@ -45,6 +47,13 @@
 struct oci_client;
 struct profile;
 
+/*
+ * Default limits of one listing: 1,000 pages, 100,000 entries (twice the
+ * largest vault we know of; ~300 MB of decoded summaries at the worst).
+ */
+#define OCI_DEFAULT_MAX_PAGES 1000u
+#define OCI_DEFAULT_MAX_ENTRIES 100000u
+
 struct oci_client_opts {
 	const char *endpoint;  /* base URL for non-vault services, or NULL */
 	const char *ca_file;   /* PEM CA bundle, or NULL for the system's */
@@ -57,6 +66,13 @@ struct oci_client_opts {
 	bool rates_set;
 	double burst;            /* 0: RL_DEFAULT_BURST */
 	unsigned int page_limit; /* 0: 100 */
+	/*
+	 * Hard limits of one list call (all its pages): more pages or more
+	 * entries fail the call with -EFBIG (local_errno), what it had
+	 * appended is freed.  0: the defaults below.
+	 */
+	unsigned int max_pages;  /* 0: OCI_DEFAULT_MAX_PAGES */
+	size_t max_entries;      /* 0: OCI_DEFAULT_MAX_ENTRIES */
 	const struct logger *log;
 	const struct oclock *clock; /* NULL: system clock (cancellable) */
 	crypto_passphrase_fn ask_passphrase; /* NULL: never ask */

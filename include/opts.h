@@ -20,6 +20,22 @@ struct fuse_args;
 #define OPTS_DEFAULT_RETRIES 8
 #define OPTS_DEFAULT_TIMEOUT 60
 #define OPTS_DEFAULT_RATE 10.0
+/* Hard limits (issue 8); each value must lie in [MIN, MAX]. */
+#define OPTS_DEFAULT_MAX_PAGES 1000
+#define OPTS_MAX_PAGES_MIN 1
+#define OPTS_MAX_PAGES_MAX 100000
+#define OPTS_DEFAULT_MAX_ENTRIES 100000
+#define OPTS_MAX_ENTRIES_MIN 100
+#define OPTS_MAX_ENTRIES_MAX 10000000
+#define OPTS_DEFAULT_MAX_CACHED 1000000
+#define OPTS_MAX_CACHED_MIN 1000
+#define OPTS_MAX_CACHED_MAX 50000000
+#define OPTS_DEFAULT_MAX_CACHE_MB 512
+#define OPTS_MAX_CACHE_MB_MIN 16
+#define OPTS_MAX_CACHE_MB_MAX 65536
+#define OPTS_DEFAULT_MAX_RESPONSE_KB 8192
+#define OPTS_MAX_RESPONSE_KB_MIN 64
+#define OPTS_MAX_RESPONSE_KB_MAX 8192 /* the decoders refuse more */
 
 /*
  * Parse our options out of `args` (leaving FUSE's own), fill `o` with the

@@ -44,6 +44,12 @@ struct ovfs_opts {
 	unsigned int timeout;    /* seconds per HTTP request, default 60 */
 	double rate;             /* KMS requests/s per category, default 10 */
 	int debug_http;          /* trace every request (redacted) */
+	/* Hard limits against any server (docs/configuration.md) */
+	unsigned int max_pages;    /* pages per listing */
+	unsigned int max_entries;  /* entries per listing */
+	unsigned int max_cached;   /* cached entries (nodes) in all */
+	unsigned int max_cache_mb; /* cache heap, MiB */
+	unsigned int max_response_kb; /* one response body, KiB */
 	int show_help;
 	int show_version;
 	int allow_http;          /* hidden, tests only */

@@ -120,6 +120,9 @@ struct tree_path {
 	struct tree_node *node; /* compartment, vault or key concerned */
 };
 
+#define TREE_DEFAULT_MAX_NODES 1000000u
+#define TREE_DEFAULT_MAX_BYTES (512ull << 20)
+
 /* The control directory at the root. */
 #define TREE_CTL_NAME ".ocivaultfs"
 
@@ -133,6 +136,14 @@ struct tree_opts {
 	const struct oclock *clock; /* NULL: the client's */
 	const struct logger *log;
 	unsigned int cache_ttl;     /* seconds a listing stays fresh */
+	/*
+	 * Cache limits (0: the defaults): a listing that would make the
+	 * tree hold more than `max_nodes` nodes, or that comes while its
+	 * heap (tree_stats().bytes) is over `max_bytes`, fails with
+	 * -ENOBUFS (a refresh keeps serving the previous listing).
+	 */
+	uint64_t max_nodes;
+	uint64_t max_bytes;
 	const char *root_id;        /* the compartment at the root */
 	const char *root_name;
 	/* A key was listed (with its summary); may be NULL. */
