@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <malloc.h>
 #include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -544,8 +546,68 @@ struct list_call {
 	list_truncate_fn truncate;
 	size_t (*count)(void *list);
 	list_skips_fn skips;
+	size_t (*dedup)(void *list, size_t n0); /* NULL: no ids */
 	void *list;
 };
+
+struct id_at {
+	const char *id;
+	size_t i;
+};
+
+static int cmp_id_at(const void *a, const void *b)
+{
+	const struct id_at *x = a, *y = b;
+	int c = strcmp(x->id, y->id);
+
+	return c ? c : (x->i > y->i) - (x->i < y->i);
+}
+
+/*
+ * Drop the elements [n0, *n) of array `v` (elements of `size` bytes, the
+ * OCID at `id_off`) whose OCID an earlier one has: a server that repeats
+ * a page must not make one resource two directory entries (the tree
+ * refuses a listing with a repeated OCID).  Order is kept.  Returns how
+ * many were dropped (released with `release`); 0 when out of memory.
+ */
+static size_t dedup_ids(char *v, size_t n0, size_t *n, size_t size,
+			size_t id_off, void (*release)(void *))
+{
+	size_t m = *n - n0, w, dropped = 0;
+	struct id_at *ids;
+	bool *dup;
+
+	if (m < 2)
+		return 0;
+	ids = calloc(m, sizeof(*ids));
+	dup = calloc(m, sizeof(*dup));
+	if (!ids || !dup)
+		goto out;
+	for (size_t i = 0; i < m; i++)
+		ids[i] = (struct id_at){ v + (n0 + i) * size + id_off, i };
+	qsort(ids, m, sizeof(*ids), cmp_id_at);
+	for (size_t i = 1; i < m; i++)
+		if (!strcmp(ids[i - 1].id, ids[i].id))
+			dup[ids[i].i] = true;
+	w = n0;
+	for (size_t i = 0; i < m; i++) {
+		char *e = v + (n0 + i) * size;
+
+		if (dup[i]) {
+			release(e);
+			dropped++;
+			continue;
+		}
+		if (w != n0 + i)
+			memcpy(v + w * size, e, size);
+		w++;
+	}
+	*n = w;
+out:
+	free(ids);
+	free(dup);
+	return dropped;
+}
 
 /*
  * Bad entries were left out of a listing (model.h, "Lists"): say so, at
@@ -676,7 +738,14 @@ out:
 		/* Give a failed huge listing's memory back to the system. */
 		if (entries >= OCI_TRIM_AFTER_ENTRIES)
 			malloc_trim(0);
-	} else if (sk->n > sk0) {
+	} else {
+		size_t dups = lc->dedup ? lc->dedup(lc->list, n0) : 0;
+
+		if (dups && !sk->n)
+			snprintf(sk->why, sizeof(sk->why), "a repeated id");
+		sk->n += dups;
+	}
+	if (!ret && sk->n > sk0) {
 		log_skips(c, lc->op, sk->n - sk0, lc->count(lc->list) - n0,
 			  sk->why, rid);
 	}
@@ -714,10 +783,29 @@ static void wr_error_release(struct oci_wr_error *e)
 	(void)e;
 }
 
+#define LIST_DEDUP(name, ltype, etype, release)                          \
+	static void name##_elem_release(void *e)                          \
+	{                                                                 \
+		release((etype *)e);                                      \
+	}                                                                 \
+	static size_t name##_dedup(void *l, size_t n0)                    \
+	{                                                                 \
+		struct ltype *list = l;                                   \
+		return dedup_ids((char *)list->v, n0, &list->n,           \
+				 sizeof(etype), offsetof(etype, id),      \
+				 name##_elem_release);                    \
+	}
+
 LIST_HELPERS(compartments, oci_compartment_list, oci_compartment_release)
 LIST_HELPERS(vaults, oci_vault_list, oci_vault_release)
 LIST_HELPERS(keys, oci_key_list, oci_key_release)
 LIST_HELPERS(key_versions, oci_key_version_list, oci_key_version_release)
+LIST_DEDUP(compartments, oci_compartment_list, struct oci_compartment,
+	   oci_compartment_release)
+LIST_DEDUP(vaults, oci_vault_list, struct oci_vault, oci_vault_release)
+LIST_DEDUP(keys, oci_key_list, struct oci_key, oci_key_release)
+LIST_DEDUP(key_versions, oci_key_version_list, struct oci_key_version,
+	   oci_key_version_release)
 LIST_HELPERS(wr_errors, oci_wr_error_list, wr_error_release)
 LIST_HELPERS(buckets, oci_bucket_list, oci_bucket_release)
 
@@ -876,6 +964,7 @@ int oci_list_compartments(struct oci_client *c, const char *parent_id,
 		.truncate = compartments_truncate,
 		.count = compartments_count,
 		.skips = compartments_skips,
+		.dedup = compartments_dedup,
 		.list = out,
 	};
 	struct oci_error dummy;
@@ -917,6 +1006,7 @@ int oci_list_vaults(struct oci_client *c, const char *compartment_id,
 		.truncate = vaults_truncate,
 		.count = vaults_count,
 		.skips = vaults_skips,
+		.dedup = vaults_dedup,
 		.list = out,
 	};
 	struct oci_error dummy;
@@ -952,6 +1042,7 @@ int oci_list_keys(struct oci_client *c, const char *mgmt,
 		.truncate = keys_truncate,
 		.count = keys_count,
 		.skips = keys_skips,
+		.dedup = keys_dedup,
 		.list = out,
 	};
 	struct oci_error dummy;
@@ -990,6 +1081,7 @@ int oci_list_key_versions(struct oci_client *c, const char *mgmt,
 		.truncate = key_versions_truncate,
 		.count = key_versions_count,
 		.skips = key_versions_skips,
+		.dedup = key_versions_dedup,
 		.list = out,
 	};
 	struct oci_error dummy;

@@ -301,3 +301,48 @@ def test_hostile_names_are_neutralised(hostile, hmount):
         assert not re.search("[\u0080-\u009f\u2028\u2029\u202a-\u202e"
                              "\u2066-\u2069\u200e\u200f\u061c\ufffe\uffff]",
                              n), repr(n)
+
+
+# -- paging tricks ----------------------------------------------------------
+
+def test_repeated_page_token_is_eproto(hostile, hmount, register_output):
+    allow_listing_failures(register_output)
+    hostile.keys = lambda q, page: Page(array([hostile.key(0)]), "same")
+    m = hmount()
+    assert listdir_errno(m.path(*KEYS)) == errno.EPROTO
+    assert hostile.requests["ListKeys"] == 2
+
+
+def test_cycling_page_tokens_stop_at_max_pages(hostile, hmount,
+                                               register_output):
+    allow_listing_failures(register_output)
+    hostile.keys = lambda q, page: Page(array([hostile.key(0)]),
+                                        "b" if page == "a" else "a")
+    m = hmount("max_pages=30")
+    assert listdir_errno(m.path(*KEYS)) == errno.EFBIG
+    assert hostile.requests["ListKeys"] == 30
+
+
+def test_overlong_page_token_is_eproto(hostile, hmount, register_output):
+    allow_listing_failures(register_output)
+    hostile.keys = lambda q, page: Page(array([hostile.key(0)]), "t" * 2000)
+    m = hmount()
+    assert listdir_errno(m.path(*KEYS)) == errno.EPROTO
+    assert hostile.requests["ListKeys"] == 1
+
+
+def test_too_many_json_values_is_eproto(hostile, hmount, register_output):
+    allow_listing_failures(register_output)
+    hostile.keys = hostile.raw(b"[" + b",".join([b"0"] * 300000) + b"]")
+    m = hmount()
+    assert listdir_errno(m.path(*KEYS)) == errno.EPROTO
+
+
+def test_duplicate_ocid_in_listing(hostile, hmount, register_output):
+    """The same key twice (a server repeating a page): listed once."""
+    allow_listing_failures(register_output)
+    hostile.keys = hostile.pages([[hostile.key(i) for i in range(3)],
+                                  [hostile.key(2), hostile.key(3)]])
+    m = hmount()
+    assert sorted(os.listdir(m.path(*KEYS))) == \
+        ["key-%06d" % i for i in range(4)]
