@@ -767,9 +767,11 @@ static int decode_array(const char *text, size_t len, size_t size,
 		n++;
 		index++;
 	}
-	*elems = v;
-	*count = n;
-	v = NULL;
+	if (n) { /* else everything was skipped: v is freed below */
+		*elems = v;
+		*count = n;
+		v = NULL;
+	}
 out:
 	if (v) {
 		while (n--)

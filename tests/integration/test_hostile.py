@@ -7,9 +7,12 @@ of docs/configuration.md ("Limits") and docs/errors.md."""
 import errno
 import os
 import re
+import subprocess
 import time
 
 import pytest
+
+from conftest import OCIVAULTFS, daemon_env
 
 from pylib.hostile import Hostile, Page, array
 
@@ -33,6 +36,15 @@ def status_kb(pid, field):
             if line.startswith(field + ":"):
                 return int(line.split()[1])
     raise AssertionError("no %s in /proc/%d/status" % (field, pid))
+
+
+def instrumented(pid):
+    """ASan keeps freed memory in quarantine, valgrind has its own heap:
+    RSS figures mean nothing there."""
+    if os.environ.get("OVFS_VALGRIND"):
+        return True
+    with open("/proc/%d/maps" % pid) as f:
+        return any("libasan" in line or "libubsan" in line for line in f)
 
 
 def listdir_errno(path):
@@ -70,11 +82,12 @@ def test_endless_key_pages_fail_with_efbig_and_memory_returns(
     peak = status_kb(pid, "VmHWM")
     # 100 pages of 1,000 make 100,000, the 101st is one too many
     assert hostile.requests["ListKeys"] == 101
-    assert took < 300, took
+    assert took < 300 * (10 if os.environ.get("OVFS_VALGRIND") else 1), took
     print("endless ListKeys: %.1f s, RSS %d kB before, peak %d kB, "
           "%d kB after" % (took, before, peak, after))
-    assert after - before < 64 * 1024, (before, after)
-    assert peak < 1024 * 1024, peak  # 1.9 GB before the limits
+    if not instrumented(pid):
+        assert after - before < 64 * 1024, (before, after)
+        assert peak < 1024 * 1024, peak  # 1.9 GB before the limits
     out = m.output()
     assert "more than 100000 entries (max_entries)" in out
     assert len(re.findall(r"cannot list the contents of", out)) == 1
@@ -346,3 +359,25 @@ def test_duplicate_ocid_in_listing(hostile, hmount, register_output):
     m = hmount()
     assert sorted(os.listdir(m.path(*KEYS))) == \
         ["key-%06d" % i for i in range(4)]
+
+
+# -- the options themselves ---------------------------------------------------
+
+@pytest.mark.parametrize("opt,msg", [
+    ("max_pages=0", "max_pages must be 1..100000"),
+    ("max_pages=100001", "max_pages must be 1..100000"),
+    ("max_entries=99", "max_entries must be 100..10000000"),
+    ("max_cached=999", "max_cached must be 1000..50000000"),
+    ("max_cache_mb=15", "max_cache_mb must be 16..65536"),
+    ("max_response_kb=8193", "max_response_kb must be 64..8192"),
+    ("max_response_kb=63", "max_response_kb must be 64..8192"),
+])
+def test_limits_out_of_range_refused(hostile, tmp_path, opt, msg):
+    r = subprocess.run(
+        [OCIVAULTFS, "-f", "-o", "config=%s,endpoint=%s,cacert=%s,%s" % (
+            hostile.config, hostile.endpoint, hostile.ca, opt),
+         str(tmp_path)], capture_output=True, text=True, timeout=30,
+        env=daemon_env())
+    assert r.returncode != 0
+    assert msg in r.stderr, r.stderr
+    assert not hostile.requests  # refused before any call
