@@ -37,8 +37,8 @@ struct scan {
 	const unsigned char *end;
 	const char *err;
 	size_t values;
-	bool lax;            /* taint bad string contents instead of failing */
-	size_t tainted;      /* strings tainted so far */
+	bool lax; /* taint bad string contents instead of failing */
+	size_t tainted; /* strings tainted so far */
 	unsigned char *copy; /* lax: the writable copy to mark, or NULL */
 };
 
@@ -319,7 +319,7 @@ static int scan_text(struct scan *s, const char *text, size_t len)
 static int parse(const char *text, size_t len, size_t max, bool lax,
 		 struct cJSON **out, size_t *tainted, char *why, size_t why_n)
 {
-	struct scan s = { .lax = lax };
+	struct scan s = {.lax = lax};
 	const char *end = NULL;
 	char *copy = NULL;
 	cJSON *root = NULL;
@@ -386,9 +386,8 @@ int json_parse(const char *text, size_t len, size_t max, struct cJSON **out,
 	return parse(text, len, max, false, out, NULL, why, why_n);
 }
 
-int json_parse_lax(const char *text, size_t len, size_t max,
-		   struct cJSON **out, size_t *tainted, char *why,
-		   size_t why_n)
+int json_parse_lax(const char *text, size_t len, size_t max, struct cJSON **out,
+		   size_t *tainted, char *why, size_t why_n)
 {
 	return parse(text, len, max, true, out, tainted, why, why_n);
 }

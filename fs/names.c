@@ -47,13 +47,13 @@ static unsigned long code_point(const unsigned char *s, size_t k)
 static bool is_neutralised(unsigned long cp)
 {
 	return (cp >= 0x80 && cp <= 0x9f) || /* C1 controls, NEL */
-	       cp == 0x061c ||               /* ARABIC LETTER MARK */
+	       cp == 0x061c || /* ARABIC LETTER MARK */
 	       cp == 0x200e || cp == 0x200f || /* LRM, RLM */
 	       cp == 0x2028 || cp == 0x2029 || /* line/paragraph sep. */
 	       (cp >= 0x202a && cp <= 0x202e) || /* LRE..RLO */
 	       (cp >= 0x2066 && cp <= 0x2069) || /* LRI..PDI */
 	       (cp >= 0xfdd0 && cp <= 0xfdef) || /* non-characters */
-	       (cp & 0xfffe) == 0xfffe;          /* U+xFFFE, U+xFFFF */
+	       (cp & 0xfffe) == 0xfffe; /* U+xFFFE, U+xFFFF */
 }
 
 /*

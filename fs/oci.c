@@ -22,7 +22,7 @@
  * returned to the system (malloc_trim). */
 #define OCI_TRIM_AFTER_ENTRIES 1000u
 /* At most one "skipped bad entries" line per operation and minute. */
-#define OCI_SKIP_LOG_MS 60000u
+#define OCI_SKIP_LOG_MS	    60000u
 #define OCI_REQID_LEN 32
 #define OCI_RETRY_TOKEN_LEN 32
 
@@ -35,8 +35,8 @@ struct oci_client {
 	struct ratelimit rl;
 	struct retry_policy retry;
 	unsigned int page_limit;
-	unsigned int max_pages;   /* per listing */
-	size_t max_entries;       /* per listing */
+	unsigned int max_pages; /* per listing */
+	size_t max_entries; /* per listing */
 	/* Rate limit of the skipped-entries log line, per operation. */
 	atomic_uint_fast64_t skip_logged_ms[OCI_OP_COUNT];
 	atomic_uint_fast64_t skip_quiet[OCI_OP_COUNT];
@@ -124,7 +124,8 @@ int oci_client_new(struct oci_client **out, const struct profile *prof,
 	c->log = opts->log;
 	c->page_limit = opts->page_limit ? opts->page_limit
 					 : OCI_DEFAULT_PAGE_LIMIT;
-	c->max_pages = opts->max_pages ? opts->max_pages : OCI_DEFAULT_MAX_PAGES;
+	c->max_pages =
+		opts->max_pages ? opts->max_pages : OCI_DEFAULT_MAX_PAGES;
 	c->max_entries =
 		opts->max_entries ? opts->max_entries : OCI_DEFAULT_MAX_ENTRIES;
 	c->retry = opts->retry.max_attempts ? opts->retry : defpol;
@@ -584,7 +585,7 @@ static size_t dedup_ids(char *v, size_t n0, size_t *n, size_t size,
 	if (!ids || !dup)
 		goto out;
 	for (size_t i = 0; i < m; i++)
-		ids[i] = (struct id_at){ v + (n0 + i) * size + id_off, i };
+		ids[i] = (struct id_at){v + (n0 + i) * size + id_off, i};
 	qsort(ids, m, sizeof(*ids), cmp_id_at);
 	for (size_t i = 1; i < m; i++)
 		if (!strcmp(ids[i - 1].id, ids[i].id))
@@ -753,29 +754,29 @@ out:
 }
 
 #define LIST_HELPERS(name, ltype, release)                               \
-	static void name##_truncate(void *l, size_t n)                    \
-	{                                                                 \
-		struct ltype *list = l;                                   \
-		while (list->n > n)                                       \
-			release(&list->v[--list->n]);                     \
-		if (!n) { /* the array too: a failed listing is freed */  \
-			free(list->v);                                    \
-			list->v = NULL;                                   \
-			list->alloc = 0;                                  \
-		}                                                         \
-	}                                                                 \
-	static size_t name##_count(void *l)                               \
-	{                                                                 \
-		return ((struct ltype *)l)->n;                            \
-	}                                                                 \
-	static struct model_skips *name##_skips(void *l)                  \
-	{                                                                 \
-		return &((struct ltype *)l)->skips;                       \
-	}                                                                 \
-	static int name##_append(const char *t, size_t len, void *l,      \
-				 char *why, size_t why_n)                 \
-	{                                                                 \
-		return model_##name##_append(t, len, l, why, why_n);      \
+	static void name##_truncate(void *l, size_t n)                   \
+	{                                                                \
+		struct ltype *list = l;                                  \
+		while (list->n > n)                                      \
+			release(&list->v[--list->n]);                    \
+		if (!n) { /* the array too: a failed listing is freed */ \
+			free(list->v);                                   \
+			list->v = NULL;                                  \
+			list->alloc = 0;                                 \
+		}                                                        \
+	}                                                                \
+	static size_t name##_count(void *l)                              \
+	{                                                                \
+		return ((struct ltype *)l)->n;                           \
+	}                                                                \
+	static struct model_skips *name##_skips(void *l)                 \
+	{                                                                \
+		return &((struct ltype *)l)->skips;                      \
+	}                                                                \
+	static int name##_append(const char *t, size_t len, void *l,     \
+				 char *why, size_t why_n)                \
+	{                                                                \
+		return model_##name##_append(t, len, l, why, why_n);     \
 	}
 
 static void wr_error_release(struct oci_wr_error *e)
@@ -783,17 +784,16 @@ static void wr_error_release(struct oci_wr_error *e)
 	(void)e;
 }
 
-#define LIST_DEDUP(name, ltype, etype, release)                          \
-	static void name##_elem_release(void *e)                          \
-	{                                                                 \
-		release((etype *)e);                                      \
-	}                                                                 \
-	static size_t name##_dedup(void *l, size_t n0)                    \
-	{                                                                 \
-		struct ltype *list = l;                                   \
-		return dedup_ids((char *)list->v, n0, &list->n,           \
-				 sizeof(etype), offsetof(etype, id),      \
-				 name##_elem_release);                    \
+#define LIST_DEDUP(name, ltype, etype, release)                                \
+	static void name##_elem_release(void *e)                               \
+	{                                                                      \
+		release((etype *)e);                                           \
+	}                                                                      \
+	static size_t name##_dedup(void *l, size_t n0)                         \
+	{                                                                      \
+		struct ltype *list = l;                                        \
+		return dedup_ids((char *)list->v, n0, &list->n, sizeof(etype), \
+				 offsetof(etype, id), name##_elem_release);    \
 	}
 
 LIST_HELPERS(compartments, oci_compartment_list, oci_compartment_release)

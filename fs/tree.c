@@ -408,10 +408,10 @@ int tree_new(struct tree **out, const struct tree_opts *opts)
 	t->clock = opts->clock ? opts->clock : oci_client_clock(opts->client);
 	t->log = opts->log;
 	t->ttl_ms = (uint64_t)opts->cache_ttl * 1000;
-	t->max_nodes = opts->max_nodes ? opts->max_nodes
-				       : TREE_DEFAULT_MAX_NODES;
-	t->max_bytes = opts->max_bytes ? opts->max_bytes
-				       : TREE_DEFAULT_MAX_BYTES;
+	t->max_nodes =
+		opts->max_nodes ? opts->max_nodes : TREE_DEFAULT_MAX_NODES;
+	t->max_bytes =
+		opts->max_bytes ? opts->max_bytes : TREE_DEFAULT_MAX_BYTES;
 	t->on_key_seen = opts->on_key_seen;
 	t->on_stale = opts->on_stale;
 	t->arg = opts->arg;

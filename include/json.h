@@ -65,9 +65,8 @@ void json_free(struct cJSON *root);
  * whether a subtree holds one, so that a decoder can skip the element.
  * The input is not modified (a tainted text is copied once).
  */
-int json_parse_lax(const char *text, size_t len, size_t max,
-		   struct cJSON **out, size_t *tainted, char *why,
-		   size_t why_n);
+int json_parse_lax(const char *text, size_t len, size_t max, struct cJSON **out,
+		   size_t *tainted, char *why, size_t why_n);
 
 /* True when a string or member name in `item`'s subtree is tainted. */
 bool json_tainted(const struct cJSON *item);

@@ -221,15 +221,15 @@ struct oci_backup_location {
 /* Bad elements left out of a list (see "Lists" above). */
 #define MODEL_SKIP_WHY_MAX 192
 struct model_skips {
-	size_t n;                    /* elements skipped so far */
+	size_t n; /* elements skipped so far */
 	char why[MODEL_SKIP_WHY_MAX]; /* the first one: "[3].id: not an OCID" */
 };
 
-#define MODEL_LIST(name, type)           \
-	struct name {                    \
-		type *v;                 \
-		size_t n;                \
-		size_t alloc;            \
+#define MODEL_LIST(name, type)            \
+	struct name {                     \
+		type *v;                  \
+		size_t n;                 \
+		size_t alloc;             \
 		struct model_skips skips; \
 	}
 

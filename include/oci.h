@@ -51,7 +51,7 @@ struct profile;
  * Default limits of one listing: 1,000 pages, 100,000 entries (twice the
  * largest vault we know of; ~300 MB of decoded summaries at the worst).
  */
-#define OCI_DEFAULT_MAX_PAGES 1000u
+#define OCI_DEFAULT_MAX_PAGES	1000u
 #define OCI_DEFAULT_MAX_ENTRIES 100000u
 
 struct oci_client_opts {
@@ -71,8 +71,8 @@ struct oci_client_opts {
 	 * entries fail the call with -EFBIG (local_errno), what it had
 	 * appended is freed.  0: the defaults below.
 	 */
-	unsigned int max_pages;  /* 0: OCI_DEFAULT_MAX_PAGES */
-	size_t max_entries;      /* 0: OCI_DEFAULT_MAX_ENTRIES */
+	unsigned int max_pages; /* 0: OCI_DEFAULT_MAX_PAGES */
+	size_t max_entries; /* 0: OCI_DEFAULT_MAX_ENTRIES */
 	const struct logger *log;
 	const struct oclock *clock; /* NULL: system clock (cancellable) */
 	crypto_passphrase_fn ask_passphrase; /* NULL: never ask */

@@ -130,8 +130,7 @@ static size_t list_count(enum kind k, const struct lists *l)
 	}
 }
 
-static const struct model_skips *list_skips(enum kind k,
-					    const struct lists *l)
+static const struct model_skips *list_skips(enum kind k, const struct lists *l)
 {
 	switch (k) {
 	case K_COMPARTMENTS:
@@ -1748,17 +1747,23 @@ static void test_bad_among_good(const char *e1)
 	static const struct {
 		const char *from, *to, *what;
 	} bad[] = {
-		{"\"first\"", "\"fi\\u0000rst\"", "displayName: invalid string"},
-		{"\"first\"", "\"fi\\ud800rst\"", "displayName: invalid string"},
-		{"\"first\"", "\"fi\\udc00\\ud800\"", "displayName: invalid string"},
+		{"\"first\"", "\"fi\\u0000rst\"",
+		 "displayName: invalid string"},
+		{"\"first\"", "\"fi\\ud800rst\"",
+		 "displayName: invalid string"},
+		{"\"first\"", "\"fi\\udc00\\ud800\"",
+		 "displayName: invalid string"},
 		{"\"first\"", "\"fi\x01rst\"", "displayName: invalid string"},
 		{"\"first\"", "\"fi\xffrst\"", "displayName: invalid string"},
-		{"\"first\"", "\"fi\xc0\xafrst\"", "displayName: invalid string"},
-		{"\"first\"", "\"fi\xed\xa0\x80rst\"", "displayName: invalid string"},
+		{"\"first\"", "\"fi\xc0\xafrst\"",
+		 "displayName: invalid string"},
+		{"\"first\"", "\"fi\xed\xa0\x80rst\"",
+		 "displayName: invalid string"},
 		{"\"first\"", "5", "displayName: not a string"},
 		{"\"first\"", "[\"first\"]", "displayName: not a string"},
 		{"\"first\"", "null", "displayName: missing"},
-		{"\"displayName\"", "\"display\\u0000Name\"", "displayName: missing"},
+		{"\"displayName\"", "\"display\\u0000Name\"",
+		 "displayName: missing"},
 		{"\"ocid1.key.", "\"ocid2.key.", "id: not an OCID"},
 		{"\"ENABLED\"", "\"EN ABLED\"", "lifecycleState: not an enum"},
 	};

@@ -103,13 +103,25 @@ static void test_sanitize_basic(void)
 	       "U+202E RLO becomes '_'");
 	is_str(san("\xe2\x80\xaa\xe2\x80\xab\xe2\x80\xac\xe2\x80\xad", 0),
 	       "____", "U+202A..U+202D");
-	is_str(san("a\xe2\x80\x8e\xe2\x80\x8f" "b", 0), "a__b", "LRM, RLM");
+	is_str(san("a\xe2\x80\x8e\xe2\x80\x8f"
+		   "b",
+		   0),
+	       "a__b", "LRM, RLM");
 	is_str(san("\xe2\x81\xa6\xe2\x81\xa7\xe2\x81\xa8\xe2\x81\xa9", 0),
 	       "____", "U+2066..U+2069 isolates");
-	is_str(san("x\xd8\x9c" "y", 0), "x_y", "U+061C ARABIC LETTER MARK");
-	is_str(san("a\xe2\x80\xa8" "b\xe2\x80\xa9" "c", 0), "a_b_c",
-	       "U+2028, U+2029 separators");
-	is_str(san("a\xc2\x85" "b", 0), "a_b", "U+0085 NEL");
+	is_str(san("x\xd8\x9c"
+		   "y",
+		   0),
+	       "x_y", "U+061C ARABIC LETTER MARK");
+	is_str(san("a\xe2\x80\xa8"
+		   "b\xe2\x80\xa9"
+		   "c",
+		   0),
+	       "a_b_c", "U+2028, U+2029 separators");
+	is_str(san("a\xc2\x85"
+		   "b",
+		   0),
+	       "a_b", "U+0085 NEL");
 	is_str(san("\xc2\x80\xc2\x9f", 0), "__", "U+0080, U+009F (C1)");
 	is_str(san("\xc2\xa0", 0), "\xc2\xa0", "U+00A0 (after C1) kept");
 	is_str(san("\xef\xbf\xbe\xef\xbf\xbf", 0), "__", "U+FFFE, U+FFFF");
