@@ -198,6 +198,7 @@ static int make_client(struct ovfs *o, struct profile *prof)
 	co.rates_set = true;
 	co.max_pages = o->opts.max_pages;
 	co.max_entries = o->opts.max_entries;
+	co.max_listing_bytes = (size_t)o->opts.max_listing_mb << 20;
 	co.max_response = (size_t)o->opts.max_response_kb * 1024;
 	co.log = &o->log;
 	co.ask_passphrase = isatty(STDIN_FILENO) ? sign_ask_tty : NULL;

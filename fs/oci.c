@@ -37,6 +37,7 @@ struct oci_client {
 	unsigned int page_limit;
 	unsigned int max_pages; /* per listing */
 	size_t max_entries; /* per listing */
+	size_t max_listing_bytes; /* per listing, while decoded */
 	/* Rate limit of the skipped-entries log line, per operation. */
 	atomic_uint_fast64_t skip_logged_ms[OCI_OP_COUNT];
 	atomic_uint_fast64_t skip_quiet[OCI_OP_COUNT];
@@ -128,6 +129,9 @@ int oci_client_new(struct oci_client **out, const struct profile *prof,
 		opts->max_pages ? opts->max_pages : OCI_DEFAULT_MAX_PAGES;
 	c->max_entries =
 		opts->max_entries ? opts->max_entries : OCI_DEFAULT_MAX_ENTRIES;
+	c->max_listing_bytes = opts->max_listing_bytes
+				       ? opts->max_listing_bytes
+				       : OCI_DEFAULT_MAX_LISTING_BYTES;
 	c->retry = opts->retry.max_attempts ? opts->retry : defpol;
 	ret = pthread_mutex_init(&c->stats_lock, NULL);
 	if (ret) {
@@ -548,6 +552,7 @@ struct list_call {
 	size_t (*count)(void *list);
 	list_skips_fn skips;
 	size_t (*dedup)(void *list, size_t n0); /* NULL: no ids */
+	size_t elem_size; /* of the list's records */
 	void *list;
 };
 
@@ -656,7 +661,7 @@ static int oci_list(struct oci_client *c, const struct list_call *lc,
 	int ret = 0;
 
 	struct model_skips *sk = lc->skips(lc->list);
-	size_t sk0 = sk->n, entries = 0;
+	size_t sk0 = sk->n, entries = 0, body_bytes = 0;
 	char rid[OVFS_REQID_MAX] = "";
 
 	http_response_init(&resp, 0);
@@ -717,6 +722,21 @@ static int oci_list(struct oci_client *c, const struct list_call *lc,
 					"%s: more than %zu entries "
 					"(max_entries)",
 					oci_op_name(lc->op), c->max_entries);
+			ret = -EFBIG;
+			goto out;
+		}
+		/*
+		 * What the decoded entries hold: their records, and about
+		 * the page text again for the JSON each keeps.
+		 */
+		body_bytes += resp.body.len;
+		if (entries * lc->elem_size + body_bytes >
+		    c->max_listing_bytes) {
+			oci_error_local(err, -EFBIG,
+					"%s: more than %zu MiB decoded "
+					"(max_listing_mb)",
+					oci_op_name(lc->op),
+					c->max_listing_bytes >> 20);
 			ret = -EFBIG;
 			goto out;
 		}
@@ -965,6 +985,7 @@ int oci_list_compartments(struct oci_client *c, const char *parent_id,
 		.count = compartments_count,
 		.skips = compartments_skips,
 		.dedup = compartments_dedup,
+		.elem_size = sizeof(*out->v),
 		.list = out,
 	};
 	struct oci_error dummy;
@@ -1007,6 +1028,7 @@ int oci_list_vaults(struct oci_client *c, const char *compartment_id,
 		.count = vaults_count,
 		.skips = vaults_skips,
 		.dedup = vaults_dedup,
+		.elem_size = sizeof(*out->v),
 		.list = out,
 	};
 	struct oci_error dummy;
@@ -1043,6 +1065,7 @@ int oci_list_keys(struct oci_client *c, const char *mgmt,
 		.count = keys_count,
 		.skips = keys_skips,
 		.dedup = keys_dedup,
+		.elem_size = sizeof(*out->v),
 		.list = out,
 	};
 	struct oci_error dummy;
@@ -1082,6 +1105,7 @@ int oci_list_key_versions(struct oci_client *c, const char *mgmt,
 		.count = key_versions_count,
 		.skips = key_versions_skips,
 		.dedup = key_versions_dedup,
+		.elem_size = sizeof(*out->v),
 		.list = out,
 	};
 	struct oci_error dummy;
@@ -1357,6 +1381,7 @@ int oci_list_work_request_errors(struct oci_client *c, const char *wr_id,
 		.truncate = wr_errors_truncate,
 		.count = wr_errors_count,
 		.skips = wr_errors_skips,
+		.elem_size = sizeof(*out->v),
 		.list = out,
 	};
 	struct oci_error dummy;
@@ -1426,6 +1451,7 @@ int oci_list_buckets(struct oci_client *c, const char *ns,
 		.truncate = buckets_truncate,
 		.count = buckets_count,
 		.skips = buckets_skips,
+		.elem_size = sizeof(*out->v),
 		.list = out,
 	};
 	struct oci_error dummy;

@@ -32,6 +32,7 @@ static const struct fuse_opt spec[] = {
 	OVFS_OPT("debug_http", debug_http, 1),
 	OVFS_OPT("max_pages=%u", max_pages, 0),
 	OVFS_OPT("max_entries=%u", max_entries, 0),
+	OVFS_OPT("max_listing_mb=%u", max_listing_mb, 0),
 	OVFS_OPT("max_cached=%u", max_cached, 0),
 	OVFS_OPT("max_cache_mb=%u", max_cache_mb, 0),
 	OVFS_OPT("max_response_kb=%u", max_response_kb, 0),
@@ -81,6 +82,7 @@ int opts_parse(struct fuse_args *args, struct ovfs_opts *o)
 	o->rate = OPTS_DEFAULT_RATE;
 	o->max_pages = OPTS_DEFAULT_MAX_PAGES;
 	o->max_entries = OPTS_DEFAULT_MAX_ENTRIES;
+	o->max_listing_mb = OPTS_DEFAULT_MAX_LISTING_MB;
 	o->max_cached = OPTS_DEFAULT_MAX_CACHED;
 	o->max_cache_mb = OPTS_DEFAULT_MAX_CACHE_MB;
 	o->max_response_kb = OPTS_DEFAULT_MAX_RESPONSE_KB;
@@ -120,6 +122,8 @@ int opts_check(const struct ovfs_opts *o, const char *prog)
 		  OPTS_MAX_PAGES_MIN, OPTS_MAX_PAGES_MAX },
 		{ "max_entries", offsetof(struct ovfs_opts, max_entries),
 		  OPTS_MAX_ENTRIES_MIN, OPTS_MAX_ENTRIES_MAX },
+		{ "max_listing_mb", offsetof(struct ovfs_opts, max_listing_mb),
+		  OPTS_MAX_LISTING_MB_MIN, OPTS_MAX_LISTING_MB_MAX },
 		{ "max_cached", offsetof(struct ovfs_opts, max_cached),
 		  OPTS_MAX_CACHED_MIN, OPTS_MAX_CACHED_MAX },
 		{ "max_cache_mb", offsetof(struct ovfs_opts, max_cache_mb),
@@ -183,6 +187,7 @@ void opts_usage(FILE *f, const char *prog)
 "    -o debug_http          log every API request (redacted)\n"
 "    -o max_pages=N         pages per listing (default %d)\n"
 "    -o max_entries=N       entries per listing (default %d)\n"
+"    -o max_listing_mb=MIB  one listing while it is decoded (default %d)\n"
 "    -o max_cached=N        entries cached in all (default %d)\n"
 "    -o max_cache_mb=MIB    heap of the cache (default %d)\n"
 "    -o max_response_kb=KIB one response body (default %d)\n"
@@ -192,6 +197,7 @@ void opts_usage(FILE *f, const char *prog)
 		prog, OPTS_DEFAULT_CACHE_TTL, TARGET_DEFAULT_TEMPLATE,
 		OPTS_DEFAULT_RETRIES, OPTS_DEFAULT_TIMEOUT, OPTS_DEFAULT_RATE,
 		OPTS_DEFAULT_MAX_PAGES, OPTS_DEFAULT_MAX_ENTRIES,
+		OPTS_DEFAULT_MAX_LISTING_MB,
 		OPTS_DEFAULT_MAX_CACHED, OPTS_DEFAULT_MAX_CACHE_MB,
 		OPTS_DEFAULT_MAX_RESPONSE_KB);
 }

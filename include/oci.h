@@ -15,8 +15,8 @@
  *      the caller hears about it at once,
  *   4. decodes the body into typed structs (model.h),
  *   5. follows opc-next-page to the end for list calls (page size
- *      `page_limit`), within `max_pages` and `max_entries` (-EFBIG
- *      beyond).  Bad entries of a page are skipped (model.h, "Lists")
+ *      `page_limit`), within `max_pages`, `max_entries` and
+ *      `max_listing_bytes` (-EFBIG beyond).  Bad entries of a page are skipped (model.h, "Lists")
  *      and logged, at most once a minute per operation, at LOG_WARNING.
  * On failure a call returns a negative errno (oci_error_errno() of `err`)
  * and fills `err`; on success `err` is cleared.  `err` may be NULL.
@@ -48,11 +48,16 @@ struct oci_client;
 struct profile;
 
 /*
- * Default limits of one listing: 1,000 pages, 100,000 entries (twice the
- * largest vault we know of; ~300 MB of decoded summaries at the worst).
+ * Default limits of one listing: 1,000 pages, 100,000 entries (twice a
+ * vault of 50,000 keys).
  */
 #define OCI_DEFAULT_MAX_PAGES	1000u
 #define OCI_DEFAULT_MAX_ENTRIES 100000u
+/*
+ * And at most 256 MiB of decoded records (a KeySummary takes 2.7 KB, a
+ * VaultSummary 6.4 KB, plus its JSON): ~85,000 keys, ~38,000 vaults.
+ */
+#define OCI_DEFAULT_MAX_LISTING_BYTES (256u << 20)
 
 struct oci_client_opts {
 	const char *endpoint;  /* base URL for non-vault services, or NULL */
@@ -73,6 +78,8 @@ struct oci_client_opts {
 	 */
 	unsigned int max_pages; /* 0: OCI_DEFAULT_MAX_PAGES */
 	size_t max_entries; /* 0: OCI_DEFAULT_MAX_ENTRIES */
+	/* entries x record size + response bytes; 0: the default */
+	size_t max_listing_bytes;
 	const struct logger *log;
 	const struct oclock *clock; /* NULL: system clock (cancellable) */
 	crypto_passphrase_fn ask_passphrase; /* NULL: never ask */

@@ -47,6 +47,7 @@ struct ovfs_opts {
 	/* Hard limits against any server (docs/configuration.md) */
 	unsigned int max_pages;    /* pages per listing */
 	unsigned int max_entries;  /* entries per listing */
+	unsigned int max_listing_mb; /* one listing while decoded, MiB */
 	unsigned int max_cached;   /* cached entries (nodes) in all */
 	unsigned int max_cache_mb; /* cache heap, MiB */
 	unsigned int max_response_kb; /* one response body, KiB */

@@ -68,7 +68,8 @@ def allow_listing_failures(register_output):
 def test_endless_key_pages_fail_with_efbig_and_memory_returns(
         hostile, hmount, register_output):
     """1,000 keys a page, opc-next-page forever: the listing stops at
-    max_entries (default 100,000) with EFBIG, its memory is returned."""
+    max_listing_mb (default 256 MiB of decoded records, some 89,000 keys)
+    with EFBIG, and its memory is returned."""
     allow_listing_failures(register_output)
     hostile.keys = hostile.endless(hostile.key, 1000)
     m = hmount()
@@ -78,22 +79,45 @@ def test_endless_key_pages_fail_with_efbig_and_memory_returns(
     t0 = time.monotonic()
     assert listdir_errno(m.path(*KEYS)) == errno.EFBIG
     took = time.monotonic() - t0
+    pages = hostile.requests["ListKeys"]
     after = status_kb(pid, "VmRSS")
     peak = status_kb(pid, "VmHWM")
-    # 100 pages of 1,000 make 100,000, the 101st is one too many
-    assert hostile.requests["ListKeys"] == 101
+    # 256 MiB / (2,680 bytes a KeySummary + ~310 of JSON): page 90
+    assert 80 <= pages <= 95, pages
     assert took < 300 * (10 if os.environ.get("OVFS_VALGRIND") else 1), took
-    print("endless ListKeys: %.1f s, RSS %d kB before, peak %d kB, "
-          "%d kB after" % (took, before, peak, after))
+    print("endless ListKeys: %d pages, %.1f s, RSS %d kB before, peak %d "
+          "kB, %d kB after" % (pages, took, before, peak, after))
     if not instrumented(pid):
         assert after - before < 64 * 1024, (before, after)
         assert peak < 1024 * 1024, peak  # 1.9 GB before the limits
     out = m.output()
-    assert "more than 100000 entries (max_entries)" in out
+    assert "ListKeys: more than 256 MiB decoded (max_listing_mb)" in out
     assert len(re.findall(r"cannot list the contents of", out)) == 1
     # Nothing of it was kept: the next access tries again, same answer.
     assert listdir_errno(m.path(*KEYS)) == errno.EFBIG
-    assert hostile.requests["ListKeys"] == 202
+    assert hostile.requests["ListKeys"] == 2 * pages
+
+
+def test_endless_key_pages_stop_at_max_entries(hostile, hmount,
+                                               register_output):
+    allow_listing_failures(register_output)
+    hostile.keys = hostile.endless(hostile.key, 1000)
+    m = hmount("max_entries=20000")
+    assert listdir_errno(m.path(*KEYS)) == errno.EFBIG
+    # 20 pages make 20,000, the 21st is one too many
+    assert hostile.requests["ListKeys"] == 21
+    assert "ListKeys: more than 20000 entries (max_entries)" in m.output()
+
+
+def test_endless_vault_pages(hostile, hmount, register_output):
+    """A VaultSummary record is 6.4 KB: max_listing_mb stops it early."""
+    allow_listing_failures(register_output)
+    hostile.vaults = hostile.endless(lambda i: hostile.vault(i + 1), 1000)
+    m = hmount("max_listing_mb=32")
+    assert listdir_errno(m.path("vaults")) == errno.EFBIG
+    assert 4 <= hostile.requests["ListVaults"] <= 8
+    assert "ListVaults: more than 32 MiB decoded (max_listing_mb)" in \
+        m.output()
 
 
 def test_endless_pages_stop_at_max_pages(hostile, hmount, register_output):
@@ -367,6 +391,8 @@ def test_duplicate_ocid_in_listing(hostile, hmount, register_output):
     ("max_pages=0", "max_pages must be 1..100000"),
     ("max_pages=100001", "max_pages must be 1..100000"),
     ("max_entries=99", "max_entries must be 100..10000000"),
+    ("max_listing_mb=15", "max_listing_mb must be 16..4096"),
+    ("max_listing_mb=4097", "max_listing_mb must be 16..4096"),
     ("max_cached=999", "max_cached must be 1000..50000000"),
     ("max_cache_mb=15", "max_cache_mb must be 16..65536"),
     ("max_response_kb=8193", "max_response_kb must be 64..8192"),
