@@ -658,11 +658,10 @@ static int oci_list(struct oci_client *c, const struct list_call *lc,
 	struct oci_req r = { 0 };
 	char why[256];
 	unsigned int pages;
-	int ret = 0;
-
 	struct model_skips *sk = lc->skips(lc->list);
 	size_t sk0 = sk->n, entries = 0, body_bytes = 0;
-	char rid[OVFS_REQID_MAX] = "";
+	char rid[OVFS_REQID_MAX] = ""; /* of the first page with bad entries */
+	int ret = 0;
 
 	http_response_init(&resp, 0);
 	STAT_ADD(c, calls[lc->op], 1);
@@ -765,6 +764,8 @@ out:
 		if (dups && !sk->n)
 			snprintf(sk->why, sizeof(sk->why), "a repeated id");
 		sk->n += dups;
+		if (!rid[0])
+			buf_copy(rid, sizeof(rid), err->request_id);
 	}
 	if (!ret && sk->n > sk0) {
 		log_skips(c, lc->op, sk->n - sk0, lc->count(lc->list) - n0,
