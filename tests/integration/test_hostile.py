@@ -5,6 +5,7 @@ pages, huge and slow bodies, bad entries among good ones, hostile names
 of docs/configuration.md ("Limits") and docs/errors.md."""
 
 import errno
+import json
 import os
 import re
 import subprocess
@@ -236,7 +237,6 @@ def bad_keys(h):
 
 
 def json_bytes(d):
-    import json
     return json.dumps(d).encode()
 
 
