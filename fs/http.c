@@ -301,6 +301,12 @@ static int uc_errno(CURLUcode uc)
  * (url.c, parseurlandfillconn) does: the path with CURLU_URLENCODE, the
  * query raw.  Printable ASCII only: a URL with spaces, controls or raw
  * UTF-8 is not a URI, and '#' could only start a fragment.
+ *
+ * CURLU_PATH_AS_IS: the path is sent as built.  Without it curl removes
+ * "." and ".." segments (RFC 3986 §5.2.4) while parsing, so that
+ * ".../o/x/../y" would ask for object "y" and "../../etc" would leave the
+ * bucket; and the transfer uses this very handle (CURLOPT_CURLU), so this
+ * is where it must be said.  CURLOPT_PATH_AS_IS is set as well.
  */
 static int url_open(const char *url, struct url_parts *u)
 {
@@ -317,7 +323,8 @@ static int url_open(const char *url, struct url_parts *u)
 	u->h = curl_url();
 	if (!u->h)
 		return -ENOMEM;
-	uc = curl_url_set(u->h, CURLUPART_URL, url, CURLU_DISALLOW_USER);
+	uc = curl_url_set(u->h, CURLUPART_URL, url,
+			  CURLU_DISALLOW_USER | CURLU_PATH_AS_IS);
 	if (uc) {
 		ret = uc_errno(uc);
 		goto fail;
@@ -906,6 +913,7 @@ static CURLcode setup_handle(struct http_client *c, CURL *h,
 	CURLcode rc = CURLE_OK;
 
 	SETOPT(h, CURLOPT_CURLU, u->h);
+	SETOPT(h, CURLOPT_PATH_AS_IS, 1L); /* see url_open() */
 #if LIBCURL_VERSION_NUM >= 0x075500
 	SETOPT(h, CURLOPT_PROTOCOLS_STR,
 	       loopback_http ? "http,https" : "https");

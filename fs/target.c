@@ -102,6 +102,31 @@ static const char *echo(const char *s, size_t len, char *out, size_t n)
 	return out;
 }
 
+/*
+ * Does a '/'-separated segment of s[0, len) equal "." or ".."?  Such a
+ * name cannot be sent as an Object Storage path without meaning another
+ * one: RFC 3986 §5.2.4 clients and servers resolve dot segments (curl
+ * does unless told not to, and "%2E" is the same character), so HeadObject
+ * and ListObjects could name an object other than the BackupKey's, or
+ * reach outside the bucket.  They are refused before any call.
+ */
+static bool has_dot_segment(const char *s, size_t len)
+{
+	size_t i = 0;
+
+	while (i <= len) {
+		size_t n = 0;
+
+		while (i + n < len && s[i + n] != '/')
+			n++;
+		if ((n == 1 && s[i] == '.') ||
+		    (n == 2 && s[i] == '.' && s[i + 1] == '.'))
+			return true;
+		i += n + 1;
+	}
+	return false;
+}
+
 /* Why `s` is not a valid object name, or NULL when it is one. */
 static const char *object_problem(const char *s)
 {
@@ -116,6 +141,8 @@ static const char *object_problem(const char *s)
 		return "is '.' or '..'";
 	if (s[0] == '/')
 		return "starts with '/'";
+	if (has_dot_segment(s, len))
+		return "has a '.' or '..' segment";
 	while (*p) {
 		size_t k = buf_utf8_seq(p, 4);
 
@@ -760,9 +787,10 @@ static int parse_par(const char *url, const struct target_ctx *ctx,
 	ret = par_host(ctx, w, why, why_n);
 	if (ret)
 		goto out;
-	/* curl removes "." and ".." segments: the URL must not depend on it */
+	/* the path is sent as is: "." and ".." would name another object */
 	plen = strlen(w->u.path);
-	if (plen > ulen || memcmp(url + ulen - plen, w->u.path, plen)) {
+	if (plen > ulen || memcmp(url + ulen - plen, w->u.path, plen) ||
+	    has_dot_segment(w->u.path + 1, plen - 1)) {
 		ret = fail(
 			why, why_n,
 			"the URL path has '.' or '..' segments; write the URL as the pre-authenticated request gave it");

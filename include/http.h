@@ -160,7 +160,8 @@ struct http_url {
  * Parse an absolute http:// or https:// URL of printable ASCII.  -EINVAL
  * when malformed, for another scheme, when it has user info, a fragment or
  * an IPv6 zone id, or when a part does not fit (then `out` is zeroed).
- * The path is what curl sends (dot segments removed), the query is raw.
+ * The path is what curl sends: as given, "." and ".." segments included
+ * (never resolved: CURLU_PATH_AS_IS), and the query is raw.
  */
 int http_url_parse(const char *url, struct http_url *out);
 

@@ -219,7 +219,17 @@ static void test_validators(void)
 
 	ok(target_valid_object("db/master.bak"), "object with '/'");
 	ok(target_valid_object("my key ü €.bak"), "object: space, unicode");
-	ok(target_valid_object("a/../b"), "object: '..' inside");
+	ok(!target_valid_object("a/../b"), "object: '..' segment inside");
+	ok(!target_valid_object("x/.."), "object: '..' segment at the end");
+	ok(!target_valid_object("../../etc/passwd"), "object: leading '..'");
+	ok(!target_valid_object("a/./b"), "object: '.' segment");
+	ok(!target_valid_object("a/."), "object: '.' segment at the end");
+	ok(!target_valid_object("./a"), "object: leading '.' segment");
+	ok(target_valid_object("a..b/.x/x./...."), "object: dots, no segment");
+	ok(target_valid_object("a//b"), "object: empty segment is kept");
+	ok(target_valid_object("a/"), "object: trailing '/' is kept");
+	ok(target_valid_object("a%2F..%2Fb"), "object: '%%' taken literally");
+	ok(target_valid_object("..a/b.."), "object: '..' as part of a segment");
 	ok(target_valid_object("..."), "object: '...'");
 	ok(target_valid_object("\xf0\x9f\x94\x91"), "object: 4-byte char");
 	ok(!target_valid_object(""), "object: empty");
@@ -411,7 +421,18 @@ static void test_bucket_forms(void)
 	is_str(tg.display, "backups/db/master.bak", "form 2: display");
 	is_int(parse("backups/my key ü.bak"), 0, "form 2: space, unicode");
 	is_str(tg.loc.object, "my key ü.bak", "form 2: object kept as is");
-	is_int(parse("backups/a/../b"), 0, "form 2: '..' inside an object");
+	refused("backups/x/../y", "form 2: '..' segment in an object");
+	is_str(why, "invalid object name 'x/../y': it has a '.' or '..' segment",
+	       "... reason");
+	refused("backups/../../etc/passwd", "form 2: object leaving the bucket");
+	refused("backups/a/./b", "form 2: '.' segment in an object");
+	is_int(parse("backups/a b/%41/ü/x"), 0,
+	       "form 2: space, '%%', unicode: taken literally");
+	is_str(tg.object, "a b/%41/ü/x", "... the object as written");
+	refused("oci://b@ns/x/../y", "form 3: '..' segment");
+	refused("{\"destination\": \"BUCKET\", \"namespace\": \"ns\", "
+		"\"bucketName\": \"b\", \"objectName\": \"a/./b\"}",
+		"form 5: '.' segment");
 
 	refused("backups/", "form 2: empty object");
 	ok(strstr(why, "template") != NULL, "... hint (%s)", why);
@@ -705,6 +726,11 @@ static void test_par(void)
 	par_refused(OS_IAD PAR_PATH "a%0Ab", "escaped newline");
 	par_refused(OS_IAD PAR_PATH "a%FF", "escaped invalid UTF-8");
 	par_refused(OS_IAD PAR_PATH "%2E", "object '.' escaped");
+	par_refused(OS_IAD PAR_PATH "a/%2E%2E/b", "'..' segment escaped");
+	par_refused(OS_IAD PAR_PATH "a%2F%2E%2E%2Fb", "'..' behind escaped '/'");
+	par_refused(OS_IAD PAR_PATH "x/..", "'..' segment at the end");
+	par_refused(OS_IAD "/p/../n/myns/b/backups/o/x", "token '..'");
+	par_refused(OS_IAD "/p/./n/myns/b/backups/o/x", "token '.'");
 	par_refused(OS_IAD PAR_PATH "%2Fx", "object starting with '/'");
 	par_refused(OS_IAD PAR_PATH "my key", "raw space");
 	par_refused(OS_IAD PAR_PATH "ü", "raw non-ASCII");
