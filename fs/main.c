@@ -361,6 +361,15 @@ int main(int argc, char **argv)
 		goto out_client;
 	}
 
+	/*
+	 * The kernel enforces the modes of ops.c:mode_of() only with
+	 * default_permissions; without it, with allow_other, any user could
+	 * write `backup`.  Always on (given twice is harmless).
+	 */
+	if (fuse_opt_add_arg(&args, "-odefault_permissions")) {
+		fprintf(stderr, "ocivaultfs: out of memory\n");
+		goto out_client;
+	}
 	se = fuse_session_new(&args, &ovfs_ops, sizeof(ovfs_ops), &o);
 	if (!se)
 		goto out_client;

@@ -142,6 +142,11 @@ static void reply_status(fuse_req_t req, int ret)
 	fuse_reply_err(req, ret < 0 ? -ret : ret);
 }
 
+/*
+ * The modes are enforced by the kernel (default_permissions, always on):
+ * directories and read-only files are for everyone the mount lets in
+ * (allow_other), `backup` for the mounting user only.
+ */
 static mode_t mode_of(enum tree_what w)
 {
 	if (tree_is_dir(w))
@@ -564,6 +569,17 @@ static void ovfs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		goto fail;
 	}
 	if (acc != O_RDONLY && fh->p.what != TW_BACKUP) {
+		ret = -EACCES;
+		goto fail;
+	}
+	/*
+	 * A backup is the mounting user's act.  The kernel already checks
+	 * the modes (default_permissions is always on, main.c), so with
+	 * allow_other another user gets EACCES for `backup` (0600) there;
+	 * this makes it hold without the kernel's check too, and for root
+	 * when another user mounted.
+	 */
+	if (fh->p.what == TW_BACKUP && fuse_req_ctx(req)->uid != o->uid) {
 		ret = -EACCES;
 		goto fail;
 	}
