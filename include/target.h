@@ -29,8 +29,9 @@
  *      several lines.
  * Names are validated before any call: namespace [A-Za-z0-9_-]{1,128};
  * bucket [A-Za-z0-9_.-]{1,256}, not "." or ".."; object 1..1024 bytes of
- * valid UTF-8 without control characters (C0, DEL, C1), not "." or "..",
- * not starting with '/'.  docs/backup-targets.md has every rule and the
+ * valid UTF-8 without control characters (C0, DEL, C1), no '/'-separated
+ * segment "." or ".." (a path would resolve it into another object), not
+ * starting with '/'.  docs/backup-targets.md has every rule and the
  * reasons a refusal gives.
  *
  * Template placeholders (the `backup_name` mount option):

@@ -85,6 +85,10 @@ def get_stats(emu, data):
     return emu.stats.snapshot()
 
 
+def get_requests(emu, data):
+    return {"requests": emu.stats.request_log()}
+
+
 def reset_stats(emu, data):
     emu.stats.reset()
     return emu.stats.snapshot()
@@ -420,6 +424,7 @@ def delete_bucket(emu, data, name):
 ROUTES = [(re.compile(p), m) for p, m in [
     (r"^/_emulator/stats$", {"GET": get_stats}),
     (r"^/_emulator/stats/reset$", {"POST": reset_stats}),
+    (r"^/_emulator/requests$", {"GET": get_requests}),
     (r"^/_emulator/objects$", {"GET": get_objects}),
     (r"^/_emulator/workrequests$", {"GET": get_workrequests}),
     (r"^/_emulator/info$", {"GET": get_info}),

@@ -238,6 +238,9 @@ def sort_items(ctx, items, name_field, name_value="DISPLAYNAME"):
 # --------------------------------------------------------------------------
 # statistics
 
+REQUEST_LOG_MAX = 2000
+
+
 class Stats:
     def __init__(self):
         self._lock = threading.Lock()
@@ -255,6 +258,9 @@ class Stats:
             self.b_succeeded = 0
             self.b_failed = 0
             self.per_key = collections.Counter()
+            # The last requests as received (GET /_emulator/requests):
+            # method, operation, raw path and query, PAR tokens redacted.
+            self.log = collections.deque(maxlen=REQUEST_LOG_MAX)
 
     def add(self, field, n=1):
         with self._lock:
@@ -265,6 +271,15 @@ class Stats:
             self.requests_total += 1
             if op:
                 self.requests[op] += 1
+
+    def note(self, method, op, path, query):
+        with self._lock:
+            self.log.append({"method": method, "op": op, "path": path,
+                             "query": query})
+
+    def request_log(self):
+        with self._lock:
+            return list(self.log)
 
     def backup_started(self, key_id):
         with self._lock:

@@ -177,6 +177,8 @@ class Emulator:
                 crid = headers.get("opc-client-request-id")
                 if crid:
                     resp.headers.append(("opc-client-request-id", crid))
+        self.stats.note(method, ctx.op, redact(path),
+                        target.partition("?")[2])
         log.debug("%s %s -> %s %s", method, redact(path), ctx.op,
                   resp.status if resp else tfault)
         return resp, tfault

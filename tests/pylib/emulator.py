@@ -220,6 +220,11 @@ class Emulator:
     def reset_stats(self):
         return self.admin("POST", "/_emulator/stats/reset")
 
+    def requests(self):
+        """The last requests (at most 2000), oldest first: dicts of
+        method, op, path (raw, PAR tokens redacted) and query (raw)."""
+        return self.admin("GET", "/_emulator/requests")["requests"]
+
     def objects(self):
         return self.admin("GET", "/_emulator/objects")
 
