@@ -4,6 +4,7 @@
 #include <limits.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -457,9 +458,88 @@ int http_unescape(const char *in, size_t len, struct buf *out)
 
 /* ---- the client -------------------------------------------------------- */
 
+/*
+ * libcurl's own memory is wiped when freed.  curl copies what it sends
+ * into buffers of its own (the request: every header line, Authorization
+ * included, and small POST bodies such as a BackupKey with a PAR URL; the
+ * URL of each transfer; duplicated CURLU handles) and frees them with
+ * free(), which leaves the bytes in the heap.  curl_global_init_mem()
+ * replaces its allocator for the whole process: each block carries its
+ * size in a header so that free() and realloc() can wipe it.  Only
+ * libcurl's allocations go through these (OpenSSL, cJSON and ours do
+ * not), and only memory curl frees itself (curl_free() included).
+ */
+#define WIPE_HDR 16 /* keeps malloc's alignment */
+
+static void *wipe_malloc(size_t n)
+{
+	unsigned char *p;
+
+	if (n > SIZE_MAX - WIPE_HDR)
+		return NULL;
+	p = malloc(n + WIPE_HDR);
+	if (!p)
+		return NULL;
+	memcpy(p, &n, sizeof(n));
+	return p + WIPE_HDR;
+}
+
+static void wipe_free(void *ptr)
+{
+	unsigned char *p = ptr;
+	size_t n;
+
+	if (!p)
+		return;
+	p -= WIPE_HDR;
+	memcpy(&n, p, sizeof(n));
+	buf_wipe(p, n + WIPE_HDR);
+	free(p);
+}
+
+static void *wipe_realloc(void *ptr, size_t n)
+{
+	unsigned char *q;
+	size_t old;
+
+	if (!ptr)
+		return wipe_malloc(n);
+	memcpy(&old, (unsigned char *)ptr - WIPE_HDR, sizeof(old));
+	q = wipe_malloc(n);
+	if (!q)
+		return NULL;
+	memcpy(q, ptr, old < n ? old : n);
+	wipe_free(ptr);
+	return q;
+}
+
+static void *wipe_calloc(size_t nmemb, size_t size)
+{
+	void *p;
+
+	if (size && nmemb > SIZE_MAX / size)
+		return NULL;
+	p = wipe_malloc(nmemb * size);
+	if (p)
+		memset(p, 0, nmemb * size);
+	return p;
+}
+
+static char *wipe_strdup(const char *s)
+{
+	size_t n = strlen(s) + 1;
+	char *p = wipe_malloc(n);
+
+	if (p)
+		memcpy(p, s, n);
+	return p;
+}
+
 int http_global_init(void)
 {
-	CURLcode rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+	CURLcode rc = curl_global_init_mem(CURL_GLOBAL_DEFAULT, wipe_malloc,
+					   wipe_free, wipe_realloc,
+					   wipe_strdup, wipe_calloc);
 
 	if (rc == CURLE_OUT_OF_MEMORY)
 		return -ENOMEM;

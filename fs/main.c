@@ -205,6 +205,8 @@ static int make_client(struct ovfs *o, struct profile *prof)
 	co.trace = o->opts.debug_http;
 	co.allow_http = o->opts.allow_http;
 	ret = oci_client_new(&o->client, prof, &co, &err);
+	/* the key is loaded (or not): the pass phrase has done its work */
+	profile_forget_pass_phrase(prof);
 	if (ret) {
 		char line[1024];
 

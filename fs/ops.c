@@ -560,7 +560,8 @@ static void ovfs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		return;
 	}
 	buf_init(&fh->data, 16u << 20);
-	buf_init(&fh->wbuf, TARGET_MAX_INPUT);
+	/* what is written may be a PAR URL: no copy left by growing */
+	buf_init_secret(&fh->wbuf, TARGET_MAX_INPUT);
 	ret = path_of(o, ino, &fh->p);
 	if (ret)
 		goto fail;
@@ -695,6 +696,13 @@ static void ovfs_write(fuse_req_t req, fuse_ino_t ino, const char *buf,
 	pthread_mutex_lock(&fh->lock);
 	ret = fh_write(ctx(req), fh, buf, size, off);
 	pthread_mutex_unlock(&fh->lock);
+	/*
+	 * `buf` lies in libfuse's receive buffer of this worker, which is
+	 * reused and freed without being cleared: a PAR URL written to
+	 * `backup` would stay there.  It is writable memory that libfuse
+	 * does not read again once this callback returns.
+	 */
+	buf_wipe((void *)buf, size);
 	if (ret)
 		reply_status(req, ret);
 	else

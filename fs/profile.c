@@ -305,6 +305,14 @@ void profile_release(struct profile *p)
 	memset(p, 0, sizeof(*p));
 }
 
+void profile_forget_pass_phrase(struct profile *p)
+{
+	if (!p)
+		return;
+	buf_wipe_free(p->pass_phrase);
+	p->pass_phrase = NULL;
+}
+
 static char **field(struct profile *p, int k)
 {
 	switch (k) {

@@ -177,7 +177,12 @@ int http_escape(const char *in, size_t len, struct buf *out);
  */
 int http_unescape(const char *in, size_t len, struct buf *out);
 
-/* Global libcurl init/cleanup: call once per process from main(). */
+/*
+ * Global libcurl init/cleanup: call once per process from main(), before
+ * any other thread runs.  Init also gives libcurl an allocator that wipes
+ * every block it frees (its request buffers hold Authorization headers
+ * and PAR URLs): process-wide, for libcurl's allocations only.
+ */
 int http_global_init(void);
 void http_global_cleanup(void);
 

@@ -104,6 +104,13 @@ int profile_parse(struct profile *p, const char *text, size_t len,
 
 void profile_release(struct profile *p);
 
+/*
+ * Wipe and free the pass phrase (pass_phrase becomes NULL) once the key is
+ * loaded: the daemon keeps the profile for its lifetime, the pass phrase
+ * has no use after start-up.  NULL or no pass phrase is fine.
+ */
+void profile_forget_pass_phrase(struct profile *p);
+
 /* Name of a key as written in config files ("key_file"). */
 const char *profile_key_name(enum profile_key k);
 
