@@ -106,8 +106,9 @@ static int load_pem(struct crypto_key **out, const char *pem, size_t len,
 		buf_fmt(why, why_n, "%s is too large", what);
 		goto out;
 	}
-	/* will hold a typed pass phrase: wiped with OPENSSL_clear_free() */
-	pc = calloc(1, sizeof(*pc));
+	/* will hold a typed pass phrase: wiped with OPENSSL_clear_free(), so
+	 * OpenSSL's allocator (crypto_global_init() may have replaced it) */
+	pc = OPENSSL_zalloc(sizeof(*pc));
 	key = calloc(1, sizeof(*key));
 	bio = BIO_new_mem_buf(pem, (int)len);
 	if (!pc || !key || !bio) {
@@ -240,7 +241,7 @@ int crypto_sign_rsa_sha256(const struct crypto_key *key, const void *data,
 		ret = -EIO;
 		goto out;
 	}
-	sig = malloc(siglen);
+	sig = OPENSSL_malloc(siglen); /* freed by OPENSSL_clear_free() */
 	if (!sig) {
 		ret = -ENOMEM;
 		goto out;
@@ -476,4 +477,81 @@ int crypto_random_id(char *out, size_t n)
 	out[n] = '\0';
 	buf_wipe(rnd, sizeof(rnd));
 	return 0;
+}
+
+/* ---- the wiping allocator ----------------------------------------------- */
+
+/* 16 bytes keep malloc's alignment for what follows the header. */
+#define WIPE_HDR 16
+
+void *crypto_wipe_malloc(size_t n)
+{
+	unsigned char *p;
+
+	if (n > SIZE_MAX - WIPE_HDR)
+		return NULL;
+	p = malloc(n + WIPE_HDR);
+	if (!p)
+		return NULL;
+	memcpy(p, &n, sizeof(n));
+	return p + WIPE_HDR;
+}
+
+void crypto_wipe_free(void *ptr)
+{
+	unsigned char *p = ptr;
+	size_t n;
+
+	if (!p)
+		return;
+	p -= WIPE_HDR;
+	memcpy(&n, p, sizeof(n));
+	buf_wipe(p, n + WIPE_HDR);
+	free(p);
+}
+
+void *crypto_wipe_realloc(void *ptr, size_t n)
+{
+	unsigned char *q;
+	size_t old;
+
+	if (!ptr)
+		return crypto_wipe_malloc(n);
+	memcpy(&old, (unsigned char *)ptr - WIPE_HDR, sizeof(old));
+	q = crypto_wipe_malloc(n);
+	if (!q)
+		return NULL;
+	memcpy(q, ptr, old < n ? old : n);
+	crypto_wipe_free(ptr);
+	return q;
+}
+
+static void *ossl_malloc(size_t n, const char *file, int line)
+{
+	(void)file;
+	(void)line;
+	return crypto_wipe_malloc(n);
+}
+
+static void *ossl_realloc(void *p, size_t n, const char *file, int line)
+{
+	(void)file;
+	(void)line;
+	return crypto_wipe_realloc(p, n);
+}
+
+static void ossl_free(void *p, const char *file, int line)
+{
+	(void)file;
+	(void)line;
+	crypto_wipe_free(p);
+}
+
+int crypto_global_init(void)
+{
+	/* OpenSSL refuses once it has allocated: its blocks would be freed
+	 * by the wrong function. */
+	return CRYPTO_set_mem_functions(ossl_malloc, ossl_realloc, ossl_free)
+		       ? 0
+		       : -EBUSY;
 }

@@ -13,6 +13,7 @@
 
 #include <curl/curl.h>
 
+#include "crypto.h"
 #include "http.h"
 #include "banned.h"
 
@@ -464,53 +465,24 @@ int http_unescape(const char *in, size_t len, struct buf *out)
  * included, and small POST bodies such as a BackupKey with a PAR URL; the
  * URL of each transfer; duplicated CURLU handles) and frees them with
  * free(), which leaves the bytes in the heap.  curl_global_init_mem()
- * replaces its allocator for the whole process: each block carries its
- * size in a header so that free() and realloc() can wipe it.  Only
+ * replaces its allocator for the whole process with crypto.h's wiping
+ * one (each block knows its size, so free and realloc wipe it).  Only
  * libcurl's allocations go through these (OpenSSL, cJSON and ours do
  * not), and only memory curl frees itself (curl_free() included).
  */
-#define WIPE_HDR 16 /* keeps malloc's alignment */
-
 static void *wipe_malloc(size_t n)
 {
-	unsigned char *p;
-
-	if (n > SIZE_MAX - WIPE_HDR)
-		return NULL;
-	p = malloc(n + WIPE_HDR);
-	if (!p)
-		return NULL;
-	memcpy(p, &n, sizeof(n));
-	return p + WIPE_HDR;
+	return crypto_wipe_malloc(n);
 }
 
-static void wipe_free(void *ptr)
+static void wipe_free(void *p)
 {
-	unsigned char *p = ptr;
-	size_t n;
-
-	if (!p)
-		return;
-	p -= WIPE_HDR;
-	memcpy(&n, p, sizeof(n));
-	buf_wipe(p, n + WIPE_HDR);
-	free(p);
+	crypto_wipe_free(p);
 }
 
-static void *wipe_realloc(void *ptr, size_t n)
+static void *wipe_realloc(void *p, size_t n)
 {
-	unsigned char *q;
-	size_t old;
-
-	if (!ptr)
-		return wipe_malloc(n);
-	memcpy(&old, (unsigned char *)ptr - WIPE_HDR, sizeof(old));
-	q = wipe_malloc(n);
-	if (!q)
-		return NULL;
-	memcpy(q, ptr, old < n ? old : n);
-	wipe_free(ptr);
-	return q;
+	return crypto_wipe_realloc(p, n);
 }
 
 static void *wipe_calloc(size_t nmemb, size_t size)

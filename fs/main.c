@@ -19,6 +19,7 @@
 #include <fuse_lowlevel.h>
 
 #include "backup.h"
+#include "crypto.h"
 #include "http.h"
 #include "oci.h"
 #include "ops.h"
@@ -327,6 +328,10 @@ int main(int argc, char **argv)
 	o.template = o.opts.backup_name ? o.opts.backup_name
 					: TARGET_DEFAULT_TEMPLATE;
 
+	/* first: OpenSSL's allocator can only be set before its first use */
+	if (crypto_global_init())
+		fprintf(stderr, "ocivaultfs: warning: OpenSSL was used before "
+			"start-up: its freed memory is not wiped\n");
 	if (http_global_init()) {
 		fprintf(stderr, "ocivaultfs: cannot initialize libcurl\n");
 		goto out_args;

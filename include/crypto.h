@@ -94,4 +94,28 @@ int crypto_random(void *out, size_t len);
  */
 int crypto_random_id(char *out, size_t n);
 
+/*
+ * A wiping allocator: every block carries its size in a small header, so
+ * that crypto_wipe_free() and crypto_wipe_realloc() overwrite it before
+ * giving it back (realloc never leaves the old block behind).  Blocks
+ * come from malloc() and must be freed by crypto_wipe_free() only.
+ * Thread-safe; NULL on overflow or out of memory; freeing NULL is fine.
+ * For libraries that copy secrets into memory of their own: OpenSSL
+ * (crypto_global_init()) and libcurl (http_global_init()).
+ */
+void *crypto_wipe_malloc(size_t n);
+void *crypto_wipe_realloc(void *p, size_t n);
+void crypto_wipe_free(void *p);
+
+/*
+ * Make OpenSSL allocate with the wiping allocator, so that its decoders
+ * (the PEM text of the key file, the decrypted DER of the key, pass
+ * phrase buffers) leave nothing in freed memory.  Process-wide; must be
+ * called before anything uses OpenSSL (libcurl's global init included),
+ * from one thread.  0, or -EBUSY when OpenSSL already allocated with its
+ * own allocator (then nothing changes: the caller may go on, without the
+ * guarantee).  Calling it again later is harmless.
+ */
+int crypto_global_init(void);
+
 #endif /* CRYPTO_H */

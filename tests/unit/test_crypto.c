@@ -563,8 +563,30 @@ static void test_generated_keys(void)
 	tmpdir_remove();
 }
 
+/* The wiping allocator; OpenSSL runs on it for the rest of the tests. */
+static void test_wipe_alloc(void)
+{
+	unsigned char *p, *q;
+
+	is_int(crypto_global_init(), 0, "OpenSSL takes the allocator first");
+	p = crypto_wipe_malloc(5);
+	ok(p != NULL, "malloc");
+	memcpy(p, "hello", 5);
+	q = crypto_wipe_realloc(p, 4096);
+	ok(q != NULL && !memcmp(q, "hello", 5), "realloc keeps the bytes");
+	q = crypto_wipe_realloc(q, 3);
+	ok(q != NULL && !memcmp(q, "hel", 3), "realloc to less");
+	crypto_wipe_free(q);
+	crypto_wipe_free(NULL);
+	ok(crypto_wipe_malloc(SIZE_MAX - 8) == NULL, "size overflow: NULL");
+	p = crypto_wipe_realloc(NULL, 7);
+	ok(p != NULL, "realloc(NULL) allocates");
+	crypto_wipe_free(p);
+}
+
 int main(void)
 {
+	test_wipe_alloc();
 	test_vector_key();
 	test_digests();
 	test_base64();
