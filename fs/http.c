@@ -510,8 +510,8 @@ static char *wipe_strdup(const char *s)
 int http_global_init(void)
 {
 	CURLcode rc = curl_global_init_mem(CURL_GLOBAL_DEFAULT, wipe_malloc,
-					   wipe_free, wipe_realloc,
-					   wipe_strdup, wipe_calloc);
+					   wipe_free, wipe_realloc, wipe_strdup,
+					   wipe_calloc);
 
 	if (rc == CURLE_OUT_OF_MEMORY)
 		return -ENOMEM;

@@ -331,7 +331,7 @@ int main(int argc, char **argv)
 	/* first: OpenSSL's allocator can only be set before its first use */
 	if (crypto_global_init())
 		fprintf(stderr, "ocivaultfs: warning: OpenSSL was used before "
-			"start-up: its freed memory is not wiped\n");
+				"start-up: its freed memory is not wiped\n");
 	if (http_global_init()) {
 		fprintf(stderr, "ocivaultfs: cannot initialize libcurl\n");
 		goto out_args;

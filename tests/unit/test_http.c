@@ -999,8 +999,7 @@ static void test_signing(void)
 		is_str(srv_target(srv),
 		       "/n/ns/b/bk/o/100%25/my%20key/%C3%BC/../a.b",
 		       "'%%', space and unicode escaped, '.' kept, as sent");
-		is_str(hr.target, srv_target(srv),
-		       "and signed exactly so");
+		is_str(hr.target, srv_target(srv), "and signed exactly so");
 		buf_release(&p);
 	}
 	snprintf(url, sizeof(url), "http://LocalHost:%d/up", srv->port);

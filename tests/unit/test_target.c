@@ -422,9 +422,11 @@ static void test_bucket_forms(void)
 	is_int(parse("backups/my key ü.bak"), 0, "form 2: space, unicode");
 	is_str(tg.loc.object, "my key ü.bak", "form 2: object kept as is");
 	refused("backups/x/../y", "form 2: '..' segment in an object");
-	is_str(why, "invalid object name 'x/../y': it has a '.' or '..' segment",
+	is_str(why,
+	       "invalid object name 'x/../y': it has a '.' or '..' segment",
 	       "... reason");
-	refused("backups/../../etc/passwd", "form 2: object leaving the bucket");
+	refused("backups/../../etc/passwd",
+		"form 2: object leaving the bucket");
 	refused("backups/a/./b", "form 2: '.' segment in an object");
 	is_int(parse("backups/a b/%41/ü/x"), 0,
 	       "form 2: space, '%%', unicode: taken literally");
@@ -727,7 +729,8 @@ static void test_par(void)
 	par_refused(OS_IAD PAR_PATH "a%FF", "escaped invalid UTF-8");
 	par_refused(OS_IAD PAR_PATH "%2E", "object '.' escaped");
 	par_refused(OS_IAD PAR_PATH "a/%2E%2E/b", "'..' segment escaped");
-	par_refused(OS_IAD PAR_PATH "a%2F%2E%2E%2Fb", "'..' behind escaped '/'");
+	par_refused(OS_IAD PAR_PATH "a%2F%2E%2E%2Fb",
+		    "'..' behind escaped '/'");
 	par_refused(OS_IAD PAR_PATH "x/..", "'..' segment at the end");
 	par_refused(OS_IAD "/p/../n/myns/b/backups/o/x", "token '..'");
 	par_refused(OS_IAD "/p/./n/myns/b/backups/o/x", "token '.'");
