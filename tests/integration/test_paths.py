@@ -170,3 +170,43 @@ def test_template_with_dot_segment_refused_at_mount(template, tmp_path,
     assert ("ocivaultfs: invalid backup_name '%s': the template gives the "
             "object name" % template) in p.stderr, p.stderr
     assert "which " + SEG in p.stderr, p.stderr
+
+
+def oci_call(emu, *args):
+    """The C client (tests/client/oci-call) once: (rc, stdout, stderr)."""
+    import os
+    import subprocess
+    from conftest import BUILD_ROOT
+    argv = [os.path.join(BUILD_ROOT, "tests", "client", "oci-call"),
+            "--config", emu.config, "--endpoint", emu.endpoint,
+            "--cacert", emu.ca] + list(args)
+    p = subprocess.run(argv, capture_output=True, text=True, timeout=120,
+                       stdin=subprocess.DEVNULL)
+    return p.returncode, p.stdout, p.stderr
+
+
+@pytest.mark.parametrize("name", ["x/../y", "../../etc/passwd", "a/./b",
+                                  "a b/%2E%2E/ü"])
+def test_client_heads_the_object_backupkey_wrote(emulator, namespace, name):
+    """Below the grammar, the client sends any name as built: BackupKey
+    (the name in its JSON body) and HeadObject (the name in the path)
+    reach the same object, also for names the grammar refuses; before,
+    libcurl turned the HEAD of 'x/../y' into one of 'y' (404)."""
+    info = emulator.info()
+    mgmt = next(v for v in info["vaults"]
+                if v["displayName"] == "prod-vault")["managementEndpoint"]
+    rc, out, err = oci_call(emulator, "backup-key", mgmt,
+                            KEYS["payments-master"],
+                            "%s/backups/%s" % (namespace, name))
+    assert rc == 0, (out, err)
+    wait_until(lambda: any(o["name"] == name and
+                           o["key_id"] == KEYS["payments-master"]
+                           for o in emulator.objects()),
+               what="object %r written" % name)
+    emulator.reset_stats()
+    rc, out, err = oci_call(emulator, "head-object", namespace, "backups",
+                            name)
+    assert rc == 0, (name, out, err)
+    heads = [r for r in emulator.requests() if r["op"] == "HeadObject"]
+    assert [r["path"] for r in heads] == [
+        "/n/%s/b/backups/o/%s" % (namespace, quote(name, safe="/"))], heads
