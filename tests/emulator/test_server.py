@@ -230,3 +230,26 @@ def test_synthetic_tenancy(emulator_factory):
     emu2 = emulator_factory(tenancy="synthetic:20,5,50")
     assert sorted(v["id"] for v in emu2.info()["vaults"]) == \
         sorted(v["id"] for v in info["vaults"])
+
+
+def test_request_log(emulator, client, sample):
+    """GET /_emulator/requests: the requests as received, in order, with
+    the path still encoded and dot segments kept, PAR tokens redacted."""
+    emulator.reset_stats()
+    base = emulator.endpoint + "/n/%s/b/backups/o/" % sample.namespace
+    client.head(base + "x/../a%20b")
+    client.get(emulator.endpoint + "/n/%s/b/backups/o" % sample.namespace,
+               params={"prefix": "a b/c", "limit": "1"})
+    url = emulator.create_par("backups", "t.bak")["fullUrl"]
+    tok = url.split("/p/")[1].split("/")[0]
+    client.get(url, sign=False)
+    log = emulator.requests()
+    assert [(r["method"], r["op"]) for r in log] == [
+        ("HEAD", "HeadObject"), ("GET", "ListObjects"), ("GET", "ParGet")]
+    assert log[0]["path"] == "/n/%s/b/backups/o/x/../a%%20b" % \
+        sample.namespace
+    assert "prefix=a%20b%2Fc" in log[1]["query"] or \
+        "prefix=a+b%2Fc" in log[1]["query"], log[1]
+    assert log[2]["path"].startswith("/p/***/n/") and tok not in str(log)
+    emulator.reset_stats()
+    assert emulator.requests() == []
