@@ -355,6 +355,31 @@ static void test_session_token_and_errors(void)
 		       sig_of(res.authorization.buf, sig, sizeof(sig))),
 	       0, "ST$ signature verifies");
 
+	/*
+	 * The (request-target) is the path exactly as sent: percent-escapes
+	 * kept as they are (not decoded, not re-encoded), dot segments kept.
+	 */
+	{
+		static const char *const t[] = {
+			"/n/ns/b/bk/o/100%25/my%20key/%C3%BC/../a.b",
+			"/n/ns/b/bk/o/x/../y",
+			"/n/ns/b/bk/o/a/./b//c?prefix=a%20b%2F..&limit=1",
+		};
+		char want[256];
+
+		req.method = "HEAD";
+		for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+			req.target = t[i];
+			is_int(sign_build_string(&req, &str, &hdrs, NULL), 0,
+			       "signing string for '%s'", t[i]);
+			snprintf(want, sizeof(want),
+				 "\n(request-target): head %s\n", t[i]);
+			ok(strstr(str.buf, want) != NULL,
+			   "'%s' is signed as sent", t[i]);
+		}
+		req.method = "GET";
+	}
+
 	/* malformed requests */
 	req.target = "no-slash";
 	is_int(sign_request(&s, &req, &res), -EINVAL,
