@@ -264,6 +264,13 @@ int sign_signer_init(struct signer *s, const struct profile *p,
 			p->key_file, (unsigned int)(st.st_mode & 07777),
 			p->key_file);
 
+	/* the config file then holds a secret too: the same advice */
+	if (p->pass_phrase && p->path && !stat(p->path, &st) &&
+	    (st.st_mode & 077))
+		log_msg(lg, LOG_WARNING,
+			"config file '%s' holds a pass_phrase and is accessible by group or others (mode %04o); it should be readable by its owner only: chmod 600 '%s'",
+			p->path, (unsigned int)(st.st_mode & 07777), p->path);
+
 	ret = crypto_key_load(&key, p->key_file, p->pass_phrase, ask, ask_arg,
 			      why, why_n);
 	if (ret)

@@ -539,6 +539,43 @@ static void test_signer_init(void)
 	ret = sign_signer_init(&s, &p, NULL, NULL, &lg, why, sizeof(why));
 	is_int(ret, 0, "encrypted key with pass_phrase");
 	sign_signer_release(&s);
+	/* a pass_phrase in a config file others can read: a warning */
+	{
+		char cfg[512];
+		FILE *f;
+
+		snprintf(cfg, sizeof(cfg), "%s", path_of("config"));
+		f = fopen(cfg, "w");
+		ok(f != NULL, "config file written");
+		if (f)
+			fclose(f);
+		p.path = cfg;
+		chmod(cfg, 0600);
+		cap.count = 0;
+		ret = sign_signer_init(&s, &p, NULL, NULL, &lg, why,
+				       sizeof(why));
+		is_int(cap.count, 0, "no warning for a 0600 config file");
+		sign_signer_release(&s);
+		chmod(cfg, 0644);
+		ret = sign_signer_init(&s, &p, NULL, NULL, &lg, why,
+				       sizeof(why));
+		is_int(ret, 0, "0644 config file: the key still loads");
+		is_int(cap.count, 1, "one warning for a 0644 config file");
+		ok(strstr(cap.last, "holds a pass_phrase and is accessible "
+				    "by group or others (mode 0644)") &&
+			   strstr(cap.last, "chmod 600") &&
+			   !strstr(cap.last, "pw-123"),
+		   "warning: %s", cap.last);
+		sign_signer_release(&s);
+		p.pass_phrase = NULL;
+		cap.count = 0;
+		ret = sign_signer_init(&s, &p, fake_ask, &calls, &lg, why,
+				       sizeof(why));
+		is_int(cap.count, 0, "no pass_phrase in it: no warning");
+		sign_signer_release(&s);
+		calls = 0;
+		p.path = NULL;
+	}
 	p.pass_phrase = "bad";
 	ret = sign_signer_init(&s, &p, NULL, NULL, &lg, why, sizeof(why));
 	is_int(ret, -EKEYREJECTED, "encrypted key with a wrong pass_phrase");
