@@ -9,7 +9,9 @@ another object, are refused before any call."""
 
 import errno
 import json
+import os
 import re
+import subprocess
 from urllib.parse import quote, unquote
 
 import pytest
@@ -18,6 +20,9 @@ from fsutil import (KEYS, assert_errno, bash, calls_since, check_status,
                     prod_key, q, requests, run, wait_until)
 
 REFUSED_LOG = r"^ocivaultfs: warning: backup of key '%s' refused: "
+BUILD_ROOT = os.environ.get("OVFS_BUILD_ROOT") or os.path.join(
+    os.path.dirname(os.path.dirname(os.path.dirname(
+        os.path.abspath(__file__)))), "build")
 
 
 def write(m, key, text):
@@ -158,14 +163,14 @@ def test_dot_segments_refused_before_any_call(mount, emulator, namespace,
                                       "./{key_id}", "{key_short}/."])
 def test_template_with_dot_segment_refused_at_mount(template, tmp_path,
                                                     emulator):
-    from conftest import OCIVAULTFS, emulator_options, daemon_env
-    import subprocess
     mnt = tmp_path / "mnt"
     mnt.mkdir()
-    opts = emulator_options(emulator) + ["backup_name=" + template]
-    p = subprocess.run([OCIVAULTFS, "-f", "-o", ",".join(opts), str(mnt)],
+    opts = ["config=" + emulator.config, "endpoint=" + emulator.endpoint,
+            "cacert=" + emulator.ca, "backup_name=" + template]
+    p = subprocess.run([os.path.join(BUILD_ROOT, "ocivaultfs"), "-f", "-o",
+                        ",".join(opts), str(mnt)],
                        capture_output=True, text=True, timeout=60,
-                       env=daemon_env())
+                       stdin=subprocess.DEVNULL)
     assert p.returncode != 0
     assert ("ocivaultfs: invalid backup_name '%s': the template gives the "
             "object name" % template) in p.stderr, p.stderr
@@ -174,9 +179,6 @@ def test_template_with_dot_segment_refused_at_mount(template, tmp_path,
 
 def oci_call(emu, *args):
     """The C client (tests/client/oci-call) once: (rc, stdout, stderr)."""
-    import os
-    import subprocess
-    from conftest import BUILD_ROOT
     argv = [os.path.join(BUILD_ROOT, "tests", "client", "oci-call"),
             "--config", emu.config, "--endpoint", emu.endpoint,
             "--cacert", emu.ca] + list(args)
