@@ -19,8 +19,8 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from fsutil import (KEYS, PAYMENTS_KEYS, TENANCY, bash, prod_key, q, run,
-                    wait_until)
+from fsutil import (KEYS, PAYMENTS_KEYS, SHARED1, TENANCY, bash, prod_key, q,
+                    run, wait_until)
 
 pytestmark = pytest.mark.skipif(
     os.getuid() != 0, reason="reading another process's memory needs root")
@@ -143,6 +143,7 @@ def test_no_secret_left(mount, emulator, encrypted_user, namespace,
     config, needles = encrypted_user
     register_output(r"^ocivaultfs: warning: backup of key '.*' refused: ")
     register_output(r"^ocivaultfs: debug: ")  # -d: every FUSE request
+    register_output(r"^ocivaultfs: warning: backup of key '.*' failed")
     outputs = []
 
     def cmd(res):
@@ -157,8 +158,12 @@ def test_no_secret_left(mount, emulator, encrypted_user, namespace,
         "archive", access_type="AnyObjectWrite")["fullUrl"]
     json_par = emulator.create_par("backups", "sec-json.bak")["fullUrl"]
     refused_par = emulator.create_par("backups", "x.bak")["fullUrl"]
+    # Accepted by BackupKey, then failed by the service (expired).
+    expired_par = emulator.create_par("backups", "late.bak",
+                                      expires_in=-60)["fullUrl"]
     tokens = {"token %d" % i: token_of(u) for i, u in enumerate(
-        (obj_par, bucket_par, bucket_par2, json_par, refused_par))}
+        (obj_par, bucket_par, bucket_par2, json_par, refused_par,
+         expired_par))}
     needles.update({k: v.encode() for k, v in tokens.items()})
     writes = {
         prod_key("payments-master"): obj_par,
@@ -181,11 +186,17 @@ def test_no_secret_left(mount, emulator, encrypted_user, namespace,
         r = cmd(bash("printf '%%s\\n' %s > %s" % (
             q(text), q(m.path(prod_key("legacy-key"), "backup")))))
         assert r.rc != 0, r
+    r = cmd(bash("printf '%%s\n' %s > %s" % (
+        q(expired_par), q(m.path(prod_key(SHARED1), "backup")))))
     for key in writes:
         wait_until(lambda: cmd(run(["cat", m.path(key, "status")])).out
                    .startswith("state: succeeded"), timeout=60,
                    what="backup of %s succeeded" % key)
-    for key in list(writes) + [prod_key("legacy-key")]:
+    wait_until(lambda: cmd(run(["cat", m.path(prod_key(SHARED1), "status")]))
+               .out.startswith("state: failed"), timeout=60,
+               what="backup to an expired PAR failed")
+    cmd(run(["cat", m.path(prod_key(SHARED1), "wait")]))
+    for key in list(writes) + [prod_key("legacy-key"), prod_key(SHARED1)]:
         for f in ("status", "history"):
             if os.path.exists(m.path(key, f)):
                 cmd(run(["cat", m.path(key, f)]))
