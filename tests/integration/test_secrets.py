@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: MIT
 """Secrets wiped (issue 8, point 6): after a session with an encrypted key
 and its pass phrase, PAR backups of every PAR form (object PAR, bucket
-PAR, JSON target with a PAR) and some refused PAR targets, the daemon's
+PAR, JSON target with a PAR), some refused PAR targets and one that the
+service fails (expired), the daemon's
 memory (/proc/PID/mem, every writable or anonymous mapping, read as root)
 holds none of: the pass phrase, a PAR token, a line of the key's PEM
 text, a piece of its DER encodings, an Authorization header; and no log
