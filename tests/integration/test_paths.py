@@ -43,7 +43,7 @@ def named_objects(emu, ns, bucket):
     BackupKey) and start (the range listing that verifies the end),
     decoded, with the raw path or query value for the encoding check.
     (HeadObject is only used when a range listing does not reach the
-    object; the unit test test_http.c sends such paths as built.)"""
+    object: test_daemon_head_names_the_backupkey_object makes it so.)"""
     base = "/n/%s/b/%s/o" % (ns, bucket)
     out = []
     for r in emu.requests():
@@ -212,3 +212,34 @@ def test_client_heads_the_object_backupkey_wrote(emulator, namespace, name):
     heads = [r for r in emulator.requests() if r["op"] == "HeadObject"]
     assert [r["path"] for r in heads] == [
         "/n/%s/b/backups/o/%s" % (namespace, quote(name, safe="/"))], heads
+
+
+def test_daemon_head_names_the_backupkey_object(mount, emulator, namespace):
+    """The daemon's own HeadObject: when the range listing that checks the
+    backups of a bucket does not reach an object (2000 objects between
+    two backups ending together), it HEADs it; the path is the object's
+    name encoded as the SDK does, and finds what BackupKey wrote."""
+    first, last = "a first/x.bak", "zz/ü 100%/..x/not-a-segment...bak"
+    c = emulator.client()
+    base = emulator.endpoint + "/n/%s/b/backups/o/" % namespace
+    for i in range(2001):  # fillers sorting between the two names
+        r = c.put(base + "m/%04d" % i, body=b"f", body_exempt=True)
+        assert r.status == 200, r.status
+    c.close()
+    m = mount()
+    keys = {prod_key("payments-master"): first, prod_key("hr-master"): last}
+    for key in keys:
+        assert run(["ls", m.path(key)]).rc == 0
+    emulator.reset_stats()
+    for key, name in keys.items():
+        r = write(m, key, "backups/" + name)
+        assert r.rc == 0, r
+    for key, name in keys.items():
+        wait_until(lambda: status(m, key)["state"] == "succeeded",
+                   timeout=60, what="backup of %s succeeded" % key)
+    heads = [r["path"] for r in emulator.requests()
+             if r["op"] == "HeadObject"]
+    assert heads == ["/n/%s/b/backups/o/%s" % (namespace,
+                                               quote(last, safe="/"))], heads
+    objs = [o for o in emulator.objects() if o["name"] == last]
+    assert len(objs) == 1 and objs[0]["key_id"] == KEYS["hr-master"], objs
