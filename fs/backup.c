@@ -10,6 +10,7 @@
 #include "backup.h"
 #include "clock.h"
 #include "crypto.h"
+#include "journal.h"
 #include "log.h"
 #include "oci.h"
 #include "target.h"
@@ -43,6 +44,8 @@
 #define BK_SKEW_S 300
 #define BK_WAIT_SLICE_MS 100
 #define BK_TOKEN_LEN 32
+/* A key's path in the tree, for the journal. */
+#define BK_PATH_MAX 16384
 
 /* What the trackers do next for a job in flight. */
 enum bk_phase {
@@ -73,6 +76,7 @@ struct bk_job {
 	int64_t svc_finished; /* the service's end time, before the check */
 	uint64_t accepted_ms, next_poll_ms, interval_ms;
 	uint64_t seq; /* order of first submission, for the backups list */
+	uint64_t jid; /* its journal entry, 0 none */
 	char key_state[32];
 	char *target;       /* redacted display */
 	char *work_request;
@@ -115,6 +119,12 @@ struct backups {
 	bool stop;
 	bool wr_unsupported; /* GetWorkRequest answered 404 once */
 	struct backups_stats stats;
+	/* Journal entries to resume, by key OCID (see "journal" below). */
+	struct journal *journal;
+	struct bk_pending *pending[BK_HASH];
+	size_t npending; /* read without the lock as a hint (atomic) */
+	pthread_t resume_thread;
+	bool resume_used, resume_live;
 };
 
 /*
@@ -395,6 +405,7 @@ static void job_reset(struct bk_job *j, enum bk_origin origin)
 	j->key_tries = 0;
 	j->key_state[0] = '\0';
 	j->interval_ms = BK_POLL_FIRST_MS;
+	j->jid = 0;
 }
 
 /* Find or create (lock held). */
@@ -479,6 +490,234 @@ static bool exiting(struct backups *b)
 	return b->exiting && b->exiting(b->arg);
 }
 
+/* ---- journal: resuming what the last daemon left in flight ---------------- */
+
+/*
+ * An unfinished journal entry waiting for its key node: nodes exist only
+ * once a listing saw the key, so the entry becomes the key's job in
+ * pending_take() when that happens (backups_observe_key(), or a write to
+ * the key's `backup`).  The resume thread makes it happen by resolving
+ * the recorded path.
+ */
+struct bk_pending {
+	uint64_t jid;
+	int64_t submitted;
+	bool par;
+	bool given_up; /* its path does not lead to it: wait for a listing */
+	unsigned int round;
+	char *key_id, *path, *target, *wr, *req, *ns, *bucket, *object;
+	struct bk_pending *next;
+};
+
+static void pending_free(struct bk_pending *p)
+{
+	if (!p)
+		return;
+	free(p->key_id);
+	free(p->path);
+	free(p->target);
+	free(p->wr);
+	free(p->req);
+	free(p->ns);
+	free(p->bucket);
+	free(p->object);
+	free(p);
+}
+
+static struct bk_pending **pending_slot(struct backups *b, const char *key_id)
+{
+	struct bk_pending **pp = &b->pending[job_hash(key_id)];
+
+	while (*pp && strcmp((*pp)->key_id, key_id))
+		pp = &(*pp)->next;
+	return pp;
+}
+
+/* journal_each_unfinished() callback of backups_new(). */
+static int pending_load(void *arg, const struct journal_entry *e)
+{
+	struct backups *b = arg;
+	struct bk_pending *p, **pp;
+
+	if (!strcmp(e->state, "submitting")) {
+		/* BackupKey was sent (or about to be) when the daemon ended:
+		 * whether OCI accepted it is not known.  If it did, the key
+		 * is BACKUP_IN_PROGRESS and is followed as started
+		 * elsewhere. */
+		journal_set(b->journal, e->id, wall(b), "unknown", wall(b),
+			    NULL, "OutcomeUnknown",
+			    "the daemon ended before BackupKey answered", NULL);
+		log_msg(b->log, LOG_WARNING,
+			"journal: the backup of key '%s' submitted at %lld has "
+			"no known outcome (the daemon ended before BackupKey "
+			"answered)",
+			e->key, (long long)e->submitted);
+		return 0;
+	}
+	if (!e->key[0])
+		return 0;
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	p->jid = e->id;
+	p->submitted = e->submitted;
+	p->par = !strncmp(e->target, "https://", 8);
+	if (str_set(&p->key_id, e->key) || str_set(&p->path, e->path) ||
+	    str_set(&p->target, e->target) || str_set(&p->wr, e->wr) ||
+	    str_set(&p->req, e->request_id) || str_set(&p->ns, e->ns) ||
+	    str_set(&p->bucket, e->bucket) || str_set(&p->object, e->object)) {
+		pending_free(p);
+		return -ENOMEM;
+	}
+	pp = pending_slot(b, p->key_id);
+	if (*pp) {
+		/* Two unfinished entries of one key: the older lost. */
+		struct bk_pending *old = *pp;
+
+		p->next = old->next;
+		pending_free(old);
+		*pp = p;
+	} else {
+		p->next = NULL;
+		*pp = p;
+		__atomic_add_fetch(&b->npending, 1, __ATOMIC_RELAXED);
+	}
+	log_msg(b->log, LOG_INFO,
+		"journal: resuming the backup of key '%s' (work request %s)",
+		p->key_id, p->wr ? p->wr : "unknown");
+	return 0;
+}
+
+/*
+ * The key's pending entry becomes its job (lock held): in_progress, origin
+ * this mount, tracked from its work request at once.  `key_comp` is the
+ * key's compartment (key-state tracking).
+ */
+static void pending_take(struct backups *b, struct bk_job *j,
+			 const char *key_comp)
+{
+	struct bk_pending **pp, *p;
+
+	if (!b->npending)
+		return;
+	pp = pending_slot(b, j->key->id);
+	p = *pp;
+	if (!p ||
+	    (bk_in_flight(j->state) && j->origin != BK_ORIGIN_ELSEWHERE))
+		return;
+	*pp = p->next;
+	__atomic_sub_fetch(&b->npending, 1, __ATOMIC_RELAXED);
+	job_reset(j, BK_ORIGIN_MOUNT);
+	j->state = BK_IN_PROGRESS;
+	j->seq = ++b->seq;
+	j->jid = p->jid;
+	j->submitted = p->submitted;
+	j->par = j->object_unverified = p->par;
+	j->progress = 0;
+	str_set(&j->target, p->target);
+	str_set(&j->work_request, p->wr);
+	str_set(&j->request_id, p->req);
+	str_set(&j->key_comp, key_comp);
+	if (p->bucket && p->object)
+		job_set_where(j, str_or(p->ns), p->bucket, p->object);
+	str_set(&j->note, "resumed from the journal after the daemon "
+			  "restarted");
+	j->by_key_state = b->wr_unsupported || !p->wr;
+	j->phase = j->by_key_state ? PH_KEYS : PH_WR;
+	j->accepted_ms = j->next_poll_ms = mono(b);
+	pending_free(p);
+	pthread_cond_broadcast(&b->changed);
+	pthread_cond_signal(&b->wake);
+	tracker_spawn(b);
+}
+
+static struct bk_pending *pending_next(struct backups *b, unsigned int round)
+{
+	for (size_t i = 0; i < BK_HASH; i++)
+		for (struct bk_pending *p = b->pending[i]; p; p = p->next)
+			if (!p->given_up && p->round != round)
+				return p;
+	return NULL;
+}
+
+#define BK_RESUME_RETRY_MS 1000
+#define BK_RESUME_RETRY_MAX_MS 30000
+
+/*
+ * Resolve the paths of the pending entries, so that their keys get
+ * listed and their jobs made (pending_take() from the listing).  A failed
+ * fetch is tried again (1 s, doubling to 30 s); a path that does not lead
+ * to the key (renamed, deleted, no longer visible) is given up, logged:
+ * the entry is then resumed only when a listing shows the key.
+ */
+static void *resume_main(void *arg)
+{
+	struct backups *b = arg;
+	uint64_t delay = BK_RESUME_RETRY_MS;
+	unsigned int round = 1;
+	bool retry = false;
+
+	pthread_mutex_lock(&b->lock);
+	while (!b->stop) {
+		struct bk_pending *p = exiting(b) ? NULL : pending_next(b, round);
+		struct buf path = BUF_INIT(BK_PATH_MAX);
+		struct tree_path tp;
+		char *key_id;
+		int ret;
+
+		if (!p) {
+			if (!retry || exiting(b))
+				break;
+			clock_cond_timedwait(&b->wake, &b->lock, delay);
+			delay = delay * 2 > BK_RESUME_RETRY_MAX_MS
+					? BK_RESUME_RETRY_MAX_MS
+					: delay * 2;
+			round++;
+			retry = false;
+			continue;
+		}
+		p->round = round;
+		key_id = strdup(p->key_id);
+		ret = key_id ? buf_addf(&path, "/%s", str_or(p->path)) : -ENOMEM;
+		pthread_mutex_unlock(&b->lock);
+		if (!ret)
+			ret = tree_resolve(b->tree, path.buf, &tp);
+		pthread_mutex_lock(&b->lock);
+		p = key_id ? *pending_slot(b, key_id) : NULL;
+		if (p && (!ret || ret == -ENOENT || ret == -ENOTDIR ||
+			  ret == -EACCES || ret == -EMSGSIZE)) {
+			p->given_up = true;
+			log_msg(b->log, LOG_WARNING,
+				"journal: cannot find key '%s' at '%s' (%s); "
+				"its backup is followed once a listing shows "
+				"the key",
+				key_id, path.buf, ret ? strerror(-ret) : "another key");
+		} else if (p) {
+			retry = true;
+		}
+		free(key_id);
+		buf_release(&path);
+	}
+	b->resume_live = false;
+	pthread_cond_broadcast(&b->changed);
+	pthread_mutex_unlock(&b->lock);
+	return NULL;
+}
+
+/* Start the resume thread when there are pending entries (lock held). */
+static void resume_spawn(struct backups *b)
+{
+	if (!b->npending || b->resume_used || b->stop)
+		return;
+	if (pthread_create(&b->resume_thread, NULL, resume_main, b)) {
+		log_msg(b->log, LOG_WARNING,
+			"journal: cannot start the resume thread; backups in "
+			"the journal are followed once their keys are listed");
+		return;
+	}
+	b->resume_used = b->resume_live = true;
+}
+
 int backups_new(struct backups **out, const struct backups_opts *opts)
 {
 	struct backups *b;
@@ -501,12 +740,21 @@ int backups_new(struct backups **out, const struct backups_opts *opts)
 	b->exiting = opts->exiting;
 	b->arg = opts->arg;
 	b->ntrackers = opts->trackers ? opts->trackers : BK_TRACKERS;
+	b->journal = opts->journal;
 	if (b->ntrackers > BK_TRACKERS_MAX)
 		b->ntrackers = BK_TRACKERS_MAX;
 	if (pthread_mutex_init(&b->lock, NULL) ||
 	    clock_cond_init(&b->changed) || clock_cond_init(&b->wake)) {
 		free(b);
 		return -ENOMEM;
+	}
+	if (b->journal && !journal_read_only(b->journal)) {
+		int ret = journal_each_unfinished(b->journal, pending_load, b);
+
+		if (ret) {
+			backups_free(b);
+			return ret;
+		}
 	}
 	*out = b;
 	return 0;
@@ -520,6 +768,13 @@ void backups_free(struct backups *b)
 	for (size_t i = 0; i < b->n; i++)
 		job_free(b->all[i]);
 	free(b->all);
+	for (size_t i = 0; i < BK_HASH; i++)
+		while (b->pending[i]) {
+			struct bk_pending *p = b->pending[i];
+
+			b->pending[i] = p->next;
+			pending_free(p);
+		}
 	pthread_cond_destroy(&b->changed);
 	pthread_cond_destroy(&b->wake);
 	pthread_mutex_destroy(&b->lock);
@@ -657,6 +912,8 @@ struct submit_ctx {
 	char key_state[OVFS_ENUM_MAX];
 	char why[512];
 	char token[BK_TOKEN_LEN + 1];
+	uint64_t jid; /* the journal entry of this backup */
+	bool no_journal; /* the journal could not be written */
 	struct target tg;
 	struct oci_key out;
 	struct oci_action_result res;
@@ -923,7 +1180,7 @@ out:
 static int submit_call(struct backups *b, struct tree_node *key,
 		       struct submit_ctx *sc)
 {
-	int ret = crypto_random_id(sc->token, BK_TOKEN_LEN);
+	int ret = sc->token[0] ? 0 : crypto_random_id(sc->token, BK_TOKEN_LEN);
 
 	if (ret) {
 		oci_error_local(&sc->err, ret, "no random numbers");
@@ -948,6 +1205,7 @@ static void record_accepted(struct backups *b, struct bk_job *j,
 {
 	j->state = BK_ACCEPTED;
 	j->progress = 0;
+	j->jid = sc->jid;
 	str_set(&j->work_request, sc->res.work_request_id);
 	str_set(&j->request_id, sc->res.request_id);
 	buf_copy(j->key_state, sizeof(j->key_state),
@@ -972,6 +1230,121 @@ static void log_refusal(struct backups *b, struct tree_node *key,
 	oci_error_format(err, line, sizeof(line));
 	log_msg(b->log, LOG_WARNING, "backup of key '%s' refused: %s", key->id,
 		line);
+}
+
+/* ---- journal: recording ----------------------------------------------- */
+
+/* Before BackupKey (no lock): no call without a record. */
+static int journal_submit(struct backups *b, struct tree_node *key,
+			  struct submit_ctx *sc)
+{
+	struct buf path = BUF_INIT(BK_PATH_MAX);
+	struct journal_entry e = { 0 };
+	int ret;
+
+	if (!b->journal)
+		return 0;
+	ret = crypto_random_id(sc->token, BK_TOKEN_LEN);
+	if (!ret)
+		ret = tree_node_path(key, &path);
+	if (!ret) {
+		e.submitted = wall(b);
+		e.state = "submitting";
+		e.key = key->id;
+		e.path = path.buf;
+		e.target = sc->tg.display;
+		e.ns = sc->tg.ns;
+		e.bucket = sc->tg.bucket;
+		e.object = sc->tg.object;
+		e.token = sc->token;
+		ret = journal_begin(b->journal, &e, &sc->jid);
+	}
+	if (ret) {
+		char msg[OVFS_ERRMSG_MAX];
+
+		snprintf(msg, sizeof(msg),
+			 "cannot record the backup in journal '%s': %s",
+			 journal_path(b->journal), strerror(-ret));
+		oci_error_local(&sc->err, ret, "%s", msg);
+		buf_copy(sc->err.code, sizeof(sc->err.code), "JournalError");
+		sc->no_journal = true;
+	}
+	buf_release(&path);
+	return ret;
+}
+
+/* BackupKey refused, or the call failed (no lock). */
+static void journal_failed(struct backups *b, struct submit_ctx *sc, int ret)
+{
+	if (!b->journal || !sc->jid)
+		return;
+	journal_set(b->journal, sc->jid, wall(b), "failed", wall(b),
+		    errno_name(ret), sc->err.code, sc->err.message,
+		    sc->err.request_id);
+}
+
+/* A write refused before any call (no lock): one finished entry, as the
+ * key's status tells it. */
+static void journal_refusal(struct backups *b, struct tree_node *key, int ret)
+{
+	struct buf path = BUF_INIT(BK_PATH_MAX);
+	char code[OVFS_ERRCODE_MAX] = "", msg[OVFS_ERRMSG_MAX] = "";
+	char target[OVFS_URL_MAX] = "";
+	struct journal_entry e = { 0 };
+	struct bk_job *j;
+	bool rejected = false;
+
+	if (!b->journal || journal_read_only(b->journal))
+		return;
+	pthread_mutex_lock(&b->lock);
+	j = job_find(b, key);
+	if (j && bk_in_flight(j->state)) {
+		rejected = true;
+		buf_copy(msg, sizeof(msg), str_or(j->rejected));
+	} else if (j && j->error) {
+		buf_copy(code, sizeof(code), j->error->code);
+		buf_copy(msg, sizeof(msg), j->error->message);
+		buf_copy(target, sizeof(target), str_or(j->target));
+	}
+	pthread_mutex_unlock(&b->lock);
+	if (!j || tree_node_path(key, &path))
+		goto out;
+	e.submitted = e.finished = wall(b);
+	e.state = rejected ? "rejected" : "failed";
+	e.key = key->id;
+	e.path = path.buf;
+	e.target = target;
+	e.errno_name = errno_name(ret);
+	e.code = code;
+	e.message = msg;
+	journal_refused(b->journal, &e);
+out:
+	buf_release(&path);
+}
+
+/* After a tracker's apply() (lock held): a state change of a journaled
+ * backup is recorded, the final one with its error. */
+static void journal_note(struct backups *b, const struct bk_job *j,
+			 enum bk_state was)
+{
+	const struct oci_error *e = j->error;
+
+	if (!j->jid || !b->journal || j->state == was)
+		return;
+	if (bk_in_flight(j->state) || j->state == BK_NONE) {
+		journal_set(b->journal, j->jid, wall(b),
+			    bk_state_name(j->state), 0, NULL, NULL, NULL,
+			    NULL);
+		return;
+	}
+	journal_set(b->journal, j->jid, wall(b), bk_state_name(j->state),
+		    j->finished,
+		    j->state == BK_FAILED
+			    ? errno_name(j->error_errno ? j->error_errno : -EIO)
+			    : NULL,
+		    e && j->state == BK_FAILED ? e->code : NULL,
+		    e && j->state == BK_FAILED ? e->message : NULL,
+		    e && j->state == BK_FAILED ? e->request_id : NULL);
 }
 
 int backups_submit(struct backups *b, struct tree_node *key, const char *data,
@@ -999,6 +1372,8 @@ int backups_submit(struct backups *b, struct tree_node *key, const char *data,
 
 	pthread_mutex_lock(&b->lock);
 	j = job_get(b, key);
+	if (j)
+		pending_take(b, j, sc->key_comp); /* in flight: refused */
 	ret = j ? refuse_early(b, j, parsed, sc) : -ENOMEM;
 	pthread_mutex_unlock(&b->lock);
 	if (ret)
@@ -1030,14 +1405,21 @@ int backups_submit(struct backups *b, struct tree_node *key, const char *data,
 
 	ret = submit_preflight(b, sc);
 	if (!ret)
+		ret = journal_submit(b, key, sc);
+	if (!ret)
 		ret = submit_call(b, key, sc);
 	if (ret) {
 		pthread_mutex_lock(&b->lock);
 		record_failure(b, j, ret, &sc->err);
 		pthread_mutex_unlock(&b->lock);
 		log_refusal(b, key, &sc->err);
+		journal_failed(b, sc, ret);
 		goto out;
 	}
+	/* On disk before the write returns (journal.h); a failure is
+	 * logged: the backup runs, refusing it now would be a lie. */
+	journal_accepted(b->journal, sc->jid, wall(b),
+			 sc->res.work_request_id, sc->res.request_id);
 	tree_update_key(b->tree, key, &sc->out, sc->res.etag);
 	pthread_mutex_lock(&b->lock);
 	record_accepted(b, j, sc);
@@ -1045,6 +1427,9 @@ int backups_submit(struct backups *b, struct tree_node *key, const char *data,
 	log_msg(b->log, LOG_INFO, "backup of key '%s' accepted (%s)", key->id,
 		sc->res.work_request_id);
 out:
+	if (ret && ret != -ENOMEM && !sc->jid && !sc->no_journal &&
+	    parsed != -ENODATA)
+		journal_refusal(b, key, ret);
 	oci_key_release(&sc->out);
 	buf_wipe(sc, sizeof(*sc)); /* the target may hold a PAR URL */
 	free(sc);
@@ -1058,6 +1443,13 @@ void backups_observe_key(struct backups *b, struct tree_node *key,
 {
 	struct bk_job *j;
 
+	if (__atomic_load_n(&b->npending, __ATOMIC_RELAXED)) {
+		pthread_mutex_lock(&b->lock);
+		j = job_get(b, key);
+		if (j)
+			pending_take(b, j, k->compartment_id);
+		pthread_mutex_unlock(&b->lock);
+	}
 	if (strcmp(k->lifecycle_state, "BACKUP_IN_PROGRESS"))
 		return;
 	pthread_mutex_lock(&b->lock);
@@ -1739,8 +2131,12 @@ static void *tracker_main(void *arg)
 		pthread_mutex_unlock(&b->lock);
 		run_work(b, &w);
 		pthread_mutex_lock(&b->lock);
-		for (size_t i = 0; i < w.n; i++)
+		for (size_t i = 0; i < w.n; i++) {
+			enum bk_state was = w.jobs[i]->state;
+
 			apply(b, w.jobs[i], &w.res[i]);
+			journal_note(b, w.jobs[i], was);
+		}
 		/* Results are published at once; a job may be due again
 		 * (a HeadObject next): wake another tracker. */
 		pthread_cond_broadcast(&b->changed);
@@ -1790,6 +2186,7 @@ int backups_start(struct backups *b)
 	b->stop = false;
 	b->started = true;
 	tracker_spawn(b); /* for jobs already there, if any */
+	resume_spawn(b);
 	pthread_mutex_unlock(&b->lock);
 	return 0;
 }
@@ -1804,8 +2201,11 @@ void backups_stop(struct backups *b)
 	b->stop = true;
 	pthread_cond_broadcast(&b->wake);
 	pthread_cond_broadcast(&b->changed);
-	while (b->live)
+	while (b->live || b->resume_live)
 		clock_cond_timedwait(&b->changed, &b->lock, 100);
+	if (b->resume_used)
+		pthread_join(b->resume_thread, NULL); /* it has ended */
+	b->resume_used = false;
 	for (unsigned int i = 0; i < b->ntrackers; i++) {
 		if (b->slot_used[i])
 			pthread_join(b->threads[i], NULL);
@@ -1944,4 +2344,12 @@ void backups_stats(struct backups *b, struct backups_stats *out)
 		if (bk_in_flight(b->all[i]->state))
 			out->in_flight++;
 	pthread_mutex_unlock(&b->lock);
+}
+
+int backups_history(struct backups *b, struct tree_node *key,
+		    struct buf *out)
+{
+	if (!b->journal)
+		return 0;
+	return journal_history(b->journal, key ? key->id : NULL, out);
 }

@@ -21,6 +21,7 @@
 #include "backup.h"
 #include "crypto.h"
 #include "http.h"
+#include "journal.h"
 #include "oci.h"
 #include "ops.h"
 #include "opts.h"
@@ -257,6 +258,35 @@ static void key_seen(void *arg, struct tree_node *key, const struct oci_key *k)
 		backups_observe_key(o->backups, key, k);
 }
 
+/*
+ * The journal of this tenancy and profile (journal.h).  Without state_dir=
+ * a journal that cannot be opened is a warning (the mount works, its
+ * backups are not recorded); with it, an error: the user asked for it.
+ */
+static int open_journal(struct ovfs *o, const struct profile *prof,
+			struct journal **out)
+{
+	struct journal_opts jo = { 0 };
+	char why[512];
+	int ret;
+
+	jo.dir = o->opts.state_dir;
+	jo.tenancy = oci_client_tenancy(o->client);
+	jo.profile = prof->name ? prof->name : profile_name(o->opts.profile);
+	jo.log = &o->log;
+	ret = journal_open(out, &jo, why, sizeof(why));
+	if (!ret)
+		return 0;
+	if (o->opts.state_dir) {
+		fprintf(stderr, "ocivaultfs: cannot open the journal: %s\n",
+			why);
+		return ret;
+	}
+	log_msg(&o->log, LOG_WARNING,
+		"cannot open the journal (%s): backups are not recorded", why);
+	return 0;
+}
+
 /* Did the user pass -o max_threads=N?  Then keep their value. */
 static bool has_max_threads(int argc, char **argv)
 {
@@ -273,6 +303,7 @@ int main(int argc, char **argv)
 	struct fuse_loop_config *loop = NULL;
 	struct log_sink sink = { false };
 	struct profile prof = PROFILE_INIT;
+	struct journal *journal = NULL;
 	struct ovfs o;
 	struct fuse_session *se = NULL;
 	int ret = 1, res;
@@ -340,6 +371,8 @@ int main(int argc, char **argv)
 	    preflight(&o, &prof))
 		goto out_client;
 	o.mount_time = clock_wall_s(oci_client_clock(o.client));
+	if (open_journal(&o, &prof, &journal))
+		goto out_client;
 	if (tree_new(&o.tree, &(struct tree_opts){
 				      .client = o.client,
 				      .log = &o.log,
@@ -363,6 +396,7 @@ int main(int argc, char **argv)
 				.get_namespace = get_namespace,
 				.exiting = is_exiting,
 				.arg = &o,
+				.journal = journal,
 			})) {
 		fprintf(stderr, "ocivaultfs: out of memory\n");
 		goto out_client;
@@ -430,6 +464,7 @@ out_destroy:
 out_client:
 	fuse_loop_cfg_destroy(loop);
 	backups_free(o.backups);
+	journal_free(journal);
 	tree_free(o.tree);
 	oci_client_free(o.client);
 	profile_release(&prof);

@@ -50,9 +50,9 @@
 /* Entry invalidations waiting for the notifier thread, at most. */
 #define OPS_NOTIFY_MAX 65536
 
-#define WHAT_BITS 4
+#define WHAT_BITS 5
 _Static_assert(TW_COMPARTMENT == 0, "the root must be FUSE_ROOT_ID");
-_Static_assert(TW_CTL_BACKUPS < (1 << WHAT_BITS), "tree_what fits");
+_Static_assert(TW_CTL_HISTORY < (1 << WHAT_BITS), "tree_what fits");
 
 /*
  * An open file.  libfuse's multi-threaded loop does not serialize requests
@@ -96,7 +96,7 @@ static int path_of(struct ovfs *o, fuse_ino_t ino, struct tree_path *p)
 	x = ino - 1;
 	p->what = (enum tree_what)(x & ((1u << WHAT_BITS) - 1));
 	p->node = tree_node_at(o->tree, x >> WHAT_BITS);
-	if (!p->node || p->what > TW_CTL_BACKUPS)
+	if (!p->node || p->what > TW_CTL_HISTORY)
 		return -ESTALE;
 	return 0;
 }
@@ -169,7 +169,7 @@ static void fill_stat(struct ovfs *o, const struct tree_path *p,
 	st->st_gid = o->gid;
 	st->st_blksize = 4096;
 	if (p->node && p->what != TW_CTL && p->what != TW_CTL_STATS &&
-	    p->what != TW_CTL_BACKUPS) {
+	    p->what != TW_CTL_BACKUPS && p->what != TW_CTL_HISTORY) {
 		int64_t m = tree_node_mtime(p->node);
 
 		if (m)
@@ -500,6 +500,12 @@ static int snapshot(struct ovfs *o, struct ovfs_fh *fh)
 	}
 	case TW_CTL_BACKUPS:
 		ret = backups_list(o->backups, &fh->data);
+		break;
+	case TW_HISTORY:
+		ret = backups_history(o->backups, n, &fh->data);
+		break;
+	case TW_CTL_HISTORY:
+		ret = backups_history(o->backups, NULL, &fh->data);
 		break;
 	case TW_WAIT:
 		return 0; /* filled by the first read */

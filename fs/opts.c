@@ -26,6 +26,7 @@ static const struct fuse_opt spec[] = {
 	OVFS_OPT("compartment=%s", compartment, 0),
 	OVFS_OPT("cache_ttl=%u", cache_ttl, 0),
 	OVFS_OPT("backup_name=%s", backup_name, 0),
+	OVFS_OPT("state_dir=%s", state_dir, 0),
 	OVFS_OPT("retries=%u", retries, 0),
 	OVFS_OPT("timeout=%u", timeout, 0),
 	OVFS_OPT("rate=%lf", rate, 0),
@@ -148,6 +149,11 @@ int opts_check(const struct ovfs_opts *o, const char *prog)
 		fprintf(stderr, "%s: endpoint must be an https:// URL\n", prog);
 		return -EINVAL;
 	}
+	if (o->state_dir && o->state_dir[0] != '/') {
+		fprintf(stderr, "%s: state_dir must be an absolute path\n",
+			prog);
+		return -EINVAL;
+	}
 	if (o->backup_name &&
 	    target_check_template(o->backup_name, why, sizeof(why))) {
 		fprintf(stderr, "%s: invalid backup_name '%s': %s\n", prog,
@@ -179,6 +185,8 @@ void opts_usage(FILE *f, const char *prog)
 "    -o cache_ttl=SECONDS   listing cache lifetime (default %d)\n"
 "    -o backup_name=TMPL    object name template (default %s);\n"
 "                           {key} {key_id} {vault} {compartment} {time} {date}\n"
+"    -o state_dir=DIR       the backup journal's directory (default\n"
+"                           $XDG_STATE_HOME/ocivaultfs, ~/.local/state/...)\n"
 "    -o retries=N           attempts per API call (default %d)\n"
 "    -o timeout=SECONDS     per HTTP request (default %d)\n"
 "    -o rate=R              OCI's KMS limit per category, requests/s\n"
@@ -211,5 +219,6 @@ void opts_release(struct ovfs_opts *o)
 	free(o->cacert);
 	free(o->compartment);
 	free(o->backup_name);
+	free(o->state_dir);
 	memset(o, 0, sizeof(*o));
 }

@@ -505,8 +505,10 @@ static const char *const comp_entries[] = { "id", "compartments", "vaults",
 static const char *const vault_entries[] = { "id", "vault.json", "keys",
 					     NULL };
 static const char *const key_entries[] = { "id",     "key.json", "backup",
-					   "status", "wait",     NULL };
-static const char *const ctl_entries[] = { "stats", "backups", NULL };
+					   "status", "wait",     "history",
+					   NULL };
+static const char *const ctl_entries[] = { "stats", "backups", "history",
+					   NULL };
 
 static const char *const *fixed_entries(enum tree_kind kind)
 {
@@ -1154,6 +1156,8 @@ static int step(struct tree *t, struct tree_path *p, const char *c,
 			p->what = TW_STATUS;
 		else if (!strcmp(c, "wait"))
 			p->what = TW_WAIT;
+		else if (!strcmp(c, "history"))
+			p->what = TW_HISTORY;
 		else
 			goto probe;
 		return 0;
@@ -1162,6 +1166,8 @@ static int step(struct tree *t, struct tree_path *p, const char *c,
 			p->what = TW_CTL_STATS;
 		else if (!strcmp(c, "backups"))
 			p->what = TW_CTL_BACKUPS;
+		else if (!strcmp(c, "history"))
+			p->what = TW_CTL_HISTORY;
 		else
 			goto probe;
 		return 0;

@@ -51,6 +51,7 @@
 #include "oci_error.h"
 
 struct oci_client;
+struct journal;
 struct tree;
 struct tree_node;
 struct backups;
@@ -158,8 +159,25 @@ struct backups_opts {
 	bool (*exiting)(void *arg);
 	void *arg;
 	unsigned int trackers; /* tracker threads, 0: 4 */
+	/*
+	 * The durable record (journal.h), NULL for none.  Every backup of
+	 * this mount is recorded there (refusals too); its unfinished entries
+	 * are resumed: see backups_new().
+	 */
+	struct journal *journal;
 };
 
+/*
+ * With a writable journal, its unfinished entries (backups accepted
+ * before the daemon ended) are resumed: each becomes the key's job again
+ * (origin "this mount", in_progress, its target, object and work request)
+ * as soon as the key is listed, and backups_start() starts a thread that
+ * resolves their keys' paths (tree_resolve(), retried while the network
+ * fails) so that tracking continues without anybody looking.  Entries
+ * that never got BackupKey's answer are closed as "unknown" (a backup
+ * that did start then shows as started elsewhere).  A write to such a
+ * key's `backup` is EBUSY (BackupInFlight) until the outcome is known.
+ */
 int backups_new(struct backups **out, const struct backups_opts *opts);
 /* Allow / stop the tracker threads (start in the daemon, after fork);
  * stop waits for every tracker to end. */
@@ -196,6 +214,13 @@ void backups_observe_key(struct backups *b, struct tree_node *key,
 
 /* .ocivaultfs/backups: one line per backup in flight or finished. */
 int backups_list(struct backups *b, struct buf *out);
+
+/*
+ * The `history` of a key (NULL: .ocivaultfs/history, every key) from the
+ * journal (journal_history()); empty without one.  No network, no disk.
+ */
+int backups_history(struct backups *b, struct tree_node *key,
+		    struct buf *out);
 
 struct backups_stats {
 	uint64_t in_flight, started, succeeded, failed, rejected, polls;

@@ -9,8 +9,8 @@
  *     vaults/<name>/           vaults of this compartment
  *         id, vault.json
  *         keys/<name>/         keys of the vault in the vault's compartment
- *             id, key.json, backup, status, wait
- *     .ocivaultfs/             (root only) stats, backups
+ *             id, key.json, backup, status, wait, history
+ *     .ocivaultfs/             (root only) stats, backups, history
  *
  * Nodes: every compartment, vault and key ever seen gets one `struct
  * tree_node`, found by OCID, that lives until the tree is freed.  Pointers
@@ -113,6 +113,8 @@ enum tree_what {
 	TW_CTL,              /* /.ocivaultfs */
 	TW_CTL_STATS,
 	TW_CTL_BACKUPS,
+	TW_HISTORY,          /* <key>/history */
+	TW_CTL_HISTORY,      /* /.ocivaultfs/history */
 };
 
 struct tree_path {

@@ -130,6 +130,9 @@ def daemon_env():
     for k in ("OCI_CLI_PROFILE", "OCI_CLI_CONFIG_FILE", "OCI_CONFIG_FILE",
               "OCI_REGION"):
         env.pop(k, None)
+    # Each daemon its own backup journal (unless a test passes state_dir=):
+    # one test's unfinished backups must not be resumed by the next.
+    env["XDG_STATE_HOME"] = scratch_dir("ovfs-state-")
     return env
 
 

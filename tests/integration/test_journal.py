@@ -1,0 +1,233 @@
+# SPDX-License-Identifier: MIT
+"""The backup journal and `history` (issue 8, point 1; docs/ocivaultfs.md,
+"Journal and history"): every backup is recorded on disk before the write
+returns, `history` shows each attempt, and after `kill -9` with backups in
+flight a remount resumes them: each key's `status` is `in_progress` with
+its work request again, then `succeeded` (object verified), exactly one
+object per key, never a second backup."""
+
+import concurrent.futures
+import errno
+import glob
+import os
+import re
+import stat
+import subprocess
+
+from pylib.emulator import scratch_dir
+from fsutil import (RFC3339, assert_errno, bash, check_status, prod_key, q,
+                    requests, run, wait_until)
+
+TORN_LOG = r"journal '[^']+': 1 of \d+ lines skipped \(torn or damaged" \
+           r"(, the last one included)?\)"
+REFUSED_LOG = r"^ocivaultfs: warning: backup of key '[^']+' refused: "
+HISTORY_LINE = re.compile(
+    r"^(%s)\t(\w+)\t([^\t]+)\t([^\t]+)\t([^\t]+)\t(%s|-)\t([A-Z]+|-)\t"
+    r"(\S+|-)$" % (RFC3339, RFC3339))
+
+
+def status(m, key):
+    with open(m.path(key, "status"), encoding="utf-8") as f:
+        return check_status(f.read())
+
+
+def history(m, key=None):
+    """Lines of KEY/history, or of .ocivaultfs/history, parsed."""
+    path = m.path(key, "history") if key else \
+        m.path(".ocivaultfs", "history")
+    with open(path, encoding="utf-8") as f:
+        text = f.read()
+    out = []
+    for line in text.splitlines():
+        mo = HISTORY_LINE.match(line)
+        assert mo, "not a history line: %r" % line
+        out.append(dict(zip(("submitted", "state", "path", "object",
+                             "work_request", "finished", "errno", "code"),
+                            mo.groups())))
+    return out
+
+
+def journal_file(state_dir):
+    (path,) = glob.glob(os.path.join(state_dir, "*.journal"))
+    return path
+
+
+def eligible_keys(m):
+    r = run(["find", m.mnt, "-path", "*/keys/*/status"])
+    assert r.rc == 0, r
+    out = []
+    for path in sorted(r.out.split("\n")):
+        if path:
+            with open(path, encoding="utf-8") as f:
+                if "\neligible: yes\n" in f.read():
+                    out.append(os.path.relpath(os.path.dirname(path), m.mnt))
+    return out
+
+
+def key_id(m, key):
+    with open(m.path(key, "id"), encoding="utf-8") as f:
+        return f.read().strip()
+
+
+def test_history_and_journal_file(mount, emulator, namespace,
+                                  register_output):
+    register_output(REFUSED_LOG)
+    state = os.path.join(scratch_dir("ovfs-jtest-"), "state")
+    m = mount("state_dir=" + state)
+    key = prod_key("payments-master")
+    assert history(m, key) == [] and history(m) == []
+    r = bash("echo backups > %s && cat %s" % (q(m.path(key, "backup")),
+                                               q(m.path(key, "wait"))))
+    assert r.rc == 0, r
+    st = status(m, key)
+    assert st["state"] == "succeeded", st
+    (h,) = history(m, key)
+    assert h["state"] == "succeeded" and h["path"] == key, h
+    assert h["object"] == st["object"], (h, st)
+    assert h["work_request"] == st["work_request"], (h, st)
+    assert h["finished"] != "-" and h["errno"] == "-", h
+    (obj,) = emulator.objects()
+    assert st["object"] == "%s/backups/%s" % (namespace, obj["name"])
+    assert history(m) == [h]
+
+    # The journal: 0700 directory, 0600 file, the acceptance on disk.
+    assert stat.S_IMODE(os.stat(state).st_mode) == 0o700
+    path = journal_file(state)
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    with open(path, encoding="utf-8") as f:
+        text = f.read()
+    assert "\tkey=%s\t" % key_id(m, key) in text, text
+    assert "\twr=%s\t" % st["work_request"] in text, text
+    assert "\tstate=succeeded\t" in text, text
+    assert all(re.search(r"\t#[0-9a-f]{8}$", line)
+               for line in text.splitlines()), text
+
+    # A refusal is an attempt too, recorded with its errno and code.
+    r = bash("echo 'oci://a@b@c' > " + q(m.path(key, "backup")))
+    assert_errno(r, errno.EINVAL)
+    hs = history(m, key)
+    assert len(hs) == 2 and hs[0] == h, hs
+    assert (hs[1]["state"], hs[1]["errno"], hs[1]["code"]) == \
+        ("failed", "EINVAL", "InvalidTarget"), hs
+    # Other keys have none; the mount-wide list of .ocivaultfs/backups is
+    # unchanged in shape.
+    assert history(m, prod_key("hr-master")) == []
+    with open(m.path(".ocivaultfs", "backups"), encoding="utf-8") as f:
+        (line,) = f.read().splitlines()
+    assert line.split("\t")[0] == "failed", line
+    assert run(["ls", m.path(key)]).out.split() == \
+        ["backup", "history", "id", "key.json", "status", "wait"]
+    # Read-only, like status.
+    r = bash("echo x > " + q(m.path(key, "history")))
+    assert r.rc != 0, r
+
+
+def test_par_token_never_recorded(mount, emulator):
+    state = os.path.join(scratch_dir("ovfs-jtest-"), "state")
+    m = mount("state_dir=" + state)
+    par = emulator.create_par("backups", "par-j.bak")["fullUrl"]
+    token = par.split("/p/")[1].split("/")[0]
+    assert len(token) > 10
+    key = prod_key("hr-master")
+    r = bash("echo %s > %s && cat %s" % (q(par), q(m.path(key, "backup")),
+                                          q(m.path(key, "wait"))))
+    assert r.rc == 0, r
+    (h,) = history(m, key)
+    assert h["state"] == "succeeded", h
+    for path in glob.glob(os.path.join(state, "*")):
+        with open(path, encoding="utf-8", errors="replace") as f:
+            assert token not in f.read(), path
+    for p in (m.path(key, "history"), m.path(".ocivaultfs", "history")):
+        with open(p, encoding="utf-8") as f:
+            assert token not in f.read()
+
+
+def test_kill9_with_backups_in_flight_then_remount(mount, emulator_factory,
+                                                   register_output):
+    register_output(TORN_LOG)
+    register_output(REFUSED_LOG)
+    emu = emulator_factory(tenancy="synthetic:4,2,10", rate_limit=0,
+                           backup_seconds=25)
+    state = os.path.join(scratch_dir("ovfs-jtest-"), "state")
+    m = mount("state_dir=" + state, "rate=0", emu=emu)
+    keys = eligible_keys(m)
+    assert len(keys) >= 30, keys
+    keys = keys[:30]
+
+    def one(key):
+        return bash("echo backups > " + q(m.path(key, "backup")))
+    with concurrent.futures.ThreadPoolExecutor(30) as ex:
+        res = dict(zip(keys, ex.map(one, keys)))
+    assert all(r.rc == 0 for r in res.values()), res
+    # Past the work requests' ACCEPTED phase: all IN_PROGRESS at OCI.
+    wait_until(lambda: [wr["status"] for wr in emu.workrequests()] ==
+               ["IN_PROGRESS"] * 30, 20, interval=0.2,
+               what="30 work requests in progress")
+    before = {k: status(m, k) for k in keys}
+    ids = {k: key_id(m, k) for k in keys}
+    for k, st in before.items():
+        assert st["state"] in ("accepted", "in_progress"), (k, st)
+        assert st["work_request"].startswith("ocid1.kmsworkrequest"), st
+    assert requests(emu)["BackupKey"] == 30
+
+    # kill -9: nothing is written at exit; the journal has it all.
+    m.proc.kill()
+    m.proc.wait()
+    subprocess.run(["fusermount3", "-u", "-z", m.mnt], capture_output=True,
+                   timeout=30)
+    path = journal_file(state)
+    with open(path, "a", encoding="utf-8") as f:
+        f.write("r=set\tid=3\tstate=succ")  # a torn last record
+    assert any(not wr.get("timeFinished") for wr in emu.workrequests())
+
+    m2 = mount("state_dir=" + state, "rate=0", emu=emu)
+    assert re.search(TORN_LOG.replace("?", ""), m2.output()), m2.output()
+    after = {k: status(m2, k) for k in keys}
+    for k, st in after.items():
+        b = before[k]
+        if st["state"] == "succeeded":  # a slow machine: it ended already
+            continue
+        assert st["state"] == "in_progress", (k, st)
+        assert st["origin"] == "this mount", (k, st)
+        for f in ("target", "object", "work_request", "submitted"):
+            assert st[f] == b[f], (k, f, st, b)
+        assert st["tracking"] == "work_request", st
+    assert sum(st["state"] == "in_progress" for st in after.values()) >= 25
+
+    # Never a second backup while the outcome is unknown.
+    k0 = keys[0]
+    if after[k0]["state"] == "in_progress":
+        r = bash("echo backups > " + q(m2.path(k0, "backup")))
+        assert_errno(r, errno.EBUSY)
+    hs = history(m2, k0)
+    assert len(hs) in (1, 2) and hs[0]["work_request"] == \
+        before[k0]["work_request"], hs
+
+    # Then every outcome, verified against the emulator's objects.
+    for k in keys:
+        r = run(["cat", m2.path(k, "wait")], timeout=120)
+        assert r.rc == 0, (k, r)
+    objs = emu.objects()
+    by_key = {}
+    for o in objs:
+        by_key.setdefault(o["key_id"], []).append(o)
+    assert len(objs) == 30, len(objs)
+    for k in keys:
+        st = status(m2, k)
+        assert st["state"] == "succeeded", (k, st)
+        (o,) = by_key[ids[k]]
+        assert st["object"].endswith("/backups/" + o["name"]), (k, st, o)
+        assert int(st["size"]) == o["size"] > 0, (k, st)
+        hs = [h for h in history(m2, k) if h["state"] != "rejected"]
+        assert len(hs) == 1 and hs[0]["state"] == "succeeded", (k, hs)
+        assert hs[0]["work_request"] == before[k]["work_request"], hs
+    assert requests(emu)["BackupKey"] == 30
+    allh = [h for h in history(m2) if h["state"] != "rejected"]
+    assert sorted(h["path"] for h in allh) == sorted(keys), allh
+
+    # History survives one more restart (this time a clean one).
+    m2.umount()
+    m3 = mount("state_dir=" + state, emu=emu)
+    wait_until(lambda: len([h for h in history(m3)
+                            if h["state"] == "succeeded"]) == 30,
+               10, what="30 succeeded lines in history")
