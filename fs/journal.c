@@ -43,10 +43,10 @@ enum jn_field {
 };
 
 static const char *const field_names[JF_N] = {
-	[JF_STATE] = "state", [JF_KEY] = "key",       [JF_PATH] = "path",
-	[JF_TARGET] = "target", [JF_NS] = "ns",       [JF_BUCKET] = "bucket",
+	[JF_STATE] = "state",	[JF_KEY] = "key",     [JF_PATH] = "path",
+	[JF_TARGET] = "target", [JF_NS] = "ns",	      [JF_BUCKET] = "bucket",
 	[JF_OBJECT] = "object", [JF_TOKEN] = "token", [JF_WR] = "wr",
-	[JF_REQ] = "req",     [JF_ERRNO] = "errno",   [JF_CODE] = "code",
+	[JF_REQ] = "req",	[JF_ERRNO] = "errno", [JF_CODE] = "code",
 	[JF_MSG] = "msg",
 };
 
@@ -64,13 +64,13 @@ struct journal {
 	int (*fsync_fn)(int fd);
 	uint64_t max_bytes;
 	char dir[JN_PATH_MAX];
-	char path[JN_PATH_MAX];     /* NAME.journal */
+	char path[JN_PATH_MAX]; /* NAME.journal */
 	char old_path[JN_PATH_MAX]; /* NAME.journal.1 */
-	int fd;                     /* current file, -1 read-only */
+	int fd; /* current file, -1 read-only */
 	int lock_fd;
 	bool read_only;
-	bool torn;      /* the file does not end with a newline */
-	uint64_t size;  /* of the current file */
+	bool torn; /* the file does not end with a newline */
+	uint64_t size; /* of the current file */
 	uint64_t carry; /* bytes carried over by the last rotation */
 	unsigned int gen;
 	uint64_t next_id;
@@ -328,8 +328,7 @@ static int rec_str(struct buf *b, enum jn_field f, const char *v)
 static int rec_entry(struct buf *b, const char *type, const struct jn_ent *e,
 		     int64_t t)
 {
-	int ret = buf_addf(b, "r=%s\tid=%llu", type,
-			   (unsigned long long)e->id);
+	int ret = buf_addf(b, "r=%s\tid=%llu", type, (unsigned long long)e->id);
 
 	if (!ret)
 		ret = rec_num(b, "t", t);
@@ -429,8 +428,9 @@ static void rotate(struct journal *j)
 	}
 	if (ret)
 		goto out;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC |
-			       O_NOFOLLOW,
+	fd = open(tmp,
+		  O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC |
+			  O_NOFOLLOW,
 		  0600);
 	if (fd < 0) {
 		ret = -errno;
@@ -516,7 +516,7 @@ static bool apply_line(struct journal *j, const char *s, size_t n,
 		       unsigned int gen)
 {
 	const char *hash = NULL, *p, *end = s + n;
-	char *vals[JF_N] = { 0 };
+	char *vals[JF_N] = {0};
 	bool ok = false, begin = false, have_id = false;
 	uint64_t id = 0;
 	int64_t submitted = -1, finished = -1;
@@ -550,7 +550,8 @@ static bool apply_line(struct journal *j, const char *s, size_t n,
 			goto out;
 		kl = (size_t)(eq - p);
 		if (kl == 1 && *p == 'r') {
-			if ((size_t)(fe - eq - 1) == 5 && !memcmp(eq + 1, "begin", 5))
+			if ((size_t)(fe - eq - 1) == 5 &&
+			    !memcmp(eq + 1, "begin", 5))
 				begin = true;
 			else if (!((size_t)(fe - eq - 1) == 3 &&
 				   !memcmp(eq + 1, "set", 3))) {
@@ -587,8 +588,8 @@ static bool apply_line(struct journal *j, const char *s, size_t n,
 				    memcmp(field_names[i], p, kl))
 					continue;
 				free(vals[i]);
-				vals[i] = unescape(eq + 1,
-						   (size_t)(fe - eq - 1));
+				vals[i] =
+					unescape(eq + 1, (size_t)(fe - eq - 1));
 				if (!vals[i])
 					goto out;
 			}
@@ -644,7 +645,7 @@ static int load_fd(struct journal *j, int fd, const char *path,
 		   unsigned int gen, bool *torn, uint64_t *size)
 {
 	struct buf b = BUF_INIT(JN_FILE_MAX);
-	struct load l = { 0 };
+	struct load l = {0};
 	size_t start = 0;
 	int ret = slurp(fd, &b);
 
@@ -772,8 +773,7 @@ int journal_open(struct journal **out, const struct journal_opts *opts,
 			"state_dir=)");
 		goto fail;
 	}
-	len = snprintf(j->path, sizeof(j->path), "%s/%s.journal", j->dir,
-		       name);
+	len = snprintf(j->path, sizeof(j->path), "%s/%s.journal", j->dir, name);
 	if (len < 0 || (size_t)len + 3 >= sizeof(j->path)) {
 		ret = -ENAMETOOLONG;
 		buf_fmt(why, why_n, "directory name too long");
@@ -787,8 +787,8 @@ int journal_open(struct journal **out, const struct journal_opts *opts,
 			strerror(-ret));
 		goto fail;
 	}
-	j->lock_fd = open(lock_path,
-			  O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	j->lock_fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
+			  0600);
 	if (j->lock_fd < 0) {
 		ret = -errno;
 		buf_fmt(why, why_n, "cannot open '%s': %s", lock_path,
@@ -979,10 +979,10 @@ static int set_locked(struct journal *j, struct jn_ent *e, int64_t t,
 	return ret;
 }
 
-int journal_accepted(struct journal *j, uint64_t id, int64_t t,
-		     const char *wr, const char *request_id)
+int journal_accepted(struct journal *j, uint64_t id, int64_t t, const char *wr,
+		     const char *request_id)
 {
-	static const enum jn_field f[] = { JF_STATE, JF_WR, JF_REQ };
+	static const enum jn_field f[] = {JF_STATE, JF_WR, JF_REQ};
 	struct jn_ent *e;
 	int ret, fd = -1;
 
@@ -1020,10 +1020,9 @@ int journal_accepted(struct journal *j, uint64_t id, int64_t t,
 	return ret;
 }
 
-void journal_set(struct journal *j, uint64_t id, int64_t t,
-		 const char *state, int64_t finished, const char *errno_name,
-		 const char *code, const char *message,
-		 const char *request_id)
+void journal_set(struct journal *j, uint64_t id, int64_t t, const char *state,
+		 int64_t finished, const char *errno_name, const char *code,
+		 const char *message, const char *request_id)
 {
 	enum jn_field f[6];
 	struct jn_ent *e;
@@ -1114,8 +1113,7 @@ static struct jn_ent *ent_copy(const struct jn_ent *e)
 }
 
 int journal_each_unfinished(struct journal *j,
-			    int (*fn)(void *arg,
-				      const struct journal_entry *e),
+			    int (*fn)(void *arg, const struct journal_entry *e),
 			    void *arg)
 {
 	struct jn_ent **v = NULL;
@@ -1202,8 +1200,8 @@ static int hist_line(struct buf *out, const struct jn_ent *e)
 	if (!ret)
 		ret = hist_field(out, e->f[JF_WR], false);
 	if (!ret)
-		ret = hist_time(out, state_final(e->f[JF_STATE]) ? e->finished
-								 : 0);
+		ret = hist_time(out,
+				state_final(e->f[JF_STATE]) ? e->finished : 0);
 	if (!ret)
 		ret = hist_field(out, e->f[JF_ERRNO], false);
 	if (!ret)

@@ -61,7 +61,7 @@ struct journal;
 #define JOURNAL_MAX_BYTES (1024u * 1024u)
 
 struct journal_opts {
-	const char *dir;     /* NULL or "": $XDG_STATE_HOME/ocivaultfs */
+	const char *dir; /* NULL or "": $XDG_STATE_HOME/ocivaultfs */
 	const char *tenancy; /* OCID, required */
 	const char *profile; /* required */
 	const struct logger *log;
@@ -91,7 +91,7 @@ const char *journal_path(const struct journal *j);
 struct journal_entry {
 	uint64_t id;
 	int64_t submitted, finished; /* wall seconds, 0 unknown */
-	const char *state;           /* "submitting", "accepted", ... */
+	const char *state; /* "submitting", "accepted", ... */
 	const char *key, *path, *target;
 	const char *ns, *bucket, *object;
 	const char *token, *wr, *request_id;
@@ -113,8 +113,8 @@ int journal_begin(struct journal *j, const struct journal_entry *e,
  * "accepted") and fsync.  0 or -errno (write or fsync failed; the entry
  * is updated in memory anyway).
  */
-int journal_accepted(struct journal *j, uint64_t id, int64_t t,
-		     const char *wr, const char *request_id);
+int journal_accepted(struct journal *j, uint64_t id, int64_t t, const char *wr,
+		     const char *request_id);
 
 /*
  * A state change or the final result (state and, when it failed, errno
@@ -123,10 +123,9 @@ int journal_accepted(struct journal *j, uint64_t id, int64_t t,
  * looked up again (its work request) at the next mount.  The entry in
  * memory is updated even when the write fails.
  */
-void journal_set(struct journal *j, uint64_t id, int64_t t,
-		 const char *state, int64_t finished, const char *errno_name,
-		 const char *code, const char *message,
-		 const char *request_id);
+void journal_set(struct journal *j, uint64_t id, int64_t t, const char *state,
+		 int64_t finished, const char *errno_name, const char *code,
+		 const char *message, const char *request_id);
 
 /* A write refused before any call, as one finished entry. */
 void journal_refused(struct journal *j, const struct journal_entry *e);
@@ -137,8 +136,7 @@ void journal_refused(struct journal *j, const struct journal_entry *e);
  * first non-zero result of `fn`, or -ENOMEM.
  */
 int journal_each_unfinished(struct journal *j,
-			    int (*fn)(void *arg,
-				      const struct journal_entry *e),
+			    int (*fn)(void *arg, const struct journal_entry *e),
 			    void *arg);
 
 /* True when an entry of key `key` is unfinished. */
@@ -158,8 +156,7 @@ int journal_history(struct journal *j, const char *key, struct buf *out);
 /* ---- pure helpers, unit-tested ----------------------------------------- */
 
 /* The file name stem NAME for a tenancy and profile (only [A-Za-z0-9._-]). */
-int journal_name(const char *tenancy, const char *profile, char *out,
-		 size_t n);
+int journal_name(const char *tenancy, const char *profile, char *out, size_t n);
 
 /* Append `s` escaped (backslash sequences, as in the file) to `out`. */
 int journal_escape(struct buf *out, const char *s);

@@ -13,11 +13,12 @@
 #include "tap.h"
 #include "testutil.h"
 
-#define TEN "ocid1.tenancy.oc1..aaaatest"
+#define TEN  "ocid1.tenancy.oc1..aaaatest"
 #define KEY1 "ocid1.key.oc1.iad.k1"
 #define KEY2 "ocid1.key.oc1.iad.k2"
-#define PAR "https://objectstorage.us-ashburn-1.oraclecloud.com/p/" \
-	    "S3cr3tT0kenXYZ/n/ns/b/bkt/o/"
+#define PAR                                                     \
+	"https://objectstorage.us-ashburn-1.oraclecloud.com/p/" \
+	"S3cr3tT0kenXYZ/n/ns/b/bkt/o/"
 
 static char logged[4096];
 static int nlogged;
@@ -30,7 +31,7 @@ static void capture(void *arg, int level, const char *msg)
 	snprintf(logged, sizeof(logged), "%s", msg);
 }
 
-static struct logger lg = { capture, NULL, LOG_DEBUG };
+static struct logger lg = {capture, NULL, LOG_DEBUG};
 
 static int fsyncs, fail_fsync;
 
@@ -46,7 +47,7 @@ static int counting_fsync(int fd)
 
 static struct journal_opts opts(const char *dir, uint64_t max)
 {
-	struct journal_opts o = { 0 };
+	struct journal_opts o = {0};
 
 	o.dir = dir;
 	o.tenancy = TEN;
@@ -86,7 +87,7 @@ static char *slurp(const char *path)
 
 static struct journal_entry entry(const char *key, const char *object)
 {
-	struct journal_entry e = { 0 };
+	struct journal_entry e = {0};
 
 	e.submitted = 1764780000;
 	e.state = "submitting";
@@ -114,7 +115,8 @@ static void test_name(void)
 		ok(!journal_name(TEN, "../../etc/x_y", m, sizeof(m)), "other");
 		ok(strcmp(n, m), "sanitised names still differ (hash)");
 	}
-	is_int(journal_name("", "DEFAULT", n, sizeof(n)), -EINVAL, "no tenancy");
+	is_int(journal_name("", "DEFAULT", n, sizeof(n)), -EINVAL,
+	       "no tenancy");
 }
 
 static void test_escape(void)
@@ -132,7 +134,8 @@ static int count_cb(void *arg, const struct journal_entry *e)
 
 	(*n)++;
 	if (!strcmp(e->key, KEY2)) {
-		is_str(e->wr, "ocid1.workrequest.2", "unfinished: work request");
+		is_str(e->wr, "ocid1.workrequest.2",
+		       "unfinished: work request");
 		is_str(e->object, "o\tb2", "unfinished: object (escaped back)");
 		is_str(e->state, "in_progress", "unfinished: its latest state");
 	}
@@ -160,8 +163,7 @@ static void test_roundtrip(void)
 	e = entry(KEY1, "o1");
 	ok(!journal_begin(j, &e, &id1) && id1, "begin 1");
 	fsyncs = 0;
-	ok(!journal_accepted(j, id1, 1764780001, "ocid1.workrequest.1",
-			     "REQ1"),
+	ok(!journal_accepted(j, id1, 1764780001, "ocid1.workrequest.1", "REQ1"),
 	   "accepted 1");
 	ok(fsyncs >= 1, "accepted: fsynced (%d)", fsyncs);
 	journal_set(j, id1, 1764780002, "in_progress", 0, NULL, NULL, NULL,
@@ -236,7 +238,7 @@ static void test_torn(void)
 	if (!j)
 		return;
 	ok(nlogged && strstr(logged, "1 of 3 lines skipped") &&
-	   strstr(logged, "last one"),
+		   strstr(logged, "last one"),
 	   "logged: %s", logged);
 	ok(journal_in_flight(j, KEY1), "the torn update is not applied");
 	e = entry(KEY2, "o2");
@@ -251,8 +253,8 @@ static void test_torn(void)
 	/* A damaged line (bad hash) in the middle is skipped as well. */
 	journal_free(j);
 	fd = open(path, O_WRONLY | O_APPEND);
-	ok(fd >= 0 && write(fd, "r=set\tid=1\tstate=failed\t#00000000\n",
-			    34) == 34,
+	ok(fd >= 0 && write(fd, "r=set\tid=1\tstate=failed\t#00000000\n", 34) ==
+			      34,
 	   "line with a wrong hash");
 	close(fd);
 	j = open_j(path_of("torn"), 0);
