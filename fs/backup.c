@@ -1322,8 +1322,13 @@ out:
 	buf_release(&path);
 }
 
-/* After a tracker's apply() (lock held): a state change of a journaled
- * backup is recorded, the final one with its error. */
+/*
+ * After a tracker's apply() (lock held): a state change of a journaled
+ * backup is recorded, the final one with its error.  A write(2) only.
+ * NEEDSWORK: a rotation of the journal (writing and fsyncing the new file)
+ * may happen here, under b->lock, so that `status` readers wait for it
+ * (rare: once per JOURNAL_MAX_BYTES of records).
+ */
 static void journal_note(struct backups *b, const struct bk_job *j,
 			 enum bk_state was)
 {
@@ -1445,7 +1450,7 @@ void backups_observe_key(struct backups *b, struct tree_node *key,
 
 	if (__atomic_load_n(&b->npending, __ATOMIC_RELAXED)) {
 		pthread_mutex_lock(&b->lock);
-		j = job_get(b, key);
+		j = *pending_slot(b, key->id) ? job_get(b, key) : NULL;
 		if (j)
 			pending_take(b, j, k->compartment_id);
 		pthread_mutex_unlock(&b->lock);

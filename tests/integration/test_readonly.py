@@ -73,7 +73,7 @@ def test_refused_operations(warm, emulator):
         assert r.elapsed < 5, (what, r)
     # Everything is still there.
     assert run(["ls", warm.path(KEY)]).out.split() == [
-        "backup", "id", "key.json", "status", "wait"]
+        "backup", "history", "id", "key.json", "status", "wait"]
     assert calls_since(emulator, before) == {}
 
 

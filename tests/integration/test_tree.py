@@ -38,7 +38,7 @@ def test_root(mnt):
     assert ls(mnt, "compartments") == ["Development", "Production",
                                        "Restricted"]
     assert ls(mnt, "vaults") == []
-    assert ls(mnt, ".ocivaultfs") == ["backups", "stats"]
+    assert ls(mnt, ".ocivaultfs") == ["backups", "history", "stats"]
 
 
 def test_nesting_and_ids(mnt):
@@ -72,8 +72,8 @@ def test_key_names(mnt):
     assert "ops\uff0fkeys" in names and "Équipe données" in names
     for name, ocid in PROD_FILES.items():
         assert cat(mnt, prod_key(name) + "/id") == ocid + "\n", name
-        assert ls(mnt, prod_key(name)) == ["backup", "id", "key.json",
-                                           "status", "wait"]
+        assert ls(mnt, prod_key(name)) == ["backup", "history", "id",
+                                           "key.json", "status", "wait"]
     # find sees the same names through readdir as ls does.
     r = run(["find", mnt.path(PROD_KEYS), "-mindepth", "1", "-maxdepth",
              "1", "-printf", "%f\n"])
