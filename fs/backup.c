@@ -602,8 +602,7 @@ static void pending_take(struct backups *b, struct bk_job *j,
 		return;
 	pp = pending_slot(b, j->key->id);
 	p = *pp;
-	if (!p ||
-	    (bk_in_flight(j->state) && j->origin != BK_ORIGIN_ELSEWHERE))
+	if (!p || (bk_in_flight(j->state) && j->origin != BK_ORIGIN_ELSEWHERE))
 		return;
 	*pp = p->next;
 	__atomic_sub_fetch(&b->npending, 1, __ATOMIC_RELAXED);
@@ -640,7 +639,7 @@ static struct bk_pending *pending_next(struct backups *b, unsigned int round)
 	return NULL;
 }
 
-#define BK_RESUME_RETRY_MS 1000
+#define BK_RESUME_RETRY_MS     1000
 #define BK_RESUME_RETRY_MAX_MS 30000
 
 /*
@@ -659,7 +658,8 @@ static void *resume_main(void *arg)
 
 	pthread_mutex_lock(&b->lock);
 	while (!b->stop) {
-		struct bk_pending *p = exiting(b) ? NULL : pending_next(b, round);
+		struct bk_pending *p =
+			exiting(b) ? NULL : pending_next(b, round);
 		struct buf path = BUF_INIT(BK_PATH_MAX);
 		struct tree_path tp;
 		char *key_id;
@@ -678,7 +678,8 @@ static void *resume_main(void *arg)
 		}
 		p->round = round;
 		key_id = strdup(p->key_id);
-		ret = key_id ? buf_addf(&path, "/%s", str_or(p->path)) : -ENOMEM;
+		ret = key_id ? buf_addf(&path, "/%s", str_or(p->path))
+			     : -ENOMEM;
 		pthread_mutex_unlock(&b->lock);
 		if (!ret)
 			ret = tree_resolve(b->tree, path.buf, &tp);
@@ -691,7 +692,8 @@ static void *resume_main(void *arg)
 				"journal: cannot find key '%s' at '%s' (%s); "
 				"its backup is followed once a listing shows "
 				"the key",
-				key_id, path.buf, ret ? strerror(-ret) : "another key");
+				key_id, path.buf,
+				ret ? strerror(-ret) : "another key");
 		} else if (p) {
 			retry = true;
 		}
@@ -1338,8 +1340,7 @@ static void journal_note(struct backups *b, const struct bk_job *j,
 		return;
 	if (bk_in_flight(j->state) || j->state == BK_NONE) {
 		journal_set(b->journal, j->jid, wall(b),
-			    bk_state_name(j->state), 0, NULL, NULL, NULL,
-			    NULL);
+			    bk_state_name(j->state), 0, NULL, NULL, NULL, NULL);
 		return;
 	}
 	journal_set(b->journal, j->jid, wall(b), bk_state_name(j->state),
@@ -1423,8 +1424,8 @@ int backups_submit(struct backups *b, struct tree_node *key, const char *data,
 	}
 	/* On disk before the write returns (journal.h); a failure is
 	 * logged: the backup runs, refusing it now would be a lie. */
-	journal_accepted(b->journal, sc->jid, wall(b),
-			 sc->res.work_request_id, sc->res.request_id);
+	journal_accepted(b->journal, sc->jid, wall(b), sc->res.work_request_id,
+			 sc->res.request_id);
 	tree_update_key(b->tree, key, &sc->out, sc->res.etag);
 	pthread_mutex_lock(&b->lock);
 	record_accepted(b, j, sc);
@@ -2351,8 +2352,7 @@ void backups_stats(struct backups *b, struct backups_stats *out)
 	pthread_mutex_unlock(&b->lock);
 }
 
-int backups_history(struct backups *b, struct tree_node *key,
-		    struct buf *out)
+int backups_history(struct backups *b, struct tree_node *key, struct buf *out)
 {
 	if (!b->journal)
 		return 0;
