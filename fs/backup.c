@@ -1267,6 +1267,7 @@ static int journal_submit(struct backups *b, struct tree_node *key,
 		snprintf(msg, sizeof(msg),
 			 "cannot record the backup in journal '%s': %s",
 			 journal_path(b->journal), strerror(-ret));
+		oci_error_clear(&sc->err); /* not the preflight's */
 		oci_error_local(&sc->err, ret, "%s", msg);
 		buf_copy(sc->err.code, sizeof(sc->err.code), "JournalError");
 		sc->no_journal = true;

@@ -950,8 +950,15 @@ int journal_begin(struct journal *j, const struct journal_entry *e,
 		/* Not recorded: the caller refuses the backup; forget it. */
 		struct jn_ent *x = ent_find(j, *id);
 
-		if (x)
+		if (x) {
+			/* Kept in memory (history shows the attempt). */
+			const char *en = strerrorname_np(-ret);
+
 			ent_set(x, JF_STATE, "failed");
+			ent_set(x, JF_ERRNO, en ? en : "EIO");
+			ent_set(x, JF_CODE, "JournalError");
+			x->finished = e->submitted;
+		}
 		*id = 0;
 	}
 	pthread_mutex_unlock(&j->lock);

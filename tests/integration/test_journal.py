@@ -15,9 +15,11 @@ import stat
 import subprocess
 import time
 
+import pytest
+
 from pylib.emulator import scratch_dir
-from fsutil import (KEYS, RFC3339, TENANCY, assert_errno, bash, check_status,
-                    prod_key, q, requests, run, wait_until)
+from fsutil import (KEYS, RFC3339, TENANCY, assert_errno, bash, calls_since,
+                    check_status, prod_key, q, requests, run, wait_until)
 
 TORN_LOG = r"journal '[^']+': 1 of \d+ lines skipped \(torn or damaged" \
            r"(, the last one included)?\)"
@@ -331,3 +333,54 @@ def test_second_mount_reads_only(mount, emulator, register_output):
     r = bash("echo backups > " + q(m3.path(b, "backup")))
     assert r.rc == 0, r
     assert [h["path"] for h in history(m3, b)] == [b]
+
+
+def test_full_journal_refuses_before_backupkey(mount, emulator,
+                                               register_output):
+    # No backup starts that the journal cannot record: with its file
+    # system full, the write fails with ENOSPC and BackupKey is never sent.
+    register_output(REFUSED_LOG)
+    register_output(r"cannot write journal '[^']+': No space left on device")
+    if os.getuid() != 0:
+        pytest.skip("mounting a small tmpfs needs root")
+    fs = scratch_dir("ovfs-jfull-")
+    r = run(["mount", "-t", "tmpfs", "-o", "size=256k,mode=0700", "tmpfs",
+             fs])
+    if r.rc:
+        pytest.skip("cannot mount a tmpfs here: %s" % r.err.strip())
+    m = None
+    try:
+        m = mount("state_dir=" + os.path.join(fs, "state"))
+        key = prod_key("payments-master")
+        fd = os.open(os.path.join(fs, "fill"), os.O_WRONLY | os.O_CREAT)
+        try:
+            while True:
+                os.write(fd, b"x" * 4096)
+        except OSError as e:
+            assert e.errno == errno.ENOSPC, e
+        finally:
+            os.close(fd)
+        before = requests(emulator)
+        r = bash("echo backups > " + q(m.path(key, "backup")))
+        assert_errno(r, errno.ENOSPC)
+        assert "BackupKey" not in calls_since(emulator, before)
+        st = status(m, key)
+        assert st["state"] == "failed" and st["errno"] == "ENOSPC", st
+        assert st["error"].startswith("JournalError"), st
+        assert emulator.objects() == []
+        # Room again: the next write works and is recorded.
+        os.unlink(os.path.join(fs, "fill"))
+        r = bash("echo backups > %s && cat %s" % (q(m.path(key, "backup")),
+                                                   q(m.path(key, "wait"))))
+        assert r.rc == 0, r
+        # The refused attempt is in history (from memory: not on disk).
+        hs = history(m, key)
+        assert [(h["state"], h["errno"], h["code"]) for h in hs] == \
+            [("failed", "ENOSPC", "JournalError"), ("succeeded", "-", "-")], hs
+        with open(journal_file(os.path.join(fs, "state")),
+                  encoding="utf-8") as f:
+            assert "JournalError" not in f.read()
+    finally:
+        if m is not None and m.running:
+            m.umount()
+        run(["umount", fs])
