@@ -384,3 +384,38 @@ def test_full_journal_refuses_before_backupkey(mount, emulator,
         if m is not None and m.running:
             m.umount()
         run(["umount", fs])
+
+
+def test_resume_follows_backups_nobody_looks_at(mount, emulator,
+                                                register_output):
+    # After a crash the remount follows its backups to their outcome
+    # without any access to the mount, also when the first listings fail.
+    register_output(r"cannot list the contents of .*ServiceUnavailable")
+    emulator.set_config(backupSeconds=8)
+    state = os.path.join(scratch_dir("ovfs-jtest-"), "state")
+    m = mount("state_dir=" + state)
+    keys = [prod_key(n) for n in ("payments-master", "hr-master",
+                                  "app signing")]
+    for k in keys:
+        r = bash("echo backups > " + q(m.path(k, "backup")))
+        assert r.rc == 0, r
+    m.proc.kill()
+    m.proc.wait()
+    subprocess.run(["fusermount3", "-u", "-z", m.mnt], capture_output=True,
+                   timeout=30)
+    emulator.faults([{"op": "ListKeys", "kind": "503", "count": 4}])
+    path = journal_file(state)
+    m2 = mount("state_dir=" + state, "retries=2")
+
+    def finals():
+        with open(path, encoding="utf-8") as f:
+            return len(re.findall(r"^r=set\t.*\tstate=succeeded\t", f.read(),
+                                  re.M))
+    wait_until(lambda: finals() == 3, 90, interval=0.2,
+               what="3 results in the journal")
+    assert emulator.stats()["faults_injected"] == 4
+    assert len(emulator.objects()) == 3
+    assert requests(emulator)["BackupKey"] == 3
+    for k in keys:
+        st = status(m2, k)
+        assert st["state"] == "succeeded" and int(st["size"]) > 0, st
