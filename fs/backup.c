@@ -571,9 +571,14 @@ static int pending_load(void *arg, const struct journal_entry *e)
 	}
 	pp = pending_slot(b, p->key_id);
 	if (*pp) {
-		/* Two unfinished entries of one key: the older lost. */
+		/* Two unfinished entries of one key (cannot happen through
+		 * this code): the newer is followed, the older closed. */
 		struct bk_pending *old = *pp;
 
+		journal_set(b->journal, old->jid, wall(b), "unknown", wall(b),
+			    NULL, "OutcomeUnknown",
+			    "a later backup of the key is in the journal",
+			    NULL);
 		p->next = old->next;
 		pending_free(old);
 		*pp = p;
@@ -648,6 +653,9 @@ static struct bk_pending *pending_next(struct backups *b, unsigned int round)
  * fetch is tried again (1 s, doubling to 30 s); a path that does not lead
  * to the key (renamed, deleted, no longer visible) is given up, logged:
  * the entry is then resumed only when a listing shows the key.
+ * NEEDSWORK: the entry of a key that was deleted meanwhile stays
+ * unfinished in the journal (carried over at each rotation) for ever;
+ * its work request could be followed without a key node.
  */
 static void *resume_main(void *arg)
 {
@@ -666,9 +674,16 @@ static void *resume_main(void *arg)
 		int ret;
 
 		if (!p) {
+			uint64_t until = mono(b) + delay;
+
 			if (!retry || exiting(b))
 				break;
-			clock_cond_timedwait(&b->wake, &b->lock, delay);
+			/* Not on `wake`: its signals are for the trackers. */
+			for (uint64_t now = mono(b);
+			     !b->stop && !exiting(b) && now < until;
+			     now = mono(b))
+				clock_cond_timedwait(&b->changed, &b->lock,
+						     until - now);
 			delay = delay * 2 > BK_RESUME_RETRY_MAX_MS
 					? BK_RESUME_RETRY_MAX_MS
 					: delay * 2;
