@@ -419,3 +419,19 @@ def test_resume_follows_backups_nobody_looks_at(mount, emulator,
     for k in keys:
         st = status(m2, k)
         assert st["state"] == "succeeded" and int(st["size"]) > 0, st
+
+
+def test_bad_state_dir_is_a_startup_error(emulator):
+    from conftest import emulator_options
+    from test_lifecycle import start_fails
+    lines, _ = start_fails(emulator_options(emulator) +
+                           ["state_dir=relative/dir"])
+    assert lines == ["ocivaultfs: state_dir must be an absolute path"], lines
+    # A state_dir that cannot be made (a file is in the way).
+    f = os.path.join(scratch_dir("ovfs-jtest-"), "file")
+    open(f, "w").close()
+    lines, _ = start_fails(emulator_options(emulator) +
+                           ["state_dir=" + f + "/state"])
+    assert len(lines) == 1 and lines[0].startswith(
+        "ocivaultfs: cannot open the journal: cannot make directory '%s/"
+        "state': Not a directory" % f), lines
