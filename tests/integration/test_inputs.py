@@ -526,7 +526,7 @@ def test_file_operations(warm, emulator):
     for what, r, msg in tool_res:
         assert r.rc != 0 and msg in r.err, (what, r)
     assert run(["ls", k]).out.split() == [
-        "backup", "id", "key.json", "status", "wait"]
+        "backup", "history", "id", "key.json", "status", "wait"]
     # fallocate(1) opens `backup` read-write, which prepares its help, and
     # the help names the namespace (looked up once); nothing else.
     assert calls_since(emulator, before) == {"GetNamespace": 1}
