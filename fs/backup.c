@@ -1253,7 +1253,7 @@ static void log_refusal(struct backups *b, struct tree_node *key,
 
 /* Before BackupKey (no lock): no call without a record. */
 static int journal_submit(struct backups *b, struct tree_node *key,
-			  struct submit_ctx *sc)
+			  const struct bk_job *j, struct submit_ctx *sc)
 {
 	struct buf path = BUF_INIT(BK_PATH_MAX);
 	struct journal_entry e = { 0 };
@@ -1265,7 +1265,11 @@ static int journal_submit(struct backups *b, struct tree_node *key,
 	if (!ret)
 		ret = tree_node_path(key, &path);
 	if (!ret) {
-		e.submitted = wall(b);
+		/* The claim's time, as `status` shows it (fixed while the job
+		 * is submitting). */
+		pthread_mutex_lock(&b->lock);
+		e.submitted = j->submitted;
+		pthread_mutex_unlock(&b->lock);
 		e.state = "submitting";
 		e.key = key->id;
 		e.path = path.buf;
@@ -1427,7 +1431,7 @@ int backups_submit(struct backups *b, struct tree_node *key, const char *data,
 
 	ret = submit_preflight(b, sc);
 	if (!ret)
-		ret = journal_submit(b, key, sc);
+		ret = journal_submit(b, key, j, sc);
 	if (!ret)
 		ret = submit_call(b, key, sc);
 	if (ret) {
