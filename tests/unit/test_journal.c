@@ -379,6 +379,58 @@ static void test_second_opener(void)
 	journal_free(b);
 }
 
+static unsigned int fnv(const char *s)
+{
+	unsigned int h = 2166136261u;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 16777619u;
+	return h;
+}
+
+static void sealed(FILE *f, const char *body)
+{
+	fprintf(f, "%s\t#%08x\n", body, fnv(body));
+}
+
+static void test_hostile_lines(void)
+{
+	struct journal *j = open_j(path_of("hostile"), 0);
+	char path[600], big[20000];
+	FILE *f;
+
+	ok(j, "open");
+	if (!j)
+		return;
+	snprintf(path, sizeof(path), "%s", journal_path(j));
+	journal_free(j);
+	f = fopen(path, "w");
+	if (!f) {
+		ok(0, "write the file");
+		return;
+	}
+	sealed(f, "r=begin\tid=5\tt=1\tstate=accepted\tkey=" KEY1 "\twr=w5");
+	sealed(f, "r=set\tid=5\tobject=a\\x00b"); /* NUL: bad */
+	sealed(f, "r=future\tid=5\tstate=failed"); /* later version */
+	sealed(f, "r=set\tid=5\tstate=fail\\q"); /* bad escape */
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	memcpy(big, "r=set\tid=5\tmsg=", 15);
+	sealed(f, big); /* too long */
+	sealed(f, "r=set\tid=999\tstate=failed"); /* unknown id */
+	sealed(f, "r=set\tid=5\tstate=failed\textra"); /* no '=' */
+	fclose(f);
+	nlogged = 0;
+	j = open_j(path_of("hostile"), 0);
+	ok(j, "hostile lines do not stop the open");
+	if (!j)
+		return;
+	ok(nlogged && strstr(logged, "4 of 7 lines skipped"), "logged: %s",
+	   logged);
+	ok(journal_in_flight(j, KEY1), "none of them changed the entry");
+	journal_free(j);
+}
+
 int main(void)
 {
 	if (tmpdir_make("journal")) {
@@ -393,6 +445,7 @@ int main(void)
 	test_redaction();
 	test_fsync_failure();
 	test_second_opener();
+	test_hostile_lines();
 	tmpdir_remove();
 	return done_testing();
 }
