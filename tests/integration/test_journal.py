@@ -421,17 +421,34 @@ def test_resume_follows_backups_nobody_looks_at(mount, emulator,
         assert st["state"] == "succeeded" and int(st["size"]) > 0, st
 
 
+def start_fails(emu, *options):
+    """The daemon's stderr lines when it must fail to start (exit 1)."""
+    binary = os.path.join(os.environ.get("OVFS_BUILD_ROOT") or os.path.join(
+        os.path.dirname(os.path.dirname(os.path.dirname(
+            os.path.abspath(__file__)))), "build"), "ocivaultfs")
+    opts = ["config=" + emu.config, "endpoint=" + emu.endpoint,
+            "cacert=" + emu.ca] + list(options)
+    mnt = scratch_dir("ovfs-mnt-")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OCI_")}
+    try:
+        proc = subprocess.run([binary, "-f", "-o", ",".join(opts), mnt],
+                              capture_output=True, text=True, timeout=60,
+                              env=env, stdin=subprocess.DEVNULL)
+        assert proc.returncode == 1 and not os.path.ismount(mnt), proc
+        return proc.stderr.splitlines()
+    finally:
+        subprocess.run(["fusermount3", "-u", "-z", "-q", mnt],
+                       capture_output=True)
+        os.rmdir(mnt)
+
+
 def test_bad_state_dir_is_a_startup_error(emulator):
-    from conftest import emulator_options
-    from test_lifecycle import start_fails
-    lines, _ = start_fails(emulator_options(emulator) +
-                           ["state_dir=relative/dir"])
+    lines = start_fails(emulator, "state_dir=relative/dir")
     assert lines == ["ocivaultfs: state_dir must be an absolute path"], lines
     # A state_dir that cannot be made (a file is in the way).
     f = os.path.join(scratch_dir("ovfs-jtest-"), "file")
     open(f, "w").close()
-    lines, _ = start_fails(emulator_options(emulator) +
-                           ["state_dir=" + f + "/state"])
+    lines = start_fails(emulator, "state_dir=" + f + "/state")
     assert len(lines) == 1 and lines[0].startswith(
         "ocivaultfs: cannot open the journal: cannot make directory '%s/"
         "state': Not a directory" % f), lines
