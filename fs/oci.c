@@ -41,6 +41,7 @@ struct oci_client {
 	/* Rate limit of the skipped-entries log line, per operation. */
 	atomic_uint_fast64_t skip_logged_ms[OCI_OP_COUNT];
 	atomic_uint_fast64_t skip_quiet[OCI_OP_COUNT];
+	uint64_t list_timeout_ms; /* see oci_client_opts */
 	const struct logger *log;
 	struct clock_sys sysclock;
 	bool own_clock;
@@ -132,6 +133,7 @@ int oci_client_new(struct oci_client **out, const struct profile *prof,
 	c->max_listing_bytes = opts->max_listing_bytes
 				       ? opts->max_listing_bytes
 				       : OCI_DEFAULT_MAX_LISTING_BYTES;
+	c->list_timeout_ms = opts->list_timeout_ms;
 	c->retry = opts->retry.max_attempts ? opts->retry : defpol;
 	ret = pthread_mutex_init(&c->stats_lock, NULL);
 	if (ret) {
@@ -356,6 +358,7 @@ struct oci_req {
 	const char *retry_token; /* POST: makes it retryable */
 	const char *if_match;
 	const char *content_md5;
+	uint64_t deadline_ms; /* client clock; 0: none (no retry after it) */
 	bool idempotent;
 };
 
@@ -483,7 +486,9 @@ static int oci_do(struct oci_client *c, const struct oci_req *r,
 		    !retry_next(&c->retry, err, r->idempotent,
 				r->retry_token != NULL, attempt,
 				clock_mono_ms(&c->clock) - start, random_u32(),
-				&delay))
+				&delay) ||
+		    (r->deadline_ms &&
+		     clock_mono_ms(&c->clock) + delay >= r->deadline_ms))
 			break;
 		if (log_enabled(c->log, LOG_INFO)) {
 			char line[1024];
@@ -666,6 +671,8 @@ static int oci_list(struct oci_client *c, const struct list_call *lc,
 	http_response_init(&resp, 0);
 	STAT_ADD(c, calls[lc->op], 1);
 	snprintf(limit, sizeof(limit), "%u", lc->limit);
+	if (c->list_timeout_ms)
+		r.deadline_ms = clock_mono_ms(&c->clock) + c->list_timeout_ms;
 	for (pages = 0;; pages++) {
 		const char *next;
 
@@ -679,6 +686,16 @@ static int oci_list(struct oci_client *c, const struct list_call *lc,
 					"%s: more than %u pages (max_pages)",
 					oci_op_name(lc->op), c->max_pages);
 			ret = -EFBIG;
+			goto out;
+		}
+		if (r.deadline_ms && clock_mono_ms(&c->clock) >= r.deadline_ms) {
+			oci_error_local(err, -ETIMEDOUT,
+					"listing took longer than %llu s "
+					"(%u pages)",
+					(unsigned long long)(c->list_timeout_ms /
+							     1000),
+					pages);
+			ret = -ETIMEDOUT;
 			goto out;
 		}
 

@@ -80,6 +80,12 @@ struct oci_client_opts {
 	size_t max_entries; /* 0: OCI_DEFAULT_MAX_ENTRIES */
 	/* entries x record size + response bytes; 0: the default */
 	size_t max_listing_bytes;
+	/*
+	 * A list call (all its pages and retries) that has taken this long
+	 * fails with -ETIMEDOUT, its partial list freed: checked before each
+	 * page and before each retry's sleep.  0: no bound.
+	 */
+	uint64_t list_timeout_ms;
 	const struct logger *log;
 	const struct oclock *clock; /* NULL: system clock (cancellable) */
 	crypto_passphrase_fn ask_passphrase; /* NULL: never ask */
