@@ -195,6 +195,7 @@ static int make_client(struct ovfs *o, struct profile *prof)
 	co.connect_timeout_ms = co.timeout_ms < 10000 ? co.timeout_ms : 10000;
 	co.retry = (struct retry_policy)RETRY_POLICY_DEFAULT;
 	co.retry.max_attempts = o->opts.retries;
+	co.list_timeout_ms = (uint64_t)o->opts.listing_timeout * 1000;
 	for (int i = 0; i < RL_NCAT; i++)
 		co.rates[i] = i == RL_OTHER ? 0 : o->opts.rate;
 	co.rates_set = true;
@@ -380,6 +381,7 @@ int main(int argc, char **argv)
 				      .max_nodes = o.opts.max_cached,
 				      .max_bytes = (uint64_t)o.opts.max_cache_mb
 						   << 20,
+				      .listing_timeout = o.opts.listing_timeout,
 				      .root_id = o.root_id,
 				      .root_name = o.root_name,
 				      .on_key_seen = key_seen,

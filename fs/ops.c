@@ -190,6 +190,37 @@ static void fill_entry(struct ovfs *o, const struct tree_path *p,
 	e->entry_timeout = ttl(o);
 }
 
+/*
+ * Interrupts.  A request that may wait for the network (a first listing,
+ * a Get for key.json) waits in the tree on a condition variable while a
+ * refresher thread makes the call (include/tree.h).  When its caller gets
+ * a signal, the kernel sends FUSE_INTERRUPT (for SIGKILL too, and then
+ * keeps the caller in D state until we answer); libfuse calls
+ * on_interrupt() from the thread that read it, which cancels the
+ * request's tree_wait: the wait ends with -EINTR within ~100 ms and we
+ * answer EINTR, while the fetch completes in the background.  The
+ * callback is removed before the reply (libfuse runs it under the
+ * request's lock, so once fuse_req_interrupt_func() returns it is not
+ * running).  With -s (one thread) nobody reads the interrupt: such waits
+ * end only at listing_timeout.
+ */
+static void on_interrupt(fuse_req_t req, void *arg)
+{
+	(void)req;
+	tree_wait_cancel(arg);
+}
+
+static void wait_begin(fuse_req_t req, struct tree_wait *w)
+{
+	tree_wait_init(w);
+	fuse_req_interrupt_func(req, on_interrupt, w);
+}
+
+static void wait_end(fuse_req_t req)
+{
+	fuse_req_interrupt_func(req, NULL, NULL);
+}
+
 static void ovfs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
 	struct ovfs *o = ctx(req);
@@ -203,7 +234,11 @@ static void ovfs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 		/* Only from exportfs (NFS), like libfuse's high-level. */
 		p = name[1] ? parent_of(o, &dir) : dir;
 	} else if (!ret) {
-		ret = tree_lookup(o->tree, &dir, name, &p);
+		struct tree_wait w;
+
+		wait_begin(req, &w);
+		ret = tree_lookup(o->tree, &dir, name, &p, &w);
+		wait_end(req);
 	}
 	if (!ret) {
 		fill_entry(o, &p, &e);
@@ -325,6 +360,7 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size,
 	struct fill_arg fa = { ctx(req), req, NULL, size, 0, plus,
 			       offset > 0 ? offset : 0, 0 };
 	struct tree_path p, up;
+	struct tree_wait w;
 	int ret;
 
 	ret = path_of(fa.o, ino, &p);
@@ -343,8 +379,11 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size,
 	ret = fill_at(&fa, ".", &p, true);
 	if (!ret)
 		ret = fill_at(&fa, "..", &up, true);
-	if (!ret)
-		ret = tree_readdir(fa.o->tree, &p, fill_one, &fa);
+	if (!ret) {
+		wait_begin(req, &w);
+		ret = tree_readdir(fa.o->tree, &p, fill_one, &fa, &w);
+		wait_end(req);
+	}
 	if (ret == -ENOMEM) /* a full buffer is not an error */
 		ret = 0;
 	if (ret)
@@ -385,8 +424,13 @@ static void ovfs_opendir(fuse_req_t req, fuse_ino_t ino,
 	ret = path_of(o, ino, &p);
 	if (!ret && !tree_is_dir(p.what))
 		ret = -ENOTDIR;
-	if (!ret)
-		ret = tree_opendir(o->tree, &p, &unchanged);
+	if (!ret) {
+		struct tree_wait w;
+
+		wait_begin(req, &w);
+		ret = tree_opendir(o->tree, &p, &unchanged, &w);
+		wait_end(req);
+	}
 	if (ret) {
 		reply_status(req, ret);
 		return;
@@ -442,7 +486,7 @@ static int backup_help(struct ovfs *o, struct tree_node *key, struct buf *out)
 			k.display_name, key->id, ns, o->template, example);
 }
 
-static int snapshot(struct ovfs *o, struct ovfs_fh *fh)
+static int snapshot(struct ovfs *o, struct ovfs_fh *fh, struct tree_wait *w)
 {
 	struct tree_node *n = fh->p.node;
 	int ret = 0;
@@ -453,7 +497,7 @@ static int snapshot(struct ovfs *o, struct ovfs_fh *fh)
 		break;
 	case TW_KEY_JSON:
 	case TW_VAULT_JSON:
-		ret = tree_fetch_json(o->tree, n, &fh->data);
+		ret = tree_fetch_json(o->tree, n, &fh->data, w);
 		break;
 	case TW_STATUS:
 		ret = backups_status(o->backups, n, &fh->data);
@@ -591,7 +635,11 @@ static void ovfs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		goto fail;
 	}
 	if (acc != O_WRONLY) {
-		ret = snapshot(o, fh);
+		struct tree_wait w;
+
+		wait_begin(req, &w);
+		ret = snapshot(o, fh, &w);
+		wait_end(req);
 		if (ret)
 			goto fail;
 	}
@@ -1141,6 +1189,8 @@ static void ovfs_destroy(void *userdata)
 {
 	struct ovfs *o = userdata;
 
+	/* The refreshers call on_key_seen (the backups) and on_stale. */
+	tree_stop(o->tree);
 	ovfs_notify_stop(o); /* normally stopped already, before unmount */
 	backups_stop(o->backups);
 	notify_free(o); /* the tracker was the last caller of on_stale */

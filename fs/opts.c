@@ -29,6 +29,7 @@ static const struct fuse_opt spec[] = {
 	OVFS_OPT("state_dir=%s", state_dir, 0),
 	OVFS_OPT("retries=%u", retries, 0),
 	OVFS_OPT("timeout=%u", timeout, 0),
+	OVFS_OPT("listing_timeout=%u", listing_timeout, 0),
 	OVFS_OPT("rate=%lf", rate, 0),
 	OVFS_OPT("debug_http", debug_http, 1),
 	OVFS_OPT("max_pages=%u", max_pages, 0),
@@ -80,6 +81,7 @@ int opts_parse(struct fuse_args *args, struct ovfs_opts *o)
 	o->cache_ttl = OPTS_DEFAULT_CACHE_TTL;
 	o->retries = OPTS_DEFAULT_RETRIES;
 	o->timeout = OPTS_DEFAULT_TIMEOUT;
+	o->listing_timeout = OPTS_DEFAULT_LISTING_TIMEOUT;
 	o->rate = OPTS_DEFAULT_RATE;
 	o->max_pages = OPTS_DEFAULT_MAX_PAGES;
 	o->max_entries = OPTS_DEFAULT_MAX_ENTRIES;
@@ -107,6 +109,11 @@ int opts_check(const struct ovfs_opts *o, const char *prog)
 	}
 	if (o->timeout < 1 || o->timeout > 3600) {
 		fprintf(stderr, "%s: timeout must be 1..3600 seconds\n", prog);
+		return -EINVAL;
+	}
+	if (o->listing_timeout < 1 || o->listing_timeout > 3600) {
+		fprintf(stderr, "%s: listing_timeout must be 1..3600 seconds\n",
+			prog);
 		return -EINVAL;
 	}
 	if (!(o->rate >= 0 && o->rate <= 1000)) {
@@ -189,6 +196,8 @@ void opts_usage(FILE *f, const char *prog)
 "                           $XDG_STATE_HOME/ocivaultfs, ~/.local/state/...)\n"
 "    -o retries=N           attempts per API call (default %d)\n"
 "    -o timeout=SECONDS     per HTTP request (default %d)\n"
+"    -o listing_timeout=SECONDS  longest a listing (all pages, retries)\n"
+"                           or a wait for one takes (default %d)\n"
 "    -o rate=R              OCI's KMS limit per category, requests/s\n"
 "                           (default %.0f); the client aims at 90%% of it,\n"
 "                           0 = unlimited\n"
@@ -203,7 +212,8 @@ void opts_usage(FILE *f, const char *prog)
 "    -h   --help            print this help\n"
 "\n",
 		prog, OPTS_DEFAULT_CACHE_TTL, TARGET_DEFAULT_TEMPLATE,
-		OPTS_DEFAULT_RETRIES, OPTS_DEFAULT_TIMEOUT, OPTS_DEFAULT_RATE,
+		OPTS_DEFAULT_RETRIES, OPTS_DEFAULT_TIMEOUT,
+		OPTS_DEFAULT_LISTING_TIMEOUT, OPTS_DEFAULT_RATE,
 		OPTS_DEFAULT_MAX_PAGES, OPTS_DEFAULT_MAX_ENTRIES,
 		OPTS_DEFAULT_MAX_LISTING_MB,
 		OPTS_DEFAULT_MAX_CACHED, OPTS_DEFAULT_MAX_CACHE_MB,

@@ -11,8 +11,14 @@
  * afresh).  A listing is one reference-counted allocation: the sorted
  * child array followed by the names, so readdir walks it without the lock
  * and without copying.
+ *
+ * Fetches: every list and Get call of the tree runs on a refresher thread
+ * (see "refreshers" below), so that a caller only ever waits on a
+ * condition variable, which it can leave (interrupt, listing_timeout)
+ * while the fetch goes on.  Stale listings are served without waiting.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -30,6 +36,8 @@
 #define TREE_HASH_SIZE 4096
 /* After a failed refresh, serve the old listing this long before retrying. */
 #define TREE_RETRY_MS 5000
+/* A waiter checks for cancellation and its deadline at least this often. */
+#define TREE_WAIT_SLICE_MS 100
 #define TREE_PATH_MAX (64u << 10)
 /*
  * Node index table: chunks of 32 slots (256 bytes, 8 per node) allocated
@@ -218,12 +226,13 @@ struct tree_listing {
 	uint32_t version;       /* bumped when the set of names changes */
 	uint32_t opened;        /* version last reported by tree_opendir */
 	int last_errno;         /* of the last failed fetch, 0 after success */
+	uint32_t done_seq;      /* bumped when a fetch ends (waiters) */
 	bool valid;             /* fetched at least once */
-	bool fetching;          /* a fetch is under way (single flight) */
+	bool fetching;          /* a fetch is queued or under way: one at most */
 };
 
 struct tree_dir {
-	pthread_cond_t cond; /* a listing fetch finished */
+	pthread_cond_t cond; /* a listing fetch finished (CLOCK_MONOTONIC) */
 	struct tree_listing lists[2];
 };
 
@@ -272,6 +281,17 @@ struct tree {
 	atomic_ullong probes;
 	atomic_llong bytes;
 	atomic_ullong generation; /* of listings, see install() */
+	uint64_t wait_ms;         /* listing_timeout */
+	/* The refreshers: all fields below are guarded by rq_lock. */
+	pthread_mutex_t rq_lock;
+	pthread_cond_t rq_cond;   /* a job was queued, or stop */
+	pthread_cond_t json_cond; /* a JSON job finished (CLOCK_MONOTONIC) */
+	struct tree_job *rq_head, *rq_tail;
+	size_t queued;            /* jobs in the queue */
+	struct tree_job *json;    /* JSON jobs not finished (jnext) */
+	pthread_t threads[TREE_REFRESHERS];
+	unsigned int nthreads, idle;
+	bool stop;
 };
 
 static uint64_t now_ms(struct tree *t)
@@ -412,6 +432,9 @@ int tree_new(struct tree **out, const struct tree_opts *opts)
 		opts->max_nodes ? opts->max_nodes : TREE_DEFAULT_MAX_NODES;
 	t->max_bytes =
 		opts->max_bytes ? opts->max_bytes : TREE_DEFAULT_MAX_BYTES;
+	t->wait_ms = (uint64_t)(opts->listing_timeout ? opts->listing_timeout
+						      : TREE_LISTING_TIMEOUT) *
+		     1000;
 	t->on_key_seen = opts->on_key_seen;
 	t->on_stale = opts->on_stale;
 	t->arg = opts->arg;
@@ -419,6 +442,12 @@ int tree_new(struct tree **out, const struct tree_opts *opts)
 		free(t);
 		return -ENOMEM;
 	}
+	if (pthread_mutex_init(&t->rq_lock, NULL))
+		goto fail_lock;
+	if (pthread_cond_init(&t->rq_cond, NULL))
+		goto fail_rq_lock;
+	if (clock_cond_init(&t->json_cond))
+		goto fail_rq_cond;
 	t->root = node_get(t, TREE_COMPARTMENT, opts->root_id, NULL);
 	if (!t->root)
 		goto fail;
@@ -436,12 +465,21 @@ int tree_new(struct tree **out, const struct tree_opts *opts)
 fail:
 	tree_free(t);
 	return -ENOMEM;
+fail_rq_cond:
+	pthread_cond_destroy(&t->rq_cond);
+fail_rq_lock:
+	pthread_mutex_destroy(&t->rq_lock);
+fail_lock:
+	pthread_mutex_destroy(&t->lock);
+	free(t);
+	return -ENOMEM;
 }
 
 void tree_free(struct tree *t)
 {
 	if (!t)
 		return;
+	tree_stop(t);
 	for (size_t i = 0; i < TREE_HASH_SIZE; i++) {
 		struct tree_node *n = t->hash[i], *next;
 
@@ -452,6 +490,9 @@ void tree_free(struct tree *t)
 	}
 	for (size_t i = 0; i < TREE_IDX_CHUNKS; i++)
 		free((void *)atomic_load(&t->idx[i]));
+	pthread_cond_destroy(&t->json_cond);
+	pthread_cond_destroy(&t->rq_cond);
+	pthread_mutex_destroy(&t->rq_lock);
 	pthread_mutex_destroy(&t->lock);
 	free(t);
 }
@@ -993,83 +1034,391 @@ static int fetch_list(struct tree *t, struct tree_node *n, int which,
 	return fetch_vaults(t, n, err);
 }
 
+/* ---- refreshers -------------------------------------------------------- */
+
 /*
- * Make listing `which` of `n` fresh enough; single flight.  0 (possibly
- * serving an older listing after a failed refresh) or -errno.
+ * Every fetch runs on a refresher: up to TREE_REFRESHERS threads, started
+ * when a job is queued and none is idle (the first one after the mount:
+ * after fuse_daemonize's fork), ended by tree_stop().  A job is a listing
+ * to fetch (`which` >= 0; queued by ensure_fresh, which set the listing's
+ * `fetching` under the node lock, so there is one at most per listing) or
+ * a Get for key.json/vault.json (`which` < 0; shared by the callers of one
+ * node while not finished, reference counted, result in `ret`/`out`).
+ * Jobs somebody waits for (first listings, Gets) go to the front of the
+ * queue, background refreshes to the back.
+ *
+ * Callers wait on a condition variable (the node's dir->cond for a
+ * listing, t->json_cond for a Get) in slices of TREE_WAIT_SLICE_MS,
+ * checking their tree_wait and the deadline (listing_timeout); one that
+ * gives up leaves the job to finish for the next caller.  rq_lock is
+ * never held together with a node lock.
  */
-static int ensure_fresh(struct tree *t, struct tree_node *n, int which)
-{
-	struct tree_listing *L;
-	struct oci_error err;
-	uint64_t ttl = t->ttl_ms;
+struct tree_job {
+	struct tree_job *next;  /* the queue (rq_lock) */
+	struct tree_job *jnext; /* t->json (rq_lock) */
+	struct tree_node *node;
+	int which;              /* the listing; < 0: a Get (JSON) */
+	/* JSON jobs only, rq_lock: */
+	unsigned int refs;      /* waiters, plus one for the refresher */
+	bool done;
 	int ret;
+	struct buf out;         /* immutable once `done` */
+};
 
-	if (!n->dir)
-		return -ENOTDIR;
-	L = &n->dir->lists[which];
-	oci_error_clear(&err);
-	pthread_mutex_lock(&n->lock);
-	for (;;) {
-		uint64_t now = now_ms(t);
+static int fetch_json(struct tree *t, struct tree_node *n, struct buf *out);
+static void *refresher_main(void *arg);
 
-		if (L->valid && now < L->fetched_ms + ttl) {
-			pthread_mutex_unlock(&n->lock);
-			atomic_fetch_add(&t->cache_hits, 1);
-			return 0;
-		}
-		if (!L->fetching)
-			break;
-		pthread_cond_wait(&n->dir->cond, &n->lock);
-		if (!L->fetching && !L->valid && L->last_errno) {
-			ret = L->last_errno;
-			pthread_mutex_unlock(&n->lock);
-			return ret;
-		}
+void tree_wait_init(struct tree_wait *w)
+{
+	atomic_init(&w->cancelled, false);
+	atomic_init(&w->cond, NULL);
+}
+
+void tree_wait_cancel(struct tree_wait *w)
+{
+	pthread_cond_t *c;
+
+	atomic_store(&w->cancelled, true);
+	/*
+	 * Conditions live as long as the tree, so this one is valid even if
+	 * the waiter moved on.  A wake-up lost between the waiter's check and
+	 * its wait costs one slice.
+	 */
+	c = atomic_load(&w->cond);
+	if (c)
+		pthread_cond_broadcast(c);
+}
+
+static bool wait_cancelled(struct tree_wait *w)
+{
+	return w && atomic_load(&w->cancelled);
+}
+
+/* One slice of a wait on `cond` (with `lock` held), at most `left` ms. */
+static void wait_slice(pthread_cond_t *cond, pthread_mutex_t *lock,
+		       uint64_t left, struct tree_wait *w)
+{
+	if (w)
+		atomic_store(&w->cond, cond);
+	if (!wait_cancelled(w))
+		clock_cond_timedwait(cond, lock,
+				     left < TREE_WAIT_SLICE_MS
+					     ? left
+					     : TREE_WAIT_SLICE_MS);
+	if (w)
+		atomic_store(&w->cond, NULL);
+}
+
+static void job_free(struct tree_job *j)
+{
+	buf_release(&j->out);
+	free(j);
+}
+
+/*
+ * Queue `j` (at the front when `urgent`) and make sure a refresher will
+ * take it.  rq_lock held.  0, -ECANCELED (stopped) or -EAGAIN (no thread
+ * could be started and none runs).
+ */
+static int rq_push(struct tree *t, struct tree_job *j, bool urgent)
+{
+	if (t->stop)
+		return -ECANCELED;
+	if (t->queued >= t->idle && t->nthreads < TREE_REFRESHERS) {
+		sigset_t all, old;
+		int ret;
+
+		/* Signals are for the main thread (libfuse's handlers). */
+		sigfillset(&all);
+		pthread_sigmask(SIG_BLOCK, &all, &old);
+		ret = pthread_create(&t->threads[t->nthreads], NULL,
+				     refresher_main, t);
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+		if (!ret)
+			t->nthreads++;
+		else if (!t->nthreads)
+			return -EAGAIN;
 	}
-	L->fetching = true;
-	pthread_mutex_unlock(&n->lock);
+	j->next = NULL;
+	if (urgent) {
+		j->next = t->rq_head;
+		t->rq_head = j;
+		if (!t->rq_tail)
+			t->rq_tail = j;
+	} else {
+		if (t->rq_tail)
+			t->rq_tail->next = j;
+		else
+			t->rq_head = j;
+		t->rq_tail = j;
+	}
+	t->queued++;
+	pthread_cond_signal(&t->rq_cond);
+	return 0;
+}
 
-	atomic_fetch_add(&t->cache_misses, 1);
-	ret = fetch_list(t, n, which, &err);
+/*
+ * A fetch of listing `which` of `n` ended with `ret` (`err` may be NULL):
+ * publish it and wake the waiters.  A failure keeps a listing held, which
+ * then counts as fresh for TREE_RETRY_MS (the next refresh is queued after
+ * that).  Logged after the node lock is released.
+ */
+static void list_done(struct tree *t, struct tree_node *n, int which, int ret,
+		      const struct oci_error *err)
+{
+	struct tree_listing *L = &n->dir->lists[which];
+	char line[1024] = "";
+	bool kept = false;
 
+	if (ret) {
+		atomic_fetch_add(&t->failures, 1);
+		if (err && oci_error_is_set(err))
+			oci_error_format(err, line, sizeof(line));
+		else
+			snprintf(line, sizeof(line), "errno %d", -ret);
+	}
 	pthread_mutex_lock(&n->lock);
 	L->fetching = false;
+	L->done_seq++;
 	if (!ret) {
 		L->valid = true;
 		L->fetched_ms = now_ms(t);
 		L->last_errno = 0;
 		atomic_fetch_add(&t->fetched, 1);
 	} else {
-		char line[1024];
-
-		atomic_fetch_add(&t->failures, 1);
 		L->last_errno = ret;
-		oci_error_format(&err, line, sizeof(line));
 		if (L->valid) {
-			/* Keep serving what we had; retry a little later. */
 			uint64_t now = now_ms(t);
 
-			L->fetched_ms = now + TREE_RETRY_MS > ttl
-						? now + TREE_RETRY_MS - ttl
+			L->fetched_ms = now + TREE_RETRY_MS > t->ttl_ms
+						? now + TREE_RETRY_MS - t->ttl_ms
 						: 0;
-			log_msg(t->log, LOG_WARNING,
-				"cannot refresh a listing of '%s' (%s); "
-				"serving the cached one", n->id, line);
-			ret = 0;
-		} else {
-			log_msg(t->log, LOG_ERR,
-				"cannot list the contents of '%s': %s", n->id,
-				line);
+			kept = true;
 		}
 	}
 	pthread_cond_broadcast(&n->dir->cond);
 	pthread_mutex_unlock(&n->lock);
+	if (!ret)
+		return;
+	if (ret == -ECANCELED) /* unmounting */
+		log_msg(t->log, LOG_DEBUG, "listing of '%s' cancelled", n->id);
+	else if (kept)
+		log_msg(t->log, LOG_WARNING,
+			"cannot refresh a listing of '%s' (%s); "
+			"serving the cached one", n->id, line);
+	else
+		log_msg(t->log, LOG_ERR, "cannot list the contents of '%s': %s",
+			n->id, line);
+}
+
+/* A JSON job ended: publish, wake its waiters, drop the refresher's ref. */
+static void json_done(struct tree *t, struct tree_job *j, int ret,
+		      struct buf *out)
+{
+	struct tree_job **pp;
+	bool last;
+
+	pthread_mutex_lock(&t->rq_lock);
+	j->ret = ret;
+	if (out) {
+		j->out = *out; /* moved */
+		buf_init(out, out->max);
+	}
+	j->done = true;
+	for (pp = &t->json; *pp; pp = &(*pp)->jnext)
+		if (*pp == j) {
+			*pp = j->jnext;
+			break;
+		}
+	pthread_cond_broadcast(&t->json_cond);
+	last = --j->refs == 0;
+	pthread_mutex_unlock(&t->rq_lock);
+	if (last)
+		job_free(j);
+}
+
+static void run_job(struct tree *t, struct tree_job *j)
+{
+	if (j->which >= 0) {
+		struct oci_error err;
+		int ret;
+
+		oci_error_clear(&err);
+		atomic_fetch_add(&t->cache_misses, 1);
+		ret = fetch_list(t, j->node, j->which, &err);
+		list_done(t, j->node, j->which, ret, &err);
+		free(j);
+	} else {
+		struct buf out = BUF_INIT(j->out.max);
+		int ret = fetch_json(t, j->node, &out);
+
+		json_done(t, j, ret, &out);
+		buf_release(&out);
+	}
+}
+
+static void *refresher_main(void *arg)
+{
+	struct tree *t = arg;
+
+	pthread_mutex_lock(&t->rq_lock);
+	while (!t->stop) {
+		struct tree_job *j = t->rq_head;
+
+		if (!j) {
+			t->idle++;
+			pthread_cond_wait(&t->rq_cond, &t->rq_lock);
+			t->idle--;
+			continue;
+		}
+		t->rq_head = j->next;
+		if (!t->rq_head)
+			t->rq_tail = NULL;
+		t->queued--;
+		pthread_mutex_unlock(&t->rq_lock);
+		run_job(t, j);
+		pthread_mutex_lock(&t->rq_lock);
+	}
+	pthread_mutex_unlock(&t->rq_lock);
+	return NULL;
+}
+
+void tree_stop(struct tree *t)
+{
+	struct tree_job *q, *next;
+	unsigned int n;
+
+	pthread_mutex_lock(&t->rq_lock);
+	t->stop = true; /* from now on rq_push() starts nothing */
+	pthread_cond_broadcast(&t->rq_cond);
+	n = t->nthreads;
+	pthread_mutex_unlock(&t->rq_lock);
+	/* Each ends after its job; the client's cancel makes that quick. */
+	for (unsigned int i = 0; i < n; i++)
+		pthread_join(t->threads[i], NULL);
+	pthread_mutex_lock(&t->rq_lock);
+	t->nthreads = 0;
+	q = t->rq_head;
+	t->rq_head = t->rq_tail = NULL;
+	t->queued = 0;
+	pthread_mutex_unlock(&t->rq_lock);
+	for (; q; q = next) {
+		next = q->next;
+		if (q->which >= 0) {
+			list_done(t, q->node, q->which, -ECANCELED, NULL);
+			free(q);
+		} else {
+			json_done(t, q, -ECANCELED, NULL);
+		}
+	}
+}
+
+/* Queue a fetch of listing `which` of `n`, whose `fetching` we set. */
+static int queue_list(struct tree *t, struct tree_node *n, int which,
+		      bool urgent)
+{
+	struct tree_job *j = calloc(1, sizeof(*j));
+	int ret;
+
+	if (!j)
+		return -ENOMEM;
+	j->node = n;
+	j->which = which;
+	pthread_mutex_lock(&t->rq_lock);
+	ret = rq_push(t, j, urgent);
+	pthread_mutex_unlock(&t->rq_lock);
+	if (ret)
+		free(j);
 	return ret;
+}
+
+/*
+ * Wait until the fetch of listing `L` of `n` that was under way or queued
+ * when its done_seq was `seq` has ended; 0 when the listing is there now,
+ * else the fetch's errno, -EINTR or -ETIMEDOUT.
+ */
+static int wait_listing(struct tree *t, struct tree_node *n,
+			struct tree_listing *L, uint32_t seq,
+			struct tree_wait *w)
+{
+	uint64_t end = now_ms(t) + t->wait_ms;
+	int ret = 0;
+
+	pthread_mutex_lock(&n->lock);
+	while (!L->valid && L->done_seq == seq) {
+		uint64_t now = now_ms(t);
+
+		if (wait_cancelled(w)) {
+			ret = -EINTR;
+			break;
+		}
+		if (now >= end) {
+			ret = -ETIMEDOUT;
+			break;
+		}
+		wait_slice(&n->dir->cond, &n->lock, end - now, w);
+	}
+	if (!ret && !L->valid)
+		ret = L->last_errno ? L->last_errno : -EIO;
+	pthread_mutex_unlock(&n->lock);
+	if (ret == -ETIMEDOUT)
+		log_msg(t->log, LOG_WARNING,
+			"listing the contents of '%s' takes longer than %llu s "
+			"(listing_timeout): the request fails with ETIMEDOUT",
+			n->id, (unsigned long long)(t->wait_ms / 1000));
+	return ret;
+}
+
+/*
+ * Make listing `which` of `n` usable: a fresh one is used, a stale one is
+ * used too while a refresher refreshes it (one fetch per listing), and
+ * only a listing never fetched is waited for (first fetches jump the
+ * queue).  0, or -errno of a first fetch, -EINTR, -ETIMEDOUT.
+ */
+static int ensure_fresh(struct tree *t, struct tree_node *n, int which,
+			struct tree_wait *w)
+{
+	struct tree_listing *L;
+	bool start = false, first;
+	uint32_t seq;
+	int ret;
+
+	if (!n->dir)
+		return -ENOTDIR;
+	L = &n->dir->lists[which];
+	pthread_mutex_lock(&n->lock);
+	if (L->valid && now_ms(t) < L->fetched_ms + t->ttl_ms) {
+		pthread_mutex_unlock(&n->lock);
+		atomic_fetch_add(&t->cache_hits, 1);
+		return 0;
+	}
+	first = !L->valid;
+	seq = L->done_seq;
+	if (!L->fetching) {
+		L->fetching = true;
+		start = true;
+	}
+	pthread_mutex_unlock(&n->lock);
+	if (start) {
+		ret = queue_list(t, n, which, first);
+		if (ret) {
+			/* Nobody will fetch it: undo, and tell any waiter. */
+			list_done(t, n, which, ret, NULL);
+			if (first)
+				return ret;
+		}
+	}
+	if (!first) {
+		atomic_fetch_add(&t->cache_hits, 1);
+		return 0;
+	}
+	return wait_listing(t, n, L, seq, w);
 }
 
 /* Find `name` in a fresh listing. */
 static int find_child(struct tree *t, struct tree_node *n, int which,
-		      const char *name, struct tree_node **out, bool fetch)
+		      const char *name, struct tree_node **out, bool fetch,
+		      struct tree_wait *w)
 {
 	struct tree_child key = { name, NULL }, *hit = NULL;
 	struct tree_kids *k;
@@ -1077,7 +1426,7 @@ static int find_child(struct tree *t, struct tree_node *n, int which,
 
 	if (!n->dir)
 		return -ENOTDIR;
-	ret = fetch ? ensure_fresh(t, n, which) : 0;
+	ret = fetch ? ensure_fresh(t, n, which, w) : 0;
 	if (ret)
 		return ret;
 	pthread_mutex_lock(&n->lock);
@@ -1097,7 +1446,7 @@ static int find_child(struct tree *t, struct tree_node *n, int which,
 /* ---- path resolution ------------------------------------------------ */
 
 static int step(struct tree *t, struct tree_path *p, const char *c,
-		bool fetch)
+		bool fetch, struct tree_wait *w)
 {
 	struct tree_node *child;
 	int ret;
@@ -1121,7 +1470,7 @@ static int step(struct tree *t, struct tree_path *p, const char *c,
 				 p->what == TW_COMPARTMENTS
 					 ? TREE_LIST_COMPARTMENTS
 					 : TREE_LIST_VAULTS,
-				 c, &child, fetch);
+				 c, &child, fetch, w);
 		if (ret)
 			return ret;
 		p->what = p->what == TW_COMPARTMENTS ? TW_COMPARTMENT
@@ -1139,7 +1488,8 @@ static int step(struct tree *t, struct tree_path *p, const char *c,
 			goto probe;
 		return 0;
 	case TW_KEYS:
-		ret = find_child(t, p->node, TREE_LIST_KEYS, c, &child, fetch);
+		ret = find_child(t, p->node, TREE_LIST_KEYS, c, &child, fetch,
+				 w);
 		if (ret)
 			return ret;
 		p->what = TW_KEY;
@@ -1202,7 +1552,7 @@ static int resolve(struct tree *t, const char *path, struct tree_path *out,
 		memcpy(comp, p, len);
 		comp[len] = '\0';
 		p += len;
-		ret = step(t, out, comp, fetch);
+		ret = step(t, out, comp, fetch, NULL);
 		if (ret)
 			return ret;
 	}
@@ -1221,12 +1571,12 @@ int tree_resolve_cached(struct tree *t, const char *path,
 }
 
 int tree_lookup(struct tree *t, const struct tree_path *dir, const char *name,
-		struct tree_path *out)
+		struct tree_path *out, struct tree_wait *w)
 {
 	if (strlen(name) > NAMES_MAX)
 		return -ENAMETOOLONG;
 	*out = *dir;
-	return step(t, out, name, true);
+	return step(t, out, name, true, w);
 }
 
 static int fill_fixed(struct tree *t, const struct tree_path *p,
@@ -1234,7 +1584,7 @@ static int fill_fixed(struct tree *t, const struct tree_path *p,
 {
 	for (size_t i = 0; names[i]; i++) {
 		struct tree_path cp = *p;
-		int ret = step(t, &cp, names[i], false);
+		int ret = step(t, &cp, names[i], false, NULL);
 
 		if (!ret)
 			ret = fill(arg, names[i], &cp);
@@ -1260,7 +1610,7 @@ static int list_of(enum tree_what w)
 }
 
 int tree_readdir(struct tree *t, const struct tree_path *p, tree_fill_fn fill,
-		 void *arg)
+		 void *arg, struct tree_wait *w)
 {
 	struct tree_node *n = p->node;
 	struct tree_kids *k;
@@ -1295,7 +1645,7 @@ int tree_readdir(struct tree *t, const struct tree_path *p, tree_fill_fn fill,
 		return -ENOTDIR;
 	}
 	which = list_of(p->what);
-	ret = ensure_fresh(t, n, which);
+	ret = ensure_fresh(t, n, which, w);
 	if (ret)
 		return ret;
 	/* The snapshot is immutable: walk it without the lock. */
@@ -1325,7 +1675,8 @@ uint64_t tree_fresh_ms(struct tree *t, const struct tree_path *dir)
 	return end > now ? end - now : 0;
 }
 
-int tree_opendir(struct tree *t, const struct tree_path *p, bool *unchanged)
+int tree_opendir(struct tree *t, const struct tree_path *p, bool *unchanged,
+		 struct tree_wait *w)
 {
 	struct tree_listing *L;
 	int which = list_of(p->what), ret;
@@ -1333,7 +1684,7 @@ int tree_opendir(struct tree *t, const struct tree_path *p, bool *unchanged)
 	*unchanged = true;
 	if (which < 0)
 		return tree_is_dir(p->what) ? 0 : -ENOTDIR;
-	ret = ensure_fresh(t, p->node, which);
+	ret = ensure_fresh(t, p->node, which, w);
 	if (ret)
 		return ret;
 	L = &p->node->dir->lists[which];
@@ -1516,7 +1867,8 @@ int tree_node_path(struct tree_node *n, struct buf *out)
 	return ret;
 }
 
-int tree_fetch_json(struct tree *t, struct tree_node *n, struct buf *out)
+/* GetKey / GetVault, on a refresher: see tree_fetch_json(). */
+static int fetch_json(struct tree *t, struct tree_node *n, struct buf *out)
 {
 	struct oci_error err;
 	int ret;
@@ -1572,4 +1924,69 @@ void tree_stats(struct tree *t, struct tree_stats *out)
 	out->cache_misses = atomic_load(&t->cache_misses);
 	out->probes = atomic_load(&t->probes);
 	out->bytes = b > 0 ? (uint64_t)b : 0;
+}
+
+int tree_fetch_json(struct tree *t, struct tree_node *n, struct buf *out,
+		    struct tree_wait *w)
+{
+	uint64_t end = now_ms(t) + t->wait_ms;
+	struct tree_job *j;
+	bool last;
+	int ret = 0;
+
+	if (n->kind != TREE_KEY && n->kind != TREE_VAULT)
+		return -EINVAL;
+	pthread_mutex_lock(&t->rq_lock);
+	for (j = t->json; j; j = j->jnext)
+		if (j->node == n)
+			break;
+	if (j) {
+		j->refs++; /* the Get under way or queued serves us too */
+	} else {
+		j = calloc(1, sizeof(*j));
+		if (!j) {
+			pthread_mutex_unlock(&t->rq_lock);
+			return -ENOMEM;
+		}
+		j->node = n;
+		j->which = -1;
+		j->refs = 2;
+		buf_init(&j->out, out->max);
+		ret = rq_push(t, j, true);
+		if (ret) {
+			pthread_mutex_unlock(&t->rq_lock);
+			job_free(j);
+			return ret;
+		}
+		j->jnext = t->json;
+		t->json = j;
+	}
+	while (!j->done) {
+		uint64_t now = now_ms(t);
+
+		if (wait_cancelled(w)) {
+			ret = -EINTR;
+			break;
+		}
+		if (now >= end) {
+			ret = -ETIMEDOUT;
+			break;
+		}
+		wait_slice(&t->json_cond, &t->rq_lock, end - now, w);
+	}
+	pthread_mutex_unlock(&t->rq_lock);
+	/* Once done, the job's result is immutable: copy it unlocked. */
+	if (!ret)
+		ret = j->ret ? j->ret : buf_add(out, j->out.buf, j->out.len);
+	else if (ret == -ETIMEDOUT)
+		log_msg(t->log, LOG_WARNING,
+			"reading '%s' takes longer than %llu s "
+			"(listing_timeout): the request fails with ETIMEDOUT",
+			n->id, (unsigned long long)(t->wait_ms / 1000));
+	pthread_mutex_lock(&t->rq_lock);
+	last = --j->refs == 0;
+	pthread_mutex_unlock(&t->rq_lock);
+	if (last)
+		job_free(j);
+	return ret;
 }

@@ -33,6 +33,18 @@
  * tree_opts.on_stale so that the kernel's cache can be invalidated; st_mtime
  * (tree_node_mtime) is when the resource was last seen to change.
  *
+ * Fetches run on the tree's own refresher threads (at most
+ * TREE_REFRESHERS, started on demand, stopped by tree_stop()), never on
+ * the caller's: a stale listing is served at once and refreshed in the
+ * background (stale-while-revalidate; at most one fetch per listing), so
+ * resolving a path through stale listings never waits.  Only a listing
+ * never fetched, and key.json/vault.json (GetKey/GetVault), make the
+ * caller wait: on a condition variable, for at most listing_timeout, and
+ * only until its `struct tree_wait` is cancelled (a FUSE interrupt), when
+ * it gets -EINTR while the fetch completes in the background for the next
+ * caller.  A refresh that fails keeps the previous listing, at once: the
+ * retries happen on the refresher.
+ *
  * Locking: `tree.lock` protects the OCID index; each node's `lock` protects
  * its resource fields and listings.  No lock is held during API calls or
  * callbacks.  Lock order: never hold two node locks at once.
@@ -41,6 +53,7 @@
 #define TREE_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -96,6 +109,30 @@ struct tree_node {
 
 struct tree;
 
+/*
+ * A caller's wait for the network, which another thread may cancel.  The
+ * caller owns it (on its stack), initializes it with tree_wait_init(),
+ * hands it to the calls below and may have tree_wait_cancel() called on
+ * it, from any thread, until the call returned (libfuse's interrupt
+ * callback: see fs/ops.c).  A cancelled wait makes the call return -EINTR
+ * within ~100 ms; whatever it waited for goes on in the background.  NULL
+ * where a wait is taken: not cancellable, still bounded.  The fields are
+ * private.
+ */
+struct tree_wait {
+	atomic_bool cancelled;
+	_Atomic(pthread_cond_t *) cond; /* the condition the waiter sleeps on */
+};
+
+void tree_wait_init(struct tree_wait *w);
+/* Cancel `w` and wake its waiter; async-safe w.r.t. the tree's locks. */
+void tree_wait_cancel(struct tree_wait *w);
+
+/* Refresher threads at most (each runs one fetch at a time). */
+#define TREE_REFRESHERS 8
+/* Default of tree_opts.listing_timeout, seconds. */
+#define TREE_LISTING_TIMEOUT 60
+
 /* What a path names. */
 enum tree_what {
 	TW_COMPARTMENT,      /* a compartment directory (root included) */
@@ -146,6 +183,13 @@ struct tree_opts {
 	 */
 	uint64_t max_nodes;
 	uint64_t max_bytes;
+	/*
+	 * Seconds a caller waits for a first listing or a Get (then
+	 * -ETIMEDOUT and a log line); 0: TREE_LISTING_TIMEOUT.  The client's
+	 * own bound on a listing (oci_client_opts.list_timeout_ms) should be
+	 * the same, so the abandoned fetch ends and frees its memory too.
+	 */
+	unsigned int listing_timeout;
 	const char *root_id;        /* the compartment at the root */
 	const char *root_name;
 	/* A key was listed (with its summary); may be NULL. */
@@ -163,26 +207,41 @@ struct tree_opts {
 	void *arg; /* of the callbacks */
 };
 
-/* Create the tree of a mount.  0, -EINVAL (no root_id) or -ENOMEM. */
+/*
+ * Create the tree of a mount.  0, -EINVAL (no root_id) or -ENOMEM.  No
+ * thread is started before the first fetch (so a fork after tree_new,
+ * e.g. fuse_daemonize(), loses none).
+ */
 int tree_new(struct tree **out, const struct tree_opts *opts);
+/*
+ * Stop the refreshers: fetches not begun are dropped (their waiters get
+ * -ECANCELED), the ones under way are waited for (oci_client_cancel()
+ * first makes that prompt), and no callback is called after it returns.
+ * Later fetches fail with -ECANCELED; stale listings are still served.
+ * Idempotent; tree_free() calls it.
+ */
+void tree_stop(struct tree *t);
 void tree_free(struct tree *t);
 
 struct tree_node *tree_root(struct tree *t);
 
 /*
- * Resolve an absolute path ("/", "/vaults/v1/keys/k/status").  May fetch
- * stale listings.  0, -ENOENT, -ENOTDIR, or the errno of a failed fetch
- * (e.g. -EACCES for a compartment the user may not read).
+ * Resolve an absolute path ("/", "/vaults/v1/keys/k/status").  Waits only
+ * for listings never fetched (bounded, not cancellable); stale ones are
+ * served and refreshed in the background.  0, -ENOENT, -ENOTDIR,
+ * -ETIMEDOUT, or the errno of a failed first fetch (e.g. -EACCES for a
+ * compartment the user may not read).
  */
 int tree_resolve(struct tree *t, const char *path, struct tree_path *out);
 
 /*
- * One step: the entry `name` of directory `dir` (fetching a stale listing
- * like tree_resolve).  0, -ENOENT, -ENOTDIR, -ENAMETOOLONG or the errno of
- * a failed fetch.
+ * One step: the entry `name` of directory `dir` (waiting like
+ * tree_resolve, cancellable through `w`, which may be NULL).  0, -ENOENT,
+ * -ENOTDIR, -ENAMETOOLONG, -EINTR, -ETIMEDOUT or the errno of a failed
+ * first fetch.
  */
 int tree_lookup(struct tree *t, const struct tree_path *dir, const char *name,
-		struct tree_path *out);
+		struct tree_path *out, struct tree_wait *w);
 
 /*
  * Like tree_resolve, but only through the listings already held: never
@@ -214,13 +273,15 @@ struct tree_node *tree_node_at(struct tree *t, uint64_t index);
 bool tree_is_dir(enum tree_what w);
 
 /*
- * Call `fill` for every entry of directory `p` (refreshing a stale
- * listing).  Entries come with their attributes (see tree_stat).
+ * Call `fill` for every entry of directory `p` (a stale listing is served
+ * and refreshed in the background; a first one waited for like
+ * tree_lookup, through `w`).  Entries come with their attributes (see
+ * tree_stat).
  */
 typedef int (*tree_fill_fn)(void *arg, const char *name,
 			    const struct tree_path *p);
 int tree_readdir(struct tree *t, const struct tree_path *p, tree_fill_fn fill,
-		 void *arg);
+		 void *arg, struct tree_wait *w);
 
 /*
  * Snapshot of a node's resource under its lock: copies whichever of
@@ -251,9 +312,11 @@ void tree_invalidate(struct tree_node *n);
  * tree_readdir) and say whether its entries are unchanged since the
  * previous call for the same directory (*unchanged; always true for the
  * fixed directories), i.e. whether the kernel may keep serving readdir
- * from its cache.  0 or the errno of a failed first fetch.
+ * from its cache.  0, -EINTR, -ETIMEDOUT or the errno of a failed first
+ * fetch.
  */
-int tree_opendir(struct tree *t, const struct tree_path *p, bool *unchanged);
+int tree_opendir(struct tree *t, const struct tree_path *p, bool *unchanged,
+		 struct tree_wait *w);
 
 /*
  * The path of a node relative to the mount point
@@ -263,9 +326,13 @@ int tree_node_path(struct tree_node *n, struct buf *out);
 
 /*
  * Fetch the resource afresh (GetKey / GetVault) and return its JSON as the
- * API returned it, pretty-printed, in `out`; updates the node.
+ * API returned it, pretty-printed, appended to `out`; updates the node.
+ * The call runs on a refresher (concurrent callers for one node share
+ * it); the caller waits as for a first listing: -EINTR when `w` is
+ * cancelled, -ETIMEDOUT after listing_timeout, else the call's result.
  */
-int tree_fetch_json(struct tree *t, struct tree_node *n, struct buf *out);
+int tree_fetch_json(struct tree *t, struct tree_node *n, struct buf *out,
+		    struct tree_wait *w);
 
 /* Counters for the stats file. */
 struct tree_stats {

@@ -94,13 +94,13 @@ static void test_fixed_dirs(struct tree *t)
 	bool unchanged = false;
 
 	ok(!tree_resolve(t, "/", &p), "resolve /");
-	ok(!tree_readdir(t, &p, count_fill, &b), "readdir /");
+	ok(!tree_readdir(t, &p, count_fill, &b, NULL), "readdir /");
 	is_str(b.buf, "id,compartments,vaults,.ocivaultfs,",
 	       "the root's fixed entries");
-	ok(!tree_opendir(t, &p, &unchanged) && unchanged,
+	ok(!tree_opendir(t, &p, &unchanged, NULL) && unchanged,
 	   "a fixed directory never changes");
 	ok(!tree_resolve(t, "/id", &p), "resolve /id");
-	is_int(tree_opendir(t, &p, &unchanged), -ENOTDIR, "opendir of a file");
+	is_int(tree_opendir(t, &p, &unchanged, NULL), -ENOTDIR, "opendir of a file");
 	is_int(stale_calls, 0, "nothing was reported stale");
 	buf_release(&b);
 }
@@ -117,16 +117,16 @@ static void test_lowlevel(struct tree *t)
 	ok(!tree_node_at(t, 1), "no node 1 yet");
 	ok(!tree_node_at(t, UINT64_MAX >> 4), "a number out of range: none");
 	ok(!tree_resolve(t, "/", &dir), "resolve /");
-	ok(!tree_lookup(t, &dir, "id", &p) && p.what == TW_ID &&
+	ok(!tree_lookup(t, &dir, "id", &p, NULL) && p.what == TW_ID &&
 		   p.node == tree_root(t),
 	   "lookup: one step from a tree_path");
-	ok(!tree_lookup(t, &dir, TREE_CTL_NAME, &p) && p.what == TW_CTL,
+	ok(!tree_lookup(t, &dir, TREE_CTL_NAME, &p, NULL) && p.what == TW_CTL,
 	   "lookup of the control directory at the root");
-	is_int(tree_lookup(t, &p, "nope", &p), -ENOENT,
+	is_int(tree_lookup(t, &p, "nope", &p, NULL), -ENOENT,
 	       "lookup of an unknown control file");
 	memset(longname, 'a', sizeof(longname) - 1);
 	longname[sizeof(longname) - 1] = '\0';
-	is_int(tree_lookup(t, &dir, longname, &p), -ENAMETOOLONG,
+	is_int(tree_lookup(t, &dir, longname, &p, NULL), -ENAMETOOLONG,
 	       "lookup of a name longer than NAMES_MAX");
 	ok(tree_fresh_ms(t, &dir) == UINT64_MAX,
 	   "a fixed directory's names never go stale");
