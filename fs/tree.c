@@ -1903,7 +1903,7 @@ static int fetch_json(struct tree *t, struct tree_node *n, struct buf *out)
 	} else {
 		return -EINVAL;
 	}
-	if (ret && oci_error_is_set(&err)) {
+	if (ret && ret != -ECANCELED && oci_error_is_set(&err)) {
 		char line[1024];
 
 		oci_error_format(&err, line, sizeof(line));
