@@ -410,8 +410,9 @@ static void ovfs_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size,
 /*
  * Directories: the kernel may cache what readdir returned (cache_readdir)
  * and keeps that cache across opens while the listing's names have not
- * changed (keep_cache); opendir always reaches us, so a stale listing is
- * refreshed here and a changed one drops the kernel's copy.
+ * changed (keep_cache); opendir always reaches us, so a stale listing gets
+ * a background refresh queued here, and when that refresh changes the
+ * names it drops the kernel's copy (on_stale of the directory).
  */
 static void ovfs_opendir(fuse_req_t req, fuse_ino_t ino,
 			 struct fuse_file_info *fi)

@@ -38,6 +38,8 @@
 #define TREE_RETRY_MS 5000
 /* A waiter checks for cancellation and its deadline at least this often. */
 #define TREE_WAIT_SLICE_MS 100
+/* A refresher with nothing to do for this long ends. */
+#define TREE_REFRESHER_IDLE_MS 5000
 #define TREE_PATH_MAX (64u << 10)
 /*
  * Node index table: chunks of 32 slots (256 bytes, 8 per node) allocated
@@ -284,13 +286,18 @@ struct tree {
 	uint64_t wait_ms;         /* listing_timeout */
 	/* The refreshers: all fields below are guarded by rq_lock. */
 	pthread_mutex_t rq_lock;
-	pthread_cond_t rq_cond;   /* a job was queued, or stop */
+	pthread_cond_t rq_cond;   /* a job was queued, or stop (MONOTONIC) */
 	pthread_cond_t json_cond; /* a JSON job finished (CLOCK_MONOTONIC) */
 	struct tree_job *rq_head, *rq_tail;
 	size_t queued;            /* jobs in the queue */
 	struct tree_job *json;    /* JSON jobs not finished (jnext) */
-	pthread_t threads[TREE_REFRESHERS];
-	unsigned int nthreads, idle;
+	struct refresher {
+		struct tree *t;
+		pthread_t thread;
+		bool used; /* started, not joined yet */
+		bool done; /* and it has ended (join it before reuse) */
+	} slots[TREE_REFRESHERS];
+	unsigned int nthreads, idle; /* live ones, idle ones */
 	bool stop;
 };
 
@@ -444,7 +451,7 @@ int tree_new(struct tree **out, const struct tree_opts *opts)
 	}
 	if (pthread_mutex_init(&t->rq_lock, NULL))
 		goto fail_lock;
-	if (pthread_cond_init(&t->rq_cond, NULL))
+	if (clock_cond_init(&t->rq_cond))
 		goto fail_rq_lock;
 	if (clock_cond_init(&t->json_cond))
 		goto fail_rq_cond;
@@ -1039,7 +1046,8 @@ static int fetch_list(struct tree *t, struct tree_node *n, int which,
 /*
  * Every fetch runs on a refresher: up to TREE_REFRESHERS threads, started
  * when a job is queued and none is idle (the first one after the mount:
- * after fuse_daemonize's fork), ended by tree_stop().  A job is a listing
+ * after fuse_daemonize's fork); one idle for TREE_REFRESHER_IDLE_MS ends
+ * (its slot is joined when reused, or by tree_stop()).  A job is a listing
  * to fetch (`which` >= 0; queued by ensure_fresh, which set the listing's
  * `fetching` under the node lock, so there is one at most per listing) or
  * a Get for key.json/vault.json (`which` < 0; shared by the callers of one
@@ -1125,19 +1133,35 @@ static int rq_push(struct tree *t, struct tree_job *j, bool urgent)
 	if (t->stop)
 		return -ECANCELED;
 	if (t->queued >= t->idle && t->nthreads < TREE_REFRESHERS) {
+		struct refresher *r = NULL;
 		sigset_t all, old;
-		int ret;
+		int ret = -EAGAIN;
 
-		/* Signals are for the main thread (libfuse's handlers). */
-		sigfillset(&all);
-		pthread_sigmask(SIG_BLOCK, &all, &old);
-		ret = pthread_create(&t->threads[t->nthreads], NULL,
-				     refresher_main, t);
-		pthread_sigmask(SIG_SETMASK, &old, NULL);
-		if (!ret)
+		/* Fewer than TREE_REFRESHERS live: a slot is free or done. */
+		for (size_t i = 0; !r && i < TREE_REFRESHERS; i++)
+			if (!t->slots[i].used || t->slots[i].done)
+				r = &t->slots[i];
+		if (r && r->used) {
+			/* It set `done` under rq_lock and only returns now. */
+			pthread_join(r->thread, NULL);
+			r->used = false;
+		}
+		if (r) {
+			r->t = t;
+			/* Signals are for the main thread (libfuse's). */
+			sigfillset(&all);
+			pthread_sigmask(SIG_BLOCK, &all, &old);
+			ret = pthread_create(&r->thread, NULL, refresher_main,
+					     r);
+			pthread_sigmask(SIG_SETMASK, &old, NULL);
+		}
+		if (!ret) {
+			r->used = true;
+			r->done = false;
 			t->nthreads++;
-		else if (!t->nthreads)
+		} else if (!t->nthreads) {
 			return -EAGAIN;
+		}
 	}
 	j->next = NULL;
 	if (urgent) {
@@ -1259,16 +1283,22 @@ static void run_job(struct tree *t, struct tree_job *j)
 
 static void *refresher_main(void *arg)
 {
-	struct tree *t = arg;
+	struct refresher *r = arg;
+	struct tree *t = r->t;
 
 	pthread_mutex_lock(&t->rq_lock);
 	while (!t->stop) {
 		struct tree_job *j = t->rq_head;
 
 		if (!j) {
+			int idle;
+
 			t->idle++;
-			pthread_cond_wait(&t->rq_cond, &t->rq_lock);
+			idle = clock_cond_timedwait(&t->rq_cond, &t->rq_lock,
+						    TREE_REFRESHER_IDLE_MS);
 			t->idle--;
+			if (idle == -ETIMEDOUT && !t->rq_head)
+				break;
 			continue;
 		}
 		t->rq_head = j->next;
@@ -1279,6 +1309,8 @@ static void *refresher_main(void *arg)
 		run_job(t, j);
 		pthread_mutex_lock(&t->rq_lock);
 	}
+	t->nthreads--;
+	r->done = true;
 	pthread_mutex_unlock(&t->rq_lock);
 	return NULL;
 }
@@ -1286,18 +1318,22 @@ static void *refresher_main(void *arg)
 void tree_stop(struct tree *t)
 {
 	struct tree_job *q, *next;
-	unsigned int n;
+	bool join[TREE_REFRESHERS];
 
 	pthread_mutex_lock(&t->rq_lock);
 	t->stop = true; /* from now on rq_push() starts nothing */
 	pthread_cond_broadcast(&t->rq_cond);
-	n = t->nthreads;
+	for (size_t i = 0; i < TREE_REFRESHERS; i++)
+		join[i] = t->slots[i].used;
 	pthread_mutex_unlock(&t->rq_lock);
 	/* Each ends after its job; the client's cancel makes that quick. */
-	for (unsigned int i = 0; i < n; i++)
-		pthread_join(t->threads[i], NULL);
+	for (size_t i = 0; i < TREE_REFRESHERS; i++)
+		if (join[i])
+			pthread_join(t->slots[i].thread, NULL);
 	pthread_mutex_lock(&t->rq_lock);
-	t->nthreads = 0;
+	for (size_t i = 0; i < TREE_REFRESHERS; i++)
+		if (join[i])
+			t->slots[i].used = false;
 	q = t->rq_head;
 	t->rq_head = t->rq_tail = NULL;
 	t->queued = 0;
