@@ -254,3 +254,32 @@ def test_listing_timeout_is_checked(mount, emulator):
                                ["listing_timeout=" + bad])
         assert lines == [
             "ocivaultfs: listing_timeout must be 1..3600 seconds"]
+
+
+def test_a_slow_listing_fetch_is_cut_off_and_freed(mount, emulator_factory,
+                                                   register_output):
+    # 450 keys: 5 pages of ListKeys, each held 1 s by the emulator.  With
+    # listing_timeout=2 the fetch itself gives up before its third or
+    # fourth page (it does not go on for the whole listing), the caller
+    # gets ETIMEDOUT, and a later listing works in full.
+    register_output(r"takes longer than 2 s \(listing_timeout\)")
+    register_output(r"cannot list the contents of .*listing took longer "
+                    r"than 2 s")
+    emu = emulator_factory(tenancy="synthetic:1,1,450")
+    m = mount("listing_timeout=2", emu=emu)
+    keys = "compartments/c001/vaults/vault-001-01/keys"
+    assert run(["ls", m.path("compartments/c001/vaults")]).rc == 0
+    emu.faults([{"op": "ListKeys", "kind": "delay:1"}])
+    before = emu.stats()["requests"].get("ListKeys", 0)
+    r = run(["ls", m.path(keys)], timeout=120)
+    print("outage: ls of 5 pages held 1 s each, listing_timeout=2: "
+          "rc %d, %.2f s" % (r.rc, r.elapsed))
+    assert_errno(r, errno.ETIMEDOUT)
+    assert r.elapsed < 2 + FAST, r
+    wait_until(lambda: "listing took longer than 2 s" in m.output(),
+               timeout=30 * SLOW, what="the fetch giving up")
+    pages = emu.stats()["requests"].get("ListKeys", 0) - before
+    assert 2 <= pages <= 4, pages
+    emu.clear_faults()
+    r = run(["ls", m.path(keys)])
+    assert r.rc == 0 and len(r.out.split()) == 450, r
