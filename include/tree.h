@@ -168,7 +168,9 @@ struct tree_path {
 /*
  * What the tree needs, given at creation (it reaches into nothing else).
  * The callbacks are called without any tree lock held, from whichever
- * thread caused the event (a FUSE worker, or a caller of tree_update_key).
+ * thread caused the event: a refresher (listings, key.json/vault.json), or
+ * a caller of tree_update_key (a backup tracker or FUSE worker); never
+ * after tree_stop() returned.
  */
 struct tree_opts {
 	struct oci_client *client;  /* list and get calls */
