@@ -22,10 +22,9 @@
  * `cache_ttl` seconds; all attributes come from them, so `ls -l` makes no
  * per-entry call.  A lookup of a name that is absent from a fresh listing,
  * and of any name that cannot exist (fixed directories), is answered
- * locally.  Concurrent requests for the same stale listing wait for one
- * fetch (single flight); a failed refresh keeps serving the previous
- * listing (logged) when there is one.  Resources in DELETED or DELETING
- * state are hidden.
+ * locally.  A listing has one fetch at a time (single flight); a stale
+ * one is served meanwhile, and a failed refresh keeps serving it (logged).
+ * Resources in DELETED or DELETING state are hidden.
  *
  * A listing refresh that drops, renames or adds an entry (an added name
  * may be cached by the kernel as absent), and a resource whose attributes
