@@ -1185,7 +1185,8 @@ static int rq_push(struct tree *t, struct tree_job *j, bool urgent)
  * A fetch of listing `which` of `n` ended with `ret` (`err` may be NULL):
  * publish it and wake the waiters.  A failure keeps a listing held, which
  * then counts as fresh for TREE_RETRY_MS (the next refresh is queued after
- * that).  Logged after the node lock is released.
+ * that).  A failure is logged, without the node lock, before it is
+ * published.
  */
 static void list_done(struct tree *t, struct tree_node *n, int which, int ret,
 		      const struct oci_error *err)
@@ -1200,6 +1201,22 @@ static void list_done(struct tree *t, struct tree_node *n, int which, int ret,
 			oci_error_format(err, line, sizeof(line));
 		else
 			snprintf(line, sizeof(line), "errno %d", -ret);
+		/* Stable: only this fetch of the listing may change it. */
+		pthread_mutex_lock(&n->lock);
+		kept = L->valid;
+		pthread_mutex_unlock(&n->lock);
+		/* Logged before the waiters learn of it (tests read the log). */
+		if (ret == -ECANCELED) /* unmounting */
+			log_msg(t->log, LOG_DEBUG, "listing of '%s' cancelled",
+				n->id);
+		else if (kept)
+			log_msg(t->log, LOG_WARNING,
+				"cannot refresh a listing of '%s' (%s); "
+				"serving the cached one", n->id, line);
+		else
+			log_msg(t->log, LOG_ERR,
+				"cannot list the contents of '%s': %s", n->id,
+				line);
 	}
 	pthread_mutex_lock(&n->lock);
 	L->fetching = false;
@@ -1217,22 +1234,10 @@ static void list_done(struct tree *t, struct tree_node *n, int which, int ret,
 			L->fetched_ms = now + TREE_RETRY_MS > t->ttl_ms
 						? now + TREE_RETRY_MS - t->ttl_ms
 						: 0;
-			kept = true;
 		}
 	}
 	pthread_cond_broadcast(&n->dir->cond);
 	pthread_mutex_unlock(&n->lock);
-	if (!ret)
-		return;
-	if (ret == -ECANCELED) /* unmounting */
-		log_msg(t->log, LOG_DEBUG, "listing of '%s' cancelled", n->id);
-	else if (kept)
-		log_msg(t->log, LOG_WARNING,
-			"cannot refresh a listing of '%s' (%s); "
-			"serving the cached one", n->id, line);
-	else
-		log_msg(t->log, LOG_ERR, "cannot list the contents of '%s': %s",
-			n->id, line);
 }
 
 /* A JSON job ended: publish, wake its waiters, drop the refresher's ref. */
@@ -1378,6 +1383,7 @@ static int wait_listing(struct tree *t, struct tree_node *n,
 			struct tree_wait *w)
 {
 	uint64_t end = now_ms(t) + t->wait_ms;
+	bool late = false;
 	int ret = 0;
 
 	pthread_mutex_lock(&n->lock);
@@ -1390,6 +1396,7 @@ static int wait_listing(struct tree *t, struct tree_node *n,
 		}
 		if (now >= end) {
 			ret = -ETIMEDOUT;
+			late = true;
 			break;
 		}
 		wait_slice(&n->dir->cond, &n->lock, end - now, w);
@@ -1397,7 +1404,7 @@ static int wait_listing(struct tree *t, struct tree_node *n,
 	if (!ret && !L->valid)
 		ret = L->last_errno ? L->last_errno : -EIO;
 	pthread_mutex_unlock(&n->lock);
-	if (ret == -ETIMEDOUT)
+	if (late) /* not a fetch's own ETIMEDOUT */
 		log_msg(t->log, LOG_WARNING,
 			"listing the contents of '%s' takes longer than %llu s "
 			"(listing_timeout): the request fails with ETIMEDOUT",
