@@ -688,13 +688,14 @@ static int oci_list(struct oci_client *c, const struct list_call *lc,
 			ret = -EFBIG;
 			goto out;
 		}
-		if (r.deadline_ms && clock_mono_ms(&c->clock) >= r.deadline_ms) {
-			oci_error_local(err, -ETIMEDOUT,
-					"listing took longer than %llu s "
-					"(%u pages)",
-					(unsigned long long)(c->list_timeout_ms /
-							     1000),
-					pages);
+		if (r.deadline_ms &&
+		    clock_mono_ms(&c->clock) >= r.deadline_ms) {
+			oci_error_local(
+				err, -ETIMEDOUT,
+				"listing took longer than %llu s "
+				"(%u pages)",
+				(unsigned long long)(c->list_timeout_ms / 1000),
+				pages);
 			ret = -ETIMEDOUT;
 			goto out;
 		}

@@ -228,9 +228,9 @@ struct tree_listing {
 	uint32_t version;       /* bumped when the set of names changes */
 	uint32_t opened;        /* version last reported by tree_opendir */
 	int last_errno;         /* of the last failed fetch, 0 after success */
-	uint32_t done_seq;      /* bumped when a fetch ends (waiters) */
+	uint32_t done_seq; /* bumped when a fetch ends (waiters) */
 	bool valid;             /* fetched at least once */
-	bool fetching;          /* a fetch is queued or under way: one at most */
+	bool fetching; /* a fetch is queued or under way: one at most */
 };
 
 struct tree_dir {
@@ -283,14 +283,14 @@ struct tree {
 	atomic_ullong probes;
 	atomic_llong bytes;
 	atomic_ullong generation; /* of listings, see install() */
-	uint64_t wait_ms;         /* listing_timeout */
+	uint64_t wait_ms; /* listing_timeout */
 	/* The refreshers: all fields below are guarded by rq_lock. */
 	pthread_mutex_t rq_lock;
-	pthread_cond_t rq_cond;   /* a job was queued, or stop (MONOTONIC) */
+	pthread_cond_t rq_cond; /* a job was queued, or stop (MONOTONIC) */
 	pthread_cond_t json_cond; /* a JSON job finished (CLOCK_MONOTONIC) */
 	struct tree_job *rq_head, *rq_tail;
-	size_t queued;            /* jobs in the queue */
-	struct tree_job *json;    /* JSON jobs not finished (jnext) */
+	size_t queued; /* jobs in the queue */
+	struct tree_job *json; /* JSON jobs not finished (jnext) */
 	struct refresher {
 		struct tree *t;
 		pthread_t thread;
@@ -1062,15 +1062,15 @@ static int fetch_list(struct tree *t, struct tree_node *n, int which,
  * never held together with a node lock.
  */
 struct tree_job {
-	struct tree_job *next;  /* the queue (rq_lock) */
+	struct tree_job *next; /* the queue (rq_lock) */
 	struct tree_job *jnext; /* t->json (rq_lock) */
 	struct tree_node *node;
-	int which;              /* the listing; < 0: a Get (JSON) */
+	int which; /* the listing; < 0: a Get (JSON) */
 	/* JSON jobs only, rq_lock: */
-	unsigned int refs;      /* waiters, plus one for the refresher */
+	unsigned int refs; /* waiters, plus one for the refresher */
 	bool done;
 	int ret;
-	struct buf out;         /* immutable once `done` */
+	struct buf out; /* immutable once `done` */
 };
 
 static int fetch_json(struct tree *t, struct tree_node *n, struct buf *out);
@@ -1109,10 +1109,9 @@ static void wait_slice(pthread_cond_t *cond, pthread_mutex_t *lock,
 	if (w)
 		atomic_store(&w->cond, cond);
 	if (!wait_cancelled(w))
-		clock_cond_timedwait(cond, lock,
-				     left < TREE_WAIT_SLICE_MS
-					     ? left
-					     : TREE_WAIT_SLICE_MS);
+		clock_cond_timedwait(
+			cond, lock,
+			left < TREE_WAIT_SLICE_MS ? left : TREE_WAIT_SLICE_MS);
 	if (w)
 		atomic_store(&w->cond, NULL);
 }
@@ -1212,7 +1211,8 @@ static void list_done(struct tree *t, struct tree_node *n, int which, int ret,
 		else if (kept)
 			log_msg(t->log, LOG_WARNING,
 				"cannot refresh a listing of '%s' (%s); "
-				"serving the cached one", n->id, line);
+				"serving the cached one",
+				n->id, line);
 		else
 			log_msg(t->log, LOG_ERR,
 				"cannot list the contents of '%s': %s", n->id,
@@ -1231,9 +1231,10 @@ static void list_done(struct tree *t, struct tree_node *n, int which, int ret,
 		if (L->valid) {
 			uint64_t now = now_ms(t);
 
-			L->fetched_ms = now + TREE_RETRY_MS > t->ttl_ms
-						? now + TREE_RETRY_MS - t->ttl_ms
-						: 0;
+			L->fetched_ms =
+				now + TREE_RETRY_MS > t->ttl_ms
+					? now + TREE_RETRY_MS - t->ttl_ms
+					: 0;
 		}
 	}
 	pthread_cond_broadcast(&n->dir->cond);
@@ -1488,8 +1489,8 @@ static int find_child(struct tree *t, struct tree_node *n, int which,
 
 /* ---- path resolution ------------------------------------------------ */
 
-static int step(struct tree *t, struct tree_path *p, const char *c,
-		bool fetch, struct tree_wait *w)
+static int step(struct tree *t, struct tree_path *p, const char *c, bool fetch,
+		struct tree_wait *w)
 {
 	struct tree_node *child;
 	int ret;

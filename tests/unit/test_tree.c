@@ -100,7 +100,8 @@ static void test_fixed_dirs(struct tree *t)
 	ok(!tree_opendir(t, &p, &unchanged, NULL) && unchanged,
 	   "a fixed directory never changes");
 	ok(!tree_resolve(t, "/id", &p), "resolve /id");
-	is_int(tree_opendir(t, &p, &unchanged, NULL), -ENOTDIR, "opendir of a file");
+	is_int(tree_opendir(t, &p, &unchanged, NULL), -ENOTDIR,
+	       "opendir of a file");
 	is_int(stale_calls, 0, "nothing was reported stale");
 	buf_release(&b);
 }
