@@ -55,6 +55,9 @@ struct ovfs_opts {
 	unsigned int max_response_kb; /* one response body, KiB */
 	int show_help;
 	int show_version;
+	/* an unsigned option whose value was not a number in range
+	 * (opts_check() reports it); points into a static table */
+	const char *bad_uint;
 	int allow_http;          /* hidden, tests only */
 };
 
