@@ -89,11 +89,67 @@ enum rl_category oci_op_category(enum oci_op op)
 
 /* ---- client lifecycle ------------------------------------------------ */
 
+/*
+ * The budget of the calling thread (oci_budget_enter()).  Per thread, not
+ * in the client, because one client serves every thread and a budget
+ * belongs to one caller's sequence of calls; libcurl runs the transfer on
+ * the calling thread, so client_cancelled() (its progress callback) sees
+ * it too.  `hit` says why budget_stop() ended a transfer.
+ */
+enum budget_hit { BUDGET_NONE, BUDGET_INTR, BUDGET_DEADLINE };
+
+static _Thread_local struct {
+	const struct oci_client *c;
+	struct oci_budget *b;
+	enum budget_hit hit;
+} tl_budget;
+
+static struct oci_budget *budget_of(const struct oci_client *c)
+{
+	return tl_budget.c == c ? tl_budget.b : NULL;
+}
+
+/* Should the thread's call stop now?  Records why in tl_budget.hit. */
+static bool budget_stop(struct oci_client *c)
+{
+	struct oci_budget *b = budget_of(c);
+
+	if (!b)
+		return false;
+	if (b->interrupted && b->interrupted(b->arg)) {
+		tl_budget.hit = BUDGET_INTR;
+		return true;
+	}
+	if (b->deadline_ms && clock_mono_ms(&c->clock) >= b->deadline_ms) {
+		tl_budget.hit = BUDGET_DEADLINE;
+		b->expired = true;
+		return true;
+	}
+	return false;
+}
+
+void oci_budget_enter(struct oci_client *c, struct oci_budget *b)
+{
+	tl_budget.c = c;
+	tl_budget.b = b;
+	tl_budget.hit = BUDGET_NONE;
+	b->expired = false;
+}
+
+void oci_budget_leave(struct oci_client *c)
+{
+	if (tl_budget.c == c) {
+		tl_budget.c = NULL;
+		tl_budget.b = NULL;
+		tl_budget.hit = BUDGET_NONE;
+	}
+}
+
 static bool client_cancelled(void *arg)
 {
 	struct oci_client *c = arg;
 
-	return atomic_load(&c->cancelled);
+	return atomic_load(&c->cancelled) || budget_stop(c);
 }
 
 static int set_endpoint(struct oci_client *c, enum region_service svc,
@@ -400,6 +456,66 @@ static void error_from_response(struct oci_error *err,
 		 rid && strlen(rid) < sizeof(err->request_id) ? rid : sent_id);
 }
 
+/* The failure of a call that the thread's budget ended (tl_budget.hit). */
+static int budget_fail(struct oci_error *err)
+{
+	int ret;
+
+	err->http_status = 0;
+	if (tl_budget.hit == BUDGET_INTR) {
+		err->net = OCI_NET_OK;
+		oci_error_local(err, -EINTR, "interrupted");
+		ret = -EINTR;
+	} else {
+		err->net = OCI_NET_TIMEOUT;
+		err->local_errno = 0;
+		buf_copy(err->message, sizeof(err->message),
+			 "no answer within the time budget of the request");
+		ret = -ETIMEDOUT;
+	}
+	tl_budget.hit = BUDGET_NONE;
+	return ret;
+}
+
+/* The client's policy as the thread's budget narrows it. */
+static void budget_policy(struct oci_client *c, uint64_t start,
+			  struct retry_policy *out)
+{
+	struct oci_budget *b = budget_of(c);
+	uint64_t total = 0;
+
+	if (!b) {
+		*out = c->retry;
+		return;
+	}
+	if (b->deadline_ms)
+		total = b->deadline_ms > start ? b->deadline_ms - start : 1;
+	retry_policy_narrow(&c->retry, b->max_attempts, b->max_delay_ms, total,
+			    out);
+}
+
+/* The sleep before a retry, in slices when the budget can interrupt it. */
+static int retry_sleep(struct oci_client *c, uint64_t ms)
+{
+	struct oci_budget *b = budget_of(c);
+
+	if (!b || !b->interrupted)
+		return clock_sleep_ms(&c->clock, ms);
+	while (ms) {
+		uint64_t s = ms < 100 ? ms : 100;
+		int ret = clock_sleep_ms(&c->clock, s);
+
+		if (ret)
+			return ret;
+		ms -= s;
+		if (b->interrupted(b->arg)) {
+			tl_budget.hit = BUDGET_INTR;
+			return -EINTR;
+		}
+	}
+	return 0;
+}
+
 /*
  * Send `r` until it succeeds or the retry policy gives up.  On success
  * returns 0 with `resp` holding a 2xx response; otherwise -errno with `err`
@@ -413,10 +529,13 @@ static int oci_do(struct oci_client *c, const struct oci_req *r,
 	struct http_request hreq = { 0 };
 	char reqid[OCI_REQID_LEN + 1];
 	uint64_t start = clock_mono_ms(&c->clock), delay, gen = 0;
+	struct oci_budget *budget = budget_of(c);
+	struct retry_policy pol;
 	unsigned int attempt;
 	size_t nh;
 	int ret;
 
+	budget_policy(c, start, &pol);
 	for (attempt = 1;; attempt++) {
 		oci_error_clear(err);
 		buf_copy(err->operation, sizeof(err->operation),
@@ -429,6 +548,8 @@ static int oci_do(struct oci_client *c, const struct oci_req *r,
 				 "cancelled");
 			return -ECANCELED;
 		}
+		if (budget_stop(c))
+			return budget_fail(err);
 		if (crypto_random_id(reqid, OCI_REQID_LEN)) {
 			oci_error_local(err, -EIO, "no random numbers");
 			return -EIO;
@@ -476,6 +597,9 @@ static int oci_do(struct oci_client *c, const struct oci_req *r,
 		} else {
 			buf_copy(err->request_id, sizeof(err->request_id),
 				 reqid);
+			if (err->net == OCI_NET_CANCELLED &&
+			    !atomic_load(&c->cancelled) && tl_budget.hit)
+				return budget_fail(err);
 		}
 		buf_copy(err->operation, sizeof(err->operation),
 			 oci_op_name(r->op));
@@ -483,13 +607,15 @@ static int oci_do(struct oci_client *c, const struct oci_req *r,
 
 		if (atomic_load(&c->cancelled) ||
 		    (!r->idempotent && err->http_status == 409) ||
-		    !retry_next(&c->retry, err, r->idempotent,
+		    !retry_next(&pol, err, r->idempotent,
 				r->retry_token != NULL, attempt,
 				clock_mono_ms(&c->clock) - start, random_u32(),
 				&delay) ||
 		    (r->deadline_ms &&
 		     clock_mono_ms(&c->clock) + delay >= r->deadline_ms))
 			break;
+		if (budget && budget->on_retry)
+			budget->on_retry(budget->arg, err, attempt, delay);
 		if (log_enabled(c->log, LOG_INFO)) {
 			char line[1024];
 
@@ -498,10 +624,13 @@ static int oci_do(struct oci_client *c, const struct oci_req *r,
 				"%s: %s; retrying in %llu ms (attempt %u of %u)",
 				oci_op_name(r->op), line,
 				(unsigned long long)delay, attempt + 1,
-				c->retry.max_attempts);
+				pol.max_attempts);
 		}
 		STAT_ADD(c, retries, 1);
-		if (clock_sleep_ms(&c->clock, delay)) {
+		ret = retry_sleep(c, delay);
+		if (ret == -EINTR)
+			return budget_fail(err);
+		if (ret) {
 			err->net = OCI_NET_CANCELLED;
 			err->http_status = 0;
 			buf_copy(err->message, sizeof(err->message),

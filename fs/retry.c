@@ -87,3 +87,20 @@ bool retry_next(const struct retry_policy *p, const struct oci_error *e,
 	*delay_ms = d;
 	return true;
 }
+
+void retry_policy_narrow(const struct retry_policy *p,
+			 unsigned int max_attempts, uint64_t max_delay_ms,
+			 uint64_t max_total_ms, struct retry_policy *out)
+{
+	*out = *p;
+	if (max_attempts && (!out->max_attempts ||
+			     max_attempts < out->max_attempts))
+		out->max_attempts = max_attempts;
+	if (max_delay_ms && max_delay_ms < out->cap_ms)
+		out->cap_ms = max_delay_ms;
+	if (out->base_ms > out->cap_ms)
+		out->base_ms = out->cap_ms;
+	if (max_total_ms &&
+	    (!out->max_total_ms || max_total_ms < out->max_total_ms))
+		out->max_total_ms = max_total_ms;
+}

@@ -157,6 +157,56 @@ void oci_client_stats(struct oci_client *c, struct oci_stats *out);
 /* The client's clock (for callers that schedule with the same time). */
 const struct oclock *oci_client_clock(const struct oci_client *c);
 
+/*
+ * A budget for the calls one thread makes next: a deadline for all of
+ * them together, a cap on attempts and on each retry sleep, an interrupt
+ * check, and a callback told about every failed attempt that is about to
+ * be retried.  The write of a `backup` file gives its whole submission
+ * (GetNamespace, ListObjects, BackupKey) one budget, so that an outage
+ * fails it within a bound instead of the retry chain's minutes; the
+ * trackers give each poll a short one, so that a failing poll is known
+ * (and shown) at once and retried on their own schedule.
+ *
+ * oci_budget_enter() makes `b` the budget of the calling thread's calls
+ * of client `c` until oci_budget_leave(); `b` must live until then and
+ * is not copied (its `expired`/`interrupted_seen` outputs are written by
+ * the calls).  It is per thread (libcurl runs a transfer on the calling
+ * thread, so the transfer's progress callback sees the same budget), not
+ * per client: other threads are not affected.  Budgets do not nest: enter
+ * replaces, leave clears.
+ *
+ * With a budget:
+ *  - before each attempt and while sleeping between attempts (in slices
+ *    of at most 100 ms), `interrupted(arg)` true ends the call with
+ *    -EINTR (err: local_errno -EINTR, "interrupted"); during a transfer
+ *    it aborts it (polled by curl's progress callback, about once a
+ *    second, more often while data flows);
+ *  - a retry whose sleep would end past the deadline is not made: the
+ *    call fails with the last attempt's error (so an outage is
+ *    ECONNREFUSED, EHOSTUNREACH, ...); a transfer still running at the
+ *    deadline is aborted and the call fails with -ETIMEDOUT (net
+ *    OCI_NET_TIMEOUT, "no answer within the time budget"), `expired` set;
+ *  - `max_attempts` (0: the policy's) and `max_delay_ms` (0: the
+ *    policy's cap) narrow the client's retry policy;
+ *  - `on_retry(arg, err, attempt, delay_ms)` is called (no lock held by
+ *    the client) after attempt `attempt` failed with `err`, before the
+ *    sleep of `delay_ms`.  It must not call the client.
+ * Times are on the client's clock (oci_client_clock()).
+ */
+struct oci_budget {
+	uint64_t deadline_ms;       /* client clock; 0: none */
+	unsigned int max_attempts;  /* 0: the policy's */
+	uint64_t max_delay_ms;      /* 0: the policy's */
+	bool (*interrupted)(void *arg); /* NULL: never */
+	void (*on_retry)(void *arg, const struct oci_error *err,
+			 unsigned int attempt, uint64_t delay_ms);
+	void *arg;
+	bool expired; /* out: the deadline cut a call short */
+};
+
+void oci_budget_enter(struct oci_client *c, struct oci_budget *b);
+void oci_budget_leave(struct oci_client *c);
+
 /* Response metadata of action calls (BackupKey, restores). */
 struct oci_action_result {
 	char etag[OVFS_ETAG_MAX];

@@ -57,4 +57,16 @@ bool retry_next(const struct retry_policy *p, const struct oci_error *e,
 		bool idempotent, bool has_retry_token, unsigned int failed,
 		uint64_t elapsed_ms, uint32_t rnd, uint64_t *delay_ms);
 
+/*
+ * `p` narrowed by a caller's budget (oci.h, struct oci_budget): at most
+ * `max_attempts` attempts, sleeps (before jitter) of at most
+ * `max_delay_ms`, and no sleep that would end more than `max_total_ms`
+ * after the first attempt began; 0 leaves that limit as in `p`.  A
+ * budget only ever narrows: a larger value than `p`'s changes nothing.
+ * The base delay is capped too, so a cap below it still holds.
+ */
+void retry_policy_narrow(const struct retry_policy *p,
+			 unsigned int max_attempts, uint64_t max_delay_ms,
+			 uint64_t max_total_ms, struct retry_policy *out);
+
 #endif /* RETRY_H */

@@ -299,8 +299,43 @@ static void test_next(void)
 	   "POST with retry token: 503 retried");
 }
 
+/* A caller's budget only narrows the policy (oci_budget, write_timeout). */
+static void test_narrow(void)
+{
+	struct retry_policy p = RETRY_POLICY_DEFAULT, n;
+	unsigned int attempts;
+	uint64_t slept;
+
+	retry_policy_narrow(&p, 0, 0, 0, &n);
+	ok(!memcmp(&p, &n, sizeof(p)), "no limits: the policy unchanged");
+	retry_policy_narrow(&p, 20, 60000, 900000, &n);
+	ok(!memcmp(&p, &n, sizeof(p)), "wider limits: unchanged");
+
+	/* The write budget: 30 s in all, for an outage (connection refused,
+	 * each attempt at once): sleeps 1+2+4+8 s, the next (16 s) would end
+	 * past 30 s. */
+	retry_policy_narrow(&p, 0, 0, 30000, &n);
+	is_int((int)n.max_total_ms, 30000, "30 s budget");
+	simulate(&n, 0, &attempts, &slept);
+	is_int(attempts, 5, "30 s budget, instant failures: 5 attempts");
+	is_int((int)slept, 15000, "... 15 s slept");
+
+	/* A tracker's poll: 3 attempts, 1 s sleeps at most. */
+	retry_policy_narrow(&p, 3, 1000, 0, &n);
+	is_int(n.max_attempts, 3, "poll: 3 attempts");
+	is_int((int)n.cap_ms, 1000, "poll: sleeps capped at 1 s");
+	simulate(&n, 0, &attempts, &slept);
+	is_int(attempts, 3, "poll: 3 attempts");
+	is_int((int)slept, 2000, "poll: 1 + 1 s slept");
+
+	retry_policy_narrow(&p, 0, 200, 0, &n);
+	is_int((int)n.base_ms, 200, "a cap below the base lowers the base");
+	is_int((int)retry_delay_ms(&n, 1, 0), 200, "... and holds");
+}
+
 int main(void)
 {
+	test_narrow();
 	test_defaults();
 	test_net_classes();
 	test_http_classes();
