@@ -46,6 +46,18 @@
 #define BK_TOKEN_LEN 32
 /* A key's path in the tree, for the journal. */
 #define BK_PATH_MAX 16384
+/*
+ * One poll's budget: a few attempts, short sleeps, 20 s in all, so that a
+ * failing poll is shown (`trouble:`) and retried on the tracker's own
+ * schedule: after a failed poll, again after 1 s, 2 s, 4 s, then every
+ * BK_TROUBLE_MAX_MS, so that an outcome known again is published within
+ * about that step.
+ */
+#define BK_POLL_ATTEMPTS 3
+#define BK_POLL_DELAY_MS 1000
+#define BK_POLL_BUDGET_MS 20000
+#define BK_TROUBLE_FIRST_MS 1000
+#define BK_TROUBLE_MAX_MS 5000
 
 /* What the trackers do next for a job in flight. */
 enum bk_phase {
@@ -69,6 +81,11 @@ struct bk_job {
 	bool par; /* PAR target: the object may not be ours to check */
 	bool refresh_key; /* ended: fetch the key's state (PH_KEYSTATE) */
 	bool wr_polled;   /* GetWorkRequest was asked at least once */
+	bool unknown_outcome; /* elsewhere, ended, outcome not known here */
+	/* BackupKey got no answer (timeout, reset, interrupt): OCI may have
+	 * accepted it; the key's state (PH_KEYSTATE) will tell. */
+	bool maybe_accepted;
+	unsigned char poll_fails; /* consecutive failed polls */
 	unsigned char key_tries; /* PH_KEYSTATE listings so far */
 	double progress;
 	int error_errno;
@@ -83,6 +100,10 @@ struct bk_job {
 	char *request_id;
 	char *rejected;     /* last refused write while in flight */
 	char *note;
+	char *trouble;      /* last failed poll while in flight, or NULL */
+	int trouble_errno;
+	unsigned int trouble_tries;
+	int64_t trouble_since;
 	char *key_comp;     /* for ListKeys tracking */
 	char *where;        /* "ns\0bucket\0object", or NULL */
 	const char *ns, *bucket, *object; /* into `where` */
@@ -118,6 +139,7 @@ struct backups {
 	bool started; /* backups_start() was called: threads may be made */
 	bool stop;
 	bool wr_unsupported; /* GetWorkRequest answered 404 once */
+	uint64_t write_timeout_ms;
 	struct backups_stats stats;
 	/* Journal entries to resume, by key OCID (see "journal" below). */
 	struct journal *journal;
@@ -283,6 +305,15 @@ int bk_status_render(const struct bk_status *s, struct buf *out)
 	if (bk_in_flight(s->state) && s->state != BK_SUBMITTING)
 		line(&r, "tracking: %s\n",
 		     s->tracking_by_key_state ? "key_state" : "work_request");
+	if (s->trouble[0]) {
+		char ts[32] = "";
+
+		clock_rfc3339(s->trouble_since, ts, sizeof(ts));
+		line(&r, "trouble: %s since %s, %u failed attempt%s: %s\n",
+		     errno_name(s->trouble_errno ? s->trouble_errno : -EIO), ts,
+		     s->trouble_tries, s->trouble_tries == 1 ? "" : "s",
+		     s->trouble);
+	}
 	if (s->state == BK_FAILED && oci_error_is_set(&s->error)) {
 		char text[1536];
 
@@ -384,11 +415,18 @@ static void job_reset(struct bk_job *j, enum bk_origin origin)
 	free(j->request_id);
 	free(j->rejected);
 	free(j->note);
+	free(j->trouble);
 	free(j->key_comp);
 	free(j->where);
 	free(j->error);
 	j->target = j->work_request = j->request_id = j->rejected = NULL;
-	j->note = j->key_comp = j->where = NULL;
+	j->note = j->trouble = j->key_comp = j->where = NULL;
+	j->trouble_errno = 0;
+	j->trouble_tries = 0;
+	j->trouble_since = 0;
+	j->unknown_outcome = false;
+	j->maybe_accepted = false;
+	j->poll_fails = 0;
 	j->ns = j->bucket = j->object = NULL;
 	j->error = NULL;
 	j->error_errno = 0;
@@ -473,6 +511,10 @@ static void job_status(const struct bk_job *j, struct bk_status *st)
 	buf_copy(st->rejected, sizeof(st->rejected), str_or(j->rejected));
 	st->rejected_at = j->rejected_at;
 	buf_copy(st->note, sizeof(st->note), str_or(j->note));
+	buf_copy(st->trouble, sizeof(st->trouble), str_or(j->trouble));
+	st->trouble_errno = j->trouble_errno;
+	st->trouble_since = j->trouble_since;
+	st->trouble_tries = j->trouble_tries;
 }
 
 static uint64_t mono(struct backups *b)
@@ -758,6 +800,8 @@ int backups_new(struct backups **out, const struct backups_opts *opts)
 	b->arg = opts->arg;
 	b->ntrackers = opts->trackers ? opts->trackers : BK_TRACKERS;
 	b->journal = opts->journal;
+	b->write_timeout_ms = opts->write_timeout_ms ? opts->write_timeout_ms
+						     : BK_WRITE_TIMEOUT_MS;
 	if (b->ntrackers > BK_TRACKERS_MAX)
 		b->ntrackers = BK_TRACKERS_MAX;
 	if (pthread_mutex_init(&b->lock, NULL) ||
@@ -828,7 +872,8 @@ static void key_facts(struct tree_node *key, char *why, size_t n,
 static bool stale_in_progress(const struct bk_job *j, const char *state)
 {
 	return j && j->origin == BK_ORIGIN_MOUNT && j->finished &&
-	       !bk_in_flight(j->state) && !strcmp(state, "BACKUP_IN_PROGRESS");
+	       !j->maybe_accepted && !bk_in_flight(j->state) &&
+	       !strcmp(state, "BACKUP_IN_PROGRESS");
 }
 
 static void fill_status(struct backups *b, struct tree_node *key,
@@ -876,6 +921,28 @@ int backups_status(struct backups *b, struct tree_node *key, struct buf *out)
 }
 
 /* ---- submission ---------------------------------------------------------- */
+
+/*
+ * The key is BACKUP_IN_PROGRESS and no backup of this mount is in flight
+ * (lock held): someone else's backup, followed through the key state to
+ * its end (`origin: elsewhere`).
+ */
+static void track_elsewhere(struct backups *b, struct bk_job *j,
+			    const char *key_comp)
+{
+	job_reset(j, BK_ORIGIN_ELSEWHERE);
+	j->state = BK_IN_PROGRESS;
+	j->seq = ++b->seq;
+	j->by_key_state = true;
+	j->phase = PH_KEYS;
+	j->started = wall(b);
+	buf_copy(j->key_state, sizeof(j->key_state), "BACKUP_IN_PROGRESS");
+	str_set(&j->key_comp, key_comp);
+	j->next_poll_ms = mono(b) + BK_POLL_FIRST_MS;
+	pthread_cond_broadcast(&b->changed);
+	pthread_cond_signal(&b->wake);
+	tracker_spawn(b);
+}
 
 /* Record a refusal (lock held): a failure when idle, a "rejected" line
  * when a backup is in flight (which it must not disturb). */
@@ -931,6 +998,7 @@ struct submit_ctx {
 	char token[BK_TOKEN_LEN + 1];
 	uint64_t jid; /* the journal entry of this backup */
 	bool no_journal; /* the journal could not be written */
+	bool busy_elsewhere; /* BackupKey 409, and the key is being backed up */
 	struct target tg;
 	struct oci_key out;
 	struct oci_action_result res;
@@ -1012,10 +1080,12 @@ static int refine_refusal(struct backups *b, struct tree_node *key,
 	tree_update_key(b->tree, key, &k, etag);
 	bk_eligibility(sc->vault_type, k.protection_mode, k.lifecycle_state,
 		       sc->why, sizeof(sc->why));
-	if (sc->why[0])
+	if (sc->why[0]) {
 		ret = -EOPNOTSUPP;
-	else if (!strcmp(k.lifecycle_state, "BACKUP_IN_PROGRESS"))
+	} else if (!strcmp(k.lifecycle_state, "BACKUP_IN_PROGRESS")) {
 		ret = -EBUSY;
+		sc->busy_elsewhere = true;
+	}
 	oci_key_release(&k);
 	return ret;
 }
@@ -1069,9 +1139,19 @@ static int refuse_early(struct backups *b, struct bk_job *j, int parsed,
 	}
 	if (!strcmp(sc->key_state, "BACKUP_IN_PROGRESS") &&
 	    !stale_in_progress(j, sc->key_state)) {
+		/* Not ours: follow it, and keep the refusal as a note. */
+		track_elsewhere(b, j, sc->key_comp);
 		record_refusal(b, j, -EBUSY, "BackupInFlight",
-			       "the key is already being backed up "
+			       "the key is already being backed up elsewhere "
 			       "(BACKUP_IN_PROGRESS)",
+			       sc->tg.display);
+		return -EBUSY;
+	}
+	if (j->maybe_accepted) {
+		record_refusal(b, j, -EBUSY, "BackupInFlight",
+			       "the previous BackupKey of this key got no "
+			       "answer and may have been accepted; waiting "
+			       "for the key's state to tell",
 			       sc->tg.display);
 		return -EBUSY;
 	}
@@ -1239,6 +1319,48 @@ static void record_accepted(struct backups *b, struct bk_job *j,
 	tracker_spawn(b);
 }
 
+/*
+ * Did BackupKey go out without an answer coming back?  Then OCI may have
+ * accepted it: a timeout or reset after sending, or an interrupt.
+ */
+static bool unanswered(const struct oci_error *e, int ret)
+{
+	return !strcmp(e->operation, "BackupKey") &&
+	       (ret == -ETIMEDOUT || ret == -ECONNRESET || ret == -EINTR ||
+		ret == -EPROTO);
+}
+
+/* A claimed backup was refused or failed (lock held). */
+static void record_submit_failure(struct backups *b, struct bk_job *j,
+				  int ret, struct submit_ctx *sc)
+{
+	if (ret == -EBUSY && sc->busy_elsewhere) {
+		char text[1536], msg[1700];
+
+		/* Someone else's backup runs: follow it, not a failure. */
+		oci_error_format(&sc->err, text, sizeof(text));
+		snprintf(msg, sizeof(msg),
+			 "the key is being backed up elsewhere: %s", text);
+		track_elsewhere(b, j, sc->key_comp);
+		record_refusal(b, j, -EBUSY, "BackupInFlight", msg, NULL);
+		return;
+	}
+	record_failure(b, j, ret, &sc->err);
+	if (unanswered(&sc->err, ret)) {
+		/* Never start a second backup of the key before we know:
+		 * new writes are EBUSY until one ListKeys says whether the
+		 * key is BACKUP_IN_PROGRESS (then tracked as elsewhere). */
+		j->maybe_accepted = true;
+		j->refresh_key = true;
+		j->key_tries = 0;
+		j->next_poll_ms = mono(b) + BK_POLL_FIRST_MS;
+		str_set(&j->note, "BackupKey got no answer; OCI may have "
+				  "accepted it: the key's state will tell");
+		pthread_cond_signal(&b->wake);
+		tracker_spawn(b);
+	}
+}
+
 static void log_refusal(struct backups *b, struct tree_node *key,
 			const struct oci_error *err)
 {
@@ -1374,8 +1496,9 @@ static void journal_note(struct backups *b, const struct bk_job *j,
 }
 
 int backups_submit(struct backups *b, struct tree_node *key, const char *data,
-		   size_t len)
+		   size_t len, bool (*interrupted)(void *arg), void *arg)
 {
+	struct oci_budget budget = { 0 };
 	struct submit_ctx *sc;
 	struct bk_job *j;
 	int parsed, ret;
@@ -1383,6 +1506,12 @@ int backups_submit(struct backups *b, struct tree_node *key, const char *data,
 	sc = calloc(1, sizeof(*sc));
 	if (!sc)
 		return -ENOMEM;
+	/* One bound for every call of this write, and the caller's
+	 * interrupt (a signal to the writer: FUSE_INTERRUPT). */
+	budget.deadline_ms = mono(b) + b->write_timeout_ms;
+	budget.interrupted = interrupted;
+	budget.arg = arg;
+	oci_budget_enter(b->client, &budget);
 	submit_facts(key, sc);
 	/* A malformed target is EINVAL even while a backup is in flight
 	 * (then only noted as `rejected:`), so parse before looking. */
@@ -1436,7 +1565,7 @@ int backups_submit(struct backups *b, struct tree_node *key, const char *data,
 		ret = submit_call(b, key, sc);
 	if (ret) {
 		pthread_mutex_lock(&b->lock);
-		record_failure(b, j, ret, &sc->err);
+		record_submit_failure(b, j, ret, sc);
 		pthread_mutex_unlock(&b->lock);
 		log_refusal(b, key, &sc->err);
 		journal_failed(b, sc, ret);
@@ -1456,6 +1585,7 @@ out:
 	if (ret && ret != -ENOMEM && !sc->jid && !sc->no_journal &&
 	    parsed != -ENODATA)
 		journal_refusal(b, key, ret);
+	oci_budget_leave(b->client);
 	oci_key_release(&sc->out);
 	buf_wipe(sc, sizeof(*sc)); /* the target may hold a PAR URL */
 	free(sc);
@@ -1480,21 +1610,9 @@ void backups_observe_key(struct backups *b, struct tree_node *key,
 		return;
 	pthread_mutex_lock(&b->lock);
 	j = job_get(b, key);
-	if (j && !bk_in_flight(j->state) && !stale_in_progress(j, "BACKUP_IN_PROGRESS")) {
-		job_reset(j, BK_ORIGIN_ELSEWHERE);
-		j->state = BK_IN_PROGRESS;
-		j->seq = ++b->seq;
-		j->by_key_state = true;
-		j->phase = PH_KEYS;
-		j->started = wall(b);
-		buf_copy(j->key_state, sizeof(j->key_state),
-			 k->lifecycle_state);
-		str_set(&j->key_comp, k->compartment_id);
-		j->next_poll_ms = mono(b) + BK_POLL_FIRST_MS;
-		pthread_cond_broadcast(&b->changed);
-		pthread_cond_signal(&b->wake);
-		tracker_spawn(b);
-	}
+	if (j && !bk_in_flight(j->state) &&
+	    !stale_in_progress(j, "BACKUP_IN_PROGRESS"))
+		track_elsewhere(b, j, k->compartment_id);
 	pthread_mutex_unlock(&b->lock);
 }
 
@@ -1521,6 +1639,57 @@ struct bk_work {
 	struct poll_result *res;
 	size_t n, cap;
 };
+
+/*
+ * A poll of `j` failed, or one attempt of it is being retried (lock
+ * held): `status` shows it at once (`trouble:`), until a poll succeeds.
+ */
+static void note_trouble(struct backups *b, struct bk_job *j,
+			 const struct oci_error *e)
+{
+	char text[700], line[768];
+
+	if (!bk_in_flight(j->state))
+		return;
+	oci_error_format(e, text, sizeof(text));
+	snprintf(line, sizeof(line), "%s%s%s", e->operation,
+		 e->operation[0] ? ": " : "", text);
+	if (!j->trouble)
+		j->trouble_since = wall(b);
+	if (str_set(&j->trouble, line))
+		return; /* no memory: no trouble line, nothing worse */
+	j->trouble_errno = oci_error_errno(e);
+	if (!j->trouble_errno)
+		j->trouble_errno = -EIO;
+	j->trouble_tries++;
+}
+
+static void clear_trouble(struct bk_job *j)
+{
+	free(j->trouble);
+	j->trouble = NULL;
+	j->trouble_errno = 0;
+	j->trouble_tries = 0;
+	j->trouble_since = 0;
+	j->poll_fails = 0;
+}
+
+/* After a failed poll: again after 1, 2, 4 s, then every 5 s, so that an
+ * outcome known again is published within that step, whatever the normal
+ * backoff (up to 15 s) had reached. */
+static void trouble_interval(struct bk_job *j, uint64_t now)
+{
+	uint64_t step = BK_TROUBLE_FIRST_MS;
+
+	if (j->poll_fails < 255)
+		j->poll_fails++;
+	for (unsigned int i = 1; i < j->poll_fails && step < BK_TROUBLE_MAX_MS;
+	     i++)
+		step *= 2;
+	if (step > BK_TROUBLE_MAX_MS)
+		step = BK_TROUBLE_MAX_MS;
+	j->next_poll_ms = now + step;
+}
 
 static void next_interval(struct bk_job *j, uint64_t now)
 {
@@ -1564,6 +1733,7 @@ static void apply_final(struct backups *b, struct bk_job *j,
 		/* Outcome unknown: not ours, not confirmed by an object. */
 		j->state = BK_NONE;
 		j->progress = -1;
+		j->unknown_outcome = true;
 		return;
 	}
 	j->state = r->state;
@@ -1589,6 +1759,35 @@ static void apply(struct backups *b, struct bk_job *j, struct poll_result *r)
 	b->stats.polls++;
 	if (j->phase == PH_WR)
 		j->wr_polled = true;
+	if (j->refresh_key && !bk_in_flight(j->state) && j->maybe_accepted) {
+		/* A BackupKey without an answer: ask until the key's state
+		 * is known, however long the outage lasts. */
+		if (r->poll_failed) {
+			trouble_interval(j, now);
+			return;
+		}
+		j->maybe_accepted = false;
+		j->refresh_key = false;
+		if (r->key_state[0])
+			buf_copy(j->key_state, sizeof(j->key_state),
+				 r->key_state);
+		if (!strcmp(r->key_state, "BACKUP_IN_PROGRESS")) {
+			char *key_comp = j->key_comp;
+
+			/* OCI did accept it; its work request is unknown:
+			 * follow it by the key state, as one from elsewhere. */
+			j->key_comp = NULL;
+			track_elsewhere(b, j, key_comp);
+			free(key_comp);
+			str_set(&j->note, "BackupKey got no answer but OCI "
+					  "accepted it: followed by the key's "
+					  "state");
+		} else {
+			str_set(&j->note, "BackupKey got no answer, and OCI "
+					  "did not start a backup");
+		}
+		return;
+	}
 	if (j->refresh_key && !bk_in_flight(j->state)) {
 		/* PH_KEYSTATE.  The key may still be listed as
 		 * BACKUP_IN_PROGRESS for a moment after its work request
@@ -1608,6 +1807,7 @@ static void apply(struct backups *b, struct bk_job *j, struct poll_result *r)
 		return;
 	}
 	if (r->switch_to_key_state) {
+		clear_trouble(j);
 		j->by_key_state = true;
 		b->wr_unsupported = true;
 		j->phase = PH_KEYS;
@@ -1615,14 +1815,13 @@ static void apply(struct backups *b, struct bk_job *j, struct poll_result *r)
 		return;
 	}
 	if (r->poll_failed) {
-		char line[512], note[600];
-
-		oci_error_format(&r->error, line, sizeof(line));
-		snprintf(note, sizeof(note), "last poll failed: %s", line);
-		str_set(&j->note, note);
-		next_interval(j, now);
+		/* The backup stays in flight, whatever the outage: only an
+		 * answer of the service ends it. */
+		note_trouble(b, j, &r->error);
+		trouble_interval(j, now);
 		return;
 	}
+	clear_trouble(j);
 	str_set(&j->note, NULL);
 	if (r->key_state[0])
 		buf_copy(j->key_state, sizeof(j->key_state), r->key_state);
@@ -2118,6 +2317,44 @@ struct tracker_arg {
 	unsigned int slot;
 };
 
+struct poll_ctx {
+	struct backups *b;
+	struct bk_work *w;
+};
+
+/* oci_budget.on_retry of a poll: an attempt failed and is retried. */
+static void poll_retrying(void *arg, const struct oci_error *err,
+			  unsigned int attempt, uint64_t delay_ms)
+{
+	struct poll_ctx *pc = arg;
+	struct backups *b = pc->b;
+
+	(void)attempt;
+	(void)delay_ms;
+	pthread_mutex_lock(&b->lock);
+	for (size_t i = 0; i < pc->w->n; i++)
+		note_trouble(b, pc->w->jobs[i], err);
+	pthread_cond_broadcast(&b->changed);
+	pthread_mutex_unlock(&b->lock);
+}
+
+/* The batch's calls, without the lock, within one poll's budget. */
+static void run_polls(struct backups *b, struct bk_work *w)
+{
+	struct poll_ctx pc = { b, w };
+	struct oci_budget budget = {
+		.deadline_ms = mono(b) + BK_POLL_BUDGET_MS,
+		.max_attempts = BK_POLL_ATTEMPTS,
+		.max_delay_ms = BK_POLL_DELAY_MS,
+		.on_retry = poll_retrying,
+		.arg = &pc,
+	};
+
+	oci_budget_enter(b->client, &budget);
+	run_work(b, w);
+	oci_budget_leave(b->client);
+}
+
 static void *tracker_main(void *arg)
 {
 	struct tracker_arg *ta = arg;
@@ -2155,7 +2392,7 @@ static void *tracker_main(void *arg)
 		if (w.n > 1 || b->live < b->ntrackers)
 			tracker_spawn(b); /* more may be due meanwhile */
 		pthread_mutex_unlock(&b->lock);
-		run_work(b, &w);
+		run_polls(b, &w);
 		pthread_mutex_lock(&b->lock);
 		for (size_t i = 0; i < w.n; i++) {
 			enum bk_state was = w.jobs[i]->state;
@@ -2263,6 +2500,8 @@ int backups_wait(struct backups *b, struct tree_node *key,
 	}
 	if (!ret && j && j->state == BK_FAILED)
 		ret = -EIO;
+	else if (!ret && j && j->state == BK_NONE && j->unknown_outcome)
+		ret = -ENODATA;
 	pthread_mutex_unlock(&b->lock);
 	if (ret != -EINTR) {
 		int r2 = backups_status(b, key, out);

@@ -399,6 +399,8 @@ int main(int argc, char **argv)
 				.exiting = is_exiting,
 				.arg = &o,
 				.journal = journal,
+				.write_timeout_ms =
+					(uint64_t)o.opts.write_timeout * 1000,
 			})) {
 		fprintf(stderr, "ocivaultfs: out of memory\n");
 		goto out_client;

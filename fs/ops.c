@@ -704,7 +704,8 @@ out:
  * unterminated last line of a write that filled a whole chunk waits for
  * the next write (the writer has more).  fh->lock is held.
  */
-static int backup_write(struct ovfs *o, struct ovfs_fh *fh, size_t size)
+static int backup_write(fuse_req_t req, struct ovfs *o, struct ovfs_fh *fh,
+			size_t size)
 {
 	const char *start = fh->wbuf.buf + fh->consumed;
 	size_t len = fh->wbuf.len - fh->consumed;
@@ -714,13 +715,16 @@ static int backup_write(struct ovfs *o, struct ovfs_fh *fh, size_t size)
 		return 0;
 	if (size && size % OPS_CHUNK == 0 && start[len - 1] != '\n')
 		return 0;
-	ret = backups_submit(o->backups, fh->p.node, start, len);
+	/* Bounded (write_timeout) and interruptible: a signal to the writer
+	 * ends it with EINTR (backups_submit()). */
+	ret = backups_submit(o->backups, fh->p.node, start, len, interrupted,
+			     req);
 	fh->consumed = fh->wbuf.len;
 	return ret;
 }
 
-static int fh_write(struct ovfs *o, struct ovfs_fh *fh, const char *buf,
-		    size_t size, off_t off)
+static int fh_write(fuse_req_t req, struct ovfs *o, struct ovfs_fh *fh,
+		    const char *buf, size_t size, off_t off)
 {
 	size_t end;
 	int ret;
@@ -738,7 +742,7 @@ static int fh_write(struct ovfs *o, struct ovfs_fh *fh, const char *buf,
 	ret = buf_add(&fh->wbuf, buf, size);
 	if (ret)
 		return ret;
-	return backup_write(o, fh, size);
+	return backup_write(req, o, fh, size);
 }
 
 static void ovfs_write(fuse_req_t req, fuse_ino_t ino, const char *buf,
@@ -749,7 +753,7 @@ static void ovfs_write(fuse_req_t req, fuse_ino_t ino, const char *buf,
 
 	(void)ino;
 	pthread_mutex_lock(&fh->lock);
-	ret = fh_write(ctx(req), fh, buf, size, off);
+	ret = fh_write(req, ctx(req), fh, buf, size, off);
 	pthread_mutex_unlock(&fh->lock);
 	/*
 	 * `buf` lies in libfuse's receive buffer of this worker, which is

@@ -35,6 +35,8 @@ static const struct uint_opt {
 	  " seconds" },
 	{ "listing_timeout", offsetof(struct ovfs_opts, listing_timeout), 1,
 	  3600, " seconds" },
+	{ "write_timeout", offsetof(struct ovfs_opts, write_timeout), 1, 3600,
+	  " seconds" },
 	{ "max_pages", offsetof(struct ovfs_opts, max_pages),
 	  OPTS_MAX_PAGES_MIN, OPTS_MAX_PAGES_MAX, "" },
 	{ "max_entries", offsetof(struct ovfs_opts, max_entries),
@@ -97,6 +99,7 @@ static const struct fuse_opt spec[] = {
 	FUSE_OPT_KEY("retries=", KEY_UINT),
 	FUSE_OPT_KEY("timeout=", KEY_UINT),
 	FUSE_OPT_KEY("listing_timeout=", KEY_UINT),
+	FUSE_OPT_KEY("write_timeout=", KEY_UINT),
 	OVFS_OPT("rate=%lf", rate, 0),
 	OVFS_OPT("debug_http", debug_http, 1),
 	FUSE_OPT_KEY("max_pages=", KEY_UINT),
@@ -151,6 +154,7 @@ int opts_parse(struct fuse_args *args, struct ovfs_opts *o)
 	o->retries = OPTS_DEFAULT_RETRIES;
 	o->timeout = OPTS_DEFAULT_TIMEOUT;
 	o->listing_timeout = OPTS_DEFAULT_LISTING_TIMEOUT;
+	o->write_timeout = OPTS_DEFAULT_WRITE_TIMEOUT;
 	o->rate = OPTS_DEFAULT_RATE;
 	o->max_pages = OPTS_DEFAULT_MAX_PAGES;
 	o->max_entries = OPTS_DEFAULT_MAX_ENTRIES;
@@ -233,6 +237,8 @@ void opts_usage(FILE *f, const char *prog)
 "    -o timeout=SECONDS     per HTTP request (default %d)\n"
 "    -o listing_timeout=SECONDS  longest a listing (all pages, retries)\n"
 "                           or a wait for one takes (default %d)\n"
+"    -o write_timeout=SECONDS  bound of one write to backup, all its calls\n"
+"                           and retries (default %d)\n"
 "    -o rate=R              OCI's KMS limit per category, requests/s\n"
 "                           (default %.0f); the client aims at 90%% of it,\n"
 "                           0 = unlimited\n"
@@ -248,7 +254,8 @@ void opts_usage(FILE *f, const char *prog)
 "\n",
 		prog, OPTS_DEFAULT_CACHE_TTL, TARGET_DEFAULT_TEMPLATE,
 		OPTS_DEFAULT_RETRIES, OPTS_DEFAULT_TIMEOUT,
-		OPTS_DEFAULT_LISTING_TIMEOUT, OPTS_DEFAULT_RATE,
+		OPTS_DEFAULT_LISTING_TIMEOUT, OPTS_DEFAULT_WRITE_TIMEOUT,
+		OPTS_DEFAULT_RATE,
 		OPTS_DEFAULT_MAX_PAGES, OPTS_DEFAULT_MAX_ENTRIES,
 		OPTS_DEFAULT_MAX_LISTING_MB,
 		OPTS_DEFAULT_MAX_CACHED, OPTS_DEFAULT_MAX_CACHE_MB,

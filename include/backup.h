@@ -85,6 +85,14 @@ struct bk_status {
 	int64_t submitted, started, finished; /* wall seconds, 0 unknown */
 	char key_state[OVFS_ENUM_MAX];
 	bool tracking_by_key_state; /* work request API unavailable */
+	/* The tracker's calls for this backup are failing (or being
+	 * retried) since `trouble_since`: `trouble` is the last failure
+	 * (oci_error_format()), `trouble_errno` its errno, `trouble_tries`
+	 * the failed attempts so far.  Cleared by the next good answer. */
+	char trouble[768];
+	int trouble_errno;
+	int64_t trouble_since;
+	unsigned int trouble_tries;
 	struct oci_error error;     /* when failed */
 	int error_errno;            /* negative errno of the failure */
 	char eligible[256];         /* "" eligible, else the reason */
@@ -165,7 +173,14 @@ struct backups_opts {
 	 * are resumed: see backups_new().
 	 */
 	struct journal *journal;
+	/* The whole submission of one write (GetNamespace, ListObjects,
+	 * BackupKey and the look at the key after a refusal) must end
+	 * within this; 0: BK_WRITE_TIMEOUT_MS. */
+	uint64_t write_timeout_ms;
 };
+
+/* Default bound of one write's submission (write_timeout=30). */
+#define BK_WRITE_TIMEOUT_MS 30000
 
 /*
  * With a writable journal, its unfinished entries (backups accepted
@@ -189,9 +204,22 @@ void backups_free(struct backups *b);
  * A write of `len` bytes to a key's backup file.  Returns 0 when the data
  * held no target (comments only) or when BackupKey was accepted, else a
  * negative errno (docs/errors.md), recorded in the key's status.
+ *
+ * Bounded: every call it makes shares one budget (struct oci_budget) of
+ * `write_timeout_ms`; in an outage it fails with the last attempt's errno
+ * (ECONNREFUSED, EHOSTUNREACH, ...) once the next retry would pass that
+ * bound, or ETIMEDOUT when an answer is still outstanding then.
+ * `interrupted(arg)` (may be NULL) is checked between attempts, while
+ * sleeping and during transfers: true ends the write with -EINTR.
+ *
+ * A key seen BACKUP_IN_PROGRESS without a backup of this mount (the
+ * listing says so, or BackupKey answered 409 and a fresh GetKey says so)
+ * is refused with -EBUSY, and that backup is tracked from then on as one
+ * started elsewhere (`status`: in_progress, origin elsewhere, the refusal
+ * in `rejected:`).
  */
 int backups_submit(struct backups *b, struct tree_node *key, const char *data,
-		   size_t len);
+		   size_t len, bool (*interrupted)(void *arg), void *arg);
 
 /* The key's status text (no network). */
 int backups_status(struct backups *b, struct tree_node *key, struct buf *out);
@@ -199,8 +227,9 @@ int backups_status(struct backups *b, struct tree_node *key, struct buf *out);
 /*
  * Block while a backup of the key is in flight; `interrupted(arg)` is
  * polled every 100 ms.  Fills the final status text.  0 when the latest
- * backup did not fail, -EIO when it failed, -EINTR when interrupted or the
- * mount is going away.
+ * backup did not fail, -EIO when it failed, -ENODATA when it was started
+ * elsewhere and ended without an outcome known here, -EINTR when
+ * interrupted or the mount is going away.
  */
 int backups_wait(struct backups *b, struct tree_node *key,
 		 bool (*interrupted)(void *arg), void *arg, struct buf *out);

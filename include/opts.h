@@ -20,6 +20,7 @@ struct fuse_args;
 #define OPTS_DEFAULT_RETRIES 8
 #define OPTS_DEFAULT_TIMEOUT 60
 #define OPTS_DEFAULT_LISTING_TIMEOUT 60
+#define OPTS_DEFAULT_WRITE_TIMEOUT 30
 #define OPTS_DEFAULT_RATE 10.0
 /* Hard limits (issue 8); each value must lie in [MIN, MAX]. */
 #define OPTS_DEFAULT_MAX_PAGES 1000

@@ -44,6 +44,7 @@ struct ovfs_opts {
 	unsigned int retries;    /* attempts per call, default 8 */
 	unsigned int timeout;    /* seconds per HTTP request, default 60 */
 	unsigned int listing_timeout; /* seconds per listing or wait, 60 */
+	unsigned int write_timeout; /* seconds per write to backup, 30 */
 	double rate;             /* KMS requests/s per category, default 10 */
 	int debug_http;          /* trace every request (redacted) */
 	/* Hard limits against any server (docs/configuration.md) */
