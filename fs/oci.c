@@ -75,6 +75,7 @@ static const struct {
 	[OCI_OP_LIST_BUCKETS] = { "ListBuckets", RL_OTHER },
 	[OCI_OP_HEAD_OBJECT] = { "HeadObject", RL_OTHER },
 	[OCI_OP_LIST_OBJECTS] = { "ListObjects", RL_OTHER },
+	[OCI_OP_LIST_WORK_REQUESTS] = { "ListWorkRequests", RL_OTHER },
 };
 
 const char *oci_op_name(enum oci_op op)
@@ -975,6 +976,7 @@ LIST_DEDUP(keys, oci_key_list, struct oci_key, oci_key_release)
 LIST_DEDUP(key_versions, oci_key_version_list, struct oci_key_version,
 	   oci_key_version_release)
 LIST_HELPERS(wr_errors, oci_wr_error_list, wr_error_release)
+LIST_HELPERS(work_requests, oci_work_request_list, oci_work_request_release)
 LIST_HELPERS(buckets, oci_bucket_list, oci_bucket_release)
 
 /* ---- single-resource calls ------------------------------------------ */
@@ -1545,6 +1547,34 @@ int oci_list_work_request_errors(struct oci_client *c, const char *wr_id,
 	}
 	buf_release(&path);
 	return ret;
+}
+
+int oci_list_work_requests(struct oci_client *c, const char *compartment_id,
+			   const char *resource_id,
+			   struct oci_work_request_list *out,
+			   struct oci_error *err)
+{
+	const char *params[] = { "compartmentId", compartment_id,
+				 "resourceId", resource_id, NULL };
+	struct list_call lc = {
+		.op = OCI_OP_LIST_WORK_REQUESTS,
+		.base = c->endpoint[REGION_SVC_WORKREQUESTS],
+		.path = "20160918/workRequests",
+		.params = params,
+		.limit = c->page_limit,
+		.append = work_requests_append,
+		.truncate = work_requests_truncate,
+		.count = work_requests_count,
+		.list = out,
+	};
+	struct oci_error dummy;
+	int ret;
+
+	err = ERR_OR_DUMMY(err, dummy);
+	ret = check_ocid("compartment", compartment_id, err);
+	if (!ret && resource_id)
+		ret = check_ocid("resource", resource_id, err);
+	return ret ? ret : oci_list(c, &lc, err);
 }
 
 /* ---- Object Storage ----------------------------------------------------- */

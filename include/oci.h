@@ -114,6 +114,7 @@ enum oci_op {
 	OCI_OP_LIST_BUCKETS,
 	OCI_OP_HEAD_OBJECT,
 	OCI_OP_LIST_OBJECTS,
+	OCI_OP_LIST_WORK_REQUESTS,
 	OCI_OP_COUNT
 };
 
@@ -279,6 +280,18 @@ int oci_get_work_request(struct oci_client *c, const char *wr_id,
 int oci_list_work_request_errors(struct oci_client *c, const char *wr_id,
 				 struct oci_wr_error_list *out,
 				 struct oci_error *err);
+
+/*
+ * ListWorkRequests of a compartment (required), of one resource
+ * (`resource_id`, e.g. a key OCID; NULL: all), newest first as the service
+ * sorts them; every page.  Appends WorkRequestSummary records (no
+ * resources) to `out`.  Used to learn the outcome of a backup started
+ * elsewhere, whose work request id we never saw.
+ */
+int oci_list_work_requests(struct oci_client *c, const char *compartment_id,
+			   const char *resource_id,
+			   struct oci_work_request_list *out,
+			   struct oci_error *err);
 
 /* Object Storage */
 /* `compartment_id` may be NULL. `ns` has size OVFS_NS_MAX. */

@@ -429,6 +429,25 @@ static int run_op(struct oci_client *c, const struct args *a, struct buf *o,
 			out_addch(o, '}');
 		}
 		oci_work_request_release(&wr);
+	} else if (!strcmp(op, "list-work-requests")) {
+		struct oci_work_request_list l = { 0 };
+
+		NEED(2);
+		ret = oci_list_work_requests(c, av[0], av[1][0] ? av[1] : NULL,
+					     &l, err);
+		if (!ret) {
+			out_addf(o, "{\"count\":%zu,\"items\":[", l.n);
+			for (size_t i = 0; i < l.n; i++) {
+				out_adds(o, i ? ",{" : "{");
+				kv(o, "id", l.v[i].id, true);
+				kv(o, "status", l.v[i].status, true);
+				kv(o, "operationType", l.v[i].operation_type,
+				   false);
+				out_addch(o, '}');
+			}
+			out_adds(o, "]}");
+		}
+		oci_work_request_list_release(&l);
 	} else if (!strcmp(op, "list-wr-errors")) {
 		struct oci_wr_error_list l = { 0 };
 

@@ -196,6 +196,21 @@ def test_failed_backup_has_work_request_errors(call, info, emulator):
     assert not any(o["name"] == "x.backup" for o in emulator.objects())
 
 
+def test_list_work_requests_of_a_key(call, info):
+    """How a mount learns the outcome of a backup it did not start."""
+    mgmt = vault(info, "prod-vault")["managementEndpoint"]
+    out = ok(call("backup-key", mgmt, HR_MASTER,
+                  "%s/backups/listed.backup" % info["namespace"]))
+    wait_work_request(call, out["workRequestId"])
+    got = ok(call("list-work-requests", PRODUCTION, HR_MASTER))
+    assert [w["id"] for w in got["items"]] == [out["workRequestId"]], got
+    assert got["items"][0]["status"] == "SUCCEEDED"
+    assert got["items"][0]["operationType"] == "BACKUP_KEY"
+    assert ok(call("list-work-requests", PRODUCTION,
+                   PAYMENTS_MASTER))["count"] == 0
+    fails(call("list-work-requests", "not-an-ocid", ""), "EINVAL")
+
+
 def test_backup_refusals_map_to_errno(call, info):
     mgmt = vault(info, "prod-vault")["managementEndpoint"]
     ns = info["namespace"]
