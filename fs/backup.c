@@ -1626,6 +1626,8 @@ struct poll_result {
 	double progress;
 	int64_t accepted, started, finished, size;
 	bool verified;
+	bool wr_outcome; /* elsewhere: the work request told the outcome */
+	char wr_id[OVFS_OCID_MAX];
 	char key_state[OVFS_ENUM_MAX];
 	struct oci_error error;
 	int error_errno;
@@ -1729,7 +1731,7 @@ static void apply_final(struct backups *b, struct bk_job *j,
 	if (r->note[0])
 		str_set(&j->note, r->note);
 	if (j->origin == BK_ORIGIN_ELSEWHERE && r->state != BK_FAILED &&
-	    !r->verified) {
+	    !r->verified && !r->wr_outcome) {
 		/* Outcome unknown: not ours, not confirmed by an object. */
 		j->state = BK_NONE;
 		j->progress = -1;
@@ -1823,6 +1825,8 @@ static void apply(struct backups *b, struct bk_job *j, struct poll_result *r)
 	}
 	clear_trouble(j);
 	str_set(&j->note, NULL);
+	if (r->wr_id[0])
+		str_set(&j->work_request, r->wr_id);
 	if (r->key_state[0])
 		buf_copy(j->key_state, sizeof(j->key_state), r->key_state);
 	if (r->started)
@@ -1956,6 +1960,67 @@ out:
 	free(wr);
 }
 
+/*
+ * A backup started elsewhere ended (the key left BACKUP_IN_PROGRESS): its
+ * work request, found with ListWorkRequests of the key (the newest
+ * BACKUP_KEY one that did not end before we saw the backup), tells the
+ * outcome.  Without one (the API is not there, or the call fails) the
+ * outcome is not known here.  The object is not known either, so a
+ * success cannot be checked as ours are.
+ */
+static void elsewhere_outcome(struct backups *b, const struct bk_job *j,
+			      struct poll_result *r)
+{
+	struct oci_work_request_list l = { 0 };
+	const struct oci_work_request *w = NULL;
+	struct oci_error err;
+
+	if (!j->key_comp ||
+	    oci_list_work_requests(b->client, j->key_comp, j->key->id, &l,
+				   &err))
+		goto unknown;
+	for (size_t i = 0; i < l.n && !w; i++) {
+		int64_t fin = 0;
+
+		if (strcmp(l.v[i].operation_type, "BACKUP_KEY"))
+			continue;
+		if (l.v[i].time_finished[0] &&
+		    !clock_parse_rfc3339(l.v[i].time_finished, &fin) &&
+		    fin < j->started - BK_SKEW_S)
+			continue; /* an older backup of the key */
+		w = &l.v[i];
+	}
+	if (!w)
+		goto unknown;
+	buf_copy(r->wr_id, sizeof(r->wr_id), w->id);
+	if (w->time_started[0])
+		clock_parse_rfc3339(w->time_started, &r->started);
+	if (w->time_finished[0])
+		clock_parse_rfc3339(w->time_finished, &r->finished);
+	if (!strcmp(w->status, WR_STATUS_SUCCEEDED)) {
+		r->done = true;
+		r->state = BK_SUCCEEDED;
+		r->wr_outcome = true;
+		snprintf(r->note, sizeof(r->note),
+			 "a backup started elsewhere succeeded (its work "
+			 "request says so); its object is not known here");
+	} else if (!strcmp(w->status, WR_STATUS_FAILED) ||
+		   !strcmp(w->status, WR_STATUS_CANCELED)) {
+		wr_failed(b, j, w, r);
+		snprintf(r->note, sizeof(r->note),
+			 "a backup started elsewhere failed");
+	} else {
+		/* The key left BACKUP_IN_PROGRESS before its work request
+		 * ended: ask again. */
+		r->state = BK_IN_PROGRESS;
+	}
+	oci_work_request_list_release(&l);
+	return;
+unknown:
+	oci_work_request_list_release(&l);
+	unverifiable(j, r);
+}
+
 /* Key-state tracking: one ListKeys for the batch (one vault and
  * compartment). */
 static void poll_key_states(struct backups *b, struct bk_work *w)
@@ -1997,6 +2062,9 @@ static void poll_key_states(struct backups *b, struct bk_work *w)
 			 k->lifecycle_state);
 		if (!strcmp(k->lifecycle_state, "BACKUP_IN_PROGRESS"))
 			r->state = BK_IN_PROGRESS;
+		else if (o->origin == BK_ORIGIN_ELSEWHERE &&
+			 bk_in_flight(o->state))
+			elsewhere_outcome(b, o, r);
 		else
 			service_done(o, r);
 	}

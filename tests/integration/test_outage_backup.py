@@ -221,3 +221,127 @@ def test_backup_in_flight_survives_outage(emulator_factory, mount,
     assert r.rc == 0, r
     assert run(["cat", m.path(KEY, "wait")], timeout=60).rc == 0
     assert len(objects(emu)) == 2, emu.objects()
+
+
+# -- a poll retried: trouble shown, outcome not frozen ----------------------
+
+def wr_finished(emu, wr_id):
+    """The wall time (s) the emulator finished work request `wr_id`."""
+    for w in emu.workrequests():
+        if w["id"] == wr_id and w.get("timeFinished"):
+            return w["timeFinished"]
+    return None
+
+
+@pytest.mark.parametrize("op", ["ListObjects", "GetWorkRequest"])
+def test_retried_poll_shows_trouble_and_does_not_freeze(
+        op, emu, mount, register_output):
+    """Five 503s on the object check (or the work request): `status`
+    says so while they last (`trouble:` with the errno, code and since
+    when), and the outcome comes within a few seconds of the back end
+    answering again, not after the client's 30 s retry chain."""
+    allow_outage_logs(register_output)
+    emu.set_config(backupSeconds=2)
+    m = mount(emu=emu)
+    warm(m)
+    r = write(m, KEY, "backups/frozen.bak")
+    assert r.rc == 0, r
+    emu.faults([{"op": op, "kind": "503", "count": 5}])
+    d = wait_until(lambda: (lambda d: "trouble" in d and d)(status(m, KEY)),
+                   timeout=30 * SLOW, what="trouble shown")
+    print("trouble: %s" % d["trouble"])
+    assert d["state"] in ("accepted", "in_progress"), d
+    assert re.fullmatch(r"EIO since %s, \d+ failed attempts?: %s: "
+                        r"ServiceUnavailable \(HTTP 503\): .+" %
+                        (RFC3339, op), d["trouble"]), d
+    t0 = time.monotonic()
+    r = run(["cat", m.path(KEY, "wait")], timeout=120)
+    assert r.rc == 0, r
+    d = check_status(r.out)
+    assert d["state"] == "succeeded", d
+    assert "trouble" not in d, d
+    faults_left = emu.list_faults()
+    assert faults_left == [], faults_left
+    print("%s x5 503: outcome %.1f s after trouble was first seen" %
+          (op, time.monotonic() - t0))
+    # Five failed attempts take 3 polls at most: 1 s sleeps inside one,
+    # 1 and 2 s between them.  Generous bound.
+    assert time.monotonic() - t0 < 25 * SLOW
+    assert object_names(emu) == ["frozen.bak"]
+
+
+# -- two mounts of one tenancy ------------------------------------------------
+
+def test_two_mounts_one_key(emulator_factory, mount, register_output):
+    """Both mounts write the same key at once: one backup, one object; the
+    losing write is EBUSY, and that mount follows the winner's backup as
+    `origin: elsewhere` to its outcome (the work request found with
+    ListWorkRequests): succeeded, and its `wait` returns 0."""
+    allow_outage_logs(register_output)
+    emu = emulator_factory(backup_seconds=3)
+    a = mount(emu=emu)
+    b = mount(emu=emu)
+    warm(a)
+    warm(b)
+    res = {}
+    go = threading.Barrier(2)
+
+    def writer(name, m):
+        go.wait()
+        res[name] = write(m, KEY, "backups")
+
+    ts = [threading.Thread(target=writer, args=(n, m))
+          for n, m in (("a", a), ("b", b))]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    rcs = sorted((r.rc, n) for n, r in res.items())
+    assert rcs[0][0] == 0 and rcs[1][0] != 0, res
+    winner = a if rcs[0][1] == "a" else b
+    loser = b if winner is a else a
+    assert_errno(res[rcs[1][1]], errno.EBUSY)
+    d = status(loser, KEY)
+    print("loser's status: %r" % d)
+    assert d["state"] == "in_progress", d
+    assert d["origin"] == "elsewhere", d
+    assert "error" not in d and "errno" not in d, d
+    assert re.fullmatch(RFC3339 + r" EBUSY: the key is .*being backed up "
+                        r"elsewhere.*", d["rejected"]), d
+    r = run(["cat", loser.path(KEY, "wait")], timeout=120)
+    assert r.rc == 0, r
+    d = check_status(r.out)
+    assert d["state"] == "succeeded", d
+    assert d["origin"] == "elsewhere", d
+    assert d["work_request"].startswith("ocid1.kmsworkrequest."), d
+    r = run(["cat", winner.path(KEY, "wait")], timeout=120)
+    assert r.rc == 0, r
+    assert check_status(r.out)["work_request"] == d["work_request"]
+    assert len(objects(emu)) == 1, emu.objects()
+
+
+def test_elsewhere_outcome_unknown_is_enodata(emulator_factory, mount,
+                                              register_output):
+    """Without the Work Requests API, a backup started elsewhere ends with
+    an outcome this mount cannot know: `state: none` with a note, and
+    `wait` fails with ENODATA (not EIO: nothing of ours failed)."""
+    allow_outage_logs(register_output)
+    emu = emulator_factory(backup_seconds=3, no_work_requests=True)
+    a = mount(emu=emu)
+    b = mount(emu=emu)
+    warm(a)
+    warm(b)
+    assert write(a, KEY, "backups/by-a.bak").rc == 0
+    r = write(b, KEY, "backups/by-b.bak")
+    assert_errno(r, errno.EBUSY)
+    d = status(b, KEY)
+    assert d["state"] == "in_progress" and d["origin"] == "elsewhere", d
+    r = run(["cat", b.path(KEY, "wait")], timeout=120)
+    assert r.rc != 0
+    assert os.strerror(errno.ENODATA) in r.err, r
+    d = check_status(r.out) if r.out else status(b, KEY)
+    d = status(b, KEY)
+    assert d["state"] == "none", d
+    assert "not known here" in d["note"], d
+    assert run(["cat", a.path(KEY, "wait")], timeout=120).rc == 0
+    assert object_names(emu) == ["by-a.bak"]
