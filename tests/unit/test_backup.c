@@ -2,8 +2,10 @@
 /*
  * Unit tests for fs/backup.c's pure parts: the work-request poll schedule
  * (bk_sched_*), driven on a simulated clock the way the trackers use it.
- * The status text and eligibility rules are in test_status.c.
+ * The status text and eligibility rules are in test_status.c, except the
+ * trouble line of a failing poll (test_trouble()).
  */
+#include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
@@ -160,8 +162,57 @@ static void test_mass_backup(void)
 	ok(polls < 100 * 2, "pilot spares polls: %d for 100 backups", polls);
 }
 
+/* `trouble:` while polls of a backup in flight fail (issue 8). */
+static void test_trouble(void)
+{
+	struct bk_status s;
+	struct buf b = BUF_INIT(8192);
+
+	memset(&s, 0, sizeof(s));
+	s.progress = 50;
+	s.object_size = -1;
+	s.state = BK_IN_PROGRESS;
+	s.submitted = 1417737600;
+	buf_copy(s.trouble, sizeof(s.trouble),
+		 "HeadObject: ServiceUnavailable (HTTP 503): busy "
+		 "[opc-request-id: R]");
+	s.trouble_errno = -EIO;
+	s.trouble_since = 1417737605;
+	s.trouble_tries = 4;
+	ok(!bk_status_render(&s, &b), "render with trouble");
+	is_str(b.buf,
+	       "state: in_progress\n"
+	       "origin: this mount\n"
+	       "progress: 50\n"
+	       "submitted: 2014-12-05T00:00:00Z\n"
+	       "tracking: work_request\n"
+	       "trouble: EIO since 2014-12-05T00:00:05Z, 4 failed attempts: "
+	       "HeadObject: ServiceUnavailable (HTTP 503): busy "
+	       "[opc-request-id: R]\n"
+	       "eligible: yes\n",
+	       "trouble after tracking, with errno, since, attempts, error");
+
+	buf_reset(&b);
+	s.trouble_tries = 1;
+	s.trouble_errno = -ECONNREFUSED;
+	buf_copy(s.trouble, sizeof(s.trouble),
+		 "GetWorkRequest: connection refused: no");
+	ok(!bk_status_render(&s, &b), "render");
+	ok(strstr(b.buf, "trouble: ECONNREFUSED since 2014-12-05T00:00:05Z, "
+			 "1 failed attempt: GetWorkRequest: connection "
+			 "refused: no\n") != NULL,
+	   "one attempt, singular; the outage's errno");
+
+	buf_reset(&b);
+	s.trouble[0] = '\0';
+	ok(!bk_status_render(&s, &b), "render");
+	ok(!strstr(b.buf, "trouble:"), "no trouble, no line");
+	buf_release(&b);
+}
+
 int main(void)
 {
+	test_trouble();
 	test_first();
 	test_due();
 	test_mass_backup();
