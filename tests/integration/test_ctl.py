@@ -11,7 +11,7 @@ OPS = ["GetTenancy", "ListCompartments", "GetCompartment", "ListVaults",
        "GetVault", "ListKeys", "GetKey", "ListKeyVersions", "BackupKey",
        "BackupVault", "RestoreKeyFromObjectStore", "RestoreKeyFromFile",
        "GetWorkRequest", "ListWorkRequestErrors", "GetNamespace",
-       "ListBuckets", "HeadObject", "ListObjects"]
+       "ListBuckets", "HeadObject", "ListObjects", "ListWorkRequests"]
 COUNTERS = ["retries", "throttled", "connections", "cache_hits",
             "cache_misses", "probes", "nodes", "backups_in_flight",
             "backups_started", "backups_succeeded", "backups_failed",

@@ -126,8 +126,15 @@ def test_ebusy_backup_started_elsewhere(mount, emulator, register_output):
         c.close()
     r = write(m, KEY, "backups/mine.bak")
     assert_errno(r, errno.EBUSY)
-    failed_status(m, KEY, "EBUSY", r"IncorrectState \(HTTP 409\): .+ "
-                  r"\[opc-request-id: %s\]" % REQUEST_ID)
+    # Not our failure: the other backup is followed (issue 8), the
+    # refusal is noted.
+    d = status(m, KEY)
+    assert d["state"] == "in_progress" and d["origin"] == "elsewhere", d
+    assert "error" not in d, d
+    assert re.fullmatch(RFC3339 + r" EBUSY: the key is being backed up "
+                        r"elsewhere: IncorrectState \(HTTP 409\): .+ "
+                        r"\[opc-request-id: %s\]" % REQUEST_ID,
+                        d["rejected"]), d
     assert requests(emulator)["BackupKey"] == 2
 
 
