@@ -29,7 +29,19 @@
  * done AND the object exists with a non-zero size and a creation time
  * that fits this backup.  Keys seen in BACKUP_IN_PROGRESS without a job of
  * this mount (a backup started elsewhere) get a job with origin
- * "elsewhere", tracked through the key state.
+ * "elsewhere", tracked through the key state; when the key leaves that
+ * state, ListWorkRequests of the key tells the outcome (unknown without
+ * it).  A write refused because the key is BACKUP_IN_PROGRESS starts
+ * that tracking too.
+ *
+ * Outages: each poll runs under a short budget (struct oci_budget: 3
+ * attempts, 1 s apart, 20 s); every failed or retried attempt is shown in
+ * `status` at once (`trouble:`) until a poll succeeds, and a failed poll
+ * is asked again after 1, 2, 4, then every 5 s.  A job in flight leaves
+ * that state only on an answer of the service, never because polls
+ * failed, so a key is never backed up twice by this mount.  A BackupKey
+ * that got no answer (timeout, reset, interrupt) may have been accepted:
+ * the key's writes are EBUSY until one ListKeys tells (maybe_accepted).
  *
  * Memory: a job holds only what it needs (strings allocated to fit, the
  * error only when there is one): a few hundred bytes per key.
