@@ -42,6 +42,10 @@
 #define BK_BATCH_MAX 256
 /* Clock skew allowed between us and Object Storage, seconds. */
 #define BK_SKEW_S 300
+/* ... and between us and the Work Requests API, when a work request is
+ * matched to a BackupKey that got no answer (a tight bound: a backup of
+ * the key just before must not be taken for it). */
+#define BK_ADOPT_SKEW_S 30
 #define BK_WAIT_SLICE_MS 100
 #define BK_TOKEN_LEN 32
 /* A key's path in the tree, for the journal. */
@@ -58,6 +62,12 @@
 #define BK_POLL_BUDGET_MS 20000
 #define BK_TROUBLE_FIRST_MS 1000
 #define BK_TROUBLE_MAX_MS 5000
+/*
+ * A BackupKey sent without an answer may still sit in the service's
+ * queue: "OCI did not start it" is concluded only when nothing shows for
+ * this long after the write ended (the default request timeout).
+ */
+#define BK_UNANSWERED_GRACE_MS 60000
 
 /* What the trackers do next for a job in flight. */
 enum bk_phase {
@@ -85,6 +95,7 @@ struct bk_job {
 	/* BackupKey got no answer (timeout, reset, interrupt): OCI may have
 	 * accepted it; the key's state (PH_KEYSTATE) will tell. */
 	bool maybe_accepted;
+	uint64_t unanswered_until_ms; /* ... and may still be executed */
 	unsigned char poll_fails; /* consecutive failed polls */
 	unsigned char key_tries; /* PH_KEYSTATE listings so far */
 	double progress;
@@ -953,7 +964,7 @@ static void record_refusal(struct backups *b, struct bk_job *j, int ret,
 	struct oci_error e;
 
 	b->stats.rejected++;
-	if (bk_in_flight(j->state)) {
+	if (bk_in_flight(j->state) || j->maybe_accepted) {
 		char line[512];
 
 		snprintf(line, sizeof(line), "%s: %s", errno_name(ret), msg);
@@ -1137,6 +1148,14 @@ static int refuse_early(struct backups *b, struct bk_job *j, int parsed,
 			       sc->tg.display);
 		return -EOPNOTSUPP;
 	}
+	if (j->maybe_accepted) {
+		record_refusal(b, j, -EBUSY, "BackupInFlight",
+			       "the previous BackupKey of this key got no "
+			       "answer and may have been accepted; waiting "
+			       "for the key's state to tell",
+			       sc->tg.display);
+		return -EBUSY;
+	}
 	if (!strcmp(sc->key_state, "BACKUP_IN_PROGRESS") &&
 	    !stale_in_progress(j, sc->key_state)) {
 		/* Not ours: follow it, and keep the refusal as a note. */
@@ -1144,14 +1163,6 @@ static int refuse_early(struct backups *b, struct bk_job *j, int parsed,
 		record_refusal(b, j, -EBUSY, "BackupInFlight",
 			       "the key is already being backed up elsewhere "
 			       "(BACKUP_IN_PROGRESS)",
-			       sc->tg.display);
-		return -EBUSY;
-	}
-	if (j->maybe_accepted) {
-		record_refusal(b, j, -EBUSY, "BackupInFlight",
-			       "the previous BackupKey of this key got no "
-			       "answer and may have been accepted; waiting "
-			       "for the key's state to tell",
 			       sc->tg.display);
 		return -EBUSY;
 	}
@@ -1351,6 +1362,7 @@ static void record_submit_failure(struct backups *b, struct bk_job *j,
 		 * new writes are EBUSY until one ListKeys says whether the
 		 * key is BACKUP_IN_PROGRESS (then tracked as elsewhere). */
 		j->maybe_accepted = true;
+		j->unanswered_until_ms = mono(b) + BK_UNANSWERED_GRACE_MS;
 		j->refresh_key = true;
 		j->key_tries = 0;
 		j->next_poll_ms = mono(b) + BK_POLL_FIRST_MS;
@@ -1643,6 +1655,36 @@ struct bk_work {
 };
 
 /*
+ * The BackupKey of `j` got no answer, but ListWorkRequests found the work
+ * request it made (lock held): the backup is ours after all, tracked as
+ * if BackupKey had answered (the object is known: it is checked as every
+ * other of ours).  The write that sent it has returned its error.
+ */
+static void adopt(struct backups *b, struct bk_job *j,
+		  const struct poll_result *r, uint64_t now)
+{
+	free(j->error);
+	j->error = NULL;
+	j->error_errno = 0;
+	if (b->stats.failed)
+		b->stats.failed--;
+	j->state = BK_ACCEPTED;
+	j->progress = 0;
+	j->finished = 0;
+	j->svc_finished = 0;
+	str_set(&j->work_request, r->wr_id);
+	j->by_key_state = false;
+	j->phase = PH_WR;
+	j->wr_polled = false;
+	j->interval_ms = BK_POLL_FIRST_MS;
+	j->accepted_ms = now;
+	j->next_poll_ms = now;
+	str_set(&j->note, "BackupKey got no answer, but OCI accepted it (its "
+			  "work request was found with ListWorkRequests)");
+	pthread_cond_broadcast(&b->changed);
+}
+
+/*
  * A poll of `j` failed, or one attempt of it is being retried (lock
  * held): `status` shows it at once (`trouble:`), until a poll succeeds.
  */
@@ -1764,16 +1806,24 @@ static void apply(struct backups *b, struct bk_job *j, struct poll_result *r)
 	if (j->refresh_key && !bk_in_flight(j->state) && j->maybe_accepted) {
 		/* A BackupKey without an answer: ask until the key's state
 		 * is known, however long the outage lasts. */
-		if (r->poll_failed) {
+		if (r->key_state[0])
+			buf_copy(j->key_state, sizeof(j->key_state),
+				 r->key_state);
+		if (r->poll_failed ||
+		    (!r->wr_id[0] &&
+		     strcmp(r->key_state, "BACKUP_IN_PROGRESS") &&
+		     now < j->unanswered_until_ms)) {
+			/* Unknown yet, or nothing seen but the request may
+			 * still be queued at the service: ask again. */
 			trouble_interval(j, now);
 			return;
 		}
 		j->maybe_accepted = false;
 		j->refresh_key = false;
-		if (r->key_state[0])
-			buf_copy(j->key_state, sizeof(j->key_state),
-				 r->key_state);
-		if (!strcmp(r->key_state, "BACKUP_IN_PROGRESS")) {
+		j->poll_fails = 0;
+		if (r->wr_id[0]) {
+			adopt(b, j, r, now);
+		} else if (!strcmp(r->key_state, "BACKUP_IN_PROGRESS")) {
 			char *key_comp = j->key_comp;
 
 			/* OCI did accept it; its work request is unknown:
@@ -1824,7 +1874,6 @@ static void apply(struct backups *b, struct bk_job *j, struct poll_result *r)
 		return;
 	}
 	clear_trouble(j);
-	str_set(&j->note, NULL);
 	if (r->wr_id[0])
 		str_set(&j->work_request, r->wr_id);
 	if (r->key_state[0])
@@ -2021,6 +2070,41 @@ unknown:
 	unverifiable(j, r);
 }
 
+/*
+ * `j`'s BackupKey got no answer: did OCI make a work request for it?  The
+ * newest BACKUP_KEY work request of the key accepted after we submitted
+ * (minus clock skew) is the one: its id goes to r->wr_id.  Nothing found,
+ * or the call failed: r->wr_id stays "" and the key state decides.
+ */
+static void find_unanswered(struct backups *b, const struct bk_job *j,
+			    struct poll_result *r)
+{
+	struct oci_work_request_list l = { 0 };
+	struct oci_error err;
+
+	if (!j->key_comp ||
+	    oci_list_work_requests(b->client, j->key_comp, j->key->id, &l,
+				   &err))
+		goto out;
+	for (size_t i = 0; i < l.n; i++) {
+		int64_t acc = 0, fin = 0;
+
+		if (strcmp(l.v[i].operation_type, "BACKUP_KEY") ||
+		    !l.v[i].time_accepted[0] ||
+		    clock_parse_rfc3339(l.v[i].time_accepted, &acc) ||
+		    acc < j->submitted - BK_ADOPT_SKEW_S)
+			continue;
+		if (l.v[i].time_finished[0] &&
+		    !clock_parse_rfc3339(l.v[i].time_finished, &fin) &&
+		    fin < j->submitted)
+			continue; /* an earlier backup, ended before ours */
+		buf_copy(r->wr_id, sizeof(r->wr_id), l.v[i].id);
+		break;
+	}
+out:
+	oci_work_request_list_release(&l);
+}
+
 /* Key-state tracking: one ListKeys for the batch (one vault and
  * compartment). */
 static void poll_key_states(struct backups *b, struct bk_work *w)
@@ -2060,6 +2144,8 @@ static void poll_key_states(struct backups *b, struct bk_work *w)
 		tree_update_key(b->tree, o->key, k, NULL);
 		buf_copy(r->key_state, sizeof(r->key_state),
 			 k->lifecycle_state);
+		if (o->maybe_accepted && !bk_in_flight(o->state))
+			find_unanswered(b, o, r);
 		if (!strcmp(k->lifecycle_state, "BACKUP_IN_PROGRESS"))
 			r->state = BK_IN_PROGRESS;
 		else if (o->origin == BK_ORIGIN_ELSEWHERE &&

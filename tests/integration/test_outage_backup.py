@@ -167,6 +167,37 @@ def test_signal_ends_a_blocked_write(sig, emu, mount, register_output):
     assert object_names(emu) == []
 
 
+def test_unanswered_backupkey_is_never_doubled(emu, mount, register_output):
+    """BackupKey reaches the service but its answer does not come back in
+    time (the service executes it 25 s later): the write fails with
+    ETIMEDOUT at write_timeout, later writes are EBUSY (it may have been
+    accepted), and once its work request shows up (ListWorkRequests) the
+    backup is tracked as this mount's: succeeded, one object."""
+    allow_outage_logs(register_output)
+    m = mount("write_timeout=8", emu=emu)
+    warm(m)
+    emu.faults([{"op": "BackupKey", "kind": "delay:25", "count": 1}])
+    r = write(m, KEY, "backups/late.bak")
+    print("BackupKey answered late (write_timeout=8): %.1f s" % r.elapsed)
+    assert_errno(r, errno.ETIMEDOUT)
+    d = status(m, KEY)
+    assert d["state"] == "failed" and d["errno"] == "ETIMEDOUT", d
+    assert "may have accepted it" in d["note"], d
+    r = write(m, KEY, "backups/second.bak")
+    assert_errno(r, errno.EBUSY)
+    d = wait_until(lambda: (lambda d: d["state"] != "failed" and d)(
+        status(m, KEY)), timeout=90 * SLOW, what="the backup adopted")
+    assert d["origin"] == "this mount", d
+    assert d["work_request"].startswith("ocid1.kmsworkrequest."), d
+    r = run(["cat", m.path(KEY, "wait")], timeout=60)
+    assert r.rc == 0, r
+    d = check_status(r.out)
+    assert d["state"] == "succeeded", d
+    assert d["object"].endswith("/backups/late.bak"), d
+    assert "accepted it" in d["note"], d
+    assert object_names(emu) == ["late.bak"]
+
+
 # -- a backup in flight across an outage ------------------------------------
 
 def test_backup_in_flight_survives_outage(emulator_factory, mount,
