@@ -200,12 +200,13 @@ def test_unanswered_backupkey_is_never_doubled(emu, mount, register_output):
 
 # -- a backup in flight across an outage ------------------------------------
 
-def test_backup_in_flight_survives_outage(emulator_factory, mount,
+@pytest.mark.parametrize("how", ["stopped", "frozen"])
+def test_backup_in_flight_survives_outage(how, emulator_factory, mount,
                                           register_output):
-    """Stop the back end mid-backup for longer than a poll's whole retry
-    budget, restart it: the backup ends succeeded with exactly one
-    object; a second write meanwhile is EBUSY; `status` shows the trouble
-    while it lasts."""
+    """Stop the back end mid-backup (or freeze it: a black hole) for
+    longer than a poll's whole retry budget, bring it back: the backup
+    ends succeeded with exactly one object; a second write meanwhile is
+    EBUSY; `status` shows the trouble while it lasts."""
     allow_outage_logs(register_output)
     emu = emulator_factory(backup_seconds=4)
     outage = float(os.environ.get("OVFS_OUTAGE_SECONDS", "30"))
@@ -216,15 +217,21 @@ def test_backup_in_flight_survives_outage(emulator_factory, mount,
     d = status(m, KEY)
     assert d["state"] in ("accepted", "in_progress"), d
     obj = d["object"]
-    emu.stop(remove=False)
+    if how == "stopped":
+        emu.stop(remove=False)
+        trouble = r"ECONNREFUSED since %s, \d+ failed attempts?: " \
+            r"(GetWorkRequest|ListObjects|HeadObject): " \
+            r"connection refused: .+" % RFC3339
+    else:
+        freeze(emu)
+        trouble = r"ETIMEDOUT since %s, \d+ failed attempts?: " \
+            r"(GetWorkRequest|ListObjects|HeadObject): " \
+            r"timeout: .+" % RFC3339
     try:
         d = wait_until(lambda: (lambda d: "trouble" in d and d)(
-            status(m, KEY)), timeout=30 * SLOW, what="trouble shown")
+            status(m, KEY)), timeout=45 * SLOW, what="trouble shown")
         print("trouble during the outage: %s" % d["trouble"])
-        assert re.fullmatch(r"ECONNREFUSED since %s, \d+ failed attempts?: "
-                            r"(GetWorkRequest|ListObjects|HeadObject): "
-                            r"connection refused: .+" % RFC3339,
-                            d["trouble"]), d
+        assert re.fullmatch(trouble, d["trouble"]), d
         assert d["state"] in ("accepted", "in_progress"), d
         r = write(m, KEY, "backups")
         assert_errno(r, errno.EBUSY)
@@ -236,11 +243,14 @@ def test_backup_in_flight_survives_outage(emulator_factory, mount,
         r = write(m, KEY, "backups")
         assert_errno(r, errno.EBUSY)
     finally:
-        emu.start()
+        if how == "stopped":
+            emu.start()
+        else:
+            thaw(emu)
     t0 = time.monotonic()
     r = run(["cat", m.path(KEY, "wait")], timeout=120)
-    print("outcome published %.1f s after the restart" %
-          (time.monotonic() - t0))
+    print("%s %.0f s: outcome published %.1f s after the back end came "
+          "back" % (how, outage, time.monotonic() - t0))
     assert r.rc == 0, r
     d = check_status(r.out)
     assert d["state"] == "succeeded", d
