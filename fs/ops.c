@@ -47,6 +47,8 @@
 
 /* Writes of this size likely have more data following (stdio, cp). */
 #define OPS_CHUNK 4096
+/* The namespace lookup of the `backup` help text: one attempt, 10 s. */
+#define OPS_HELP_BUDGET_MS 10000
 /* Entry invalidations waiting for the notifier thread, at most. */
 #define OPS_NOTIFY_MAX 65536
 
@@ -458,9 +460,19 @@ static int backup_help(struct ovfs *o, struct tree_node *key, struct buf *out)
 	struct oci_error err;
 	char ns[OVFS_NS_MAX] = "", example[OVFS_OBJECT_MAX] = "";
 
+	struct oci_budget budget = {
+		.deadline_ms = clock_mono_ms(oci_client_clock(o->client)) +
+			       OPS_HELP_BUDGET_MS,
+		.max_attempts = 1,
+	};
+
 	tree_node_key(key, &k);
+	/* An editor opens `backup` before writing: in an outage the help
+	 * text must not hold the open for a retry chain. */
+	oci_budget_enter(o->client, &budget);
 	if (ovfs_namespace(o, ns, &err))
 		buf_copy(ns, sizeof(ns), "(unknown: looked up on first use)");
+	oci_budget_leave(o->client);
 	tc.region = oci_client_region(o->client);
 	tc.name_template = o->template;
 	tc.key_name = k.display_name;

@@ -99,6 +99,13 @@ def test_write_while_down_is_econnrefused_within_budget(
         t0 = time.monotonic()
         status(m, KEY)
         assert time.monotonic() - t0 < 5
+        # ... and the help of `backup` (what an editor opens before it
+        # writes) with one attempt at the namespace, not a retry chain
+        r = run(["cat", m.path(KEY, "backup")], timeout=60)
+        print("help of backup while down: %.1f s" % r.elapsed)
+        assert r.rc == 0, r
+        assert "# Namespace: (unknown: looked up on first use)" in r.out
+        assert r.elapsed < 10 * SLOW, r
     finally:
         emu.start()
     # Back up again: the same key can be backed up at once.
