@@ -1010,6 +1010,9 @@ struct submit_ctx {
 	uint64_t jid; /* the journal entry of this backup */
 	bool no_journal; /* the journal could not be written */
 	bool busy_elsewhere; /* BackupKey 409, and the key is being backed up */
+	bool maybe_sent; /* an attempt of BackupKey may have been executed */
+	bool (*interrupted)(void *arg); /* the writer's, may be NULL */
+	void *interrupted_arg;
 	struct target tg;
 	struct oci_key out;
 	struct oci_action_result res;
@@ -1331,14 +1334,44 @@ static void record_accepted(struct backups *b, struct bk_job *j,
 }
 
 /*
- * Did BackupKey go out without an answer coming back?  Then OCI may have
- * accepted it: a timeout or reset after sending, or an interrupt.
+ * May this failed attempt of BackupKey have been executed by OCI?  It was
+ * sent and no clear answer came back: a timeout, a reset or a truncated
+ * answer, a 5xx (the service may have acted before failing), or an
+ * interrupt after sending.  A refused connection or a 4xx was not acted
+ * on (a 409 because an earlier attempt's backup runs is seen as such).
  */
-static bool unanswered(const struct oci_error *e, int ret)
+static bool maybe_executed(const struct oci_error *e)
 {
-	return !strcmp(e->operation, "BackupKey") &&
-	       (ret == -ETIMEDOUT || ret == -ECONNRESET || ret == -EINTR ||
-		ret == -EPROTO);
+	if (strcmp(e->operation, "BackupKey"))
+		return false;
+	if (e->net == OCI_NET_TIMEOUT || e->net == OCI_NET_RESET ||
+	    e->net == OCI_NET_PROTOCOL)
+		return true;
+	if (e->http_status >= 500)
+		return true;
+	return e->local_errno == -EINTR && e->attempts >= 1;
+}
+
+/* oci_budget.interrupted of a submission: the writer's. */
+static bool submit_interrupted(void *arg)
+{
+	struct submit_ctx *sc = arg;
+
+	return sc->interrupted && sc->interrupted(sc->interrupted_arg);
+}
+
+/* oci_budget.on_retry of a submission: remember an attempt of BackupKey
+ * that may have been executed (its retries share one opc-retry-token, but
+ * the last one may fail in another way). */
+static void submit_retrying(void *arg, const struct oci_error *err,
+			    unsigned int attempt, uint64_t delay_ms)
+{
+	struct submit_ctx *sc = arg;
+
+	(void)attempt;
+	(void)delay_ms;
+	if (maybe_executed(err))
+		sc->maybe_sent = true;
 }
 
 /* A claimed backup was refused or failed (lock held). */
@@ -1357,10 +1390,13 @@ static void record_submit_failure(struct backups *b, struct bk_job *j,
 		return;
 	}
 	record_failure(b, j, ret, &sc->err);
-	if (unanswered(&sc->err, ret)) {
+	if (maybe_executed(&sc->err) ||
+	    (sc->maybe_sent && (ret == -EINTR || sc->err.net != OCI_NET_OK ||
+				sc->err.http_status >= 500))) {
 		/* Never start a second backup of the key before we know:
-		 * new writes are EBUSY until one ListKeys says whether the
-		 * key is BACKUP_IN_PROGRESS (then tracked as elsewhere). */
+		 * new writes are EBUSY until ListWorkRequests finds its work
+		 * request (adopt()), ListKeys shows the key busy (followed
+		 * as elsewhere), or nothing shows for a while. */
 		j->maybe_accepted = true;
 		j->unanswered_until_ms = mono(b) + BK_UNANSWERED_GRACE_MS;
 		j->refresh_key = true;
@@ -1521,8 +1557,11 @@ int backups_submit(struct backups *b, struct tree_node *key, const char *data,
 	/* One bound for every call of this write, and the caller's
 	 * interrupt (a signal to the writer: FUSE_INTERRUPT). */
 	budget.deadline_ms = mono(b) + b->write_timeout_ms;
-	budget.interrupted = interrupted;
-	budget.arg = arg;
+	sc->interrupted = interrupted;
+	sc->interrupted_arg = arg;
+	budget.interrupted = submit_interrupted;
+	budget.on_retry = submit_retrying;
+	budget.arg = sc;
 	oci_budget_enter(b->client, &budget);
 	submit_facts(key, sc);
 	/* A malformed target is EINVAL even while a backup is in flight

@@ -549,8 +549,11 @@ static int oci_do(struct oci_client *c, const struct oci_req *r,
 				 "cancelled");
 			return -ECANCELED;
 		}
-		if (budget_stop(c))
-			return budget_fail(err);
+		if (budget_stop(c)) {
+			ret = budget_fail(err);
+			err->attempts = (int)attempt - 1; /* not sent */
+			return ret;
+		}
 		if (crypto_random_id(reqid, OCI_REQID_LEN)) {
 			oci_error_local(err, -EIO, "no random numbers");
 			return -EIO;

@@ -187,6 +187,8 @@ const struct oclock *oci_client_clock(const struct oci_client *c);
  *    ECONNREFUSED, EHOSTUNREACH, ...); a transfer still running at the
  *    deadline is aborted and the call fails with -ETIMEDOUT (net
  *    OCI_NET_TIMEOUT, "no answer within the time budget"), `expired` set;
+ *    a call ended before an attempt was sent has err->attempts = the
+ *    attempts really made (0 when none);
  *  - `max_attempts` (0: the policy's) and `max_delay_ms` (0: the
  *    policy's cap) narrow the client's retry policy;
  *  - `on_retry(arg, err, attempt, delay_ms)` is called (no lock held by
