@@ -216,7 +216,7 @@ def test_backup_in_flight_survives_outage(how, emulator_factory, mount,
     EBUSY; `status` shows the trouble while it lasts."""
     allow_outage_logs(register_output)
     emu = emulator_factory(backup_seconds=4)
-    outage = float(os.environ.get("OVFS_OUTAGE_SECONDS", "30"))
+    outage = float(os.environ.get("OVFS_OUTAGE_SECONDS", "22"))
     m = mount(emu=emu)
     warm(m)
     r = write(m, KEY, "backups")
