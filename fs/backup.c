@@ -2682,7 +2682,9 @@ int backups_wait(struct backups *b, struct tree_node *key,
 	pthread_mutex_lock(&b->lock);
 	for (;;) {
 		j = job_find(b, key);
-		if (!j || !bk_in_flight(j->state))
+		/* A BackupKey without an answer may be running: wait until
+		 * the tracker knows, then for that backup. */
+		if (!j || (!bk_in_flight(j->state) && !j->maybe_accepted))
 			break;
 		if (b->stop || exiting(b) ||
 		    (interrupted && interrupted(arg))) {

@@ -30,6 +30,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -677,6 +679,74 @@ static bool interrupted(void *arg)
 	return fuse_req_interrupted(arg) != 0;
 }
 
+/* The signals whose default action is to do nothing (or to stop or
+ * continue the process): they never end the caller. */
+static bool harmless_by_default(int sig)
+{
+	return sig == SIGCHLD || sig == SIGCONT || sig == SIGURG ||
+	       sig == SIGWINCH || sig == SIGSTOP || sig == SIGTSTP ||
+	       sig == SIGTTIN || sig == SIGTTOU;
+}
+
+/*
+ * Will a signal pending for thread `tid` end it?  The kernel sends
+ * FUSE_INTERRUPT for any signal, also one that a handler catches (bash
+ * gets SIGCHLD when a background job ends while its builtin `echo`
+ * writes); such a write must not fail with EINTR (a write is not
+ * restarted, and bash's echo does not retry).  So a write gives up only
+ * for a signal that is not caught, not ignored and not harmless by
+ * default: SIGKILL, SIGINT and SIGTERM of a shell or tool without a
+ * handler, ...  From /proc/TID/status (SigPnd, ShdPnd, SigIgn, SigCgt);
+ * when it cannot be read, assume it will (the caller may be gone).
+ */
+static bool caller_dying(pid_t tid)
+{
+	unsigned long long pnd = 0, ign = 0, cgt = 0, v;
+	char path[64], line[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)tid);
+	f = fopen(path, "re");
+	if (!f)
+		return true;
+	while (fgets(line, sizeof(line), f)) {
+		char *colon = strchr(line, ':');
+
+		if (!colon)
+			continue;
+		*colon = '\0';
+		v = strtoull(colon + 1, NULL, 16);
+		if (!strcmp(line, "SigPnd") || !strcmp(line, "ShdPnd"))
+			pnd |= v;
+		else if (!strcmp(line, "SigIgn"))
+			ign = v;
+		else if (!strcmp(line, "SigCgt"))
+			cgt = v;
+	}
+	fclose(f);
+	for (int sig = 1; sig <= 64; sig++) {
+		unsigned long long bit = 1ULL << (sig - 1);
+
+		if (!(pnd & bit))
+			continue;
+		if (sig == SIGKILL)
+			return true;
+		if ((ign | cgt) & bit || harmless_by_default(sig))
+			continue;
+		return true;
+	}
+	return false;
+}
+
+/* The interrupt check of a write to `backup`: see caller_dying(). */
+static bool write_interrupted(void *arg)
+{
+	fuse_req_t req = arg;
+
+	return fuse_req_interrupted(req) &&
+	       caller_dying(fuse_req_ctx(req)->pid);
+}
+
 static void ovfs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		      struct fuse_file_info *fi)
 {
@@ -727,10 +797,10 @@ static int backup_write(fuse_req_t req, struct ovfs *o, struct ovfs_fh *fh,
 		return 0;
 	if (size && size % OPS_CHUNK == 0 && start[len - 1] != '\n')
 		return 0;
-	/* Bounded (write_timeout) and interruptible: a signal to the writer
-	 * ends it with EINTR (backups_submit()). */
-	ret = backups_submit(o->backups, fh->p.node, start, len, interrupted,
-			     req);
+	/* Bounded (write_timeout) and interruptible: a signal that ends
+	 * the writer ends the write with EINTR (backups_submit()). */
+	ret = backups_submit(o->backups, fh->p.node, start, len,
+			     write_interrupted, req);
 	fh->consumed = fh->wbuf.len;
 	return ret;
 }

@@ -222,7 +222,8 @@ void backups_free(struct backups *b);
  * (ECONNREFUSED, EHOSTUNREACH, ...) once the next retry would pass that
  * bound, or ETIMEDOUT when an answer is still outstanding then.
  * `interrupted(arg)` (may be NULL) is checked between attempts, while
- * sleeping and during transfers: true ends the write with -EINTR.
+ * sleeping and during transfers: true ends the write with -EINTR (ops.c
+ * says true only for a signal that ends the writer).
  *
  * A key seen BACKUP_IN_PROGRESS without a backup of this mount (the
  * listing says so, or BackupKey answered 409 and a fresh GetKey says so)
@@ -237,7 +238,8 @@ int backups_submit(struct backups *b, struct tree_node *key, const char *data,
 int backups_status(struct backups *b, struct tree_node *key, struct buf *out);
 
 /*
- * Block while a backup of the key is in flight; `interrupted(arg)` is
+ * Block while a backup of the key is in flight (or may be: a BackupKey
+ * without an answer, until the tracker knows); `interrupted(arg)` is
  * polled every 100 ms.  Fills the final status text.  0 when the latest
  * backup did not fail, -EIO when it failed, -ENODATA when it was started
  * elsewhere and ended without an outcome known here, -EINTR when
