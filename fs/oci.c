@@ -1568,6 +1568,8 @@ int oci_list_work_requests(struct oci_client *c, const char *compartment_id,
 		.append = work_requests_append,
 		.truncate = work_requests_truncate,
 		.count = work_requests_count,
+		.skips = work_requests_skips,
+		.elem_size = sizeof(*out->v),
 		.list = out,
 	};
 	struct oci_error dummy;
