@@ -45,7 +45,7 @@
 /* ... and between us and the Work Requests API, when a work request is
  * matched to a BackupKey that got no answer (a tight bound: a backup of
  * the key just before must not be taken for it). */
-#define BK_ADOPT_SKEW_S 30
+#define BK_ADOPT_SKEW_S	 30
 #define BK_WAIT_SLICE_MS 100
 #define BK_TOKEN_LEN 32
 /* A key's path in the tree, for the journal. */
@@ -57,11 +57,11 @@
  * BK_TROUBLE_MAX_MS, so that an outcome known again is published within
  * about that step.
  */
-#define BK_POLL_ATTEMPTS 3
-#define BK_POLL_DELAY_MS 1000
-#define BK_POLL_BUDGET_MS 20000
+#define BK_POLL_ATTEMPTS    3
+#define BK_POLL_DELAY_MS    1000
+#define BK_POLL_BUDGET_MS   20000
 #define BK_TROUBLE_FIRST_MS 1000
-#define BK_TROUBLE_MAX_MS 5000
+#define BK_TROUBLE_MAX_MS   5000
 /*
  * A BackupKey sent without an answer may still sit in the service's
  * queue: "OCI did not start it" is concluded only when nothing shows for
@@ -111,7 +111,7 @@ struct bk_job {
 	char *request_id;
 	char *rejected;     /* last refused write while in flight */
 	char *note;
-	char *trouble;      /* last failed poll while in flight, or NULL */
+	char *trouble; /* last failed poll while in flight, or NULL */
 	int trouble_errno;
 	unsigned int trouble_tries;
 	int64_t trouble_since;
@@ -1375,8 +1375,8 @@ static void submit_retrying(void *arg, const struct oci_error *err,
 }
 
 /* A claimed backup was refused or failed (lock held). */
-static void record_submit_failure(struct backups *b, struct bk_job *j,
-				  int ret, struct submit_ctx *sc)
+static void record_submit_failure(struct backups *b, struct bk_job *j, int ret,
+				  struct submit_ctx *sc)
 {
 	if (ret == -EBUSY && sc->busy_elsewhere) {
 		char text[1536], msg[1700];
@@ -1546,7 +1546,7 @@ static void journal_note(struct backups *b, const struct bk_job *j,
 int backups_submit(struct backups *b, struct tree_node *key, const char *data,
 		   size_t len, bool (*interrupted)(void *arg), void *arg)
 {
-	struct oci_budget budget = { 0 };
+	struct oci_budget budget = {0};
 	struct submit_ctx *sc;
 	struct bk_job *j;
 	int parsed, ret;
@@ -2059,13 +2059,12 @@ out:
 static void elsewhere_outcome(struct backups *b, const struct bk_job *j,
 			      struct poll_result *r)
 {
-	struct oci_work_request_list l = { 0 };
+	struct oci_work_request_list l = {0};
 	const struct oci_work_request *w = NULL;
 	struct oci_error err;
 
-	if (!j->key_comp ||
-	    oci_list_work_requests(b->client, j->key_comp, j->key->id, &l,
-				   &err))
+	if (!j->key_comp || oci_list_work_requests(b->client, j->key_comp,
+						   j->key->id, &l, &err))
 		goto unknown;
 	for (size_t i = 0; i < l.n && !w; i++) {
 		int64_t fin = 0;
@@ -2118,12 +2117,11 @@ unknown:
 static void find_unanswered(struct backups *b, const struct bk_job *j,
 			    struct poll_result *r)
 {
-	struct oci_work_request_list l = { 0 };
+	struct oci_work_request_list l = {0};
 	struct oci_error err;
 
-	if (!j->key_comp ||
-	    oci_list_work_requests(b->client, j->key_comp, j->key->id, &l,
-				   &err))
+	if (!j->key_comp || oci_list_work_requests(b->client, j->key_comp,
+						   j->key->id, &l, &err))
 		goto out;
 	for (size_t i = 0; i < l.n; i++) {
 		int64_t acc = 0, fin = 0;
@@ -2534,7 +2532,7 @@ static void poll_retrying(void *arg, const struct oci_error *err,
 /* The batch's calls, without the lock, within one poll's budget. */
 static void run_polls(struct backups *b, struct bk_work *w)
 {
-	struct poll_ctx pc = { b, w };
+	struct poll_ctx pc = {b, w};
 	struct oci_budget budget = {
 		.deadline_ms = mono(b) + BK_POLL_BUDGET_MS,
 		.max_attempts = BK_POLL_ATTEMPTS,

@@ -55,27 +55,26 @@ static const struct {
 	const char *name;
 	enum rl_category cat;
 } op_table[OCI_OP_COUNT] = {
-	[OCI_OP_GET_TENANCY] = { "GetTenancy", RL_OTHER },
-	[OCI_OP_LIST_COMPARTMENTS] = { "ListCompartments", RL_OTHER },
-	[OCI_OP_GET_COMPARTMENT] = { "GetCompartment", RL_OTHER },
-	[OCI_OP_LIST_VAULTS] = { "ListVaults", RL_PROV_READ },
-	[OCI_OP_GET_VAULT] = { "GetVault", RL_PROV_READ },
-	[OCI_OP_LIST_KEYS] = { "ListKeys", RL_MGMT_READ },
-	[OCI_OP_GET_KEY] = { "GetKey", RL_MGMT_READ },
-	[OCI_OP_LIST_KEY_VERSIONS] = { "ListKeyVersions", RL_MGMT_READ },
-	[OCI_OP_BACKUP_KEY] = { "BackupKey", RL_MGMT_WRITE },
-	[OCI_OP_BACKUP_VAULT] = { "BackupVault", RL_PROV_WRITE },
-	[OCI_OP_RESTORE_KEY_OBJECT_STORE] = { "RestoreKeyFromObjectStore",
-					      RL_MGMT_WRITE },
-	[OCI_OP_RESTORE_KEY_FILE] = { "RestoreKeyFromFile", RL_MGMT_WRITE },
-	[OCI_OP_GET_WORK_REQUEST] = { "GetWorkRequest", RL_OTHER },
-	[OCI_OP_LIST_WORK_REQUEST_ERRORS] = { "ListWorkRequestErrors",
-					      RL_OTHER },
-	[OCI_OP_GET_NAMESPACE] = { "GetNamespace", RL_OTHER },
-	[OCI_OP_LIST_BUCKETS] = { "ListBuckets", RL_OTHER },
-	[OCI_OP_HEAD_OBJECT] = { "HeadObject", RL_OTHER },
-	[OCI_OP_LIST_OBJECTS] = { "ListObjects", RL_OTHER },
-	[OCI_OP_LIST_WORK_REQUESTS] = { "ListWorkRequests", RL_OTHER },
+	[OCI_OP_GET_TENANCY] = {"GetTenancy", RL_OTHER},
+	[OCI_OP_LIST_COMPARTMENTS] = {"ListCompartments", RL_OTHER},
+	[OCI_OP_GET_COMPARTMENT] = {"GetCompartment", RL_OTHER},
+	[OCI_OP_LIST_VAULTS] = {"ListVaults", RL_PROV_READ},
+	[OCI_OP_GET_VAULT] = {"GetVault", RL_PROV_READ},
+	[OCI_OP_LIST_KEYS] = {"ListKeys", RL_MGMT_READ},
+	[OCI_OP_GET_KEY] = {"GetKey", RL_MGMT_READ},
+	[OCI_OP_LIST_KEY_VERSIONS] = {"ListKeyVersions", RL_MGMT_READ},
+	[OCI_OP_BACKUP_KEY] = {"BackupKey", RL_MGMT_WRITE},
+	[OCI_OP_BACKUP_VAULT] = {"BackupVault", RL_PROV_WRITE},
+	[OCI_OP_RESTORE_KEY_OBJECT_STORE] = {"RestoreKeyFromObjectStore",
+					     RL_MGMT_WRITE},
+	[OCI_OP_RESTORE_KEY_FILE] = {"RestoreKeyFromFile", RL_MGMT_WRITE},
+	[OCI_OP_GET_WORK_REQUEST] = {"GetWorkRequest", RL_OTHER},
+	[OCI_OP_LIST_WORK_REQUEST_ERRORS] = {"ListWorkRequestErrors", RL_OTHER},
+	[OCI_OP_GET_NAMESPACE] = {"GetNamespace", RL_OTHER},
+	[OCI_OP_LIST_BUCKETS] = {"ListBuckets", RL_OTHER},
+	[OCI_OP_HEAD_OBJECT] = {"HeadObject", RL_OTHER},
+	[OCI_OP_LIST_OBJECTS] = {"ListObjects", RL_OTHER},
+	[OCI_OP_LIST_WORK_REQUESTS] = {"ListWorkRequests", RL_OTHER},
 };
 
 const char *oci_op_name(enum oci_op op)
@@ -1557,8 +1556,8 @@ int oci_list_work_requests(struct oci_client *c, const char *compartment_id,
 			   struct oci_work_request_list *out,
 			   struct oci_error *err)
 {
-	const char *params[] = { "compartmentId", compartment_id,
-				 "resourceId", resource_id, NULL };
+	const char *params[] = {"compartmentId", compartment_id, "resourceId",
+				resource_id, NULL};
 	struct list_call lc = {
 		.op = OCI_OP_LIST_WORK_REQUESTS,
 		.base = c->endpoint[REGION_SVC_WORKREQUESTS],

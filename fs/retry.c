@@ -93,8 +93,8 @@ void retry_policy_narrow(const struct retry_policy *p,
 			 uint64_t max_total_ms, struct retry_policy *out)
 {
 	*out = *p;
-	if (max_attempts && (!out->max_attempts ||
-			     max_attempts < out->max_attempts))
+	if (max_attempts &&
+	    (!out->max_attempts || max_attempts < out->max_attempts))
 		out->max_attempts = max_attempts;
 	if (max_delay_ms && max_delay_ms < out->cap_ms)
 		out->cap_ms = max_delay_ms;

@@ -197,9 +197,9 @@ const struct oclock *oci_client_clock(const struct oci_client *c);
  * Times are on the client's clock (oci_client_clock()).
  */
 struct oci_budget {
-	uint64_t deadline_ms;       /* client clock; 0: none */
-	unsigned int max_attempts;  /* 0: the policy's */
-	uint64_t max_delay_ms;      /* 0: the policy's */
+	uint64_t deadline_ms; /* client clock; 0: none */
+	unsigned int max_attempts; /* 0: the policy's */
+	uint64_t max_delay_ms; /* 0: the policy's */
 	bool (*interrupted)(void *arg); /* NULL: never */
 	void (*on_retry)(void *arg, const struct oci_error *err,
 			 unsigned int attempt, uint64_t delay_ms);

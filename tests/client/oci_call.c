@@ -430,7 +430,7 @@ static int run_op(struct oci_client *c, const struct args *a, struct buf *o,
 		}
 		oci_work_request_release(&wr);
 	} else if (!strcmp(op, "list-work-requests")) {
-		struct oci_work_request_list l = { 0 };
+		struct oci_work_request_list l = {0};
 
 		NEED(2);
 		ret = oci_list_work_requests(c, av[0], av[1][0] ? av[1] : NULL,
