@@ -1398,6 +1398,7 @@ static void record_submit_failure(struct backups *b, struct bk_job *j, int ret,
 		 * request (adopt()), ListKeys shows the key busy (followed
 		 * as elsewhere), or nothing shows for a while. */
 		j->maybe_accepted = true;
+		j->jid = sc->jid; /* adopt() continues its journal entry */
 		j->unanswered_until_ms = mono(b) + BK_UNANSWERED_GRACE_MS;
 		j->refresh_key = true;
 		j->key_tries = 0;
