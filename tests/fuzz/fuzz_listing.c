@@ -90,7 +90,8 @@ static void name_listing(const struct item *all, size_t count)
 		goto out;
 	for (size_t i = 0; i < m; i++)
 		FUZZ_CHECK(!strcmp(a[i].name, b[i].name),
-			   "refresh renamed '%s' to '%s'", a[i].name, b[i].name);
+			   "refresh renamed '%s' to '%s'", a[i].name,
+			   b[i].name);
 out:
 	free(it);
 	free(a);
@@ -109,9 +110,9 @@ static void check_decoded(int ret, const char *why, size_t n)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct oci_compartment_list cl = { 0 };
-	struct oci_vault_list vl = { 0 };
-	struct oci_key_list kl = { 0 };
+	struct oci_compartment_list cl = {0};
+	struct oci_vault_list vl = {0};
+	struct oci_key_list kl = {0};
 	struct item *it = NULL;
 	const char *text;
 	char why[512] = "";
@@ -135,8 +136,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		n = cl.n;
 		it = calloc(n + 1, sizeof(*it));
 		for (size_t i = 0; it && i < n; i++)
-			it[i] = (struct item){ cl.v[i].name, cl.v[i].id,
-					       cl.v[i].lifecycle_state };
+			it[i] = (struct item){cl.v[i].name, cl.v[i].id,
+					      cl.v[i].lifecycle_state};
 		break;
 	case 1:
 		ret = model_vaults_append(text, len, &vl, why, sizeof(why));
@@ -144,9 +145,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		n = vl.n;
 		it = calloc(n + 1, sizeof(*it));
 		for (size_t i = 0; it && i < n; i++)
-			it[i] = (struct item){ vl.v[i].display_name,
-					       vl.v[i].id,
-					       vl.v[i].lifecycle_state };
+			it[i] = (struct item){vl.v[i].display_name, vl.v[i].id,
+					      vl.v[i].lifecycle_state};
 		break;
 	default:
 		ret = model_keys_append(text, len, &kl, why, sizeof(why));
@@ -154,9 +154,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		n = kl.n;
 		it = calloc(n + 1, sizeof(*it));
 		for (size_t i = 0; it && i < n; i++)
-			it[i] = (struct item){ kl.v[i].display_name,
-					       kl.v[i].id,
-					       kl.v[i].lifecycle_state };
+			it[i] = (struct item){kl.v[i].display_name, kl.v[i].id,
+					      kl.v[i].lifecycle_state};
 		break;
 	}
 	if (!it)

@@ -279,39 +279,39 @@ static void check_ret(int ret, const char *why)
  * Decode one resource; on success check it, decode its own `json` again
  * and compare (with `json` pointers set aside).
  */
-#define SINGLE(type, decode, check, release)                                 \
-	static void single_##type(const char *text, size_t len)             \
-	{                                                                   \
-		struct type *a = calloc(2, sizeof(*a));                     \
-		char why[512] = "";                                         \
-		char *ja, *jb;                                              \
-		int ret;                                                    \
-                                                                            \
-		if (!a)                                                     \
-			abort();                                            \
-		ret = decode(text, len, &a[0], why, sizeof(why));           \
-		check_ret(ret, why);                                        \
-		FUZZ_STR(why);                                              \
-		if (ret) {                                                  \
-			FUZZ_CHECK(!a[0].json, "json kept on failure");     \
-			goto out;                                           \
-		}                                                           \
-		check(&a[0]);                                               \
-		ret = decode(a[0].json, strlen(a[0].json), &a[1], why,      \
-			     sizeof(why));                                  \
-		FUZZ_CHECK(ret == 0 || ret == -ENOMEM,                      \
-			   "own json does not decode: %s", why);            \
-		if (!ret) {                                                 \
-			ja = a[0].json, jb = a[1].json;                     \
-			a[0].json = a[1].json = NULL;                       \
-			FUZZ_CHECK(!memcmp(&a[0], &a[1], sizeof(a[0])),     \
-				   "decode(json) differs");                 \
-			a[0].json = ja, a[1].json = jb;                     \
-		}                                                           \
-out:                                                                        \
-		release(&a[0]);                                             \
-		release(&a[1]);                                             \
-		free(a);                                                    \
+#define SINGLE(type, decode, check, release)                            \
+	static void single_##type(const char *text, size_t len)         \
+	{                                                               \
+		struct type *a = calloc(2, sizeof(*a));                 \
+		char why[512] = "";                                     \
+		char *ja, *jb;                                          \
+		int ret;                                                \
+                                                                        \
+		if (!a)                                                 \
+			abort();                                        \
+		ret = decode(text, len, &a[0], why, sizeof(why));       \
+		check_ret(ret, why);                                    \
+		FUZZ_STR(why);                                          \
+		if (ret) {                                              \
+			FUZZ_CHECK(!a[0].json, "json kept on failure"); \
+			goto out;                                       \
+		}                                                       \
+		check(&a[0]);                                           \
+		ret = decode(a[0].json, strlen(a[0].json), &a[1], why,  \
+			     sizeof(why));                              \
+		FUZZ_CHECK(ret == 0 || ret == -ENOMEM,                  \
+			   "own json does not decode: %s", why);        \
+		if (!ret) {                                             \
+			ja = a[0].json, jb = a[1].json;                 \
+			a[0].json = a[1].json = NULL;                   \
+			FUZZ_CHECK(!memcmp(&a[0], &a[1], sizeof(a[0])), \
+				   "decode(json) differs");             \
+			a[0].json = ja, a[1].json = jb;                 \
+		}                                                       \
+out:                                                                    \
+		release(&a[0]);                                         \
+		release(&a[1]);                                         \
+		free(a);                                                \
 	}
 
 SINGLE(oci_tenancy, model_tenancy_decode, check_tenancy, oci_tenancy_release)
@@ -327,38 +327,37 @@ SINGLE(oci_work_request, model_work_request_decode, check_work_request,
  * twice: the first element is kept, a failure appends nothing, the same
  * page appends the same number of elements again.
  */
-#define LIST(name, type, append, check, release)                             \
-	static void list_##name(const char *text, size_t len)               \
-	{                                                                   \
-		struct type l = { 0 };                                      \
-		char why[512] = "";                                         \
-		size_t n1;                                                  \
-		int ret;                                                    \
-                                                                            \
-		ret = append(text, len, &l, why, sizeof(why));              \
-		check_ret(ret, why);                                        \
-		FUZZ_STR(why);                                              \
-		if (ret) {                                                  \
-			FUZZ_CHECK(l.n == 0, "failure appended %zu", l.n);  \
-			goto out;                                           \
-		}                                                           \
-		n1 = l.n;                                                   \
-		FUZZ_CHECK(n1 <= l.alloc || !l.n, "n %zu alloc %zu", l.n,   \
-			   l.alloc);                                        \
-		for (size_t i = 0; i < l.n; i++)                            \
-			check(&l.v[i]);                                     \
-		ret = append(text, len, &l, why, sizeof(why));              \
-		FUZZ_CHECK(ret == 0 || ret == -ENOMEM, "second page %d",    \
-			   ret);                                            \
-		if (!ret)                                                   \
-			FUZZ_CHECK(l.n == 2 * n1, "second page: %zu of %zu",\
-				   l.n, 2 * n1);                            \
-		else                                                        \
-			FUZZ_CHECK(l.n == n1, "failed page appended");      \
-out:                                                                        \
-		release(&l);                                                \
-		release(&l);                                                \
-		FUZZ_CHECK(!l.v && !l.n, "released list not empty");       \
+#define LIST(name, type, append, check, release)                               \
+	static void list_##name(const char *text, size_t len)                  \
+	{                                                                      \
+		struct type l = {0};                                           \
+		char why[512] = "";                                            \
+		size_t n1;                                                     \
+		int ret;                                                       \
+                                                                               \
+		ret = append(text, len, &l, why, sizeof(why));                 \
+		check_ret(ret, why);                                           \
+		FUZZ_STR(why);                                                 \
+		if (ret) {                                                     \
+			FUZZ_CHECK(l.n == 0, "failure appended %zu", l.n);     \
+			goto out;                                              \
+		}                                                              \
+		n1 = l.n;                                                      \
+		FUZZ_CHECK(n1 <= l.alloc || !l.n, "n %zu alloc %zu", l.n,      \
+			   l.alloc);                                           \
+		for (size_t i = 0; i < l.n; i++)                               \
+			check(&l.v[i]);                                        \
+		ret = append(text, len, &l, why, sizeof(why));                 \
+		FUZZ_CHECK(ret == 0 || ret == -ENOMEM, "second page %d", ret); \
+		if (!ret)                                                      \
+			FUZZ_CHECK(l.n == 2 * n1, "second page: %zu of %zu",   \
+				   l.n, 2 * n1);                               \
+		else                                                           \
+			FUZZ_CHECK(l.n == n1, "failed page appended");         \
+out:                                                                           \
+		release(&l);                                                   \
+		release(&l);                                                   \
+		FUZZ_CHECK(!l.v && !l.n, "released list not empty");           \
 	}
 
 LIST(compartments, oci_compartment_list, model_compartments_append,
@@ -377,7 +376,7 @@ LIST(buckets, oci_bucket_list, model_buckets_append, check_bucket,
 
 static void objects(const char *text, size_t len)
 {
-	struct oci_object_list l = { 0 };
+	struct oci_object_list l = {0};
 	char next[OVFS_OBJECT_MAX];
 	char why[512] = "";
 	size_t skipped = 0;
@@ -412,10 +411,10 @@ static void ns(const char *text, size_t len)
 	check_ret(ret, why);
 	FUZZ_STR(out);
 	if (!ret)
-		FUZZ_CHECK(out[0] && strspn(out, "abcdefghijklmnopqrstuvwxyz"
-						 "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-						 "0123456789_-.") ==
-					     strlen(out),
+		FUZZ_CHECK(out[0] &&
+				   strspn(out, "abcdefghijklmnopqrstuvwxyz"
+					       "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+					       "0123456789_-.") == strlen(out),
 			   "namespace '%s'", out);
 	else
 		FUZZ_CHECK(!out[0], "namespace set on failure");
@@ -480,12 +479,13 @@ static void backup_location(const char *text, size_t len)
 	FUZZ_CHECK(ret == 0 || ret == -ENOMEM, "decode(encode) %d: %s", ret,
 		   why);
 	if (!ret)
-		FUZZ_CHECK(a.dest == b.dest &&
-				   !strcmp(a.namespace_name, b.namespace_name) &&
-				   !strcmp(a.bucket, b.bucket) &&
-				   !strcmp(a.object, b.object) &&
-				   !strcmp(a.uri, b.uri),
-			   "decode(encode) differs");
+		FUZZ_CHECK(
+			a.dest == b.dest &&
+				!strcmp(a.namespace_name, b.namespace_name) &&
+				!strcmp(a.bucket, b.bucket) &&
+				!strcmp(a.object, b.object) &&
+				!strcmp(a.uri, b.uri),
+			"decode(encode) differs");
 out:
 	buf_wipe_release(&enc);
 }
@@ -503,7 +503,8 @@ static void json_round_trip(const char *text, size_t len)
 			   ret == -ENOMEM,
 		   "ret %d", ret);
 	if (ret) {
-		FUZZ_CHECK(!a && why[0], "failure without reason or with a tree");
+		FUZZ_CHECK(!a && why[0],
+			   "failure without reason or with a tree");
 		return;
 	}
 	pa = json_print(a);
@@ -526,23 +527,23 @@ out:
 typedef void (*decoder_fn)(const char *text, size_t len);
 
 static const decoder_fn decoders[] = {
-	single_oci_tenancy,	 /* 0 */
-	single_oci_compartment,	 /* 1 */
-	single_oci_vault,	 /* 2 */
-	single_oci_key,		 /* 3 */
+	single_oci_tenancy, /* 0 */
+	single_oci_compartment, /* 1 */
+	single_oci_vault, /* 2 */
+	single_oci_key, /* 3 */
 	single_oci_work_request, /* 4 */
-	list_compartments,	 /* 5 */
-	list_vaults,		 /* 6 */
-	list_keys,		 /* 7 */
-	list_key_versions,	 /* 8 */
-	list_work_requests,	 /* 9 */
-	list_wr_errors,		 /* 10 */
-	list_buckets,		 /* 11 */
-	objects,		 /* 12 */
-	ns,			 /* 13 */
-	error_body,		 /* 14 */
-	backup_location,	 /* 15 */
-	json_round_trip,	 /* 16 */
+	list_compartments, /* 5 */
+	list_vaults, /* 6 */
+	list_keys, /* 7 */
+	list_key_versions, /* 8 */
+	list_work_requests, /* 9 */
+	list_wr_errors, /* 10 */
+	list_buckets, /* 11 */
+	objects, /* 12 */
+	ns, /* 13 */
+	error_body, /* 14 */
+	backup_location, /* 15 */
+	json_round_trip, /* 16 */
 };
 
 #define NDECODERS (sizeof(decoders) / sizeof(decoders[0]))

@@ -83,7 +83,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* OCIDs: distinct heads, a common tail of `tail` characters. */
 	for (i = 0; i < n; i++) {
 		int k = snprintf(ocids[i], sizeof(ocids[i]),
-				 "ocid1.key.oc1.iad.%zx", i * 2654435761u % 4096);
+				 "ocid1.key.oc1.iad.%zx",
+				 i * 2654435761u % 4096);
 
 		memset(ocids[i] + k, 'q', tail);
 		ocids[i][k + tail] = '\0';

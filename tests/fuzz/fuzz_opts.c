@@ -41,7 +41,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!ret && !opts_check(&o, "ocivaultfs")) {
 		char why[256];
 
-		FUZZ_CHECK(o.cache_ttl >= 1 && o.cache_ttl <= 86400, "cache_ttl");
+		FUZZ_CHECK(o.cache_ttl >= 1 && o.cache_ttl <= 86400,
+			   "cache_ttl");
 		FUZZ_CHECK(o.retries >= 1 && o.retries <= 20, "retries");
 		FUZZ_CHECK(o.timeout >= 1 && o.timeout <= 3600, "timeout");
 		FUZZ_CHECK(o.rate >= 0 && o.rate <= 1000, "rate");

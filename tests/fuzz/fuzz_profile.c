@@ -36,7 +36,8 @@ static bool is_fingerprint(const char *s)
 		const char *p = s + 3 * i;
 
 		if (!isxdigit((unsigned char)p[0]) ||
-		    !isxdigit((unsigned char)p[1]) || isupper((unsigned char)p[0]) ||
+		    !isxdigit((unsigned char)p[1]) ||
+		    isupper((unsigned char)p[0]) ||
 		    isupper((unsigned char)p[1]))
 			return false;
 		if (p[2] != (i == 15 ? '\0' : ':'))
@@ -89,8 +90,8 @@ static void check_no_secret(const char *text, const char *why)
 		    strstr(v + 1, secret) != v ||
 		    memmem(text, (size_t)(v - text), secret, n))
 			goto next;
-		FUZZ_CHECK(!strstr(why, secret), "why shows the pass phrase: %s",
-			   why);
+		FUZZ_CHECK(!strstr(why, secret),
+			   "why shows the pass phrase: %s", why);
 next:
 		line = *end ? end + 1 : end;
 	}

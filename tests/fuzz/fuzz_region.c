@@ -48,8 +48,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const enum region_service svcs[] = {
 		REGION_SVC_IDENTITY, REGION_SVC_KMS, REGION_SVC_OBJECTSTORAGE,
-		REGION_SVC_WORKREQUESTS
-	};
+		REGION_SVC_WORKREQUESTS};
 	struct region_info r, again;
 	char *in = fuzz_strndup(data, size);
 	char *host = strchr(in, '\n');
@@ -70,13 +69,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_STR(r.domain);
 	FUZZ_CHECK(well_formed(r.id), "id '%s'", r.id);
 	for (const char *p = r.id; *p; p++)
-		FUZZ_CHECK(!isupper((unsigned char)*p), "id '%s' not lower", r.id);
+		FUZZ_CHECK(!isupper((unsigned char)*p), "id '%s' not lower",
+			   r.id);
 	if (r.known)
 		FUZZ_CHECK(r.code[0] && r.realm[0] && r.domain[0],
 			   "known region without code, realm or domain");
 	else
-		FUZZ_CHECK(!strcasecmp(r.id, in), "unknown '%s' became '%s'", in,
-			   r.id);
+		FUZZ_CHECK(!strcasecmp(r.id, in), "unknown '%s' became '%s'",
+			   in, r.id);
 	FUZZ_CHECK(r.domain[0], "no domain");
 	FUZZ_CHECK(region_resolve(r.id, &again) == 0 &&
 			   !strcmp(again.id, r.id) &&
@@ -98,7 +98,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			   "host '%s' accepted", host);
 	/* An override replaces every endpoint, trailing '/' removed. */
 	if (host && *host && strlen(host) < 400) {
-		ret = region_endpoint(&r, REGION_SVC_KMS, host, url, sizeof(url));
+		ret = region_endpoint(&r, REGION_SVC_KMS, host, url,
+				      sizeof(url));
 		FUZZ_CHECK(ret == 0 || ret == -EINVAL || ret == -ENAMETOOLONG,
 			   "override %d", ret);
 		if (!ret)

@@ -50,11 +50,11 @@ static struct target_ctx ctx_for(const char *endpoint_host)
 	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._~-"
 
 /* The fixed words of target.c's messages and of the contexts below. */
-#define VOCABULARY                                                         \
-	"objectstorage.REGION.oraclecloud.com "                             \
-	"NAMESPACE.objectstorage.REGION.oci.customer-oci.com "              \
-	"objectstorage.us-ashburn-1.oraclecloud.com 127.0.0.1:8443 "         \
-	"PRE_AUTHENTICATED_REQUEST_URI backupLocation destination "         \
+#define VOCABULARY                                                   \
+	"objectstorage.REGION.oraclecloud.com "                      \
+	"NAMESPACE.objectstorage.REGION.oci.customer-oci.com "       \
+	"objectstorage.us-ashburn-1.oraclecloud.com 127.0.0.1:8443 " \
+	"PRE_AUTHENTICATED_REQUEST_URI backupLocation destination "  \
 	"namespace bucketName objectName"
 
 /*
@@ -85,7 +85,8 @@ static void check_no_token(const char *in, const char *s, const char *what)
 			continue;
 		/* Only http(s) URLs carry PAR tokens; oci://B@NS/p/... names
 		 * an object "p/...". */
-		if (strncasecmp(b, "https://", 8) && strncasecmp(b, "http://", 7))
+		if (strncasecmp(b, "https://", 8) &&
+		    strncasecmp(b, "http://", 7))
 			continue;
 		if (strncmp(t, "/p/", 3))
 			continue;
@@ -120,12 +121,12 @@ static void check_loc_equal(const struct oci_backup_location *a,
 			    const struct oci_backup_location *b)
 {
 	FUZZ_CHECK(a->dest == b->dest, "dest %d vs %d", a->dest, b->dest);
-	FUZZ_CHECK(!strcmp(a->namespace_name, b->namespace_name), "ns '%s' '%s'",
-		   a->namespace_name, b->namespace_name);
-	FUZZ_CHECK(!strcmp(a->bucket, b->bucket), "bucket '%s' '%s'",
-		   a->bucket, b->bucket);
-	FUZZ_CHECK(!strcmp(a->object, b->object), "object '%s' '%s'",
-		   a->object, b->object);
+	FUZZ_CHECK(!strcmp(a->namespace_name, b->namespace_name),
+		   "ns '%s' '%s'", a->namespace_name, b->namespace_name);
+	FUZZ_CHECK(!strcmp(a->bucket, b->bucket), "bucket '%s' '%s'", a->bucket,
+		   b->bucket);
+	FUZZ_CHECK(!strcmp(a->object, b->object), "object '%s' '%s'", a->object,
+		   b->object);
 	FUZZ_CHECK(!strcmp(a->uri, b->uri), "uri differs");
 }
 
@@ -133,8 +134,8 @@ static void check_target(const char *in, const struct target *t)
 {
 	const struct oci_backup_location *l = &t->loc;
 
-	FUZZ_CHECK(t->kind >= TARGET_BUCKET && t->kind <= TARGET_JSON, "kind %d",
-		   t->kind);
+	FUZZ_CHECK(t->kind >= TARGET_BUCKET && t->kind <= TARGET_JSON,
+		   "kind %d", t->kind);
 	FUZZ_STR(t->display);
 	FUZZ_STR(t->ns);
 	FUZZ_STR(t->bucket);
@@ -152,8 +153,8 @@ static void check_target(const char *in, const struct target *t)
 		FUZZ_CHECK(!strcmp(t->object, l->object), "object mismatch");
 		FUZZ_CHECK(!strcmp(t->ns, l->namespace_name), "ns mismatch");
 		FUZZ_CHECK(t->needs_namespace == !l->namespace_name[0],
-			   "needs_namespace %d with ns '%s'", t->needs_namespace,
-			   l->namespace_name);
+			   "needs_namespace %d with ns '%s'",
+			   t->needs_namespace, l->namespace_name);
 		if (!t->needs_namespace)
 			FUZZ_CHECK(target_valid_namespace(t->ns), "ns '%s'",
 				   t->ns);
@@ -188,7 +189,8 @@ static void round_trip(const struct target *t, const struct target_ctx *c)
 		goto out;
 	ret = target_parse(json.buf, json.len, c, again, why, sizeof(why));
 	FUZZ_CHECK(ret == 0 || ret == -ENOMEM, "reparse of %s: %d %s",
-		   loc.dest == OCI_BACKUP_BUCKET ? json.buf : "(PAR)", ret, why);
+		   loc.dest == OCI_BACKUP_BUCKET ? json.buf : "(PAR)", ret,
+		   why);
 	if (ret)
 		goto out;
 	FUZZ_CHECK(again->kind == TARGET_JSON, "kind %d", again->kind);
@@ -238,7 +240,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		goto out;
 	ret = target_extract((const char *)data, size, &start, &len, why,
 			     sizeof(why));
-	FUZZ_CHECK(ret == 0 || ret == -ENODATA || ret == -EINVAL, "ret %d", ret);
+	FUZZ_CHECK(ret == 0 || ret == -ENODATA || ret == -EINVAL, "ret %d",
+		   ret);
 	FUZZ_STR(why);
 	if (ret == -EINVAL)
 		FUZZ_CHECK(why[0], "no reason");
@@ -260,7 +263,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (n >= 6 && !memmem(t + n, strlen(t + n), t, n) &&
 		    !memmem(in, (size_t)(t - in), t, n))
 			FUZZ_CHECK(!memmem(red, strlen(red), t, n),
-				   "target_redact_url shows the token: %s", red);
+				   "target_redact_url shows the token: %s",
+				   red);
 	}
 	target_redact_text(in);
 	FUZZ_CHECK(strlen(in) <= size, "redact_text grew the text");

@@ -29,7 +29,7 @@ static struct region_info iad = {
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	const char *part[4] = { "", "db-master", "prod vault", "fin/ops" };
+	const char *part[4] = {"", "db-master", "prod vault", "fin/ops"};
 	char out[OVFS_OBJECT_MAX], again[OVFS_OBJECT_MAX], small[16];
 	char why[512] = "";
 	struct target_ctx c;
@@ -72,7 +72,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_CHECK(ret == 0 || ret == -EINVAL, "expand %d", ret);
 	if (!ret) {
 		FUZZ_STR(out);
-		FUZZ_CHECK(target_valid_object(out), "invalid object '%s'", out);
+		FUZZ_CHECK(target_valid_object(out), "invalid object '%s'",
+			   out);
 		ret = target_expand_name(part[0], &c, again, sizeof(again));
 		FUZZ_CHECK(!ret && !strcmp(out, again), "not deterministic");
 		if (!strpbrk(part[0], "{}"))

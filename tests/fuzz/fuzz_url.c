@@ -44,8 +44,8 @@ static void check_url(const char *in)
 	for (const char *p = u->host; *p; p++)
 		FUZZ_CHECK(!isupper((unsigned char)*p), "host '%s'", u->host);
 	FUZZ_CHECK(u->path[0] == '/', "path '%s'", u->path);
-	FUZZ_CHECK(strspn(u->port, "0123456789") == strlen(u->port), "port '%s'",
-		   u->port);
+	FUZZ_CHECK(strspn(u->port, "0123456789") == strlen(u->port),
+		   "port '%s'", u->port);
 	FUZZ_CHECK(!strchr(in, '#'), "fragment accepted: %s", in);
 out:
 	free(u);
@@ -66,8 +66,10 @@ static void check_escape(const char *in, size_t len)
 		if (c == '%') {
 			FUZZ_CHECK(i + 2 < e.len, "short escape");
 			FUZZ_CHECK(e.buf[i + 1] && e.buf[i + 2] &&
-					   strchr("0123456789ABCDEF", e.buf[i + 1]) &&
-					   strchr("0123456789ABCDEF", e.buf[i + 2]),
+					   strchr("0123456789ABCDEF",
+						  e.buf[i + 1]) &&
+					   strchr("0123456789ABCDEF",
+						  e.buf[i + 2]),
 				   "escape not upper-case hex");
 			i += 2;
 		} else {
