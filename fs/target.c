@@ -71,7 +71,7 @@ static bool is_control_at(const unsigned char *s)
 /*
  * Quote user text in a reason: at most ECHO_MAX bytes, cut between
  * characters, with anything unprintable or not UTF-8 shown as '?', so that
- * a status line stays one line.
+ * a status line stays one line, and PAR tokens ("/p/TOKEN") redacted.
  */
 static const char *echo(const char *s, size_t len, char *out, size_t n)
 {
@@ -99,6 +99,9 @@ static const char *echo(const char *s, size_t len, char *out, size_t n)
 		o += 3;
 	}
 	out[o] = '\0';
+	/* A PAR URL pasted into the wrong field must not be quoted back
+	 * with its token (found by tests/fuzz/fuzz_target.c). */
+	target_redact_text(out);
 	return out;
 }
 

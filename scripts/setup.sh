@@ -11,6 +11,8 @@ packages=(
 	python3 python3-pytest python3-cryptography
 	libglib2.0-bin # gio, for the GLib save tests
 	openssl ca-certificates curl procps psmisc util-linux
+	valgrind # scripts/test.sh --valgrind
+	clang libclang-rt-dev # scripts/fuzz: clang and its libFuzzer runtime
 )
 
 want=("${packages[@]}")

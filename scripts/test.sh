@@ -5,6 +5,12 @@
 #   scripts/test.sh               normal build in build/
 #   scripts/test.sh --sanitize    AddressSanitizer + UBSan build in build-asan/
 #   scripts/test.sh [--sanitize] --suite unit   (extra args go to meson test)
+#   scripts/test.sh --valgrind    the unit tests and the fuzz corpus replay
+#                                 under valgrind, then the integration
+#                                 subset below with the daemon under
+#                                 valgrind (build/); --valgrind=unit: only
+#                                 the first part.  Zero errors and zero
+#                                 definite or indirect leaks, else failure.
 # Every mount and emulator started by the tests is cleaned up on exit, even
 # on failure.
 set -euo pipefail
@@ -12,8 +18,31 @@ set -euo pipefail
 src=$(cd "$(dirname "$0")/.." && pwd)
 cd "$src"
 
+# The integration tests run with the daemon under valgrind (docs/TESTING.md,
+# "Valgrind"): listings, backups of every target form, errors, control
+# files.
+valgrind_subset=(
+	tests/integration/test_tree.py
+	tests/integration/test_backup.py
+	tests/integration/test_errors.py
+	tests/integration/test_ctl.py
+)
+valgrind_cmd="valgrind -q --error-exitcode=99 --leak-check=full \
+--errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect \
+--suppressions=$src/tests/valgrind.supp"
+
 builddir=build
 setup_args=(-Dwerror=true)
+valgrind=
+case ${1:-} in
+--valgrind) valgrind=all; shift ;;
+--valgrind=unit) valgrind=unit; shift ;;
+--valgrind=*) echo "test.sh: --valgrind or --valgrind=unit" >&2; exit 2 ;;
+esac
+if [[ -n $valgrind ]] && ! command -v valgrind >/dev/null; then
+	echo "test.sh: valgrind is missing (scripts/setup.sh installs it)" >&2
+	exit 1
+fi
 if [[ ${1:-} == --sanitize ]]; then
 	shift
 	builddir=build-asan
@@ -54,4 +83,14 @@ else
 	meson setup "$builddir" "${setup_args[@]}"
 fi
 meson compile -C "$builddir"
-meson test -C "$builddir" --print-errorlogs "$@"
+if [[ -z $valgrind ]]; then
+	meson test -C "$builddir" --print-errorlogs "$@"
+	exit 0
+fi
+meson test -C "$builddir" --print-errorlogs --suite unit --suite fuzz \
+	--timeout-multiplier 10 --wrap="$valgrind_cmd" "$@"
+if [[ $valgrind == all ]]; then
+	OVFS_VALGRIND=1 OVFS_SOURCE_ROOT=$src OVFS_BUILD_ROOT=$src/$builddir \
+		PYTHONDONTWRITEBYTECODE=1 /usr/bin/python3 -m pytest -q \
+		-p no:cacheprovider -rfEs "${valgrind_subset[@]}"
+fi

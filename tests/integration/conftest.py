@@ -16,11 +16,18 @@ register_output  allowlist a regular expression for lines of the daemon's
                  fail it.
 
 The whole suite is skipped when /dev/fuse or fusermount3 is missing.
-$OVFS_VALGRIND=1 runs every daemon under valgrind.
+$OVFS_VALGRIND=1 runs every daemon under valgrind (memcheck, full leak
+check, tests/valgrind.supp): any valgrind report, a leak at unmount
+included, fails the test (its lines start with "==PID==").
+$OVFS_DAEMON_WRAP="CMD ARGS" runs every daemon as `CMD ARGS ocivaultfs ...`
+(split like a shell would), for any other tool; it replaces the valgrind
+command of $OVFS_VALGRIND.  scripts/test.sh --valgrind runs a subset this
+way (docs/TESTING.md).
 """
 
 import os
 import re
+import shlex
 import shutil
 import signal
 import subprocess
@@ -41,8 +48,16 @@ BUILD_ROOT = os.environ.get("OVFS_BUILD_ROOT") or \
     os.path.join(SOURCE_ROOT, "build")
 OCIVAULTFS = os.path.join(BUILD_ROOT, "ocivaultfs")
 VALGRIND = bool(os.environ.get("OVFS_VALGRIND"))
-# Everything waits longer under valgrind.
-SLOW = 10 if VALGRIND else 1
+DAEMON_WRAP = shlex.split(os.environ.get("OVFS_DAEMON_WRAP", ""))
+if VALGRIND and not DAEMON_WRAP:
+    DAEMON_WRAP = ["valgrind", "-q", "--error-exitcode=99",
+                   "--leak-check=full",
+                   "--errors-for-leak-kinds=definite,indirect",
+                   "--show-leak-kinds=definite,indirect",
+                   "--suppressions=" + os.path.join(SOURCE_ROOT, "tests",
+                                                    "valgrind.supp")]
+# Everything waits longer under valgrind (or another wrapper).
+SLOW = 10 if VALGRIND or DAEMON_WRAP else 1
 
 
 def fuse_missing():
@@ -137,11 +152,7 @@ def daemon_env():
 
 
 def daemon_argv(options, args, mountpoint):
-    argv = []
-    if VALGRIND:
-        argv += ["valgrind", "-q", "--error-exitcode=99",
-                 "--leak-check=full", "--errors-for-leak-kinds=definite",
-                 "--suppressions=/dev/null"]
+    argv = list(DAEMON_WRAP)
     argv += [OCIVAULTFS, "-f"]
     if options:
         argv += ["-o", ",".join(options)]

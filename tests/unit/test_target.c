@@ -900,6 +900,32 @@ static void test_redact_text(void)
 	ok(!strstr(msg, "SeCrEt"), "no token left");
 }
 
+/*
+ * Found by tests/fuzz/fuzz_target.c (corpus/target/par-in-namespace): a
+ * PAR URL in a field where a name belongs is quoted in the reason, and
+ * its token must not be.
+ */
+static void test_par_in_a_name_field(void)
+{
+	struct target_ctx c = base_ctx();
+	static const char *const texts[] = {
+		"{\"destination\": \"BUCKET\", \"namespace\": \"https://127.0.0.1"
+		":8443/p/" TOK "/n/ns\", \"bucketName\": \"b\", "
+		"\"objectName\": \"k\"}",
+		"{\"destination\": \"BUCKET\", \"namespace\": \"ns\", "
+		"\"bucketName\": \"x/p/" TOK "\", \"objectName\": \"k\"}",
+	};
+
+	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+		memset(why, 0, sizeof(why));
+		is_int(target_parse(texts[i], strlen(texts[i]), &c, &tg, why,
+				    sizeof(why)),
+		       -EINVAL, "PAR URL in a name field %zu refused", i);
+		ok(why[0] && !strstr(why, TOK),
+		   "the reason does not show the token: %s", why);
+	}
+}
+
 int main(void)
 {
 	test_redact_text();
@@ -912,5 +938,6 @@ int main(void)
 	test_json();
 	test_pipeline();
 	test_redact();
+	test_par_in_a_name_field();
 	return done_testing();
 }
