@@ -45,7 +45,7 @@
 /* ... and between us and the Work Requests API, when a work request is
  * matched to a BackupKey that got no answer (a tight bound: a backup of
  * the key just before must not be taken for it). */
-#define BK_ADOPT_SKEW_S	 30
+#define BK_ADOPT_SKEW_S 30
 #define BK_WAIT_SLICE_MS 100
 #define BK_TOKEN_LEN 32
 /* A key's path in the tree, for the journal. */
@@ -57,11 +57,11 @@
  * BK_TROUBLE_MAX_MS, so that an outcome known again is published within
  * about that step.
  */
-#define BK_POLL_ATTEMPTS    3
-#define BK_POLL_DELAY_MS    1000
-#define BK_POLL_BUDGET_MS   20000
+#define BK_POLL_ATTEMPTS 3
+#define BK_POLL_DELAY_MS 1000
+#define BK_POLL_BUDGET_MS 20000
 #define BK_TROUBLE_FIRST_MS 1000
-#define BK_TROUBLE_MAX_MS   5000
+#define BK_TROUBLE_MAX_MS 5000
 /*
  * A BackupKey sent without an answer may still sit in the service's
  * queue: "OCI did not start it" is concluded only when nothing shows for
@@ -71,11 +71,11 @@
 
 /* What the trackers do next for a job in flight. */
 enum bk_phase {
-	PH_NONE,   /* nothing: submitting, or final */
-	PH_WR,     /* GetWorkRequest */
-	PH_KEYS,   /* key state, one ListKeys per vault */
+	PH_NONE, /* nothing: submitting, or final */
+	PH_WR, /* GetWorkRequest */
+	PH_KEYS, /* key state, one ListKeys per vault */
 	PH_VERIFY, /* the service said done: check the object (ListObjects) */
-	PH_HEAD,   /* ... with HeadObject, the range listing did not reach it */
+	PH_HEAD, /* ... with HeadObject, the range listing did not reach it */
 	PH_KEYSTATE, /* ended: the key's state, one ListKeys per vault */
 };
 
@@ -90,7 +90,7 @@ struct bk_job {
 	bool by_key_state;
 	bool par; /* PAR target: the object may not be ours to check */
 	bool refresh_key; /* ended: fetch the key's state (PH_KEYSTATE) */
-	bool wr_polled;   /* GetWorkRequest was asked at least once */
+	bool wr_polled; /* GetWorkRequest was asked at least once */
 	bool unknown_outcome; /* elsewhere, ended, outcome not known here */
 	/* BackupKey got no answer (timeout, reset, interrupt): OCI may have
 	 * accepted it; the key's state (PH_KEYSTATE) will tell. */
@@ -106,17 +106,17 @@ struct bk_job {
 	uint64_t seq; /* order of first submission, for the backups list */
 	uint64_t jid; /* its journal entry, 0 none */
 	char key_state[32];
-	char *target;       /* redacted display */
+	char *target; /* redacted display */
 	char *work_request;
 	char *request_id;
-	char *rejected;     /* last refused write while in flight */
+	char *rejected; /* last refused write while in flight */
 	char *note;
 	char *trouble; /* last failed poll while in flight, or NULL */
 	int trouble_errno;
 	unsigned int trouble_tries;
 	int64_t trouble_since;
-	char *key_comp;     /* for ListKeys tracking */
-	char *where;        /* "ns\0bucket\0object", or NULL */
+	char *key_comp; /* for ListKeys tracking */
+	char *where; /* "ns\0bucket\0object", or NULL */
 	const char *ns, *bucket, *object; /* into `where` */
 	struct oci_error *error; /* when failed */
 	struct bk_job *next;
@@ -134,7 +134,7 @@ struct backups {
 
 	pthread_mutex_t lock;
 	pthread_cond_t changed; /* a job changed state (wait readers) */
-	pthread_cond_t wake;    /* the trackers have something to do */
+	pthread_cond_t wake; /* the trackers have something to do */
 	struct bk_job *hash[BK_HASH];
 	struct bk_job **all;
 	size_t n, alloc;
@@ -170,12 +170,9 @@ static void tracker_spawn(struct backups *b);
 /* ---- pure helpers ----------------------------------------------------- */
 
 static const char *const state_names[] = {
-	[BK_NONE] = "none",
-	[BK_SUBMITTING] = "submitting",
-	[BK_ACCEPTED] = "accepted",
-	[BK_IN_PROGRESS] = "in_progress",
-	[BK_SUCCEEDED] = "succeeded",
-	[BK_FAILED] = "failed",
+	[BK_NONE] = "none",	      [BK_SUBMITTING] = "submitting",
+	[BK_ACCEPTED] = "accepted",   [BK_IN_PROGRESS] = "in_progress",
+	[BK_SUCCEEDED] = "succeeded", [BK_FAILED] = "failed",
 };
 
 const char *bk_state_name(enum bk_state s)
@@ -233,9 +230,9 @@ uint64_t bk_sched_first(const struct bk_sched *s)
 	return est > BK_POLL_LEARN_MAX_MS ? BK_POLL_LEARN_MAX_MS : est;
 }
 
-uint64_t bk_sched_due(const struct bk_sched *s, uint64_t now,
-		      uint64_t accepted, bool polled, bool pilot,
-		      uint64_t pilot_accepted, uint64_t pilot_next)
+uint64_t bk_sched_due(const struct bk_sched *s, uint64_t now, uint64_t accepted,
+		      bool polled, bool pilot, uint64_t pilot_accepted,
+		      uint64_t pilot_next)
 {
 	uint64_t age = now - accepted;
 
@@ -260,7 +257,7 @@ struct render {
 };
 
 __attribute__((format(printf, 2, 3))) static void line(struct render *r,
-							 const char *fmt, ...)
+						       const char *fmt, ...)
 {
 	va_list ap;
 
@@ -288,7 +285,7 @@ static const char *errno_name(int neg)
 
 int bk_status_render(const struct bk_status *s, struct buf *out)
 {
-	struct render r = { out, 0 };
+	struct render r = {out, 0};
 
 	line(&r, "state: %s\n", bk_state_name(s->state));
 	if (s->state != BK_NONE || s->origin == BK_ORIGIN_ELSEWHERE)
@@ -390,7 +387,8 @@ static const char *str_or(const char *s)
 static int job_set_where(struct bk_job *j, const char *ns, const char *bucket,
 			 const char *object)
 {
-	size_t a = strlen(ns) + 1, c = strlen(bucket) + 1, d = strlen(object) + 1;
+	size_t a = strlen(ns) + 1, c = strlen(bucket) + 1,
+	       d = strlen(object) + 1;
 
 	free(j->where);
 	j->where = NULL;
@@ -507,8 +505,7 @@ static void job_status(const struct bk_job *j, struct bk_status *st)
 	st->object_unverified = j->object_unverified;
 	buf_copy(st->work_request, sizeof(st->work_request),
 		 str_or(j->work_request));
-	buf_copy(st->request_id, sizeof(st->request_id),
-		 str_or(j->request_id));
+	buf_copy(st->request_id, sizeof(st->request_id), str_or(j->request_id));
 	st->submitted = j->submitted;
 	st->started = j->started;
 	st->finished = j->finished;
@@ -697,7 +694,7 @@ static struct bk_pending *pending_next(struct backups *b, unsigned int round)
 	return NULL;
 }
 
-#define BK_RESUME_RETRY_MS     1000
+#define BK_RESUME_RETRY_MS 1000
 #define BK_RESUME_RETRY_MAX_MS 30000
 
 /*
@@ -856,8 +853,8 @@ void backups_free(struct backups *b)
 /* ---- status of a key --------------------------------------------------- */
 
 /* Eligibility and key state of a key node, from the tree (no network). */
-static void key_facts(struct tree_node *key, char *why, size_t n,
-		      char *state, size_t sn)
+static void key_facts(struct tree_node *key, char *why, size_t n, char *state,
+		      size_t sn)
 {
 	struct oci_vault *v = malloc(sizeof(*v));
 	struct oci_key *k = malloc(sizeof(*k));
@@ -1036,10 +1033,8 @@ static void submit_facts(struct tree_node *key, struct submit_ctx *sc)
 	buf_copy(sc->vault_type, sizeof(sc->vault_type), sc->v.vault_type);
 	buf_copy(sc->mgmt, sizeof(sc->mgmt), sc->v.management_endpoint);
 	buf_copy(sc->key_comp, sizeof(sc->key_comp), sc->k.compartment_id);
-	buf_copy(sc->protection, sizeof(sc->protection),
-		 sc->k.protection_mode);
-	buf_copy(sc->key_state, sizeof(sc->key_state),
-		 sc->k.lifecycle_state);
+	buf_copy(sc->protection, sizeof(sc->protection), sc->k.protection_mode);
+	buf_copy(sc->key_state, sizeof(sc->key_state), sc->k.lifecycle_state);
 }
 
 /*
@@ -1052,7 +1047,7 @@ static void submit_facts(struct tree_node *key, struct submit_ctx *sc)
 static int refine_not_found(struct backups *b, struct tree_node *key,
 			    const struct submit_ctx *sc)
 {
-	struct oci_key_list l = { 0 };
+	struct oci_key_list l = {0};
 	struct oci_error e;
 	int ret;
 
@@ -1080,7 +1075,7 @@ static int refine_not_found(struct backups *b, struct tree_node *key,
 static int refine_refusal(struct backups *b, struct tree_node *key,
 			  struct submit_ctx *sc, int ret)
 {
-	struct oci_key k = { 0 };
+	struct oci_key k = {0};
 	struct oci_error e;
 	char etag[OVFS_ETAG_MAX];
 
@@ -1108,7 +1103,7 @@ static int refine_refusal(struct backups *b, struct tree_node *key,
 static int submit_parse(struct backups *b, struct tree_node *key,
 			struct submit_ctx *sc, const char *data, size_t len)
 {
-	struct target_ctx tc = { 0 };
+	struct target_ctx tc = {0};
 	size_t start, tlen;
 	int ret;
 
@@ -1209,8 +1204,7 @@ static int submit_claim(struct backups *b, struct bk_job *j,
 			 "another backup of this mount is writing object '%s' "
 			 "in bucket '%s'",
 			 tg->object, tg->bucket);
-		record_refusal(b, j, -EEXIST, "ObjectInUse", msg,
-			       tg->display);
+		record_refusal(b, j, -EEXIST, "ObjectInUse", msg, tg->display);
 		return -EEXIST;
 	}
 	job_reset(j, BK_ORIGIN_MOUNT);
@@ -1245,7 +1239,7 @@ static int submit_preflight(struct backups *b, struct submit_ctx *sc)
 {
 	const struct target *tg = &sc->tg;
 	bool best_effort = tg->loc.dest == OCI_BACKUP_PAR_URI;
-	struct oci_object_list l = { 0 };
+	struct oci_object_list l = {0};
 	char next[OVFS_OBJECT_MAX];
 	int ret;
 
@@ -1319,15 +1313,14 @@ static void record_accepted(struct backups *b, struct bk_job *j,
 	j->jid = sc->jid;
 	str_set(&j->work_request, sc->res.work_request_id);
 	str_set(&j->request_id, sc->res.request_id);
-	buf_copy(j->key_state, sizeof(j->key_state),
-		 sc->out.lifecycle_state);
+	buf_copy(j->key_state, sizeof(j->key_state), sc->out.lifecycle_state);
 	j->by_key_state = b->wr_unsupported || !sc->res.work_request_id[0];
 	j->phase = j->by_key_state ? PH_KEYS : PH_WR;
 	j->interval_ms = BK_POLL_FIRST_MS;
 	j->accepted_ms = mono(b);
-	j->next_poll_ms = j->accepted_ms +
-			  (j->by_key_state ? BK_POLL_FIRST_MS
-					    : bk_sched_first(&b->sched));
+	j->next_poll_ms =
+		j->accepted_ms + (j->by_key_state ? BK_POLL_FIRST_MS
+						  : bk_sched_first(&b->sched));
 	pthread_cond_broadcast(&b->changed);
 	pthread_cond_signal(&b->wake);
 	tracker_spawn(b);
@@ -1427,7 +1420,7 @@ static int journal_submit(struct backups *b, struct tree_node *key,
 			  const struct bk_job *j, struct submit_ctx *sc)
 {
 	struct buf path = BUF_INIT(BK_PATH_MAX);
-	struct journal_entry e = { 0 };
+	struct journal_entry e = {0};
 	int ret;
 
 	if (!b->journal)
@@ -1483,7 +1476,7 @@ static void journal_refusal(struct backups *b, struct tree_node *key, int ret)
 	struct buf path = BUF_INIT(BK_PATH_MAX);
 	char code[OVFS_ERRCODE_MAX] = "", msg[OVFS_ERRMSG_MAX] = "";
 	char target[OVFS_URL_MAX] = "";
-	struct journal_entry e = { 0 };
+	struct journal_entry e = {0};
 	struct bk_job *j;
 	bool rejected = false;
 
@@ -1670,8 +1663,8 @@ void backups_observe_key(struct backups *b, struct tree_node *key,
 
 /* What one poll learnt about a job, applied under the lock. */
 struct poll_result {
-	enum bk_phase next;    /* PH_NONE: stay in the current phase */
-	bool done;             /* reached a final state */
+	enum bk_phase next; /* PH_NONE: stay in the current phase */
+	bool done; /* reached a final state */
 	bool poll_failed;
 	bool switch_to_key_state;
 	enum bk_state state;
@@ -1801,7 +1794,7 @@ static void apply_final(struct backups *b, struct bk_job *j,
 			struct poll_result *r)
 {
 	j->phase = PH_NONE;
-	j->finished = r->finished       ? r->finished
+	j->finished = r->finished	? r->finished
 		      : j->svc_finished ? j->svc_finished
 					: wall(b);
 	if (j->origin == BK_ORIGIN_MOUNT && !j->by_key_state) {
@@ -1894,8 +1887,8 @@ static void apply(struct backups *b, struct bk_job *j, struct poll_result *r)
 				 r->key_state);
 		j->refresh_key = again;
 		if (again)
-			j->next_poll_ms = now + BK_KEYSTATE_GATHER_MS *
-							j->key_tries;
+			j->next_poll_ms =
+				now + BK_KEYSTATE_GATHER_MS * j->key_tries;
 		return;
 	}
 	if (r->switch_to_key_state) {
@@ -1986,7 +1979,7 @@ static void failed_eio(struct poll_result *r)
 static void wr_failed(struct backups *b, const struct bk_job *j,
 		      const struct oci_work_request *wr, struct poll_result *r)
 {
-	struct oci_wr_error_list el = { 0 };
+	struct oci_wr_error_list el = {0};
 	struct oci_error err;
 
 	failed_eio(r);
@@ -2148,7 +2141,7 @@ out:
 static void poll_key_states(struct backups *b, struct bk_work *w)
 {
 	struct oci_vault *v = malloc(sizeof(*v));
-	struct oci_key_list l = { 0 };
+	struct oci_key_list l = {0};
 	struct oci_error err;
 	int ret = -ENOMEM;
 
@@ -2221,8 +2214,7 @@ static void check_fit(struct backups *b, const struct bk_job *j, int64_t size,
 
 		clock_rfc3339(t, ts, sizeof(ts));
 		clock_rfc3339(j->submitted, ss, sizeof(ss));
-		buf_copy(r->error.code, sizeof(r->error.code),
-			 "ObjectNotOurs");
+		buf_copy(r->error.code, sizeof(r->error.code), "ObjectNotOurs");
 		snprintf(r->error.message, sizeof(r->error.message),
 			 "object '%s' in bucket '%s' was created at %s, which "
 			 "does not fit a backup submitted at %s",
@@ -2268,7 +2260,7 @@ static int cmp_object(const void *x, const void *y)
 static void verify_batch(struct backups *b, struct bk_work *w)
 {
 	struct bk_job **sorted = malloc(w->n * sizeof(*sorted));
-	struct oci_object_list l = { 0 };
+	struct oci_object_list l = {0};
 	char *next = malloc(OVFS_OBJECT_MAX), *start = malloc(OVFS_OBJECT_MAX);
 	const char *last;
 	struct oci_error err;
@@ -2447,10 +2439,9 @@ static void defer_poll(struct backups *b, struct bk_job *j,
 {
 	bool lead = pilot && pilot != j && pilot->wr_polled;
 
-	j->next_poll_ms = bk_sched_due(&b->sched, now, j->accepted_ms,
-				       j->wr_polled, lead,
-				       lead ? pilot->accepted_ms : 0,
-				       lead ? pilot->next_poll_ms : 0);
+	j->next_poll_ms = bk_sched_due(
+		&b->sched, now, j->accepted_ms, j->wr_polled, lead,
+		lead ? pilot->accepted_ms : 0, lead ? pilot->next_poll_ms : 0);
 }
 
 /*
@@ -2552,7 +2543,7 @@ static void *tracker_main(void *arg)
 	struct tracker_arg *ta = arg;
 	struct backups *b = ta->b;
 	unsigned int slot = ta->slot;
-	struct bk_work w = { 0 };
+	struct bk_work w = {0};
 	uint64_t idle_since = 0;
 
 	free(ta);

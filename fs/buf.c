@@ -272,8 +272,8 @@ size_t buf_utf8_seq(const unsigned char *p, size_t avail)
 	return n;
 }
 
-int buf_read_file(struct buf *b, const char *path, const char *what,
-		  char *why, size_t why_n)
+int buf_read_file(struct buf *b, const char *path, const char *what, char *why,
+		  size_t why_n)
 {
 	struct stat st;
 	char extra;
@@ -283,8 +283,8 @@ int buf_read_file(struct buf *b, const char *path, const char *what,
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0) {
 		ret = errno == ENOENT || errno == ENOTDIR ? -ENOENT
-		      : errno == ENOMEM		    ? -ENOMEM
-							    : -EACCES;
+		      : errno == ENOMEM			  ? -ENOMEM
+							  : -EACCES;
 		buf_fmt(why, why_n, "cannot read %s '%s': %s", what, path,
 			strerror(errno));
 		return ret;
@@ -319,11 +319,13 @@ int buf_read_file(struct buf *b, const char *path, const char *what,
 		if (full) {
 			ret = -EFBIG;
 			if (b->max % (1024 * 1024) == 0)
-				buf_fmt(why, why_n, "%s '%s' is larger than %zu MiB",
-					what, path, b->max / (1024 * 1024));
+				buf_fmt(why, why_n,
+					"%s '%s' is larger than %zu MiB", what,
+					path, b->max / (1024 * 1024));
 			else
-				buf_fmt(why, why_n, "%s '%s' is larger than %zu KiB",
-					what, path, b->max / 1024);
+				buf_fmt(why, why_n,
+					"%s '%s' is larger than %zu KiB", what,
+					path, b->max / 1024);
 			break;
 		}
 		b->len += (size_t)n;

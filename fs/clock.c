@@ -160,11 +160,10 @@ void clock_fake_advance(struct clock_fake *cf, uint64_t ms)
 	cf->now_ms += ms;
 }
 
-static const char *const wdays[] = { "Sun", "Mon", "Tue", "Wed",
-				     "Thu", "Fri", "Sat" };
-static const char *const months[] = { "Jan", "Feb", "Mar", "Apr",
-				      "May", "Jun", "Jul", "Aug",
-				      "Sep", "Oct", "Nov", "Dec" };
+static const char *const wdays[] = {"Sun", "Mon", "Tue", "Wed",
+				    "Thu", "Fri", "Sat"};
+static const char *const months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+				     "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
 
 int clock_http_date(int64_t t, char *out, size_t n)
 {
@@ -217,8 +216,8 @@ static bool is_leap(int y)
 
 static int days_in_month(int y, int m)
 {
-	static const int dm[12] = { 31, 28, 31, 30, 31, 30,
-				    31, 31, 30, 31, 30, 31 };
+	static const int dm[12] = {31, 28, 31, 30, 31, 30,
+				   31, 31, 30, 31, 30, 31};
 
 	return m == 2 && is_leap(y) ? 29 : dm[m - 1];
 }

@@ -20,15 +20,15 @@
 #define HTTP_HDR_COUNT_MAX 64
 #define HTTP_HDR_BYTES_MAX (64 * 1024)
 /* oci.c builds URLs of up to 4 * OVFS_URL_MAX (page tokens). */
-#define HTTP_TARGET_MAX		(8 * OVFS_URL_MAX)
-#define HTTP_HOST_MAX		300
-#define HTTP_LINE_MAX		(HTTP_TARGET_MAX + 64)
+#define HTTP_TARGET_MAX (8 * OVFS_URL_MAX)
+#define HTTP_HOST_MAX 300
+#define HTTP_LINE_MAX (HTTP_TARGET_MAX + 64)
 #define HTTP_CONNECT_TIMEOUT_MS 10000L
-#define HTTP_TIMEOUT_MS		60000L
-#define HTTP_ORIGIN_MAX		320
+#define HTTP_TIMEOUT_MS 60000L
+#define HTTP_ORIGIN_MAX 320
 /* Idle handles kept (each holds its keep-alive connections and TLS state,
  * a few hundred KiB): a burst of requests must not leave them all. */
-#define HTTP_IDLE_MAX		16
+#define HTTP_IDLE_MAX 16
 
 /*
  * An easy handle and the origin ("scheme://host[:port]") of the last

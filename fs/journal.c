@@ -516,7 +516,7 @@ static bool apply_line(struct journal *j, const char *s, size_t n,
 		       unsigned int gen)
 {
 	const char *hash = NULL, *p, *end = s + n;
-	char *vals[JF_N] = { 0 };
+	char *vals[JF_N] = {0};
 	bool ok = false, begin = false, have_id = false;
 	uint64_t id = 0;
 	int64_t submitted = -1, finished = -1;
@@ -645,7 +645,7 @@ static int load_fd(struct journal *j, int fd, const char *path,
 		   unsigned int gen, bool *torn, uint64_t *size)
 {
 	struct buf b = BUF_INIT(JN_FILE_MAX);
-	struct load l = { 0 };
+	struct load l = {0};
 	size_t start = 0;
 	int ret = slurp(fd, &b);
 

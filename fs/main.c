@@ -55,8 +55,7 @@ static void log_sink_fn(void *arg, int level, const char *msg)
  */
 static const struct logger *fuse_logger;
 
-static void fuse_log_fn(enum fuse_log_level level, const char *fmt,
-			va_list ap)
+static void fuse_log_fn(enum fuse_log_level level, const char *fmt, va_list ap)
 {
 	/* libfuse sometimes writes one line in several calls: gather the
 	 * pieces (per thread) until the newline. */
@@ -68,7 +67,7 @@ static void fuse_log_fn(enum fuse_log_level level, const char *fmt,
 	if (n < 0)
 		return;
 	len += (size_t)n < sizeof(line) - len ? (size_t)n
-					       : sizeof(line) - len - 1;
+					      : sizeof(line) - len - 1;
 	if (len && line[len - 1] != '\n' && len < sizeof(line) - 1)
 		return;
 	while (len && line[len - 1] == '\n')
@@ -97,8 +96,9 @@ static void explain(const struct ovfs *o, const struct profile *prof,
 		fprintf(stderr,
 			"ocivaultfs: TLS verification of %s failed: %s%s\n",
 			url, line,
-			o->opts.cacert ? " (check cacert=)"
-				       : " (use -o cacert=PATH for a private CA)");
+			o->opts.cacert
+				? " (check cacert=)"
+				: " (use -o cacert=PATH for a private CA)");
 	else if (err->net != OCI_NET_OK)
 		fprintf(stderr, "ocivaultfs: cannot reach %s: %s\n", url, line);
 	else if (err->http_status == 404)
@@ -117,11 +117,12 @@ static void explain(const struct ovfs *o, const struct profile *prof,
  */
 static int preflight(struct ovfs *o, const struct profile *prof)
 {
-	const char *url =
-		oci_client_endpoint(o->client, REGION_SVC_IDENTITY);
-	struct retry_policy quick = { .max_attempts = 3, .base_ms = 100,
-				      .cap_ms = 250, .jitter_ms = 50,
-				      .max_total_ms = 5000 };
+	const char *url = oci_client_endpoint(o->client, REGION_SVC_IDENTITY);
+	struct retry_policy quick = {.max_attempts = 3,
+				     .base_ms = 100,
+				     .cap_ms = 250,
+				     .jitter_ms = 50,
+				     .max_total_ms = 5000};
 	struct retry_policy normal = RETRY_POLICY_DEFAULT;
 	int level = o->log.max_level;
 	struct oci_error err;
@@ -135,7 +136,7 @@ static int preflight(struct ovfs *o, const struct profile *prof)
 		o->log.max_level = LOG_WARNING;
 
 	if (o->opts.compartment) {
-		struct oci_compartment c = { 0 };
+		struct oci_compartment c = {0};
 
 		ret = oci_get_compartment(o->client, o->opts.compartment, &c,
 					  &err);
@@ -145,7 +146,7 @@ static int preflight(struct ovfs *o, const struct profile *prof)
 		}
 		oci_compartment_release(&c);
 	} else {
-		struct oci_tenancy t = { 0 };
+		struct oci_tenancy t = {0};
 
 		ret = oci_get_tenancy(o->client, oci_client_tenancy(o->client),
 				      &t, &err);
@@ -166,7 +167,7 @@ static int preflight(struct ovfs *o, const struct profile *prof)
 
 static int make_client(struct ovfs *o, struct profile *prof)
 {
-	struct oci_client_opts co = { 0 };
+	struct oci_client_opts co = {0};
 	struct oci_error err;
 	char why[512];
 	int ret;
@@ -267,7 +268,7 @@ static void key_seen(void *arg, struct tree_node *key, const struct oci_key *k)
 static int open_journal(struct ovfs *o, const struct profile *prof,
 			struct journal **out)
 {
-	struct journal_opts jo = { 0 };
+	struct journal_opts jo = {0};
 	char why[512];
 	int ret;
 
@@ -300,9 +301,9 @@ static bool has_max_threads(int argc, char **argv)
 int main(int argc, char **argv)
 {
 	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
-	struct fuse_cmdline_opts cmd = { 0 };
+	struct fuse_cmdline_opts cmd = {0};
 	struct fuse_loop_config *loop = NULL;
-	struct log_sink sink = { false };
+	struct log_sink sink = {false};
 	struct profile prof = PROFILE_INIT;
 	struct journal *journal = NULL;
 	struct ovfs o;
@@ -368,26 +369,25 @@ int main(int argc, char **argv)
 		fprintf(stderr, "ocivaultfs: cannot initialize libcurl\n");
 		goto out_args;
 	}
-	if (endpoint_host(&o) || make_client(&o, &prof) ||
-	    preflight(&o, &prof))
+	if (endpoint_host(&o) || make_client(&o, &prof) || preflight(&o, &prof))
 		goto out_client;
 	o.mount_time = clock_wall_s(oci_client_clock(o.client));
 	if (open_journal(&o, &prof, &journal))
 		goto out_client;
-	if (tree_new(&o.tree, &(struct tree_opts){
-				      .client = o.client,
-				      .log = &o.log,
-				      .cache_ttl = o.opts.cache_ttl,
-				      .max_nodes = o.opts.max_cached,
-				      .max_bytes = (uint64_t)o.opts.max_cache_mb
-						   << 20,
-				      .listing_timeout = o.opts.listing_timeout,
-				      .root_id = o.root_id,
-				      .root_name = o.root_name,
-				      .on_key_seen = key_seen,
-				      .on_stale = ovfs_invalidate,
-				      .arg = &o,
-			      }) ||
+	if (tree_new(&o.tree,
+		     &(struct tree_opts){
+			     .client = o.client,
+			     .log = &o.log,
+			     .cache_ttl = o.opts.cache_ttl,
+			     .max_nodes = o.opts.max_cached,
+			     .max_bytes = (uint64_t)o.opts.max_cache_mb << 20,
+			     .listing_timeout = o.opts.listing_timeout,
+			     .root_id = o.root_id,
+			     .root_name = o.root_name,
+			     .on_key_seen = key_seen,
+			     .on_stale = ovfs_invalidate,
+			     .arg = &o,
+		     }) ||
 	    backups_new(&o.backups,
 			&(struct backups_opts){
 				.client = o.client,
@@ -440,13 +440,15 @@ int main(int argc, char **argv)
 			goto out_signals;
 		fuse_loop_cfg_set_clone_fd(loop, cmd.clone_fd);
 		/* libfuse's default keeps every idle worker for ever. */
-		fuse_loop_cfg_set_idle_threads(loop,
+		fuse_loop_cfg_set_idle_threads(
+			loop,
 			cmd.max_idle_threads != UINT_MAX /* UINT_MAX: unset */
 				? cmd.max_idle_threads
 				: DEFAULT_IDLE_THREADS);
 		fuse_loop_cfg_set_max_threads(loop,
-			has_max_threads(argc, argv) ? cmd.max_threads
-						    : DEFAULT_MAX_THREADS);
+					      has_max_threads(argc, argv)
+						      ? cmd.max_threads
+						      : DEFAULT_MAX_THREADS);
 		res = fuse_session_loop_mt(se, loop);
 	}
 	/* A signal ends the loop on purpose: that is a clean exit. */

@@ -1032,7 +1032,7 @@ out:
 /* ---- backup locations ----------------------------------------------- */
 
 #define DEST_BUCKET "BUCKET"
-#define DEST_PAR    "PRE_AUTHENTICATED_REQUEST_URI"
+#define DEST_PAR "PRE_AUTHENTICATED_REQUEST_URI"
 
 /* Overwrite every string of a tree that may hold a PAR URL before freeing. */
 static void wipe_tree(cJSON *item)
@@ -1309,8 +1309,7 @@ LIST_RELEASE(oci_work_request_list_release, oci_work_request_list,
 	     oci_work_request_release)
 LIST_RELEASE(oci_wr_error_list_release, oci_wr_error_list, wr_error_release)
 LIST_RELEASE(oci_bucket_list_release, oci_bucket_list, oci_bucket_release)
-LIST_RELEASE(oci_object_list_release, oci_object_list,
-	     object_summary_release)
+LIST_RELEASE(oci_object_list_release, oci_object_list, object_summary_release)
 
 /* Duplicate `src` into *dst; NULL stays NULL.  0 or -ENOMEM. */
 static int dup_json(char **dst, const char *src)

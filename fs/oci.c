@@ -22,7 +22,7 @@
  * returned to the system (malloc_trim). */
 #define OCI_TRIM_AFTER_ENTRIES 1000u
 /* At most one "skipped bad entries" line per operation and minute. */
-#define OCI_SKIP_LOG_MS	    60000u
+#define OCI_SKIP_LOG_MS 60000u
 #define OCI_REQID_LEN 32
 #define OCI_RETRY_TOKEN_LEN 32
 
@@ -162,7 +162,7 @@ static int set_endpoint(struct oci_client *c, enum region_service svc,
 int oci_client_new(struct oci_client **out, const struct profile *prof,
 		   const struct oci_client_opts *opts, struct oci_error *err)
 {
-	struct http_client_opts hopts = { 0 };
+	struct http_client_opts hopts = {0};
 	struct retry_policy defpol = RETRY_POLICY_DEFAULT;
 	struct oci_error dummy;
 	struct oci_client *c;
@@ -180,8 +180,8 @@ int oci_client_new(struct oci_client **out, const struct profile *prof,
 	}
 	atomic_init(&c->cancelled, false);
 	c->log = opts->log;
-	c->page_limit = opts->page_limit ? opts->page_limit
-					 : OCI_DEFAULT_PAGE_LIMIT;
+	c->page_limit =
+		opts->page_limit ? opts->page_limit : OCI_DEFAULT_PAGE_LIMIT;
 	c->max_pages =
 		opts->max_pages ? opts->max_pages : OCI_DEFAULT_MAX_PAGES;
 	c->max_entries =
@@ -202,7 +202,8 @@ int oci_client_new(struct oci_client **out, const struct profile *prof,
 	} else {
 		ret = clock_sys_init(&c->sysclock, &c->clock);
 		if (ret) {
-			oci_error_local(err, ret, "cannot initialize the clock");
+			oci_error_local(err, ret,
+					"cannot initialize the clock");
 			goto fail_stats;
 		}
 		c->own_clock = true;
@@ -332,10 +333,10 @@ void oci_client_stats(struct oci_client *c, struct oci_stats *out)
 	out->connections = hs.connections;
 }
 
-#define STAT_ADD(c, field, n)                          \
-	do {                                           \
-		pthread_mutex_lock(&(c)->stats_lock);  \
-		(c)->stats.field += (n);               \
+#define STAT_ADD(c, field, n)                           \
+	do {                                            \
+		pthread_mutex_lock(&(c)->stats_lock);   \
+		(c)->stats.field += (n);                \
 		pthread_mutex_unlock(&(c)->stats_lock); \
 	} while (0)
 
@@ -393,7 +394,8 @@ static int url_object(struct buf *u, const char *object)
 
 	while (!ret) {
 		slash = strchr(p, '/');
-		ret = http_escape(p, slash ? (size_t)(slash - p) : strlen(p), u);
+		ret = http_escape(p, slash ? (size_t)(slash - p) : strlen(p),
+				  u);
 		if (ret || !slash)
 			break;
 		ret = buf_addch(u, '/');
@@ -526,7 +528,7 @@ static int oci_do(struct oci_client *c, const struct oci_req *r,
 {
 	enum rl_category cat = oci_op_category(r->op);
 	struct http_header hdrs[5];
-	struct http_request hreq = { 0 };
+	struct http_request hreq = {0};
 	char reqid[OCI_REQID_LEN + 1];
 	uint64_t start = clock_mono_ms(&c->clock), delay, gen = 0;
 	struct oci_budget *budget = budget_of(c);
@@ -558,16 +560,16 @@ static int oci_do(struct oci_client *c, const struct oci_req *r,
 			return -EIO;
 		}
 		nh = 0;
-		hdrs[nh++] = (struct http_header){ "opc-request-id", reqid };
+		hdrs[nh++] = (struct http_header){"opc-request-id", reqid};
 		if (r->retry_token)
-			hdrs[nh++] = (struct http_header){ "opc-retry-token",
-							   r->retry_token };
+			hdrs[nh++] = (struct http_header){"opc-retry-token",
+							  r->retry_token};
 		if (r->if_match)
-			hdrs[nh++] = (struct http_header){ "if-match",
-							   r->if_match };
+			hdrs[nh++] =
+				(struct http_header){"if-match", r->if_match};
 		if (r->content_md5)
-			hdrs[nh++] = (struct http_header){ "content-md5",
-							   r->content_md5 };
+			hdrs[nh++] = (struct http_header){"content-md5",
+							  r->content_md5};
 		hreq.method = r->method;
 		hreq.url = r->url;
 		hreq.headers = hdrs;
@@ -681,9 +683,9 @@ typedef struct model_skips *(*list_skips_fn)(void *list);
 struct list_call {
 	enum oci_op op;
 	const char *base;
-	const char *path;            /* literal, e.g. "20180608/vaults" */
-	const char *const *params;   /* name, value pairs, NULL-terminated */
-	unsigned int limit;          /* 0: no limit parameter */
+	const char *path; /* literal, e.g. "20180608/vaults" */
+	const char *const *params; /* name, value pairs, NULL-terminated */
+	unsigned int limit; /* 0: no limit parameter */
 	page_append_fn append;
 	list_truncate_fn truncate;
 	size_t (*count)(void *list);
@@ -792,7 +794,7 @@ static int oci_list(struct oci_client *c, const struct list_call *lc,
 	struct buf url = BUF_INIT(URL_MAX);
 	char page[OVFS_PAGE_MAX] = "", limit[16];
 	size_t n0 = lc->count(lc->list);
-	struct oci_req r = { 0 };
+	struct oci_req r = {0};
 	char why[256];
 	unsigned int pages;
 	struct model_skips *sk = lc->skips(lc->list);
@@ -992,8 +994,8 @@ static int oci_get(struct oci_client *c, enum oci_op op, const char *url,
 		   struct oci_error *err)
 {
 	struct http_response resp;
-	struct oci_req r = { .op = op, .method = "GET", .url = url,
-			     .idempotent = true };
+	struct oci_req r = {
+		.op = op, .method = "GET", .url = url, .idempotent = true};
 	char why[256];
 	int ret;
 
@@ -1023,8 +1025,7 @@ static int dec_tenancy(const char *t, size_t l, void *o, char *w, size_t n)
 	return model_tenancy_decode(t, l, o, w, n);
 }
 
-static int dec_compartment(const char *t, size_t l, void *o, char *w,
-			   size_t n)
+static int dec_compartment(const char *t, size_t l, void *o, char *w, size_t n)
 {
 	return model_compartment_decode(t, l, o, w, n);
 }
@@ -1039,8 +1040,7 @@ static int dec_key(const char *t, size_t l, void *o, char *w, size_t n)
 	return model_key_decode(t, l, o, w, n);
 }
 
-static int dec_work_request(const char *t, size_t l, void *o, char *w,
-			    size_t n)
+static int dec_work_request(const char *t, size_t l, void *o, char *w, size_t n)
 {
 	return model_work_request_decode(t, l, o, w, n);
 }
@@ -1086,13 +1086,14 @@ static int build_url(struct buf *url, const char *base, const char *lit,
 	return ret;
 }
 
-#define ERR_OR_DUMMY(err, dummy) ((err) ? (err) : (oci_error_clear(&dummy), &dummy))
+#define ERR_OR_DUMMY(err, dummy) \
+	((err) ? (err) : (oci_error_clear(&dummy), &dummy))
 
 /* GET base/collection/<id> and decode it: the single-resource calls. */
-static int get_resource(struct oci_client *c, enum oci_op op,
-			const char *base, const char *collection,
-			const char *what, const char *id, decode_fn decode,
-			void *out, char *etag, struct oci_error *err)
+static int get_resource(struct oci_client *c, enum oci_op op, const char *base,
+			const char *collection, const char *what,
+			const char *id, decode_fn decode, void *out, char *etag,
+			struct oci_error *err)
 {
 	struct buf url = BUF_INIT(URL_MAX);
 	int ret;
@@ -1122,10 +1123,13 @@ int oci_list_compartments(struct oci_client *c, const char *parent_id,
 			  struct oci_compartment_list *out,
 			  struct oci_error *err)
 {
-	const char *params[] = { "compartmentId", parent_id,
-				 "compartmentIdInSubtree",
-				 subtree ? "true" : NULL,
-				 "accessLevel", access_level, NULL };
+	const char *params[] = {"compartmentId",
+				parent_id,
+				"compartmentIdInSubtree",
+				subtree ? "true" : NULL,
+				"accessLevel",
+				access_level,
+				NULL};
 	struct list_call lc = {
 		.op = OCI_OP_LIST_COMPARTMENTS,
 		.base = c->endpoint[REGION_SVC_IDENTITY],
@@ -1148,7 +1152,8 @@ int oci_list_compartments(struct oci_client *c, const char *parent_id,
 	if (!ret && access_level && strcmp(access_level, "ANY") &&
 	    strcmp(access_level, "ACCESSIBLE")) {
 		ret = -EINVAL;
-		oci_error_local(err, ret, "accessLevel must be ANY or ACCESSIBLE");
+		oci_error_local(err, ret,
+				"accessLevel must be ANY or ACCESSIBLE");
 	}
 	return ret ? ret : oci_list(c, &lc, err);
 }
@@ -1158,17 +1163,16 @@ int oci_get_compartment(struct oci_client *c, const char *compartment_id,
 {
 	struct oci_error dummy;
 
-	return get_resource(c, OCI_OP_GET_COMPARTMENT,
-			    c->endpoint[REGION_SVC_IDENTITY],
-			    "20160918/compartments", "compartment",
-			    compartment_id, dec_compartment, out, NULL,
-			    ERR_OR_DUMMY(err, dummy));
+	return get_resource(
+		c, OCI_OP_GET_COMPARTMENT, c->endpoint[REGION_SVC_IDENTITY],
+		"20160918/compartments", "compartment", compartment_id,
+		dec_compartment, out, NULL, ERR_OR_DUMMY(err, dummy));
 }
 
 int oci_list_vaults(struct oci_client *c, const char *compartment_id,
 		    struct oci_vault_list *out, struct oci_error *err)
 {
-	const char *params[] = { "compartmentId", compartment_id, NULL };
+	const char *params[] = {"compartmentId", compartment_id, NULL};
 	struct list_call lc = {
 		.op = OCI_OP_LIST_VAULTS,
 		.base = c->endpoint[REGION_SVC_KMS],
@@ -1205,7 +1209,7 @@ int oci_list_keys(struct oci_client *c, const char *mgmt,
 		  const char *compartment_id, struct oci_key_list *out,
 		  struct oci_error *err)
 {
-	const char *params[] = { "compartmentId", compartment_id, NULL };
+	const char *params[] = {"compartmentId", compartment_id, NULL};
 	struct list_call lc = {
 		.op = OCI_OP_LIST_KEYS,
 		.base = mgmt,
@@ -1298,7 +1302,7 @@ static int oci_action(struct oci_client *c, const struct action *a,
 {
 	char token[OCI_RETRY_TOKEN_LEN + 1];
 	struct http_response resp;
-	struct oci_req r = { 0 };
+	struct oci_req r = {0};
 	char why[256];
 	const char *h;
 	int ret;
@@ -1371,15 +1375,15 @@ static int encode_location(const struct oci_backup_location *loc,
 }
 
 /* POST a BackupLocation body (backups and restores from Object Storage). */
-static int post_location(struct oci_client *c, enum oci_op op,
-			 const char *base, const char *lit, const char *id,
-			 const char *tail, const struct oci_backup_location *loc,
+static int post_location(struct oci_client *c, enum oci_op op, const char *base,
+			 const char *lit, const char *id, const char *tail,
+			 const struct oci_backup_location *loc,
 			 int include_keys, const char *retry_token,
 			 const char *if_match, decode_fn decode, void *out,
 			 struct oci_action_result *res, struct oci_error *err)
 {
 	struct buf url = BUF_INIT(URL_MAX), body = BUF_INIT_SECRET(64 * 1024);
-	struct action a = { 0 };
+	struct action a = {0};
 	int ret;
 
 	ret = build_url(&url, base, lit, id, tail, err);
@@ -1436,9 +1440,10 @@ int oci_backup_vault(struct oci_client *c, const char *vault_id,
 	return ret ? ret
 		   : post_location(c, OCI_OP_BACKUP_VAULT,
 				   c->endpoint[REGION_SVC_KMS],
-				   "20180608/vaults", vault_id, "actions/backup",
-				   loc, include_keys ? 1 : 0, retry_token,
-				   if_match, dec_vault, out, res, err);
+				   "20180608/vaults", vault_id,
+				   "actions/backup", loc, include_keys ? 1 : 0,
+				   retry_token, if_match, dec_vault, out, res,
+				   err);
 }
 
 int oci_restore_key_from_object_store(struct oci_client *c, const char *mgmt,
@@ -1454,10 +1459,11 @@ int oci_restore_key_from_object_store(struct oci_client *c, const char *mgmt,
 	err = ERR_OR_DUMMY(err, dummy);
 	ret = check_endpoint(c, mgmt, err);
 	return ret ? ret
-		   : post_location(c, OCI_OP_RESTORE_KEY_OBJECT_STORE, mgmt,
-				   "20180608/keys/actions/restoreFromObjectStore",
-				   NULL, NULL, loc, -1, retry_token, if_match,
-				   dec_key, out, res, err);
+		   : post_location(
+			     c, OCI_OP_RESTORE_KEY_OBJECT_STORE, mgmt,
+			     "20180608/keys/actions/restoreFromObjectStore",
+			     NULL, NULL, loc, -1, retry_token, if_match,
+			     dec_key, out, res, err);
 }
 
 int oci_restore_key_from_file(struct oci_client *c, const char *mgmt,
@@ -1470,7 +1476,7 @@ int oci_restore_key_from_file(struct oci_client *c, const char *mgmt,
 	struct buf url = BUF_INIT(URL_MAX);
 	char md5[CRYPTO_MD5_B64_LEN];
 	struct oci_error dummy;
-	struct action a = { 0 };
+	struct action a = {0};
 	int ret;
 
 	err = ERR_OR_DUMMY(err, dummy);
@@ -1598,7 +1604,7 @@ int oci_get_namespace(struct oci_client *c, const char *compartment_id,
 		      char *ns, struct oci_error *err)
 {
 	struct buf url = BUF_INIT(URL_MAX);
-	struct ns_out out = { ns };
+	struct ns_out out = {ns};
 	struct oci_error dummy;
 	int ret;
 
@@ -1621,7 +1627,7 @@ int oci_list_buckets(struct oci_client *c, const char *ns,
 		     const char *compartment_id, struct oci_bucket_list *out,
 		     struct oci_error *err)
 {
-	const char *params[] = { "compartmentId", compartment_id, NULL };
+	const char *params[] = {"compartmentId", compartment_id, NULL};
 	struct buf path = BUF_INIT(URL_MAX);
 	struct list_call lc = {
 		.op = OCI_OP_LIST_BUCKETS,
@@ -1681,8 +1687,8 @@ int oci_head_object(struct oci_client *c, const char *ns, const char *bucket,
 {
 	struct buf url = BUF_INIT(URL_MAX);
 	struct http_response resp;
-	struct oci_req r = { .op = OCI_OP_HEAD_OBJECT, .method = "HEAD",
-			     .idempotent = true };
+	struct oci_req r = {
+		.op = OCI_OP_HEAD_OBJECT, .method = "HEAD", .idempotent = true};
 	struct oci_error dummy;
 	const char *h;
 	int ret;
@@ -1693,7 +1699,8 @@ int oci_head_object(struct oci_client *c, const char *ns, const char *bucket,
 	out->content_length = -1;
 	if (!ns || !*ns || !bucket || !*bucket || !object || !*object) {
 		ret = -EINVAL;
-		oci_error_local(err, ret, "namespace, bucket and object needed");
+		oci_error_local(err, ret,
+				"namespace, bucket and object needed");
 		goto out;
 	}
 	ret = objects_url(c, &url, ns, bucket, err);
@@ -1737,8 +1744,8 @@ int oci_list_objects(struct oci_client *c, const char *ns, const char *bucket,
 {
 	struct buf url = BUF_INIT(URL_MAX);
 	struct http_response resp;
-	struct oci_req r = { .op = OCI_OP_LIST_OBJECTS, .method = "GET",
-			     .idempotent = true };
+	struct oci_req r = {
+		.op = OCI_OP_LIST_OBJECTS, .method = "GET", .idempotent = true};
 	struct oci_error dummy;
 	char lim[16], why[256];
 	size_t n0 = out->n;

@@ -66,11 +66,11 @@ _Static_assert(TW_CTL_HISTORY < (1 << WHAT_BITS), "tree_what fits");
 struct ovfs_fh {
 	struct tree_path p; /* fixed */
 	pthread_mutex_t lock;
-	struct buf data;    /* read snapshot */
-	bool ready;         /* data filled */
-	int err;            /* read error to report (wait) */
-	struct buf wbuf;    /* backup: bytes written through this handle */
-	size_t consumed;    /* backup: bytes already acted upon */
+	struct buf data; /* read snapshot */
+	bool ready; /* data filled */
+	int err; /* read error to report (wait) */
+	struct buf wbuf; /* backup: bytes written through this handle */
+	size_t consumed; /* backup: bytes already acted upon */
 	struct ovfs_fh *prev, *next; /* ovfs.fhs (under ovfs.fh_lock) */
 };
 
@@ -87,7 +87,8 @@ static struct ovfs_fh *fh_of(const struct fuse_file_info *fi)
 static fuse_ino_t ino_of(const struct tree_path *p)
 {
 	return ((fuse_ino_t)tree_node_index(p->node) << WHAT_BITS |
-		(fuse_ino_t)p->what) + 1;
+		(fuse_ino_t)p->what) +
+	       1;
 }
 
 /* The tree_path of an inode number that ino_of() made. */
@@ -109,26 +110,26 @@ static int path_of(struct ovfs *o, fuse_ino_t ino, struct tree_path *p)
 static struct tree_path parent_of(struct ovfs *o, const struct tree_path *p)
 {
 	struct tree_node *n = p->node;
-	struct tree_path r = { TW_COMPARTMENT, tree_root(o->tree) };
+	struct tree_path r = {TW_COMPARTMENT, tree_root(o->tree)};
 
 	switch (p->what) {
 	case TW_COMPARTMENT:
 		if (tree_node_parent(n))
-			r = (struct tree_path){ TW_COMPARTMENTS,
-						tree_node_parent(n) };
+			r = (struct tree_path){TW_COMPARTMENTS,
+					       tree_node_parent(n)};
 		break;
 	case TW_COMPARTMENTS:
 	case TW_VAULTS:
 		r.node = n;
 		break;
 	case TW_VAULT:
-		r = (struct tree_path){ TW_VAULTS, tree_node_parent(n) };
+		r = (struct tree_path){TW_VAULTS, tree_node_parent(n)};
 		break;
 	case TW_KEYS:
-		r = (struct tree_path){ TW_VAULT, n };
+		r = (struct tree_path){TW_VAULT, n};
 		break;
 	case TW_KEY:
-		r = (struct tree_path){ TW_KEYS, tree_node_parent(n) };
+		r = (struct tree_path){TW_KEYS, tree_node_parent(n)};
 		break;
 	default:
 		break;
@@ -338,8 +339,8 @@ static int fill_at(struct fill_arg *fa, const char *name,
 		struct stat st;
 
 		fill_stat(fa->o, p, &st);
-		need = fuse_add_direntry(fa->req, fa->buf + fa->len, room,
-					 name, &st, fa->next);
+		need = fuse_add_direntry(fa->req, fa->buf + fa->len, room, name,
+					 &st, fa->next);
 	}
 	if (need > room)
 		return -ENOMEM; /* the buffer is full */
@@ -361,8 +362,8 @@ static int fill_one(void *arg, const char *name, const struct tree_path *p)
 static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size,
 		       off_t offset, bool plus)
 {
-	struct fill_arg fa = { ctx(req), req, NULL, size, 0, plus,
-			       offset > 0 ? offset : 0, 0 };
+	struct fill_arg fa = {
+		ctx(req), req, NULL, size, 0, plus, offset > 0 ? offset : 0, 0};
 	struct tree_path p, up;
 	struct tree_wait w;
 	int ret;
@@ -397,8 +398,8 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size,
 	free(fa.buf);
 }
 
-static void ovfs_readdir(fuse_req_t req, fuse_ino_t ino, size_t size,
-			 off_t off, struct fuse_file_info *fi)
+static void ovfs_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+			 struct fuse_file_info *fi)
 {
 	(void)fi;
 	do_readdir(req, ino, size, off, false);
@@ -458,7 +459,7 @@ static void ovfs_releasedir(fuse_req_t req, fuse_ino_t ino,
 static int backup_help(struct ovfs *o, struct tree_node *key, struct buf *out)
 {
 	struct oci_key k;
-	struct target_ctx tc = { 0 };
+	struct target_ctx tc = {0};
 	struct oci_error err;
 	char ns[OVFS_NS_MAX] = "", example[OVFS_OBJECT_MAX] = "";
 
@@ -483,22 +484,23 @@ static int backup_help(struct ovfs *o, struct tree_node *key, struct buf *out)
 	tc.compartment_name = "compartment";
 	tc.now = clock_wall_s(oci_client_clock(o->client));
 	target_expand_name(o->template, &tc, example, sizeof(example));
-	return buf_addf(out,
-"# ocivaultfs: write one backup target into this file to back up the key\n"
-"#   %s (%s)\n"
-"# Targets (one per write; blank lines and lines starting with '#' are\n"
-"# ignored):\n"
-"#   BUCKET                            object named by the template\n"
-"#   BUCKET/OBJECT\n"
-"#   oci://BUCKET@NAMESPACE/[OBJECT]\n"
-"#   https://HOST/p/TOKEN/n/NS/b/BUCKET/o/[OBJECT]   (pre-authenticated)\n"
-"#   {\"destination\": \"BUCKET\", \"namespace\": ..., \"bucketName\": ...,\n"
-"#    \"objectName\": ...}   (a BackupLocation, as in the OCI API)\n"
-"# Namespace: %s\n"
-"# Object name template: %s (now: %s)\n"
-"# Then: cat status (progress), cat wait (blocks until done; fails if the\n"
-"# backup failed).  Example: echo backups > backup && cat wait\n",
-			k.display_name, key->id, ns, o->template, example);
+	return buf_addf(
+		out,
+		"# ocivaultfs: write one backup target into this file to back up the key\n"
+		"#   %s (%s)\n"
+		"# Targets (one per write; blank lines and lines starting with '#' are\n"
+		"# ignored):\n"
+		"#   BUCKET                            object named by the template\n"
+		"#   BUCKET/OBJECT\n"
+		"#   oci://BUCKET@NAMESPACE/[OBJECT]\n"
+		"#   https://HOST/p/TOKEN/n/NS/b/BUCKET/o/[OBJECT]   (pre-authenticated)\n"
+		"#   {\"destination\": \"BUCKET\", \"namespace\": ..., \"bucketName\": ...,\n"
+		"#    \"objectName\": ...}   (a BackupLocation, as in the OCI API)\n"
+		"# Namespace: %s\n"
+		"# Object name template: %s (now: %s)\n"
+		"# Then: cat status (progress), cat wait (blocks until done; fails if the\n"
+		"# backup failed).  Example: echo backups > backup && cat wait\n",
+		k.display_name, key->id, ns, o->template, example);
 }
 
 static int snapshot(struct ovfs *o, struct ovfs_fh *fh, struct tree_wait *w)
@@ -537,11 +539,12 @@ static int snapshot(struct ovfs *o, struct ovfs_fh *fh, struct tree_wait *w)
 				       oci_op_name((enum oci_op)i),
 				       (unsigned long long)s.requests[i]);
 		if (!ret)
-			ret = buf_addf(&fh->data,
-"retries: %llu\nthrottled: %llu\nconnections: %llu\n"
-"cache_hits: %llu\ncache_misses: %llu\nprobes: %llu\nnodes: %llu\n"
-"backups_in_flight: %llu\nbackups_started: %llu\nbackups_succeeded: %llu\n"
-"backups_failed: %llu\nbackups_rejected: %llu\nbackup_polls: %llu\n",
+			ret = buf_addf(
+				&fh->data,
+				"retries: %llu\nthrottled: %llu\nconnections: %llu\n"
+				"cache_hits: %llu\ncache_misses: %llu\nprobes: %llu\nnodes: %llu\n"
+				"backups_in_flight: %llu\nbackups_started: %llu\nbackups_succeeded: %llu\n"
+				"backups_failed: %llu\nbackups_rejected: %llu\nbackup_polls: %llu\n",
 				(unsigned long long)s.retries,
 				(unsigned long long)s.throttled,
 				(unsigned long long)s.connections,
@@ -871,8 +874,9 @@ static int do_truncate(struct ovfs *o, const struct tree_path *p, off_t size,
 		return ret;
 	}
 	/* O_TRUNC on the control file is a no-op; everything else is r/o. */
-	return p->what == TW_BACKUP ? 0 : tree_is_dir(p->what) ? -EISDIR
-							       : -EACCES;
+	return p->what == TW_BACKUP   ? 0
+	       : tree_is_dir(p->what) ? -EISDIR
+				      : -EACCES;
 }
 
 static int do_utimens(const struct tree_path *p, struct fuse_file_info *fi)
@@ -1254,7 +1258,8 @@ void ovfs_invalidate(void *arg, const char *path)
 		if (!buf_add(&dir, path, (size_t)(slash - path)) &&
 		    !tree_resolve_cached(o->tree, dir.buf ? dir.buf : "", &d) &&
 		    tree_is_dir(d.what))
-			notify_entry(o, ino_of(&d), slash + 1, strlen(slash + 1));
+			notify_entry(o, ino_of(&d), slash + 1,
+				     strlen(slash + 1));
 		buf_release(&dir);
 	}
 }

@@ -28,27 +28,26 @@ static const struct uint_opt {
 	unsigned int min, max;
 	const char *unit; /* for the message: " seconds", or "" */
 } uint_opts[] = {
-	{ "cache_ttl", offsetof(struct ovfs_opts, cache_ttl), 1, 86400,
-	  " seconds" },
-	{ "retries", offsetof(struct ovfs_opts, retries), 1, 20, "" },
-	{ "timeout", offsetof(struct ovfs_opts, timeout), 1, 3600,
-	  " seconds" },
-	{ "listing_timeout", offsetof(struct ovfs_opts, listing_timeout), 1,
-	  3600, " seconds" },
-	{ "write_timeout", offsetof(struct ovfs_opts, write_timeout), 1, 3600,
-	  " seconds" },
-	{ "max_pages", offsetof(struct ovfs_opts, max_pages),
-	  OPTS_MAX_PAGES_MIN, OPTS_MAX_PAGES_MAX, "" },
-	{ "max_entries", offsetof(struct ovfs_opts, max_entries),
-	  OPTS_MAX_ENTRIES_MIN, OPTS_MAX_ENTRIES_MAX, "" },
-	{ "max_listing_mb", offsetof(struct ovfs_opts, max_listing_mb),
-	  OPTS_MAX_LISTING_MB_MIN, OPTS_MAX_LISTING_MB_MAX, "" },
-	{ "max_cached", offsetof(struct ovfs_opts, max_cached),
-	  OPTS_MAX_CACHED_MIN, OPTS_MAX_CACHED_MAX, "" },
-	{ "max_cache_mb", offsetof(struct ovfs_opts, max_cache_mb),
-	  OPTS_MAX_CACHE_MB_MIN, OPTS_MAX_CACHE_MB_MAX, "" },
-	{ "max_response_kb", offsetof(struct ovfs_opts, max_response_kb),
-	  OPTS_MAX_RESPONSE_KB_MIN, OPTS_MAX_RESPONSE_KB_MAX, "" },
+	{"cache_ttl", offsetof(struct ovfs_opts, cache_ttl), 1, 86400,
+	 " seconds"},
+	{"retries", offsetof(struct ovfs_opts, retries), 1, 20, ""},
+	{"timeout", offsetof(struct ovfs_opts, timeout), 1, 3600, " seconds"},
+	{"listing_timeout", offsetof(struct ovfs_opts, listing_timeout), 1,
+	 3600, " seconds"},
+	{"write_timeout", offsetof(struct ovfs_opts, write_timeout), 1, 3600,
+	 " seconds"},
+	{"max_pages", offsetof(struct ovfs_opts, max_pages), OPTS_MAX_PAGES_MIN,
+	 OPTS_MAX_PAGES_MAX, ""},
+	{"max_entries", offsetof(struct ovfs_opts, max_entries),
+	 OPTS_MAX_ENTRIES_MIN, OPTS_MAX_ENTRIES_MAX, ""},
+	{"max_listing_mb", offsetof(struct ovfs_opts, max_listing_mb),
+	 OPTS_MAX_LISTING_MB_MIN, OPTS_MAX_LISTING_MB_MAX, ""},
+	{"max_cached", offsetof(struct ovfs_opts, max_cached),
+	 OPTS_MAX_CACHED_MIN, OPTS_MAX_CACHED_MAX, ""},
+	{"max_cache_mb", offsetof(struct ovfs_opts, max_cache_mb),
+	 OPTS_MAX_CACHE_MB_MIN, OPTS_MAX_CACHE_MB_MAX, ""},
+	{"max_response_kb", offsetof(struct ovfs_opts, max_response_kb),
+	 OPTS_MAX_RESPONSE_KB_MIN, OPTS_MAX_RESPONSE_KB_MAX, ""},
 };
 
 #define N_UINT_OPTS (sizeof(uint_opts) / sizeof(uint_opts[0]))
@@ -75,8 +74,8 @@ static void parse_uint(struct ovfs_opts *o, const char *arg)
 		arg += n + 1;
 		errno = 0;
 		v = *arg >= '0' && *arg <= '9' ? strtoul(arg, &end, 10) : 0;
-		if (*arg < '0' || *arg > '9' || *end || errno ||
-		    v < u->min || v > u->max)
+		if (*arg < '0' || *arg > '9' || *end || errno || v < u->min ||
+		    v > u->max)
 			o->bad_uint = u->name;
 		else
 			*uint_field(o, u) = (unsigned int)v;
@@ -84,23 +83,22 @@ static void parse_uint(struct ovfs_opts *o, const char *arg)
 	}
 }
 
-#define OVFS_OPT(t, p, v) { t, offsetof(struct ovfs_opts, p), v }
+#define OVFS_OPT(t, p, v)                           \
+	{                                           \
+		t, offsetof(struct ovfs_opts, p), v \
+	}
 
 static const struct fuse_opt spec[] = {
-	OVFS_OPT("config=%s", config, 0),
-	OVFS_OPT("profile=%s", profile, 0),
-	OVFS_OPT("region=%s", region, 0),
-	OVFS_OPT("endpoint=%s", endpoint, 0),
+	OVFS_OPT("config=%s", config, 0), OVFS_OPT("profile=%s", profile, 0),
+	OVFS_OPT("region=%s", region, 0), OVFS_OPT("endpoint=%s", endpoint, 0),
 	OVFS_OPT("cacert=%s", cacert, 0),
 	OVFS_OPT("compartment=%s", compartment, 0),
 	FUSE_OPT_KEY("cache_ttl=", KEY_UINT),
 	OVFS_OPT("backup_name=%s", backup_name, 0),
 	OVFS_OPT("state_dir=%s", state_dir, 0),
-	FUSE_OPT_KEY("retries=", KEY_UINT),
-	FUSE_OPT_KEY("timeout=", KEY_UINT),
+	FUSE_OPT_KEY("retries=", KEY_UINT), FUSE_OPT_KEY("timeout=", KEY_UINT),
 	FUSE_OPT_KEY("listing_timeout=", KEY_UINT),
-	FUSE_OPT_KEY("write_timeout=", KEY_UINT),
-	OVFS_OPT("rate=%lf", rate, 0),
+	FUSE_OPT_KEY("write_timeout=", KEY_UINT), OVFS_OPT("rate=%lf", rate, 0),
 	OVFS_OPT("debug_http", debug_http, 1),
 	FUSE_OPT_KEY("max_pages=", KEY_UINT),
 	FUSE_OPT_KEY("max_entries=", KEY_UINT),
@@ -110,10 +108,8 @@ static const struct fuse_opt spec[] = {
 	FUSE_OPT_KEY("max_response_kb=", KEY_UINT),
 	/* Hidden: lets the test suite use a plain-HTTP fault proxy. */
 	OVFS_OPT("allow_http_for_tests", allow_http, 1),
-	FUSE_OPT_KEY("-h", KEY_HELP),
-	FUSE_OPT_KEY("--help", KEY_HELP),
-	FUSE_OPT_KEY("-V", KEY_VERSION),
-	FUSE_OPT_KEY("--version", KEY_VERSION),
+	FUSE_OPT_KEY("-h", KEY_HELP), FUSE_OPT_KEY("--help", KEY_HELP),
+	FUSE_OPT_KEY("-V", KEY_VERSION), FUSE_OPT_KEY("--version", KEY_VERSION),
 	/* mount(8) and systemd words that mean nothing to FUSE */
 	FUSE_OPT_KEY("_netdev", FUSE_OPT_KEY_DISCARD),
 	FUSE_OPT_KEY("auto", FUSE_OPT_KEY_DISCARD),
@@ -122,9 +118,7 @@ static const struct fuse_opt spec[] = {
 	FUSE_OPT_KEY("nouser", FUSE_OPT_KEY_DISCARD),
 	FUSE_OPT_KEY("users", FUSE_OPT_KEY_DISCARD),
 	FUSE_OPT_KEY("nofail", FUSE_OPT_KEY_DISCARD),
-	FUSE_OPT_KEY("x-systemd.%s", FUSE_OPT_KEY_DISCARD),
-	FUSE_OPT_END
-};
+	FUSE_OPT_KEY("x-systemd.%s", FUSE_OPT_KEY_DISCARD), FUSE_OPT_END};
 
 static int opt_proc(void *data, const char *arg, int key,
 		    struct fuse_args *outargs)
@@ -181,8 +175,10 @@ int opts_check(const struct ovfs_opts *o, const char *prog)
 		}
 	}
 	if (!(o->rate >= 0 && o->rate <= 1000)) {
-		fprintf(stderr, "%s: rate must be 0..1000 requests/s "
-			"(0 = unlimited)\n", prog);
+		fprintf(stderr,
+			"%s: rate must be 0..1000 requests/s "
+			"(0 = unlimited)\n",
+			prog);
 		return -EINVAL;
 	}
 	if (o->compartment && !json_is_ocid(o->compartment)) {
@@ -212,52 +208,51 @@ int opts_check(const struct ovfs_opts *o, const char *prog)
 void opts_usage(FILE *f, const char *prog)
 {
 	fprintf(f,
-"usage: %s [options] MOUNTPOINT\n"
-"\n"
-"Mounts OCI Vault (compartments, vaults, keys) as a directory tree;\n"
-"`echo BUCKET > .../keys/KEY/backup` backs a key up, `cat status` and\n"
-"`cat wait` follow it.  See ocivaultfs(1).\n"
-"\n"
-"ocivaultfs options:\n"
-"    -o config=PATH         OCI config file (default $OCI_CLI_CONFIG_FILE,\n"
-"                           $OCI_CONFIG_FILE, ~/.oci/config)\n"
-"    -o profile=NAME        profile (default $OCI_CLI_PROFILE, DEFAULT)\n"
-"    -o region=REGION       region identifier or short code (overrides\n"
-"                           the profile)\n"
-"    -o endpoint=URL        send all non-vault services to this base URL\n"
-"                           (emulator, private endpoints)\n"
-"    -o cacert=PATH         trust this PEM CA bundle instead of the system's\n"
-"    -o compartment=OCID    root of the tree (default: the tenancy)\n"
-"    -o cache_ttl=SECONDS   listing cache lifetime (default %d)\n"
-"    -o backup_name=TMPL    object name template (default %s);\n"
-"                           {key} {key_id} {vault} {compartment} {time} {date}\n"
-"    -o state_dir=DIR       the backup journal's directory (default\n"
-"                           $XDG_STATE_HOME/ocivaultfs, ~/.local/state/...)\n"
-"    -o retries=N           attempts per API call (default %d)\n"
-"    -o timeout=SECONDS     per HTTP request (default %d)\n"
-"    -o listing_timeout=SECONDS  longest a listing (all pages, retries)\n"
-"                           or a wait for one takes (default %d)\n"
-"    -o write_timeout=SECONDS  bound of one write to backup, all its calls\n"
-"                           and retries (default %d)\n"
-"    -o rate=R              OCI's KMS limit per category, requests/s\n"
-"                           (default %.0f); the client aims at 90%% of it,\n"
-"                           0 = unlimited\n"
-"    -o debug_http          log every API request (redacted)\n"
-"    -o max_pages=N         pages per listing (default %d)\n"
-"    -o max_entries=N       entries per listing (default %d)\n"
-"    -o max_listing_mb=MIB  one listing while it is decoded (default %d)\n"
-"    -o max_cached=N        entries cached in all (default %d)\n"
-"    -o max_cache_mb=MIB    heap of the cache (default %d)\n"
-"    -o max_response_kb=KIB one response body (default %d)\n"
-"    -V   --version         print the version\n"
-"    -h   --help            print this help\n"
-"\n",
+		"usage: %s [options] MOUNTPOINT\n"
+		"\n"
+		"Mounts OCI Vault (compartments, vaults, keys) as a directory tree;\n"
+		"`echo BUCKET > .../keys/KEY/backup` backs a key up, `cat status` and\n"
+		"`cat wait` follow it.  See ocivaultfs(1).\n"
+		"\n"
+		"ocivaultfs options:\n"
+		"    -o config=PATH         OCI config file (default $OCI_CLI_CONFIG_FILE,\n"
+		"                           $OCI_CONFIG_FILE, ~/.oci/config)\n"
+		"    -o profile=NAME        profile (default $OCI_CLI_PROFILE, DEFAULT)\n"
+		"    -o region=REGION       region identifier or short code (overrides\n"
+		"                           the profile)\n"
+		"    -o endpoint=URL        send all non-vault services to this base URL\n"
+		"                           (emulator, private endpoints)\n"
+		"    -o cacert=PATH         trust this PEM CA bundle instead of the system's\n"
+		"    -o compartment=OCID    root of the tree (default: the tenancy)\n"
+		"    -o cache_ttl=SECONDS   listing cache lifetime (default %d)\n"
+		"    -o backup_name=TMPL    object name template (default %s);\n"
+		"                           {key} {key_id} {vault} {compartment} {time} {date}\n"
+		"    -o state_dir=DIR       the backup journal's directory (default\n"
+		"                           $XDG_STATE_HOME/ocivaultfs, ~/.local/state/...)\n"
+		"    -o retries=N           attempts per API call (default %d)\n"
+		"    -o timeout=SECONDS     per HTTP request (default %d)\n"
+		"    -o listing_timeout=SECONDS  longest a listing (all pages, retries)\n"
+		"                           or a wait for one takes (default %d)\n"
+		"    -o write_timeout=SECONDS  bound of one write to backup, all its calls\n"
+		"                           and retries (default %d)\n"
+		"    -o rate=R              OCI's KMS limit per category, requests/s\n"
+		"                           (default %.0f); the client aims at 90%% of it,\n"
+		"                           0 = unlimited\n"
+		"    -o debug_http          log every API request (redacted)\n"
+		"    -o max_pages=N         pages per listing (default %d)\n"
+		"    -o max_entries=N       entries per listing (default %d)\n"
+		"    -o max_listing_mb=MIB  one listing while it is decoded (default %d)\n"
+		"    -o max_cached=N        entries cached in all (default %d)\n"
+		"    -o max_cache_mb=MIB    heap of the cache (default %d)\n"
+		"    -o max_response_kb=KIB one response body (default %d)\n"
+		"    -V   --version         print the version\n"
+		"    -h   --help            print this help\n"
+		"\n",
 		prog, OPTS_DEFAULT_CACHE_TTL, TARGET_DEFAULT_TEMPLATE,
 		OPTS_DEFAULT_RETRIES, OPTS_DEFAULT_TIMEOUT,
 		OPTS_DEFAULT_LISTING_TIMEOUT, OPTS_DEFAULT_WRITE_TIMEOUT,
-		OPTS_DEFAULT_RATE,
-		OPTS_DEFAULT_MAX_PAGES, OPTS_DEFAULT_MAX_ENTRIES,
-		OPTS_DEFAULT_MAX_LISTING_MB,
+		OPTS_DEFAULT_RATE, OPTS_DEFAULT_MAX_PAGES,
+		OPTS_DEFAULT_MAX_ENTRIES, OPTS_DEFAULT_MAX_LISTING_MB,
 		OPTS_DEFAULT_MAX_CACHED, OPTS_DEFAULT_MAX_CACHE_MB,
 		OPTS_DEFAULT_MAX_RESPONSE_KB);
 }

@@ -21,7 +21,7 @@
 
 #define PROFILE_FILE_MAX (1024 * 1024)
 #define PROFILE_LINE_MAX 8192
-#define DEFAULT_SECTION	 "DEFAULT"
+#define DEFAULT_SECTION "DEFAULT"
 
 static const char *const key_names[PROFILE_NKEYS] = {
 	[PROFILE_USER] = "user",

@@ -28,7 +28,7 @@
 #define TOKEN_FILE_MAX (16 * 1024)
 
 #define GENERIC_HEADERS "date (request-target) host"
-#define BODY_HEADERS	" content-length content-type x-content-sha256"
+#define BODY_HEADERS " content-length content-type x-content-sha256"
 
 bool sign_method_has_body(const char *method)
 {

@@ -17,14 +17,14 @@
 #include "banned.h"
 
 /* Object Storage limits (docs/backup-targets.md, "Names"). */
-#define NS_LEN_MAX     128
+#define NS_LEN_MAX 128
 #define BUCKET_LEN_MAX 256
 #define OBJECT_LEN_MAX 1024
 /* User text quoted in a reason is cut to this many bytes. */
 #define ECHO_MAX 64
 
 #define PAR_SHAPE "https://HOST/p/TOKEN/n/NAMESPACE/b/BUCKET/o/[OBJECT]"
-#define NS_RULE	  "1 to 128 letters, digits, '-' and '_'"
+#define NS_RULE "1 to 128 letters, digits, '-' and '_'"
 #define BUCKET_RULE \
 	"1 to 256 letters, digits, '-', '_' and '.'; not '.' or '..'"
 #define HTTP_REFUSED \
@@ -266,7 +266,8 @@ static bool names_key_uniquely(const char *tmpl)
 			p++;
 			continue;
 		}
-		if (!strncmp(p, "{key_id}", 8) || !strncmp(p, "{key_short}", 11))
+		if (!strncmp(p, "{key_id}", 8) ||
+		    !strncmp(p, "{key_short}", 11))
 			return true;
 	}
 	return false;
@@ -379,10 +380,11 @@ int target_check_template(const char *tmpl, char *why, size_t why_n)
 		tmpl = TARGET_DEFAULT_TEMPLATE;
 	ret = expand(tmpl, &sample, out, sizeof(out), why, why_n);
 	if (!ret && !names_key_uniquely(tmpl))
-		ret = fail(why, why_n,
-			   "the template does not name the key by its OCID: add "
-			   "{key_short} or {key_id}, so that keys of the same "
-			   "name in different vaults never share an object");
+		ret = fail(
+			why, why_n,
+			"the template does not name the key by its OCID: add "
+			"{key_short} or {key_id}, so that keys of the same "
+			"name in different vaults never share an object");
 	return ret;
 }
 
@@ -605,7 +607,7 @@ static bool ends_with_domain(const char *host, const char *dom, size_t *pre)
 	return true;
 }
 
-#define OS_LABEL	 "objectstorage."
+#define OS_LABEL "objectstorage."
 #define DEDICATED_DOMAIN "oci.customer-oci.com"
 
 /*

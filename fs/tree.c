@@ -57,7 +57,10 @@ struct rec_field {
 	unsigned short off, size;
 };
 
-#define RF(type, f) { offsetof(type, f), sizeof(((type *)0)->f) }
+#define RF(type, f)                                       \
+	{                                                 \
+		offsetof(type, f), sizeof(((type *)0)->f) \
+	}
 
 /* The strings kept per kind (the OCID is the node's own `id`). */
 static const struct rec_field comp_fields[] = {
@@ -99,18 +102,18 @@ static const struct rec_field key_fields[] = {
 
 /* The flags of a record: the booleans of the model structs. */
 enum {
-	REC_PRIMARY = 1,        /* is_primary */
-	REC_HAS_PRIMARY = 2,    /* has_is_primary */
-	REC_SUMMARY = 4,        /* summary */
-	REC_ACCESSIBLE = 8,     /* is_accessible */
+	REC_PRIMARY = 1, /* is_primary */
+	REC_HAS_PRIMARY = 2, /* has_is_primary */
+	REC_SUMMARY = 4, /* summary */
+	REC_ACCESSIBLE = 8, /* is_accessible */
 	REC_HAS_ACCESSIBLE = 16 /* has_is_accessible */
 };
 
 struct tree_rec {
-	int64_t length;  /* keys: keyShape.length */
-	uint32_t size;   /* bytes of s[] */
+	int64_t length; /* keys: keyShape.length */
+	uint32_t size; /* bytes of s[] */
 	unsigned char flags;
-	char s[];        /* the kind's fields in table order, NUL-terminated */
+	char s[]; /* the kind's fields in table order, NUL-terminated */
 };
 
 /* Pack the fields of `res` (a model struct); NULL when out of memory. */
@@ -183,8 +186,7 @@ static struct tree_rec *rec_of_comp(const void *res)
 
 	return rec_pack(comp_fields, NFIELDS(comp_fields), c, 0,
 			flag(c->is_accessible, REC_ACCESSIBLE) |
-				flag(c->has_is_accessible,
-				     REC_HAS_ACCESSIBLE));
+				flag(c->has_is_accessible, REC_HAS_ACCESSIBLE));
 }
 
 static struct tree_rec *rec_of_vault(const void *res)
@@ -224,12 +226,12 @@ struct tree_kids {
 
 struct tree_listing {
 	struct tree_kids *kids; /* NULL: empty (lock) */
-	uint64_t fetched_ms;    /* monotonic time of the last success */
-	uint32_t version;       /* bumped when the set of names changes */
-	uint32_t opened;        /* version last reported by tree_opendir */
-	int last_errno;         /* of the last failed fetch, 0 after success */
+	uint64_t fetched_ms; /* monotonic time of the last success */
+	uint32_t version; /* bumped when the set of names changes */
+	uint32_t opened; /* version last reported by tree_opendir */
+	int last_errno; /* of the last failed fetch, 0 after success */
 	uint32_t done_seq; /* bumped when a fetch ends (waiters) */
-	bool valid;             /* fetched at least once */
+	bool valid; /* fetched at least once */
 	bool fetching; /* a fetch is queued or under way: one at most */
 };
 
@@ -400,7 +402,8 @@ static struct tree_node *node_get(struct tree *t, enum tree_kind kind,
 		if (!chunk) {
 			chunk = calloc(TREE_IDX_CHUNK, sizeof(*chunk));
 			if (chunk) {
-				atomic_store(&t->idx[i >> TREE_IDX_BITS], chunk);
+				atomic_store(&t->idx[i >> TREE_IDX_BITS],
+					     chunk);
 				account(t, (long long)(TREE_IDX_CHUNK *
 						       sizeof(*chunk)));
 			}
@@ -422,7 +425,7 @@ static struct tree_node *node_get(struct tree *t, enum tree_kind kind,
 
 int tree_new(struct tree **out, const struct tree_opts *opts)
 {
-	struct oci_compartment c = { 0 };
+	struct oci_compartment c = {0};
 	struct tree *t;
 
 	*out = NULL;
@@ -521,8 +524,7 @@ struct tree_node *tree_node_at(struct tree *t, uint64_t index)
 	if (index >= (uint64_t)TREE_IDX_CHUNKS * TREE_IDX_CHUNK)
 		return NULL;
 	chunk = atomic_load(&t->idx[index >> TREE_IDX_BITS]);
-	return chunk ? atomic_load(&chunk[index & (TREE_IDX_CHUNK - 1)])
-		     : NULL;
+	return chunk ? atomic_load(&chunk[index & (TREE_IDX_CHUNK - 1)]) : NULL;
 }
 
 bool tree_is_dir(enum tree_what w)
@@ -548,19 +550,16 @@ static bool state_hidden(const char *state)
 
 /* ---- the kernel's view: stale paths ------------------------------------ */
 
-static const char *const comp_entries[] = { "id", "compartments", "vaults",
-					    NULL };
-static const char *const vault_entries[] = { "id", "vault.json", "keys",
-					     NULL };
-static const char *const key_entries[] = { "id",     "key.json", "backup",
-					   "status", "wait",     "history",
-					   NULL };
-static const char *const ctl_entries[] = { "stats", "backups", "history",
-					   NULL };
+static const char *const comp_entries[] = {"id", "compartments", "vaults",
+					   NULL};
+static const char *const vault_entries[] = {"id", "vault.json", "keys", NULL};
+static const char *const key_entries[] = {
+	"id", "key.json", "backup", "status", "wait", "history", NULL};
+static const char *const ctl_entries[] = {"stats", "backups", "history", NULL};
 
 static const char *const *fixed_entries(enum tree_kind kind)
 {
-	return kind == TREE_KEY     ? key_entries
+	return kind == TREE_KEY	    ? key_entries
 	       : kind == TREE_VAULT ? vault_entries
 				    : comp_entries;
 }
@@ -669,9 +668,9 @@ static bool naming_is(const char *s, const char *name, const char *display)
  * Give child `c` its name and resource (as install() found them).  Returns
  * true when the resource's attributes changed from a previous version.
  */
-static bool child_update(struct tree *t, struct tree_node *c,
-			 const char *name, const char *display,
-			 struct tree_rec *rec, uint64_t gen)
+static bool child_update(struct tree *t, struct tree_node *c, const char *name,
+			 const char *display, struct tree_rec *rec,
+			 uint64_t gen)
 {
 	char *naming = NULL, *old_naming = NULL;
 	struct tree_rec *old_rec = NULL;
@@ -760,8 +759,9 @@ static bool kids_diff(const struct tree_kids *old, const struct tree_kids *new,
 		if (c < 0 || (!c && old->v[i].node != new->v[j].node)) {
 			differ = true;
 			if (stale)
-				stale_entry(stale, dir, old->v[i].name,
-					    (enum tree_kind)old->v[i].node->kind);
+				stale_entry(
+					stale, dir, old->v[i].name,
+					(enum tree_kind)old->v[i].node->kind);
 		} else if (c > 0) {
 			differ = true;
 			if (stale && added &&
@@ -858,8 +858,7 @@ static int install(struct tree *t, struct tree_node *n, int which,
 	if (differ)
 		L->version++;
 	pthread_mutex_unlock(&n->lock);
-	account(t, (long long)kids->bytes -
-			   (long long)(old ? old->bytes : 0));
+	account(t, (long long)kids->bytes - (long long)(old ? old->bytes : 0));
 	kids = NULL;
 
 	/* Children that left the listing are hidden. */
@@ -935,22 +934,22 @@ static int cache_room(struct tree *t, struct tree_node *n, int which,
 }
 
 /* The listed[] view of a typed list; NULL when out of memory. */
-#define LISTED(l, idf, namef, statef)                                   \
-	({                                                              \
+#define LISTED(l, idf, namef, statef)                                       \
+	({                                                                  \
 		struct listed *v_ = calloc((l).n ? (l).n : 1, sizeof(*v_)); \
-		for (size_t i_ = 0; v_ && i_ < (l).n; i_++) {           \
-			v_[i_].res = &(l).v[i_];                        \
-			v_[i_].id = (l).v[i_].idf;                      \
-			v_[i_].display = (l).v[i_].namef;               \
-			v_[i_].state = (l).v[i_].statef;                \
-		}                                                       \
-		v_;                                                     \
+		for (size_t i_ = 0; v_ && i_ < (l).n; i_++) {               \
+			v_[i_].res = &(l).v[i_];                            \
+			v_[i_].id = (l).v[i_].idf;                          \
+			v_[i_].display = (l).v[i_].namef;                   \
+			v_[i_].state = (l).v[i_].statef;                    \
+		}                                                           \
+		v_;                                                         \
 	})
 
 static int fetch_compartments(struct tree *t, struct tree_node *n,
 			      struct oci_error *err)
 {
-	struct oci_compartment_list l = { 0 };
+	struct oci_compartment_list l = {0};
 	struct listed *v;
 	size_t kept;
 	int ret;
@@ -975,7 +974,7 @@ static int fetch_compartments(struct tree *t, struct tree_node *n,
 static int fetch_vaults(struct tree *t, struct tree_node *n,
 			struct oci_error *err)
 {
-	struct oci_vault_list l = { 0 };
+	struct oci_vault_list l = {0};
 	struct listed *v;
 	size_t kept;
 	int ret;
@@ -1000,7 +999,7 @@ static int fetch_vaults(struct tree *t, struct tree_node *n,
 static int fetch_keys(struct tree *t, struct tree_node *n,
 		      struct oci_error *err)
 {
-	struct oci_key_list l = { 0 };
+	struct oci_key_list l = {0};
 	struct oci_vault vault;
 	struct listed *v;
 	size_t kept = 0;
@@ -1008,7 +1007,8 @@ static int fetch_keys(struct tree *t, struct tree_node *n,
 
 	tree_node_vault(n, &vault);
 	if (!vault.management_endpoint[0] || !vault.compartment_id[0]) {
-		oci_error_local(err, -EIO, "the vault has no management endpoint");
+		oci_error_local(err, -EIO,
+				"the vault has no management endpoint");
 		return -EIO;
 	}
 	ret = oci_list_keys(t->client, vault.management_endpoint,
@@ -1464,7 +1464,7 @@ static int find_child(struct tree *t, struct tree_node *n, int which,
 		      const char *name, struct tree_node **out, bool fetch,
 		      struct tree_wait *w)
 {
-	struct tree_child key = { name, NULL }, *hit = NULL;
+	struct tree_child key = {name, NULL}, *hit = NULL;
 	struct tree_kids *k;
 	int ret;
 
@@ -1517,8 +1517,8 @@ static int step(struct tree *t, struct tree_path *p, const char *c, bool fetch,
 				 c, &child, fetch, w);
 		if (ret)
 			return ret;
-		p->what = p->what == TW_COMPARTMENTS ? TW_COMPARTMENT
-						     : TW_VAULT;
+		p->what =
+			p->what == TW_COMPARTMENTS ? TW_COMPARTMENT : TW_VAULT;
 		p->node = child;
 		return 0;
 	case TW_VAULT:
@@ -1608,8 +1608,7 @@ int tree_resolve(struct tree *t, const char *path, struct tree_path *out)
 	return resolve(t, path, out, true);
 }
 
-int tree_resolve_cached(struct tree *t, const char *path,
-			struct tree_path *out)
+int tree_resolve_cached(struct tree *t, const char *path, struct tree_path *out)
 {
 	return resolve(t, path, out, false);
 }
@@ -1665,7 +1664,7 @@ int tree_readdir(struct tree *t, const struct tree_path *p, tree_fill_fn fill,
 	case TW_COMPARTMENT:
 		ret = fill_fixed(t, p, comp_entries, fill, arg);
 		if (!ret && n == t->root) {
-			struct tree_path cp = { TW_CTL, n };
+			struct tree_path cp = {TW_CTL, n};
 
 			ret = fill(arg, TREE_CTL_NAME, &cp);
 		}
@@ -1695,7 +1694,7 @@ int tree_readdir(struct tree *t, const struct tree_path *p, tree_fill_fn fill,
 	/* The snapshot is immutable: walk it without the lock. */
 	k = kids_get(n, which);
 	for (size_t i = 0; k && i < k->n && !ret; i++) {
-		struct tree_path cp = { kidwhat, k->v[i].node };
+		struct tree_path cp = {kidwhat, k->v[i].node};
 
 		ret = fill(arg, k->v[i].name, &cp);
 	}
@@ -1894,7 +1893,7 @@ static int node_path(struct tree_node *n, struct buf *out)
 		return ret;
 	tree_node_name(n, name);
 	return buf_addf(out, "/%s/%s",
-			n->kind == TREE_KEY     ? "keys"
+			n->kind == TREE_KEY	? "keys"
 			: n->kind == TREE_VAULT ? "vaults"
 						: "compartments",
 			name);
@@ -1920,7 +1919,7 @@ static int fetch_json(struct tree *t, struct tree_node *n, struct buf *out)
 	oci_error_clear(&err);
 	if (n->kind == TREE_KEY) {
 		char etag[OVFS_ETAG_MAX];
-		struct oci_key k = { 0 };
+		struct oci_key k = {0};
 		struct oci_vault v;
 
 		tree_node_vault(n->parent, &v);
@@ -1932,7 +1931,7 @@ static int fetch_json(struct tree *t, struct tree_node *n, struct buf *out)
 		}
 		oci_key_release(&k);
 	} else if (n->kind == TREE_VAULT) {
-		struct oci_vault v = { 0 };
+		struct oci_vault v = {0};
 
 		ret = oci_get_vault(t->client, n->id, &v, &err);
 		if (!ret) {

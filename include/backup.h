@@ -79,7 +79,7 @@ enum bk_state {
 };
 
 enum bk_origin {
-	BK_ORIGIN_MOUNT,     /* started by a write on this mount */
+	BK_ORIGIN_MOUNT, /* started by a write on this mount */
 	BK_ORIGIN_ELSEWHERE, /* seen in BACKUP_IN_PROGRESS when listed */
 };
 
@@ -87,11 +87,11 @@ enum bk_origin {
 struct bk_status {
 	enum bk_state state;
 	enum bk_origin origin;
-	double progress;           /* percent; < 0 unknown */
+	double progress; /* percent; < 0 unknown */
 	char target[OVFS_URL_MAX]; /* redacted */
 	char object[OVFS_NS_MAX + OVFS_BUCKET_MAX + OVFS_OBJECT_MAX];
-	int64_t object_size;       /* < 0 unknown */
-	bool object_unverified;    /* PAR target: cannot be checked */
+	int64_t object_size; /* < 0 unknown */
+	bool object_unverified; /* PAR target: cannot be checked */
 	char work_request[OVFS_OCID_MAX];
 	char request_id[OVFS_REQID_MAX];
 	int64_t submitted, started, finished; /* wall seconds, 0 unknown */
@@ -105,10 +105,10 @@ struct bk_status {
 	int trouble_errno;
 	int64_t trouble_since;
 	unsigned int trouble_tries;
-	struct oci_error error;     /* when failed */
-	int error_errno;            /* negative errno of the failure */
-	char eligible[256];         /* "" eligible, else the reason */
-	char rejected[512];         /* last refused write while in flight */
+	struct oci_error error; /* when failed */
+	int error_errno; /* negative errno of the failure */
+	char eligible[256]; /* "" eligible, else the reason */
+	char rejected[512]; /* last refused write while in flight */
 	int64_t rejected_at;
 	char note[256];
 };
@@ -137,7 +137,7 @@ void bk_eligibility(const char *vault_type, const char *protection_mode,
 #define BK_SCHED_RING 16
 struct bk_sched {
 	uint64_t dur_ms[BK_SCHED_RING]; /* durations of recent backups */
-	size_t n;                       /* learnt so far (the ring wraps) */
+	size_t n; /* learnt so far (the ring wraps) */
 };
 
 /* A backup of this mount took `ms` from its acceptance (the work
@@ -161,9 +161,9 @@ uint64_t bk_sched_first(const struct bk_sched *s);
  *    still running, a younger one is most likely running too and waits
  *    until 200 ms after the pilot's next poll (up to an age of 60 s).
  */
-uint64_t bk_sched_due(const struct bk_sched *s, uint64_t now,
-		      uint64_t accepted, bool polled, bool pilot,
-		      uint64_t pilot_accepted, uint64_t pilot_next);
+uint64_t bk_sched_due(const struct bk_sched *s, uint64_t now, uint64_t accepted,
+		      bool polled, bool pilot, uint64_t pilot_accepted,
+		      uint64_t pilot_next);
 
 /* What the backups need, given at creation (nothing is reached through a
  * shared context).  Strings and objects must outlive the backups. */
@@ -262,8 +262,7 @@ int backups_list(struct backups *b, struct buf *out);
  * The `history` of a key (NULL: .ocivaultfs/history, every key) from the
  * journal (journal_history()); empty without one.  No network, no disk.
  */
-int backups_history(struct backups *b, struct tree_node *key,
-		    struct buf *out);
+int backups_history(struct backups *b, struct tree_node *key, struct buf *out);
 
 struct backups_stats {
 	uint64_t in_flight, started, succeeded, failed, rejected, polls;

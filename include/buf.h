@@ -42,9 +42,15 @@ struct buf {
 	int secret; /* wipe on growth and release (BUF_INIT_SECRET) */
 };
 
-#define BUF_INIT(maxlen) { .buf = buf_slopbuf, .len = 0, .alloc = 0, .max = (maxlen) }
-#define BUF_INIT_SECRET(maxlen) \
-	{ .buf = buf_slopbuf, .len = 0, .alloc = 0, .max = (maxlen), .secret = 1 }
+#define BUF_INIT(maxlen)                                                  \
+	{                                                                 \
+		.buf = buf_slopbuf, .len = 0, .alloc = 0, .max = (maxlen) \
+	}
+#define BUF_INIT_SECRET(maxlen)                                            \
+	{                                                                  \
+		.buf = buf_slopbuf, .len = 0, .alloc = 0, .max = (maxlen), \
+		.secret = 1                                                \
+	}
 
 /* Initialize an empty buffer whose contents may never exceed `max` bytes. */
 void buf_init(struct buf *b, size_t max);
@@ -66,12 +72,15 @@ void buf_reset(struct buf *b);
 __attribute__((warn_unused_result)) int buf_grow(struct buf *b, size_t extra);
 
 /* Append bytes / a C string / one char / formatted text. 0 or -errno. */
-__attribute__((warn_unused_result)) int buf_add(struct buf *b, const void *data, size_t len);
+__attribute__((warn_unused_result)) int buf_add(struct buf *b, const void *data,
+						size_t len);
 __attribute__((warn_unused_result)) int buf_adds(struct buf *b, const char *s);
 __attribute__((warn_unused_result)) int buf_addch(struct buf *b, char c);
-__attribute__((warn_unused_result)) int buf_addf(struct buf *b, const char *fmt, ...)
+__attribute__((warn_unused_result)) int buf_addf(struct buf *b, const char *fmt,
+						 ...)
 	__attribute__((format(printf, 2, 3)));
-__attribute__((warn_unused_result)) int buf_vaddf(struct buf *b, const char *fmt, va_list ap)
+__attribute__((warn_unused_result)) int buf_vaddf(struct buf *b,
+						  const char *fmt, va_list ap)
 	__attribute__((format(printf, 2, 0)));
 
 /* Shorten to `len` bytes (no-op if already shorter). */
@@ -125,7 +134,7 @@ size_t buf_utf8_seq(const unsigned char *p, size_t avail);
  * (larger than `b->max`) or -ENOMEM; on failure `b` keeps what was read,
  * for the caller to wipe.
  */
-int buf_read_file(struct buf *b, const char *path, const char *what,
-		  char *why, size_t why_n);
+int buf_read_file(struct buf *b, const char *path, const char *what, char *why,
+		  size_t why_n);
 
 #endif /* BUF_H */

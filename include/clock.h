@@ -69,7 +69,7 @@ int clock_cond_init(pthread_cond_t *cond);
 struct clock_fake {
 	uint64_t now_ms;
 	int64_t wall;
-	uint64_t slept_ms;  /* total of all sleeps */
+	uint64_t slept_ms; /* total of all sleeps */
 	unsigned int sleeps; /* number of sleeps */
 	bool cancelled;
 };

@@ -55,18 +55,18 @@
 struct http_client;
 
 struct http_client_opts {
-	const char *ca_file;     /* PEM bundle, NULL for the system store */
+	const char *ca_file; /* PEM bundle, NULL for the system store */
 	long connect_timeout_ms; /* 0: 10 s */
-	long timeout_ms;         /* whole request, 0: 60 s */
-	size_t max_response;     /* 0: OVFS_RESPONSE_MAX */
-	const char *user_agent;  /* NULL: OVFS_USER_AGENT */
+	long timeout_ms; /* whole request, 0: 60 s */
+	size_t max_response; /* 0: OVFS_RESPONSE_MAX */
+	const char *user_agent; /* NULL: OVFS_USER_AGENT */
 	const struct logger *log;
 	const struct oclock *clock; /* Date headers; NULL: system time */
 	/* Polled during transfers; true aborts with OCI_NET_CANCELLED. */
 	bool (*cancelled)(void *arg);
 	void *cancelled_arg;
-	bool trace;       /* log each request at LOG_DEBUG (redacted) */
-	bool allow_http;  /* permit http://127.0.0.1 (tests only) */
+	bool trace; /* log each request at LOG_DEBUG (redacted) */
+	bool allow_http; /* permit http://127.0.0.1 (tests only) */
 };
 
 struct http_header {
@@ -79,7 +79,7 @@ typedef int (*http_sign_fn)(void *arg, const struct sign_request *req,
 
 struct http_request {
 	const char *method; /* "GET", "HEAD", "POST", "PUT", "DELETE" */
-	const char *url;    /* absolute and already percent-encoded */
+	const char *url; /* absolute and already percent-encoded */
 	/*
 	 * Extra headers, may be NULL.  Names must be RFC 7230 tokens and
 	 * values free of control characters; Host, Date, Authorization,
@@ -92,7 +92,7 @@ struct http_request {
 	const void *body; /* POST/PUT body, may be NULL */
 	size_t body_len;
 	const char *content_type; /* body requests; NULL: application/json */
-	http_sign_fn sign;        /* NULL: unsigned (PAR access) */
+	http_sign_fn sign; /* NULL: unsigned (PAR access) */
 	void *sign_arg;
 	bool sign_no_body_headers; /* see sign_request.no_body_headers */
 };
@@ -140,19 +140,19 @@ int http_perform(struct http_client *c, const struct http_request *req,
 		 struct http_response *resp, struct oci_error *err);
 
 struct http_stats {
-	uint64_t requests;    /* transfers that got a response */
+	uint64_t requests; /* transfers that got a response */
 	uint64_t connections; /* new connections opened */
-	uint64_t failures;    /* transport failures */
+	uint64_t failures; /* transport failures */
 };
 
 void http_client_stats(struct http_client *c, struct http_stats *out);
 
 /* A URL split with curl's URL API; all parts percent-encoded as given. */
 struct http_url {
-	char scheme[16];     /* lower case */
-	char host[256];      /* lower case, no brackets for IPv6 */
-	char port[8];        /* "" when the URL has none */
-	char path[OVFS_URL_MAX];  /* "/..." */
+	char scheme[16]; /* lower case */
+	char host[256]; /* lower case, no brackets for IPv6 */
+	char port[8]; /* "" when the URL has none */
+	char path[OVFS_URL_MAX]; /* "/..." */
 	char query[OVFS_URL_MAX]; /* without '?', "" when none */
 };
 

@@ -84,8 +84,8 @@ bool json_tainted(const struct cJSON *item);
  * (below 0x20, or 0x7f), or does not fit.  For machine values: OCIDs,
  * enums, times, URLs, Object Storage names, etags.
  */
-int json_get_str(const struct cJSON *obj, const char *name, char *dst,
-		 size_t n, enum json_need need, char *why, size_t why_n);
+int json_get_str(const struct cJSON *obj, const char *name, char *dst, size_t n,
+		 enum json_need need, char *why, size_t why_n);
 
 /*
  * Like json_get_str() but for human text (display names, descriptions,

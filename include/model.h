@@ -100,7 +100,7 @@ struct oci_compartment {
 	char description[OVFS_DESC_MAX];
 	char time_created[OVFS_TIME_MAX];
 	char lifecycle_state[OVFS_ENUM_MAX];
-	bool is_accessible;     /* meaningful when has_is_accessible */
+	bool is_accessible; /* meaningful when has_is_accessible */
 	bool has_is_accessible;
 	char *json;
 };
@@ -132,11 +132,11 @@ struct oci_key {
 	char display_name[OVFS_NAME_MAX];
 	char lifecycle_state[OVFS_ENUM_MAX];
 	char protection_mode[OVFS_ENUM_MAX]; /* "" when absent (means HSM) */
-	char algorithm[OVFS_ENUM_MAX];       /* keyShape.algorithm or summary */
+	char algorithm[OVFS_ENUM_MAX]; /* keyShape.algorithm or summary */
 	char time_created[OVFS_TIME_MAX];
 	/* Key only */
 	char current_key_version[OVFS_OCID_MAX];
-	int64_t length;                  /* keyShape.length, 0 when absent */
+	int64_t length; /* keyShape.length, 0 when absent */
 	char curve_id[OVFS_ENUM_MAX];
 	char time_of_deletion[OVFS_TIME_MAX];
 	char restored_from_key_id[OVFS_OCID_MAX];
@@ -200,7 +200,7 @@ struct oci_bucket {
 /* One element of ListObjects' "objects" (fields name, size, timeCreated). */
 struct oci_object_summary {
 	char name[OVFS_OBJECT_MAX];
-	int64_t size;                    /* -1 when absent */
+	int64_t size; /* -1 when absent */
 	char time_created[OVFS_TIME_MAX]; /* "" when absent */
 };
 
@@ -213,9 +213,9 @@ enum oci_backup_dest {
 struct oci_backup_location {
 	enum oci_backup_dest dest;
 	char namespace_name[OVFS_NS_MAX]; /* BUCKET */
-	char bucket[OVFS_BUCKET_MAX];     /* BUCKET */
-	char object[OVFS_OBJECT_MAX];     /* BUCKET */
-	char uri[OVFS_URL_MAX];           /* PAR URI: a secret, never logged */
+	char bucket[OVFS_BUCKET_MAX]; /* BUCKET */
+	char object[OVFS_OBJECT_MAX]; /* BUCKET */
+	char uri[OVFS_URL_MAX]; /* PAR URI: a secret, never logged */
 };
 
 /* Bad elements left out of a list (see "Lists" above). */
@@ -243,8 +243,8 @@ MODEL_LIST(oci_bucket_list, struct oci_bucket);
 MODEL_LIST(oci_object_list, struct oci_object_summary);
 
 /* Decode one object from JSON text (`len` bytes). */
-int model_tenancy_decode(const char *text, size_t len,
-			 struct oci_tenancy *out, char *why, size_t why_n);
+int model_tenancy_decode(const char *text, size_t len, struct oci_tenancy *out,
+			 char *why, size_t why_n);
 int model_compartment_decode(const char *text, size_t len,
 			     struct oci_compartment *out, char *why,
 			     size_t why_n);
@@ -284,8 +284,7 @@ int model_wr_errors_append(const char *text, size_t len,
 			   struct oci_wr_error_list *list, char *why,
 			   size_t why_n);
 int model_buckets_append(const char *text, size_t len,
-			 struct oci_bucket_list *list, char *why,
-			 size_t why_n);
+			 struct oci_bucket_list *list, char *why, size_t why_n);
 
 /*
  * One page of ListObjects: {"objects": [...], "nextStartWith": "..."}.

@@ -44,10 +44,10 @@
 int names_sanitize(const char *display, size_t reserve, char *out, size_t n);
 
 struct names_entry {
-	const char *display;      /* current display name (input) */
-	const char *ocid;         /* the resource's OCID (input) */
+	const char *display; /* current display name (input) */
+	const char *ocid; /* the resource's OCID (input) */
 	const char *prev_display; /* display name when last named, or NULL */
-	const char *prev_name;    /* file name given then, or NULL */
+	const char *prev_name; /* file name given then, or NULL */
 	char name[NAMES_MAX + 1]; /* output */
 };
 

@@ -51,7 +51,7 @@ struct profile;
  * Default limits of one listing: 1,000 pages, 100,000 entries (twice a
  * vault of 50,000 keys).
  */
-#define OCI_DEFAULT_MAX_PAGES	1000u
+#define OCI_DEFAULT_MAX_PAGES 1000u
 #define OCI_DEFAULT_MAX_ENTRIES 100000u
 /*
  * And at most 256 MiB of decoded records (a KeySummary takes 2.7 KB, a
@@ -60,16 +60,16 @@ struct profile;
 #define OCI_DEFAULT_MAX_LISTING_BYTES (256u << 20)
 
 struct oci_client_opts {
-	const char *endpoint;  /* base URL for non-vault services, or NULL */
-	const char *ca_file;   /* PEM CA bundle, or NULL for the system's */
+	const char *endpoint; /* base URL for non-vault services, or NULL */
+	const char *ca_file; /* PEM CA bundle, or NULL for the system's */
 	long connect_timeout_ms; /* 0: 10 s */
-	long timeout_ms;         /* 0: 60 s */
-	size_t max_response;     /* 0: OVFS_RESPONSE_MAX */
+	long timeout_ms; /* 0: 60 s */
+	size_t max_response; /* 0: OVFS_RESPONSE_MAX */
 	struct retry_policy retry; /* zeroed: RETRY_POLICY_DEFAULT */
 	/* Rate per category (0 = unlimited); rates_set false: defaults. */
 	double rates[RL_NCAT];
 	bool rates_set;
-	double burst;            /* 0: RL_DEFAULT_BURST */
+	double burst; /* 0: RL_DEFAULT_BURST */
 	unsigned int page_limit; /* 0: 100 */
 	/*
 	 * Hard limits of one list call (all its pages): more pages or more
@@ -90,7 +90,7 @@ struct oci_client_opts {
 	const struct oclock *clock; /* NULL: system clock (cancellable) */
 	crypto_passphrase_fn ask_passphrase; /* NULL: never ask */
 	void *ask_arg;
-	bool trace;      /* log every request at LOG_DEBUG, redacted */
+	bool trace; /* log every request at LOG_DEBUG, redacted */
 	bool allow_http; /* tests only, see http.h */
 };
 
@@ -123,13 +123,14 @@ const char *oci_op_name(enum oci_op op);
 enum rl_category oci_op_category(enum oci_op op);
 
 struct oci_stats {
-	uint64_t calls[OCI_OP_COUNT];   /* logical calls (pages count once) */
-	uint64_t requests[OCI_OP_COUNT]; /* HTTP requests incl. pages, retries */
+	uint64_t calls[OCI_OP_COUNT]; /* logical calls (pages count once) */
+	uint64_t
+		requests[OCI_OP_COUNT]; /* HTTP requests incl. pages, retries */
 	uint64_t failures[OCI_OP_COUNT]; /* calls that failed in the end */
-	uint64_t retries;                /* extra attempts */
-	uint64_t throttled;              /* 429 responses */
-	uint64_t connections;            /* new connections opened */
-	uint64_t rl_waits;               /* requests delayed by the limiter */
+	uint64_t retries; /* extra attempts */
+	uint64_t throttled; /* 429 responses */
+	uint64_t connections; /* new connections opened */
+	uint64_t rl_waits; /* requests delayed by the limiter */
 };
 
 /*
@@ -215,7 +216,7 @@ struct oci_action_result {
 	char etag[OVFS_ETAG_MAX];
 	char request_id[OVFS_REQID_MAX];
 	char work_request_id[OVFS_OCID_MAX]; /* "" when absent */
-	char content_md5[64];                /* opc-content-md5, restores */
+	char content_md5[64]; /* opc-content-md5, restores */
 };
 
 /* Identity */

@@ -23,16 +23,16 @@
 /* Transport-level failure, when no usable HTTP response was received. */
 enum oci_net {
 	OCI_NET_OK = 0,
-	OCI_NET_TIMEOUT,     /* connect or total timeout */
-	OCI_NET_REFUSED,     /* connection refused */
+	OCI_NET_TIMEOUT, /* connect or total timeout */
+	OCI_NET_REFUSED, /* connection refused */
 	OCI_NET_UNREACHABLE, /* host/network unreachable, no route */
-	OCI_NET_RESOLVE,     /* DNS failure */
-	OCI_NET_TLS,         /* TLS handshake or certificate verification */
-	OCI_NET_RESET,       /* connection reset, or closed mid-response */
-	OCI_NET_TOOBIG,      /* response larger than the configured cap */
-	OCI_NET_PROTOCOL,    /* malformed HTTP, truncated body */
-	OCI_NET_NOMEM,       /* out of memory while talking */
-	OCI_NET_CANCELLED,   /* cancelled (unmount, interrupt) */
+	OCI_NET_RESOLVE, /* DNS failure */
+	OCI_NET_TLS, /* TLS handshake or certificate verification */
+	OCI_NET_RESET, /* connection reset, or closed mid-response */
+	OCI_NET_TOOBIG, /* response larger than the configured cap */
+	OCI_NET_PROTOCOL, /* malformed HTTP, truncated body */
+	OCI_NET_NOMEM, /* out of memory while talking */
+	OCI_NET_CANCELLED, /* cancelled (unmount, interrupt) */
 	OCI_NET_OTHER,
 };
 
@@ -42,14 +42,14 @@ enum oci_net {
  * example -EPROTO for an undecodable 2xx body, -EINVAL for bad arguments).
  */
 struct oci_error {
-	int http_status;                 /* 0 when no HTTP response */
-	enum oci_net net;                /* OCI_NET_OK when a response came */
-	int local_errno;                 /* negative errno, or 0 */
-	char code[OVFS_ERRCODE_MAX];     /* OCI "code", e.g. "IncorrectState" */
-	char message[OVFS_ERRMSG_MAX];   /* OCI "message" or transport text */
+	int http_status; /* 0 when no HTTP response */
+	enum oci_net net; /* OCI_NET_OK when a response came */
+	int local_errno; /* negative errno, or 0 */
+	char code[OVFS_ERRCODE_MAX]; /* OCI "code", e.g. "IncorrectState" */
+	char message[OVFS_ERRMSG_MAX]; /* OCI "message" or transport text */
 	char request_id[OVFS_REQID_MAX]; /* opc-request-id (returned or sent) */
-	char operation[48];              /* "BackupKey", ... */
-	int attempts;                    /* attempts made, retries included */
+	char operation[48]; /* "BackupKey", ... */
+	int attempts; /* attempts made, retries included */
 };
 
 /* Empty error (no failure). */

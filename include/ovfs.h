@@ -32,26 +32,26 @@ struct ovfs_notify;
 
 /* Mount options (-o name=value), see opts.c and docs/ocivaultfs.1. */
 struct ovfs_opts {
-	char *config;       /* config=PATH */
-	char *profile;      /* profile=NAME */
-	char *region;       /* region=REGION (overrides the profile's) */
-	char *endpoint;     /* endpoint=URL */
-	char *cacert;       /* cacert=PATH */
-	char *compartment;  /* compartment=OCID */
-	char *backup_name;  /* backup_name=TEMPLATE */
-	char *state_dir;    /* state_dir=DIR (the journal; journal.h) */
-	unsigned int cache_ttl;  /* seconds, default 60 */
-	unsigned int retries;    /* attempts per call, default 8 */
-	unsigned int timeout;    /* seconds per HTTP request, default 60 */
+	char *config; /* config=PATH */
+	char *profile; /* profile=NAME */
+	char *region; /* region=REGION (overrides the profile's) */
+	char *endpoint; /* endpoint=URL */
+	char *cacert; /* cacert=PATH */
+	char *compartment; /* compartment=OCID */
+	char *backup_name; /* backup_name=TEMPLATE */
+	char *state_dir; /* state_dir=DIR (the journal; journal.h) */
+	unsigned int cache_ttl; /* seconds, default 60 */
+	unsigned int retries; /* attempts per call, default 8 */
+	unsigned int timeout; /* seconds per HTTP request, default 60 */
 	unsigned int listing_timeout; /* seconds per listing or wait, 60 */
 	unsigned int write_timeout; /* seconds per write to backup, 30 */
-	double rate;             /* KMS requests/s per category, default 10 */
-	int debug_http;          /* trace every request (redacted) */
+	double rate; /* KMS requests/s per category, default 10 */
+	int debug_http; /* trace every request (redacted) */
 	/* Hard limits against any server (docs/configuration.md) */
-	unsigned int max_pages;    /* pages per listing */
-	unsigned int max_entries;  /* entries per listing */
+	unsigned int max_pages; /* pages per listing */
+	unsigned int max_entries; /* entries per listing */
 	unsigned int max_listing_mb; /* one listing while decoded, MiB */
-	unsigned int max_cached;   /* cached entries (nodes) in all */
+	unsigned int max_cached; /* cached entries (nodes) in all */
 	unsigned int max_cache_mb; /* cache heap, MiB */
 	unsigned int max_response_kb; /* one response body, KiB */
 	int show_help;
@@ -59,7 +59,7 @@ struct ovfs_opts {
 	/* an unsigned option whose value was not a number in range
 	 * (opts_check() reports it); points into a static table */
 	const char *bad_uint;
-	int allow_http;          /* hidden, tests only */
+	int allow_http; /* hidden, tests only */
 };
 
 struct ovfs {
@@ -75,19 +75,19 @@ struct ovfs {
 	uid_t uid;
 	gid_t gid;
 	int64_t mount_time;
-	char root_id[OVFS_OCID_MAX];  /* compartment at the mount's root */
+	char root_id[OVFS_OCID_MAX]; /* compartment at the mount's root */
 	char root_name[OVFS_NAME_MAX];
-	char endpoint_host[300];      /* host[:port] of opts.endpoint or "" */
-	const char *template;         /* backup_name or the default */
+	char endpoint_host[300]; /* host[:port] of opts.endpoint or "" */
+	const char *template; /* backup_name or the default */
 
 	pthread_mutex_t ns_lock;
-	char ns[OVFS_NS_MAX];         /* Object Storage namespace, "" unknown */
+	char ns[OVFS_NS_MAX]; /* Object Storage namespace, "" unknown */
 	/* Single flight of GetNamespace (ovfs.c), all under ns_lock. */
-	pthread_cond_t ns_cond;       /* a lookup finished; CLOCK_MONOTONIC */
-	bool ns_cond_ready;           /* ns_cond initialized (on first use) */
-	bool ns_busy;                 /* a lookup is in flight */
-	unsigned int ns_flights;      /* lookups finished */
-	int ns_ret;                   /* the last failed one: -errno, error */
+	pthread_cond_t ns_cond; /* a lookup finished; CLOCK_MONOTONIC */
+	bool ns_cond_ready; /* ns_cond initialized (on first use) */
+	bool ns_busy; /* a lookup is in flight */
+	unsigned int ns_flights; /* lookups finished */
+	int ns_ret; /* the last failed one: -errno, error */
 	struct oci_error ns_err;
 
 	/* Open file handles (ops.c), so that those still open when the

@@ -71,7 +71,10 @@ struct profile {
 	unsigned int line[PROFILE_NKEYS];
 };
 
-#define PROFILE_INIT { 0 }
+#define PROFILE_INIT \
+	{            \
+		0    \
+	}
 
 /*
  * Resolve the config path from `opt` / environment / $HOME as above into

@@ -66,15 +66,15 @@ enum rl_category {
 };
 
 struct rl_bucket {
-	double limit;      /* OCI's limit, tokens per second, 0 = unlimited */
-	double rate;       /* target: RL_MARGIN x limit */
-	double cur_rate;   /* effective rate after 429 feedback */
-	double burst;      /* capacity */
-	double tokens;     /* may go negative: reservations by waiters */
-	uint64_t last_ms;  /* last refill */
-	uint64_t step_ms;  /* last decrease, then +1 s per recovery step */
-	uint64_t gen;      /* decreases so far (generation of reservations) */
-	uint64_t waits;    /* requests that had to wait */
+	double limit; /* OCI's limit, tokens per second, 0 = unlimited */
+	double rate; /* target: RL_MARGIN x limit */
+	double cur_rate; /* effective rate after 429 feedback */
+	double burst; /* capacity */
+	double tokens; /* may go negative: reservations by waiters */
+	uint64_t last_ms; /* last refill */
+	uint64_t step_ms; /* last decrease, then +1 s per recovery step */
+	uint64_t gen; /* decreases so far (generation of reservations) */
+	uint64_t waits; /* requests that had to wait */
 	uint64_t throttled; /* 429 feedbacks */
 	uint64_t decreases; /* of them, new throttle events */
 };
@@ -89,12 +89,12 @@ struct ratelimit {
  * Defaults: OCI's 10/s for the four KMS categories (RL_OTHER unlimited);
  * asked burst 5.  The feedback constants are described above.
  */
-#define RL_DEFAULT_RATE	 10.0
+#define RL_DEFAULT_RATE 10.0
 #define RL_DEFAULT_BURST 5.0
-#define RL_MARGIN	 0.9
-#define RL_BURST_SHARE	 0.5
-#define RL_DECREASE	 0.8
-#define RL_FLOOR_SHARE	 0.5
+#define RL_MARGIN 0.9
+#define RL_BURST_SHARE 0.5
+#define RL_DECREASE 0.8
+#define RL_FLOOR_SHARE 0.5
 #define RL_RECOVER_SHARE 0.1
 
 /*

@@ -34,11 +34,11 @@ enum region_service {
 };
 
 struct region_info {
-	char id[64];     /* "us-ashburn-1" */
-	char code[8];    /* "iad", "" if unknown */
-	char realm[8];   /* "oc1" */
+	char id[64]; /* "us-ashburn-1" */
+	char code[8]; /* "iad", "" if unknown */
+	char realm[8]; /* "oc1" */
 	char domain[64]; /* "oraclecloud.com" */
-	bool known;      /* false when the fallback was used */
+	bool known; /* false when the fallback was used */
 };
 
 /* Resolve an identifier or short code. 0, or -EINVAL for a malformed name. */

@@ -27,15 +27,17 @@
 
 struct retry_policy {
 	unsigned int max_attempts; /* 1 (or 0) disables retries; default 8 */
-	uint64_t base_ms;          /* default 1000 */
-	uint64_t cap_ms;           /* default 30000 */
-	uint64_t jitter_ms;        /* default 1000 */
-	uint64_t max_total_ms;     /* default 600000; 0: no time limit */
+	uint64_t base_ms; /* default 1000 */
+	uint64_t cap_ms; /* default 30000 */
+	uint64_t jitter_ms; /* default 1000 */
+	uint64_t max_total_ms; /* default 600000; 0: no time limit */
 };
 
-#define RETRY_POLICY_DEFAULT \
-	{ .max_attempts = 8, .base_ms = 1000, .cap_ms = 30000, \
-	  .jitter_ms = 1000, .max_total_ms = 600000 }
+#define RETRY_POLICY_DEFAULT                                         \
+	{                                                            \
+		.max_attempts = 8, .base_ms = 1000, .cap_ms = 30000, \
+		.jitter_ms = 1000, .max_total_ms = 600000            \
+	}
 
 /* Is failure `e` worth another attempt (ignoring attempt counts)? */
 bool retry_is_retryable(const struct oci_error *e, bool idempotent,

@@ -42,12 +42,13 @@ struct signer {
 
 /* What is signed for one request. */
 struct sign_request {
-	const char *method;       /* "GET", "POST", ... (any case) */
-	const char *target;       /* path[?query] exactly as sent */
-	const char *host;         /* host[:port] exactly as in the URL */
-	const char *date;         /* RFC 7231 date, as sent in Date: */
-	const char *content_type; /* body requests; NULL means application/json */
-	const void *body;         /* body requests; may be NULL when len is 0 */
+	const char *method; /* "GET", "POST", ... (any case) */
+	const char *target; /* path[?query] exactly as sent */
+	const char *host; /* host[:port] exactly as in the URL */
+	const char *date; /* RFC 7231 date, as sent in Date: */
+	const char
+		*content_type; /* body requests; NULL means application/json */
+	const void *body; /* body requests; may be NULL when len is 0 */
 	size_t body_len;
 	/*
 	 * Object Storage PutObject/UploadPart need only the generic headers:
@@ -58,9 +59,9 @@ struct sign_request {
 
 /* What the caller must send in addition (values without header names). */
 struct sign_result {
-	struct buf authorization;               /* value of Authorization: */
+	struct buf authorization; /* value of Authorization: */
 	char x_content_sha256[CRYPTO_SHA256_B64_LEN]; /* "" if not signed */
-	bool body_headers;                      /* content-* were signed */
+	bool body_headers; /* content-* were signed */
 };
 
 /* True for methods whose requests sign the body headers by default. */
@@ -76,7 +77,8 @@ bool sign_method_has_body(const char *method);
  * tests.
  */
 int sign_build_string(const struct sign_request *req, struct buf *out,
-		      struct buf *headers, char sha256_out[CRYPTO_SHA256_B64_LEN]);
+		      struct buf *headers,
+		      char sha256_out[CRYPTO_SHA256_B64_LEN]);
 
 /*
  * Initialize a signer from a loaded profile: reads and (if encrypted)

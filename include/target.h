@@ -66,17 +66,17 @@
 #define TARGET_MAX_INPUT 16384
 
 enum target_kind {
-	TARGET_BUCKET,        /* form 1 */
+	TARGET_BUCKET, /* form 1 */
 	TARGET_BUCKET_OBJECT, /* form 2 */
-	TARGET_OCI_URI,       /* form 3 */
-	TARGET_PAR,           /* form 4 */
-	TARGET_JSON,          /* form 5 */
+	TARGET_OCI_URI, /* form 3 */
+	TARGET_PAR, /* form 4 */
+	TARGET_JSON, /* form 5 */
 };
 
 struct target_ctx {
 	const struct region_info *region; /* the configured region */
-	const char *endpoint_host;  /* host[:port] of the override, or NULL */
-	const char *name_template;  /* NULL: TARGET_DEFAULT_TEMPLATE */
+	const char *endpoint_host; /* host[:port] of the override, or NULL */
+	const char *name_template; /* NULL: TARGET_DEFAULT_TEMPLATE */
 	const char *key_name;
 	const char *key_id;
 	const char *vault_name;

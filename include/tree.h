@@ -73,8 +73,8 @@ enum tree_kind {
 /* Child listings of a node. */
 enum tree_list {
 	TREE_LIST_COMPARTMENTS = 0, /* of a compartment */
-	TREE_LIST_VAULTS = 1,       /* of a compartment */
-	TREE_LIST_KEYS = 0,         /* of a vault */
+	TREE_LIST_VAULTS = 1, /* of a compartment */
+	TREE_LIST_KEYS = 0, /* of a vault */
 };
 
 struct tree_dir;
@@ -93,17 +93,17 @@ struct tree_node {
 	struct tree_node *parent; /* key: vault; vault, compartment:
 				     compartment (NULL for the root) */
 	struct tree_node *hash_next; /* tree.lock */
-	struct tree_dir *dir;        /* compartments and vaults, else NULL */
-	struct tree_rec *rec;        /* the latest known resource (lock) */
-	char *naming;    /* "file name\0display name it came from\0" (lock),
+	struct tree_dir *dir; /* compartments and vaults, else NULL */
+	struct tree_rec *rec; /* the latest known resource (lock) */
+	char *naming; /* "file name\0display name it came from\0" (lock),
 			    NULL until listed; sticky for the mount */
 	int64_t updated; /* wall time the resource was last seen to change */
 	uint64_t listed_gen; /* listing generation that last included it */
 	pthread_mutex_t lock;
-	uint32_t index;     /* dense, from 0 (the root), fixed: tree_node_at */
+	uint32_t index; /* dense, from 0 (the root), fixed: tree_node_at */
 	unsigned char kind; /* enum tree_kind */
 	bool hidden; /* not in the parent's current listing, or deleted */
-	char id[];   /* the OCID: fixed, readable without the lock */
+	char id[]; /* the OCID: fixed, readable without the lock */
 };
 
 struct tree;
@@ -134,23 +134,23 @@ void tree_wait_cancel(struct tree_wait *w);
 
 /* What a path names. */
 enum tree_what {
-	TW_COMPARTMENT,      /* a compartment directory (root included) */
-	TW_COMPARTMENTS,     /* <compartment>/compartments */
-	TW_VAULTS,           /* <compartment>/vaults */
-	TW_VAULT,            /* a vault directory */
-	TW_KEYS,             /* <vault>/keys */
-	TW_KEY,              /* a key directory */
-	TW_ID,               /* id (of a compartment, vault or key) */
+	TW_COMPARTMENT, /* a compartment directory (root included) */
+	TW_COMPARTMENTS, /* <compartment>/compartments */
+	TW_VAULTS, /* <compartment>/vaults */
+	TW_VAULT, /* a vault directory */
+	TW_KEYS, /* <vault>/keys */
+	TW_KEY, /* a key directory */
+	TW_ID, /* id (of a compartment, vault or key) */
 	TW_VAULT_JSON,
 	TW_KEY_JSON,
 	TW_BACKUP,
 	TW_STATUS,
 	TW_WAIT,
-	TW_CTL,              /* /.ocivaultfs */
+	TW_CTL, /* /.ocivaultfs */
 	TW_CTL_STATS,
 	TW_CTL_BACKUPS,
-	TW_HISTORY,          /* <key>/history */
-	TW_CTL_HISTORY,      /* /.ocivaultfs/history */
+	TW_HISTORY, /* <key>/history */
+	TW_CTL_HISTORY, /* /.ocivaultfs/history */
 };
 
 struct tree_path {
@@ -172,10 +172,10 @@ struct tree_path {
  * after tree_stop() returned.
  */
 struct tree_opts {
-	struct oci_client *client;  /* list and get calls */
+	struct oci_client *client; /* list and get calls */
 	const struct oclock *clock; /* NULL: the client's */
 	const struct logger *log;
-	unsigned int cache_ttl;     /* seconds a listing stays fresh */
+	unsigned int cache_ttl; /* seconds a listing stays fresh */
 	/*
 	 * Cache limits (0: the defaults): a listing that would make the
 	 * tree hold more than `max_nodes` nodes, or that comes while its
@@ -191,7 +191,7 @@ struct tree_opts {
 	 * the same, so the abandoned fetch ends and frees its memory too.
 	 */
 	unsigned int listing_timeout;
-	const char *root_id;        /* the compartment at the root */
+	const char *root_id; /* the compartment at the root */
 	const char *root_name;
 	/* A key was listed (with its summary); may be NULL. */
 	void (*on_key_seen)(void *arg, struct tree_node *key,
@@ -340,10 +340,10 @@ struct tree_stats {
 	uint64_t nodes;
 	uint64_t listings_fetched;
 	uint64_t fetch_failures;
-	uint64_t cache_hits;   /* lookups/readdirs served from a listing */
+	uint64_t cache_hits; /* lookups/readdirs served from a listing */
 	uint64_t cache_misses; /* listings fetched (or attempted) */
-	uint64_t probes;       /* lookups answered locally (ENOENT) */
-	uint64_t bytes;        /* heap held by nodes, records and listings */
+	uint64_t probes; /* lookups answered locally (ENOENT) */
+	uint64_t bytes; /* heap held by nodes, records and listings */
 };
 void tree_stats(struct tree *t, struct tree_stats *out);
 

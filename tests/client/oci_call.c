@@ -62,8 +62,7 @@ static void out_addch(struct buf *o, char c)
 }
 
 __attribute__((format(printf, 2, 3))) static void out_addf(struct buf *o,
-							   const char *fmt,
-							   ...)
+							   const char *fmt, ...)
 {
 	va_list ap;
 	int ret;
@@ -124,7 +123,8 @@ static void print_error(const struct oci_error *e, int ret)
 	oci_error_format(e, line, sizeof(line));
 	out_adds(&o, "{\"error\":{");
 	kvi(&o, "errno", -ret, true);
-	kv(&o, "errname", strerrorname_np(-ret) ? strerrorname_np(-ret) : "?", true);
+	kv(&o, "errname", strerrorname_np(-ret) ? strerrorname_np(-ret) : "?",
+	   true);
 	kvi(&o, "status", e->http_status, true);
 	kv(&o, "net", oci_error_net_name(e->net), true);
 	kv(&o, "code", e->code, true);
@@ -209,13 +209,15 @@ static char *read_file(const char *path, size_t *len)
 	return buf_detach(&b, len);
 }
 
-#define NEED(n)                                                     \
-	do {                                                        \
-		if (argc < (n)) {                                   \
-			fprintf(stderr, "oci-call: %s needs %d "    \
-				"argument(s)\n", op, (n));          \
-			return -EINVAL;                             \
-		}                                                   \
+#define NEED(n)                                          \
+	do {                                             \
+		if (argc < (n)) {                        \
+			fprintf(stderr,                  \
+				"oci-call: %s needs %d " \
+				"argument(s)\n",         \
+				op, (n));                \
+			return -EINVAL;                  \
+		}                                        \
 	} while (0)
 
 /* Run the operation once; print the result into `o`. */
@@ -228,7 +230,7 @@ static int run_op(struct oci_client *c, const struct args *a, struct buf *o,
 	int ret = -EINVAL;
 
 	if (!strcmp(op, "get-tenancy")) {
-		struct oci_tenancy t = { 0 };
+		struct oci_tenancy t = {0};
 
 		ret = oci_get_tenancy(c, argc ? av[0] : oci_client_tenancy(c),
 				      &t, err);
@@ -241,7 +243,7 @@ static int run_op(struct oci_client *c, const struct args *a, struct buf *o,
 		}
 		oci_tenancy_release(&t);
 	} else if (!strcmp(op, "list-compartments")) {
-		struct oci_compartment_list l = { 0 };
+		struct oci_compartment_list l = {0};
 		bool subtree = false;
 		const char *access = NULL;
 
@@ -268,7 +270,7 @@ static int run_op(struct oci_client *c, const struct args *a, struct buf *o,
 		}
 		oci_compartment_list_release(&l);
 	} else if (!strcmp(op, "get-compartment")) {
-		struct oci_compartment cp = { 0 };
+		struct oci_compartment cp = {0};
 
 		NEED(1);
 		ret = oci_get_compartment(c, av[0], &cp, err);
@@ -281,7 +283,7 @@ static int run_op(struct oci_client *c, const struct args *a, struct buf *o,
 		}
 		oci_compartment_release(&cp);
 	} else if (!strcmp(op, "list-vaults")) {
-		struct oci_vault_list l = { 0 };
+		struct oci_vault_list l = {0};
 
 		NEED(1);
 		ret = oci_list_vaults(c, av[0], &l, err);
@@ -296,7 +298,7 @@ static int run_op(struct oci_client *c, const struct args *a, struct buf *o,
 		}
 		oci_vault_list_release(&l);
 	} else if (!strcmp(op, "get-vault")) {
-		struct oci_vault v = { 0 };
+		struct oci_vault v = {0};
 
 		NEED(1);
 		ret = oci_get_vault(c, av[0], &v, err);
@@ -304,7 +306,7 @@ static int run_op(struct oci_client *c, const struct args *a, struct buf *o,
 			vault_json(o, &v);
 		oci_vault_release(&v);
 	} else if (!strcmp(op, "list-keys")) {
-		struct oci_key_list l = { 0 };
+		struct oci_key_list l = {0};
 
 		NEED(2);
 		ret = oci_list_keys(c, av[0], av[1], &l, err);
@@ -319,7 +321,7 @@ static int run_op(struct oci_client *c, const struct args *a, struct buf *o,
 		}
 		oci_key_list_release(&l);
 	} else if (!strcmp(op, "get-key")) {
-		struct oci_key k = { 0 };
+		struct oci_key k = {0};
 		char etag[OVFS_ETAG_MAX];
 
 		NEED(2);
@@ -333,7 +335,7 @@ static int run_op(struct oci_client *c, const struct args *a, struct buf *o,
 		}
 		oci_key_release(&k);
 	} else if (!strcmp(op, "list-key-versions")) {
-		struct oci_key_version_list l = { 0 };
+		struct oci_key_version_list l = {0};
 
 		NEED(2);
 		ret = oci_list_key_versions(c, av[0], av[1], &l, err);
@@ -348,11 +350,10 @@ static int run_op(struct oci_client *c, const struct args *a, struct buf *o,
 			out_adds(o, "]}");
 		}
 		oci_key_version_list_release(&l);
-	} else if (!strcmp(op, "backup-key") ||
-		   !strcmp(op, "restore-key-os")) {
+	} else if (!strcmp(op, "backup-key") || !strcmp(op, "restore-key-os")) {
 		struct oci_backup_location loc;
 		struct oci_action_result res;
-		struct oci_key k = { 0 };
+		struct oci_key k = {0};
 		bool backup = !strcmp(op, "backup-key");
 
 		NEED(backup ? 3 : 2);
@@ -375,7 +376,7 @@ static int run_op(struct oci_client *c, const struct args *a, struct buf *o,
 		oci_key_release(&k);
 	} else if (!strcmp(op, "restore-key-file")) {
 		struct oci_action_result res;
-		struct oci_key k = { 0 };
+		struct oci_key k = {0};
 		size_t len = 0;
 		char *data;
 
@@ -397,13 +398,14 @@ static int run_op(struct oci_client *c, const struct args *a, struct buf *o,
 	} else if (!strcmp(op, "backup-vault")) {
 		struct oci_backup_location loc;
 		struct oci_action_result res;
-		struct oci_vault v = { 0 };
+		struct oci_vault v = {0};
 
 		NEED(2);
 		if (parse_location(av[1], &loc))
 			return -EINVAL;
 		ret = oci_backup_vault(c, av[0], &loc,
-				       argc > 2 && !strcmp(av[2], "--include-keys"),
+				       argc > 2 &&
+					       !strcmp(av[2], "--include-keys"),
 				       a->token, a->if_match, &v, &res, err);
 		if (!ret) {
 			out_addch(o, '{');
@@ -414,7 +416,7 @@ static int run_op(struct oci_client *c, const struct args *a, struct buf *o,
 		}
 		oci_vault_release(&v);
 	} else if (!strcmp(op, "get-work-request")) {
-		struct oci_work_request wr = { 0 };
+		struct oci_work_request wr = {0};
 
 		NEED(1);
 		ret = oci_get_work_request(c, av[0], &wr, err);
@@ -449,7 +451,7 @@ static int run_op(struct oci_client *c, const struct args *a, struct buf *o,
 		}
 		oci_work_request_list_release(&l);
 	} else if (!strcmp(op, "list-wr-errors")) {
-		struct oci_wr_error_list l = { 0 };
+		struct oci_wr_error_list l = {0};
 
 		NEED(1);
 		ret = oci_list_work_request_errors(c, av[0], &l, err);
@@ -474,7 +476,7 @@ static int run_op(struct oci_client *c, const struct args *a, struct buf *o,
 			out_addch(o, '}');
 		}
 	} else if (!strcmp(op, "list-buckets")) {
-		struct oci_bucket_list l = { 0 };
+		struct oci_bucket_list l = {0};
 
 		NEED(2);
 		ret = oci_list_buckets(c, av[0], av[1], &l, err);
@@ -483,7 +485,8 @@ static int run_op(struct oci_client *c, const struct args *a, struct buf *o,
 			for (size_t i = 0; i < l.n; i++) {
 				out_adds(o, i ? ",{" : "{");
 				kv(o, "name", l.v[i].name, true);
-				kv(o, "namespace", l.v[i].namespace_name, false);
+				kv(o, "namespace", l.v[i].namespace_name,
+				   false);
 				out_addch(o, '}');
 			}
 			out_adds(o, "]}");
@@ -554,10 +557,10 @@ static void print_stats(struct oci_client *c)
 			 (unsigned long long)s.failures[i]);
 		first = false;
 	}
-	out_addf(&o, "},\"retries\":%llu,\"throttled\":%llu,"
+	out_addf(&o,
+		 "},\"retries\":%llu,\"throttled\":%llu,"
 		 "\"connections\":%llu}}",
-		 (unsigned long long)s.retries,
-		 (unsigned long long)s.throttled,
+		 (unsigned long long)s.retries, (unsigned long long)s.throttled,
 		 (unsigned long long)s.connections);
 	out_put(&o);
 	buf_release(&o);
@@ -601,7 +604,8 @@ static int parse_args(int argc, char **argv, struct args *a)
 		else if (!strcmp(o, "--if-match"))
 			a->if_match = v;
 		else if (!strcmp(o, "--attempts"))
-			a->opts.retry.max_attempts = (unsigned)strtoul(v, NULL, 10);
+			a->opts.retry.max_attempts =
+				(unsigned)strtoul(v, NULL, 10);
 		else if (!strcmp(o, "--base-ms"))
 			a->opts.retry.base_ms = strtoull(v, NULL, 10);
 		else if (!strcmp(o, "--cap-ms"))
@@ -645,7 +649,7 @@ static void log_to_stderr(void *arg, int level, const char *msg)
 
 int main(int argc, char **argv)
 {
-	struct logger lg = { log_to_stderr, NULL, LOG_DEBUG };
+	struct logger lg = {log_to_stderr, NULL, LOG_DEBUG};
 	struct profile prof = PROFILE_INIT;
 	struct oci_client *c = NULL;
 	struct oci_error err;

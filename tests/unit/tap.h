@@ -37,31 +37,31 @@ tap_ok(int cond, const char *file, int line, const char *fmt, ...)
 
 #define ok(cond, ...) tap_ok(!!(cond), __FILE__, __LINE__, __VA_ARGS__)
 /* A setup step that must succeed (0): a failure is a failed test. */
-#define must(expr)                                                        \
-	do {                                                              \
-		int must_r_ = (expr);                                     \
-		if (must_r_)                                              \
-			ok(0, "setup: %s (%d)", #expr, must_r_);          \
+#define must(expr)                                               \
+	do {                                                     \
+		int must_r_ = (expr);                            \
+		if (must_r_)                                     \
+			ok(0, "setup: %s (%d)", #expr, must_r_); \
 	} while (0)
 
-#define is_int(got, want, ...)                                             \
-	do {                                                               \
-		long long tap_g_ = (long long)(got);                       \
-		long long tap_w_ = (long long)(want);                      \
-		if (!ok(tap_g_ == tap_w_, __VA_ARGS__))                    \
+#define is_int(got, want, ...)                                               \
+	do {                                                                 \
+		long long tap_g_ = (long long)(got);                         \
+		long long tap_w_ = (long long)(want);                        \
+		if (!ok(tap_g_ == tap_w_, __VA_ARGS__))                      \
 			printf("#   got %lld, want %lld\n", tap_g_, tap_w_); \
 	} while (0)
 
-#define is_str(got, want, ...)                                          \
-	do {                                                            \
-		const char *tap_g_ = (got);                             \
-		const char *tap_w_ = (want);                            \
+#define is_str(got, want, ...)                                           \
+	do {                                                             \
+		const char *tap_g_ = (got);                              \
+		const char *tap_w_ = (want);                             \
 		int tap_eq_ = tap_g_ && tap_w_ ? !strcmp(tap_g_, tap_w_) \
-					       : tap_g_ == tap_w_;      \
-		if (!ok(tap_eq_, __VA_ARGS__))                          \
-			printf("#   got '%s'\n#  want '%s'\n",         \
-			       tap_g_ ? tap_g_ : "(null)",              \
-			       tap_w_ ? tap_w_ : "(null)");             \
+					       : tap_g_ == tap_w_;       \
+		if (!ok(tap_eq_, __VA_ARGS__))                           \
+			printf("#   got '%s'\n#  want '%s'\n",           \
+			       tap_g_ ? tap_g_ : "(null)",               \
+			       tap_w_ ? tap_w_ : "(null)");              \
 	} while (0)
 
 static inline int done_testing(void)

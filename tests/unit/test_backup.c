@@ -101,10 +101,10 @@ static void simulate(int n, uint64_t gap, uint64_t dur, struct bk_sched *s,
 			if (b[i].done || b[i].next > now)
 				continue;
 			lead = pilot >= 0 && pilot != i && b[pilot].polled;
-			b[i].next = bk_sched_due(s, now, b[i].accepted,
-						 b[i].polled, lead,
-						 lead ? b[pilot].accepted : 0,
-						 lead ? b[pilot].next : 0);
+			b[i].next =
+				bk_sched_due(s, now, b[i].accepted, b[i].polled,
+					     lead, lead ? b[pilot].accepted : 0,
+					     lead ? b[pilot].next : 0);
 			if (b[i].next > now)
 				continue;
 			(*polls)++;
@@ -117,9 +117,9 @@ static void simulate(int n, uint64_t gap, uint64_t dur, struct bk_sched *s,
 				if (lag > *max_lag)
 					*max_lag = lag;
 				/* OCI's times, in whole seconds */
-				bk_sched_learn(s, (b[i].accepted + dur) / 1000 *
-							  1000 -
-						  b[i].accepted / 1000 * 1000);
+				bk_sched_learn(
+					s, (b[i].accepted + dur) / 1000 * 1000 -
+						   b[i].accepted / 1000 * 1000);
 				continue;
 			}
 			b[i].next = now + b[i].interval;

@@ -256,18 +256,18 @@ static void test_utf8(void)
 		const char *s;
 		size_t avail, want;
 	} cases[] = {
-		{ "a", 1, 1 },
-		{ "\xc3\xa9", 2, 2 },           /* e acute */
-		{ "\xc3\xa9", 1, 0 },           /* cut short */
-		{ "\xe2\x90\x81", 3, 3 },       /* U+2401 */
-		{ "\xf0\x9f\x94\x91", 4, 4 },   /* U+1F511 */
-		{ "\xc0\xaf", 2, 0 },           /* overlong '/' */
-		{ "\xe0\x80\xaf", 3, 0 },       /* overlong */
-		{ "\xed\xa0\x80", 3, 0 },       /* surrogate */
-		{ "\xf4\x90\x80\x80", 4, 0 },   /* above U+10FFFF */
-		{ "\x80", 1, 0 },                /* lone continuation */
-		{ "\xc3", 4, 0 },                /* NUL ends the sequence */
-		{ "", 0, 0 },
+		{"a", 1, 1},
+		{"\xc3\xa9", 2, 2}, /* e acute */
+		{"\xc3\xa9", 1, 0}, /* cut short */
+		{"\xe2\x90\x81", 3, 3}, /* U+2401 */
+		{"\xf0\x9f\x94\x91", 4, 4}, /* U+1F511 */
+		{"\xc0\xaf", 2, 0}, /* overlong '/' */
+		{"\xe0\x80\xaf", 3, 0}, /* overlong */
+		{"\xed\xa0\x80", 3, 0}, /* surrogate */
+		{"\xf4\x90\x80\x80", 4, 0}, /* above U+10FFFF */
+		{"\x80", 1, 0}, /* lone continuation */
+		{"\xc3", 4, 0}, /* NUL ends the sequence */
+		{"", 0, 0},
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)

@@ -223,7 +223,7 @@ static void test_response_headers(void)
 
 /* ---- a small HTTP/1.1 server on 127.0.0.1 ------------------------------- */
 
-#define MAXC  64
+#define MAXC 64
 #define INMAX (256 * 1024)
 
 struct conn {
@@ -1314,7 +1314,7 @@ static void test_trace(void)
 	free(l);
 }
 
-#define NTHREADS   4
+#define NTHREADS 4
 #define PER_THREAD 10
 
 struct worker {

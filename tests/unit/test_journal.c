@@ -13,7 +13,7 @@
 #include "tap.h"
 #include "testutil.h"
 
-#define TEN  "ocid1.tenancy.oc1..aaaatest"
+#define TEN "ocid1.tenancy.oc1..aaaatest"
 #define KEY1 "ocid1.key.oc1.iad.k1"
 #define KEY2 "ocid1.key.oc1.iad.k2"
 #define PAR                                                     \
@@ -47,7 +47,7 @@ static int counting_fsync(int fd)
 
 static struct journal_opts opts(const char *dir, uint64_t max)
 {
-	struct journal_opts o = { 0 };
+	struct journal_opts o = {0};
 
 	o.dir = dir;
 	o.tenancy = TEN;
@@ -87,7 +87,7 @@ static char *slurp(const char *path)
 
 static struct journal_entry entry(const char *key, const char *object)
 {
-	struct journal_entry e = { 0 };
+	struct journal_entry e = {0};
 
 	e.submitted = 1764780000;
 	e.state = "submitting";

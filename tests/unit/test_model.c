@@ -29,9 +29,9 @@
 	"ocid1.kmsworkrequest.oc1.iad.bbpgrv2paacuu.abuwcljw4o5ocyiqmkbytu6dnpbnc4lgj4oqq7l7dcwn6ojpagb66qhwajya"
 #define USER \
 	"ocid1.user.oc1..aaaaaaaa3pzjsrgrfpqdkyotxmuxrrbp5mnqosfzyxvfdsrflcbn3yxfqwsa"
-#define MGMT	"https://bbpgrv2paacuu-management.kms.us-ashburn-1.oraclecloud.com"
-#define CRYPTO	"https://bbpgrv2paacuu-crypto.kms.us-ashburn-1.oraclecloud.com"
-#define Q(s)	"\"" s "\""
+#define MGMT "https://bbpgrv2paacuu-management.kms.us-ashburn-1.oraclecloud.com"
+#define CRYPTO "https://bbpgrv2paacuu-crypto.kms.us-ashburn-1.oraclecloud.com"
+#define Q(s) "\"" s "\""
 #define FIVE_MB (5u * 1024 * 1024)
 
 static char why[512];
@@ -500,7 +500,7 @@ struct spec {
 #define OCID_SZ OVFS_OCID_MAX
 #define ENUM_SZ OVFS_ENUM_MAX
 #define TIME_SZ OVFS_TIME_MAX
-#define URL_SZ	OVFS_URL_MAX
+#define URL_SZ OVFS_URL_MAX
 
 static const struct fld tenancy_f[] = {
 	{"id", Q(TEN), 'o', false, OCID_SZ},
@@ -1533,10 +1533,10 @@ static char *resources(size_t n)
 	must(buf_adds(&b, "["));
 	for (i = 0; i < n; i++)
 		must(buf_addf(&b,
-			 "%s{\"actionType\": \"%s\", \"entityType\": "
-			 "\"key\", \"identifier\": \"%s%zu\"}",
-			 i ? ", " : "", i % 2 ? "RELATED" : "IN_PROGRESS",
-			 "ocid1.key.oc1.iad.bbpgrv2paacuu.abuwcljs", i));
+			      "%s{\"actionType\": \"%s\", \"entityType\": "
+			      "\"key\", \"identifier\": \"%s%zu\"}",
+			      i ? ", " : "", i % 2 ? "RELATED" : "IN_PROGRESS",
+			      "ocid1.key.oc1.iad.bbpgrv2paacuu.abuwcljs", i));
 	must(buf_adds(&b, "]"));
 	return buf_detach(&b, NULL);
 }
@@ -2123,9 +2123,10 @@ static void test_backup_location(void)
 	{
 		struct buf b = BUF_INIT(SIZE_MAX);
 
-		must(buf_adds(&b,
-			 "{\"destination\": \"BUCKET\", \"namespace\": "
-			 "\"n\", \"bucketName\": \"b\", \"objectName\": \""));
+		must(buf_adds(
+			&b,
+			"{\"destination\": \"BUCKET\", \"namespace\": "
+			"\"n\", \"bucketName\": \"b\", \"objectName\": \""));
 		for (i = 0; i < OVFS_OBJECT_MAX - 1; i++)
 			must(buf_addch(&b, 'o'));
 		must(buf_adds(&b, "\"}"));
@@ -2133,9 +2134,10 @@ static void test_backup_location(void)
 						    sizeof(why)),
 		       0, "1024-byte object name");
 		buf_release(&b);
-		must(buf_adds(&b,
-			 "{\"destination\": \"BUCKET\", \"namespace\": "
-			 "\"n\", \"bucketName\": \"b\", \"objectName\": \""));
+		must(buf_adds(
+			&b,
+			"{\"destination\": \"BUCKET\", \"namespace\": "
+			"\"n\", \"bucketName\": \"b\", \"objectName\": \""));
 		for (i = 0; i < OVFS_OBJECT_MAX; i++)
 			must(buf_addch(&b, 'o'));
 		must(buf_adds(&b, "\"}"));
@@ -2281,7 +2283,7 @@ static void test_why_small(void)
 /* ListObjects pages: objects appended, nextStartWith, bad entries skipped. */
 static void test_objects(void)
 {
-	struct oci_object_list l = { 0 };
+	struct oci_object_list l = {0};
 	char next[OVFS_OBJECT_MAX];
 	size_t skipped = 0;
 	const char *page =
@@ -2310,8 +2312,8 @@ static void test_objects(void)
 	       0, "objects: empty last page");
 	is_str(next, "", "objects: no next page");
 	is_int((int)l.n, 2, "objects: pages accumulate");
-	is_int(model_objects_append("[]", 2, &l, next, sizeof(next), NULL,
-				    why, sizeof(why)),
+	is_int(model_objects_append("[]", 2, &l, next, sizeof(next), NULL, why,
+				    sizeof(why)),
 	       -EPROTO, "objects: not an object");
 	is_int(model_objects_append("{\"objects\": {}}", 15, &l, next,
 				    sizeof(next), NULL, why, sizeof(why)),

@@ -20,10 +20,9 @@
 	"ocid1.user.oc1..aaaaaaaat5nvwcna5j6aqzjcaty5eqbb6qt2jvpkanghtgdaqedqw3rynjq"
 #define U2 \
 	"ocid1.user.oc1..bbbbbbbbt5nvwcna5j6aqzjcaty5eqbb6qt2jvpkanghtgdaqedqw3rynjq"
-#define FP  "20:3b:97:13:55:1c:5b:0d:d3:37:d8:50:4e:c5:3a:34"
+#define FP "20:3b:97:13:55:1c:5b:0d:d3:37:d8:50:4e:c5:3a:34"
 #define FP2 "11:22:33:44:55:66:77:88:99:00:aa:bb:cc:dd:ee:ff"
 #define CFG "/home/u/.oci/config"
-
 
 static void clear_env(void)
 {

@@ -631,11 +631,11 @@ static void test_cancel(void)
 
 /* ---- threads on the system clock --------------------------------------- */
 
-#define MT_TOTAL   30
+#define MT_TOTAL 30
 #define MT_THREADS 4
-#define MT_LIMIT   50.0
-#define MT_RATE	   (RL_MARGIN * MT_LIMIT)
-#define MT_BURST   5.0
+#define MT_LIMIT 50.0
+#define MT_RATE (RL_MARGIN * MT_LIMIT)
+#define MT_BURST 5.0
 
 struct mt {
 	struct ratelimit rl;

@@ -43,7 +43,7 @@ static const char vector_key[] =
 	"ocid1.user.oc1..aaaaaaaat5nvwcna5j6aqzjcaty5eqbb6qt2jvpkanghtgdaqedqw3rynjq"
 #define FPRINT "20:3b:97:13:55:1c:5b:0d:d3:37:d8:50:4e:c5:3a:34"
 #define KEY_ID TENANCY "/" USER "/" FPRINT
-#define DATE   "Thu, 05 Jan 2014 21:31:40 GMT"
+#define DATE "Thu, 05 Jan 2014 21:31:40 GMT"
 
 #define A_TARGET \
 	"/20160918/instances?availabilityDomain=Pjwf%3A%20PHX-AD-1&compartmentId=ocid1.compartment.oc1..aaaaaaaam3we6vgnherjq5q2idnccdflvjsnog7mlr6rtdb25gilchfeyjxa&displayName=TeamXInstances&volumeId=ocid1.volume.oc1.phx.abyhqljrgvttnlx73nmrwfaux7kcvzfs3s66izvxf2h4lgvyndsdsnoiwr5q"
@@ -79,7 +79,6 @@ static const char b_auth[] =
 	"\",algorithm=\"rsa-sha256\",signature=\"" B_SIG "\"";
 
 #define EMPTY_SHA "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="
-
 
 static void write_file(const char *name, const char *text, mode_t mode)
 {

@@ -26,7 +26,8 @@ static void test_none(struct buf *b)
 
 	fresh(&s);
 	buf_copy(s.key_state, sizeof(s.key_state), "ENABLED");
-	is_str(render(&s, b), "state: none\nkey_state: ENABLED\neligible: yes\n",
+	is_str(render(&s, b),
+	       "state: none\nkey_state: ENABLED\neligible: yes\n",
 	       "a key never backed up");
 
 	buf_copy(s.eligible, sizeof(s.eligible),
@@ -45,8 +46,10 @@ static void test_in_progress(struct buf *b)
 	s.state = BK_IN_PROGRESS;
 	s.progress = 42.4;
 	buf_copy(s.target, sizeof(s.target), "backups");
-	buf_copy(s.object, sizeof(s.object), "ns/backups/k-20141205T000000Z.backup");
-	buf_copy(s.work_request, sizeof(s.work_request), "ocid1.kmsworkrequest.oc1.iad.x.y");
+	buf_copy(s.object, sizeof(s.object),
+		 "ns/backups/k-20141205T000000Z.backup");
+	buf_copy(s.work_request, sizeof(s.work_request),
+		 "ocid1.kmsworkrequest.oc1.iad.x.y");
 	buf_copy(s.request_id, sizeof(s.request_id), "ABC/DEF");
 	s.submitted = 1417737600;
 	s.started = 1417737601;

@@ -11,12 +11,12 @@
 #include "tap.h"
 
 /* Every PAR URL in this file uses this token; no message may show it. */
-#define TOK	 "SeCrEt-T0k3n_xyz"
-#define OS_IAD	 "https://objectstorage.us-ashburn-1.oraclecloud.com"
+#define TOK "SeCrEt-T0k3n_xyz"
+#define OS_IAD "https://objectstorage.us-ashburn-1.oraclecloud.com"
 #define PAR_PATH "/p/" TOK "/n/myns/b/backups/o/"
 
 /* 2023-11-14T22:13:20Z */
-#define NOW   1700000000
+#define NOW 1700000000
 #define STAMP "20231114T221320Z"
 /* {key_short} of "ocid1.key.oc1.iad.abcdef": its last 12 characters. */
 #define KEY_SHORT "1.iad.abcdef"
@@ -352,8 +352,9 @@ static void test_template(void)
 
 	is_int(target_check_template(NULL, why, sizeof(why)), 0,
 	       "check: default");
-	is_int(target_check_template("{compartment}/{vault}/{key}-{key_short}-{date}",
-				     why, sizeof(why)),
+	is_int(target_check_template(
+		       "{compartment}/{vault}/{key}-{key_short}-{date}", why,
+		       sizeof(why)),
 	       0, "check: a good template");
 	is_int(target_check_template("kms/{key_id}", why, sizeof(why)), 0,
 	       "check: {key_id} names the key");
@@ -577,15 +578,18 @@ static void test_par(void)
 	par_ok(OS_IAD PAR_PATH "a/b/c", "object PAR: '/' in object");
 
 	par_ok(OS_IAD PAR_PATH, "bucket PAR");
-	is_str(tg.loc.uri, OS_IAD PAR_PATH STAMP "-db-master-" KEY_SHORT ".backup",
+	is_str(tg.loc.uri,
+	       OS_IAD PAR_PATH STAMP "-db-master-" KEY_SHORT ".backup",
 	       "bucket PAR: templated object appended");
 	is_str(tg.display,
-	       OS_IAD "/p/***/n/myns/b/backups/o/" STAMP "-db-master-" KEY_SHORT ".backup",
+	       OS_IAD "/p/***/n/myns/b/backups/o/" STAMP "-db-master-" KEY_SHORT
+		      ".backup",
 	       "bucket PAR: display redacted, with the object");
 	c.key_name = "my key ü/x";
 	par_ok(OS_IAD PAR_PATH, "bucket PAR: unusual key name");
 	is_str(tg.loc.uri,
-	       OS_IAD PAR_PATH STAMP "-my%20key%20%C3%BC_x-" KEY_SHORT ".backup",
+	       OS_IAD PAR_PATH STAMP "-my%20key%20%C3%BC_x-" KEY_SHORT
+				     ".backup",
 	       "bucket PAR: object percent-encoded");
 	c = base_ctx();
 
@@ -794,7 +798,8 @@ static void test_json(void)
 	       "\"PRE_AUTHENTICATED_REQUEST_URI\", \"uri\": \"" OS_IAD PAR_PATH
 	       "\"}}",
 	       "JSON bucket PAR");
-	is_str(tg.loc.uri, OS_IAD PAR_PATH STAMP "-db-master-" KEY_SHORT ".backup",
+	is_str(tg.loc.uri,
+	       OS_IAD PAR_PATH STAMP "-db-master-" KEY_SHORT ".backup",
 	       "JSON bucket PAR: object appended");
 	par_refused("{\"destination\": \"PRE_AUTHENTICATED_REQUEST_URI\", "
 		    "\"uri\": \"https://evil.example.com" PAR_PATH "x\"}",

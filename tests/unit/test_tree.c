@@ -35,7 +35,7 @@ static void test_opts(struct oclock *clk)
 {
 	struct tree *t = (struct tree *)1;
 
-	is_int(tree_new(&t, &(struct tree_opts){ .clock = clk }), -EINVAL,
+	is_int(tree_new(&t, &(struct tree_opts){.clock = clk}), -EINVAL,
 	       "a root OCID is required");
 	ok(!t, "nothing is returned on failure");
 }
@@ -72,8 +72,7 @@ static void test_resolve(struct tree *t)
 		   p.node == tree_root(t),
 	   "/ is the root compartment");
 	ok(!tree_resolve(t, "//id", &p) && p.what == TW_ID, "/id");
-	ok(!tree_resolve(t, "/.ocivaultfs/stats", &p) &&
-		   p.what == TW_CTL_STATS,
+	ok(!tree_resolve(t, "/.ocivaultfs/stats", &p) && p.what == TW_CTL_STATS,
 	   "/.ocivaultfs/stats");
 	is_int(tree_resolve(t, "/id/x", &p), -ENOTDIR, "a file has no entries");
 	is_int(tree_resolve(t, "/nope", &p), -ENOENT, "unknown fixed name");
@@ -145,18 +144,18 @@ int main(void)
 {
 	struct clock_fake cf;
 	struct oclock clk;
-	struct logger lg = { log_stderr, NULL, LOG_ERR };
+	struct logger lg = {log_stderr, NULL, LOG_ERR};
 	struct tree *t = NULL;
 
 	clock_fake_init(&cf, &clk);
 	cf.wall = 1417737600;
 	test_opts(&clk);
-	ok(!tree_new(&t, &(struct tree_opts){ .clock = &clk,
-					       .log = &lg,
-					       .cache_ttl = 60,
-					       .root_id = ROOT,
-					       .root_name = "Tenancy One",
-					       .on_stale = on_stale }),
+	ok(!tree_new(&t, &(struct tree_opts){.clock = &clk,
+					     .log = &lg,
+					     .cache_ttl = 60,
+					     .root_id = ROOT,
+					     .root_name = "Tenancy One",
+					     .on_stale = on_stale}),
 	   "tree_new without a client");
 	if (t) {
 		test_root(t, clock_wall_s(&clk));
