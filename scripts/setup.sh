@@ -13,6 +13,7 @@ packages=(
 	openssl ca-certificates curl procps psmisc util-linux
 	valgrind # scripts/test.sh --valgrind
 	clang libclang-rt-dev # scripts/fuzz: clang and its libFuzzer runtime
+	clang-format # scripts/check-format (suite lint)
 )
 
 want=("${packages[@]}")
