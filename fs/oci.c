@@ -145,6 +145,18 @@ void oci_budget_leave(struct oci_client *c)
 	}
 }
 
+int oci_budget_check(struct oci_client *c)
+{
+	int ret = 0;
+
+	if (atomic_load(&c->cancelled))
+		return -ECANCELED;
+	if (budget_stop(c))
+		ret = tl_budget.hit == BUDGET_INTR ? -EINTR : -ETIMEDOUT;
+	tl_budget.hit = BUDGET_NONE;
+	return ret;
+}
+
 static bool client_cancelled(void *arg)
 {
 	struct oci_client *c = arg;

@@ -24,19 +24,26 @@ static uint64_t ns_wait_ms(const struct ovfs *o)
 
 /*
  * Wait, with ns_lock held, for the lookup in flight to finish.  0 when it
- * did (successfully or not), -ETIMEDOUT.
+ * did (successfully or not), -ETIMEDOUT, or what the caller's own budget
+ * says (oci_budget_check(): a write's deadline, an interrupt): a waiter
+ * ends as promptly as its own call would, in slices of 100 ms.
  */
 static int ns_wait(struct ovfs *o)
 {
 	const struct oclock *clk = oci_client_clock(o->client);
 	unsigned int flight = o->ns_flights;
 	uint64_t end = clock_mono_ms(clk) + ns_wait_ms(o), now;
+	int ret;
 
 	while (o->ns_flights == flight) {
 		now = clock_mono_ms(clk);
 		if (now >= end)
 			return -ETIMEDOUT;
-		clock_cond_timedwait(&o->ns_cond, &o->ns_lock, end - now);
+		ret = oci_budget_check(o->client);
+		if (ret)
+			return ret;
+		clock_cond_timedwait(&o->ns_cond, &o->ns_lock,
+				     end - now < 100 ? end - now : 100);
 	}
 	return 0;
 }
@@ -65,8 +72,12 @@ int ovfs_namespace(struct ovfs *o, char *ns, struct oci_error *err)
 		if (ret) {
 			pthread_mutex_unlock(&o->ns_lock);
 			oci_error_clear(err);
-			oci_error_local(err, ret,
-					"timed out waiting for GetNamespace");
+			oci_error_local(
+				err, ret,
+				ret == -EINTR ? "interrupted"
+				: ret == -ETIMEDOUT
+					? "timed out waiting for GetNamespace"
+					: "cancelled");
 			return ret;
 		}
 		if (!o->ns[0]) {

@@ -210,6 +210,13 @@ struct oci_budget {
 
 void oci_budget_enter(struct oci_client *c, struct oci_budget *b);
 void oci_budget_leave(struct oci_client *c);
+/*
+ * For a wait outside the client that a call of the same thread would make
+ * (e.g. for another thread's call to end): 0 while the thread's budget
+ * allows going on, -EINTR once `interrupted` says so, -ETIMEDOUT past the
+ * deadline, -ECANCELED after oci_client_cancel().  0 without a budget.
+ */
+int oci_budget_check(struct oci_client *c);
 
 /* Response metadata of action calls (BackupKey, restores). */
 struct oci_action_result {

@@ -174,6 +174,46 @@ def test_signal_ends_a_blocked_write(sig, emu, mount, register_output):
     assert object_names(emu) == []
 
 
+def test_signal_ends_a_write_waiting_for_another_namespace_lookup(
+        emu, mount, register_output):
+    """Two writes need the namespace; the second waits for the first's
+    GetNamespace (single flight) instead of sending its own.  A signal
+    ends that wait as promptly as it ends a call of its own."""
+    allow_outage_logs(register_output)
+    m = mount("write_timeout=120", emu=emu)
+    warm(m)
+    emu.faults([{"op": "GetNamespace", "kind": "delay:40", "count": 1}])
+    procs = []
+    try:
+        for key in (KEY, KEY2):
+            procs.append(subprocess.Popen(
+                ["bash", "-c", "echo backups > %s" % q(m.path(key,
+                                                             "backup"))],
+                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE))
+            # `status` says none until the target is parsed, which
+            # needs the namespace: wait for the writer to be inside.
+            time.sleep(1)
+            assert procs[-1].poll() is None
+        wait_until(lambda: emu.stats()["requests"].get("GetNamespace", 0)
+                   >= 1, what="the first write's GetNamespace")
+        t0 = time.monotonic()
+        procs[1].send_signal(signal.SIGINT)
+        rc = procs[1].wait(timeout=60)
+        elapsed = time.monotonic() - t0
+        print("SIGINT to a write waiting for the namespace: gone after "
+              "%.2f s" % elapsed)
+        assert rc != 0
+        assert elapsed < 10 * SLOW, elapsed
+        # The second write never sent a GetNamespace of its own.
+        assert emu.stats()["requests"].get("GetNamespace", 0) == 1
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.send_signal(signal.SIGINT)
+            p.wait(timeout=60)
+
+
 def test_unanswered_backupkey_is_never_doubled(emu, mount, register_output):
     """BackupKey reaches the service but its answer does not come back in
     time (the service executes it 25 s later): the write fails with
