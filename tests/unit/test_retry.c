@@ -299,6 +299,15 @@ static void test_next(void)
 	   "POST with retry token: 503 retried");
 }
 
+/* Field by field: the struct has padding, which memcmp would read. */
+static bool same_policy(const struct retry_policy *a,
+			const struct retry_policy *b)
+{
+	return a->max_attempts == b->max_attempts && a->base_ms == b->base_ms &&
+	       a->cap_ms == b->cap_ms && a->jitter_ms == b->jitter_ms &&
+	       a->max_total_ms == b->max_total_ms;
+}
+
 /* A caller's budget only narrows the policy (oci_budget, write_timeout). */
 static void test_narrow(void)
 {
@@ -307,9 +316,9 @@ static void test_narrow(void)
 	uint64_t slept;
 
 	retry_policy_narrow(&p, 0, 0, 0, &n);
-	ok(!memcmp(&p, &n, sizeof(p)), "no limits: the policy unchanged");
+	ok(same_policy(&p, &n), "no limits: the policy unchanged");
 	retry_policy_narrow(&p, 20, 60000, 900000, &n);
-	ok(!memcmp(&p, &n, sizeof(p)), "wider limits: unchanged");
+	ok(same_policy(&p, &n), "wider limits: unchanged");
 
 	/* The write budget: 30 s in all, for an outage (connection refused,
 	 * each attempt at once): sleeps 1+2+4+8 s, the next (16 s) would end
