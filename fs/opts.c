@@ -22,32 +22,35 @@ enum {
  * it would take "1x" as 1 and wrap "4294967297" to 1, so they are parsed
  * here, whole, and an unparsable value is out of range.
  */
+#define UOPT(f, lo, hi, d, u)                                   \
+	{                                                       \
+#f, offsetof(struct ovfs_opts, f), lo, hi, d, u \
+	}
+
 static const struct uint_opt {
 	const char *name;
 	size_t off;
-	unsigned int min, max;
+	unsigned int min, max, def;
 	const char *unit; /* for the message: " seconds", or "" */
 } uint_opts[] = {
-	{"cache_ttl", offsetof(struct ovfs_opts, cache_ttl), 1, 86400,
-	 " seconds"},
-	{"retries", offsetof(struct ovfs_opts, retries), 1, 20, ""},
-	{"timeout", offsetof(struct ovfs_opts, timeout), 1, 3600, " seconds"},
-	{"listing_timeout", offsetof(struct ovfs_opts, listing_timeout), 1,
-	 3600, " seconds"},
-	{"write_timeout", offsetof(struct ovfs_opts, write_timeout), 1, 3600,
-	 " seconds"},
-	{"max_pages", offsetof(struct ovfs_opts, max_pages), OPTS_MAX_PAGES_MIN,
-	 OPTS_MAX_PAGES_MAX, ""},
-	{"max_entries", offsetof(struct ovfs_opts, max_entries),
-	 OPTS_MAX_ENTRIES_MIN, OPTS_MAX_ENTRIES_MAX, ""},
-	{"max_listing_mb", offsetof(struct ovfs_opts, max_listing_mb),
-	 OPTS_MAX_LISTING_MB_MIN, OPTS_MAX_LISTING_MB_MAX, ""},
-	{"max_cached", offsetof(struct ovfs_opts, max_cached),
-	 OPTS_MAX_CACHED_MIN, OPTS_MAX_CACHED_MAX, ""},
-	{"max_cache_mb", offsetof(struct ovfs_opts, max_cache_mb),
-	 OPTS_MAX_CACHE_MB_MIN, OPTS_MAX_CACHE_MB_MAX, ""},
-	{"max_response_kb", offsetof(struct ovfs_opts, max_response_kb),
-	 OPTS_MAX_RESPONSE_KB_MIN, OPTS_MAX_RESPONSE_KB_MAX, ""},
+	UOPT(cache_ttl, 1, 86400, OPTS_DEFAULT_CACHE_TTL, " seconds"),
+	UOPT(retries, 1, 20, OPTS_DEFAULT_RETRIES, ""),
+	UOPT(timeout, 1, 3600, OPTS_DEFAULT_TIMEOUT, " seconds"),
+	UOPT(listing_timeout, 1, 3600, OPTS_DEFAULT_LISTING_TIMEOUT,
+	     " seconds"),
+	UOPT(write_timeout, 1, 3600, OPTS_DEFAULT_WRITE_TIMEOUT, " seconds"),
+	UOPT(max_pages, OPTS_MAX_PAGES_MIN, OPTS_MAX_PAGES_MAX,
+	     OPTS_DEFAULT_MAX_PAGES, ""),
+	UOPT(max_entries, OPTS_MAX_ENTRIES_MIN, OPTS_MAX_ENTRIES_MAX,
+	     OPTS_DEFAULT_MAX_ENTRIES, ""),
+	UOPT(max_listing_mb, OPTS_MAX_LISTING_MB_MIN, OPTS_MAX_LISTING_MB_MAX,
+	     OPTS_DEFAULT_MAX_LISTING_MB, ""),
+	UOPT(max_cached, OPTS_MAX_CACHED_MIN, OPTS_MAX_CACHED_MAX,
+	     OPTS_DEFAULT_MAX_CACHED, ""),
+	UOPT(max_cache_mb, OPTS_MAX_CACHE_MB_MIN, OPTS_MAX_CACHE_MB_MAX,
+	     OPTS_DEFAULT_MAX_CACHE_MB, ""),
+	UOPT(max_response_kb, OPTS_MAX_RESPONSE_KB_MIN,
+	     OPTS_MAX_RESPONSE_KB_MAX, OPTS_DEFAULT_MAX_RESPONSE_KB, ""),
 };
 
 #define N_UINT_OPTS (sizeof(uint_opts) / sizeof(uint_opts[0]))
@@ -144,18 +147,9 @@ static int opt_proc(void *data, const char *arg, int key,
 int opts_parse(struct fuse_args *args, struct ovfs_opts *o)
 {
 	memset(o, 0, sizeof(*o));
-	o->cache_ttl = OPTS_DEFAULT_CACHE_TTL;
-	o->retries = OPTS_DEFAULT_RETRIES;
-	o->timeout = OPTS_DEFAULT_TIMEOUT;
-	o->listing_timeout = OPTS_DEFAULT_LISTING_TIMEOUT;
-	o->write_timeout = OPTS_DEFAULT_WRITE_TIMEOUT;
+	for (size_t i = 0; i < N_UINT_OPTS; i++)
+		*uint_field(o, &uint_opts[i]) = uint_opts[i].def;
 	o->rate = OPTS_DEFAULT_RATE;
-	o->max_pages = OPTS_DEFAULT_MAX_PAGES;
-	o->max_entries = OPTS_DEFAULT_MAX_ENTRIES;
-	o->max_listing_mb = OPTS_DEFAULT_MAX_LISTING_MB;
-	o->max_cached = OPTS_DEFAULT_MAX_CACHED;
-	o->max_cache_mb = OPTS_DEFAULT_MAX_CACHE_MB;
-	o->max_response_kb = OPTS_DEFAULT_MAX_RESPONSE_KB;
 	if (fuse_opt_parse(args, o, spec, opt_proc) == -1)
 		return -EINVAL;
 	return 0;

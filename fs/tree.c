@@ -1102,10 +1102,22 @@ static bool wait_cancelled(struct tree_wait *w)
 	return w && atomic_load(&w->cancelled);
 }
 
-/* One slice of a wait on `cond` (with `lock` held), at most `left` ms. */
-static void wait_slice(pthread_cond_t *cond, pthread_mutex_t *lock,
-		       uint64_t left, struct tree_wait *w)
+/*
+ * One step of a wait on `cond` (with `lock` held) that must end by `end`
+ * (tree clock, ms): -EINTR once `w` is cancelled, -ETIMEDOUT at `end`,
+ * else 0 after waiting at most one slice (the caller checks its condition
+ * and steps again).
+ */
+static int wait_step(struct tree *t, pthread_cond_t *cond,
+		     pthread_mutex_t *lock, uint64_t end, struct tree_wait *w)
 {
+	uint64_t now = now_ms(t), left;
+
+	if (wait_cancelled(w))
+		return -EINTR;
+	if (now >= end)
+		return -ETIMEDOUT;
+	left = end - now;
 	if (w)
 		atomic_store(&w->cond, cond);
 	if (!wait_cancelled(w))
@@ -1114,6 +1126,7 @@ static void wait_slice(pthread_cond_t *cond, pthread_mutex_t *lock,
 			left < TREE_WAIT_SLICE_MS ? left : TREE_WAIT_SLICE_MS);
 	if (w)
 		atomic_store(&w->cond, NULL);
+	return 0;
 }
 
 static void job_free(struct tree_job *j)
@@ -1384,24 +1397,13 @@ static int wait_listing(struct tree *t, struct tree_node *n,
 			struct tree_wait *w)
 {
 	uint64_t end = now_ms(t) + t->wait_ms;
-	bool late = false;
+	bool late;
 	int ret = 0;
 
 	pthread_mutex_lock(&n->lock);
-	while (!L->valid && L->done_seq == seq) {
-		uint64_t now = now_ms(t);
-
-		if (wait_cancelled(w)) {
-			ret = -EINTR;
-			break;
-		}
-		if (now >= end) {
-			ret = -ETIMEDOUT;
-			late = true;
-			break;
-		}
-		wait_slice(&n->dir->cond, &n->lock, end - now, w);
-	}
+	while (!L->valid && L->done_seq == seq && !ret)
+		ret = wait_step(t, &n->dir->cond, &n->lock, end, w);
+	late = ret == -ETIMEDOUT;
 	if (!ret && !L->valid)
 		ret = L->last_errno ? L->last_errno : -EIO;
 	pthread_mutex_unlock(&n->lock);
@@ -2004,19 +2006,8 @@ int tree_fetch_json(struct tree *t, struct tree_node *n, struct buf *out,
 		j->jnext = t->json;
 		t->json = j;
 	}
-	while (!j->done) {
-		uint64_t now = now_ms(t);
-
-		if (wait_cancelled(w)) {
-			ret = -EINTR;
-			break;
-		}
-		if (now >= end) {
-			ret = -ETIMEDOUT;
-			break;
-		}
-		wait_slice(&t->json_cond, &t->rq_lock, end - now, w);
-	}
+	while (!j->done && !ret)
+		ret = wait_step(t, &t->json_cond, &t->rq_lock, end, w);
 	pthread_mutex_unlock(&t->rq_lock);
 	/* Once done, the job's result is immutable: copy it unlocked. */
 	if (!ret)
