@@ -76,7 +76,7 @@ static int sys_sleep_ms(void *arg, uint64_t ms)
 	return ret;
 }
 
-int clock_sys_init(struct clock_sys *cs, struct oclock *out)
+int clock_sys_init(struct clock_sys *cs, struct clock *out)
 {
 	int ret;
 
@@ -144,7 +144,7 @@ static int fake_sleep_ms(void *arg, uint64_t ms)
 	return 0;
 }
 
-void clock_fake_init(struct clock_fake *cf, struct oclock *out)
+void clock_fake_init(struct clock_fake *cf, struct clock *out)
 {
 	memset(cf, 0, sizeof(*cf));
 	cf->now_ms = 1000000;

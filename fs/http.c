@@ -48,7 +48,7 @@ struct http_client {
 	long timeout_ms;
 	size_t max_response;
 	const struct logger *log;
-	struct oclock clock;
+	struct clock clock;
 	bool has_clock;
 	bool (*cancelled)(void *arg);
 	void *cancelled_arg;

@@ -18,7 +18,7 @@
 
 #include <fuse_lowlevel.h>
 
-#include "backup.h"
+#include "backups.h"
 #include "crypto.h"
 #include "http.h"
 #include "journal.h"
@@ -144,7 +144,7 @@ static int preflight(struct ovfs *o, const struct profile *prof)
 			buf_copy(o->root_id, sizeof(o->root_id), c.id);
 			buf_copy(o->root_name, sizeof(o->root_name), c.name);
 		}
-		oci_compartment_release(&c);
+		model_compartment_release(&c);
 	} else {
 		struct oci_tenancy t = {0};
 
@@ -154,7 +154,7 @@ static int preflight(struct ovfs *o, const struct profile *prof)
 			buf_copy(o->root_id, sizeof(o->root_id), t.id);
 			buf_copy(o->root_name, sizeof(o->root_name), t.name);
 		}
-		oci_tenancy_release(&t);
+		model_tenancy_release(&t);
 	}
 	o->log.max_level = level;
 	oci_client_set_retry(o->client, &normal);
@@ -197,8 +197,8 @@ static int make_client(struct ovfs *o, struct profile *prof)
 	co.retry = (struct retry_policy)RETRY_POLICY_DEFAULT;
 	co.retry.max_attempts = o->opts.retries;
 	co.list_timeout_ms = (uint64_t)o->opts.listing_timeout * 1000;
-	for (int i = 0; i < RL_NCAT; i++)
-		co.rates[i] = i == RL_OTHER ? 0 : o->opts.rate;
+	for (int i = 0; i < RATELIMIT_NCAT; i++)
+		co.rates[i] = i == RATELIMIT_OTHER ? 0 : o->opts.rate;
 	co.rates_set = true;
 	co.max_pages = o->opts.max_pages;
 	co.max_entries = o->opts.max_entries;
@@ -236,7 +236,7 @@ static int endpoint_host(struct ovfs *o)
 	return 0;
 }
 
-/* The backups' view of the context (backup.h, struct backups_opts). */
+/* The backups' view of the context (backups.h, struct backups_opts). */
 static int get_namespace(void *arg, char *ns, struct oci_error *err)
 {
 	return ovfs_namespace(arg, ns, err);

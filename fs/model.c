@@ -404,7 +404,7 @@ static int tenancy_from(const cJSON *obj, struct oci_tenancy *out, char *why,
 	if (!ret)
 		ret = keep_json(obj, &out->json, why, why_n);
 	if (ret)
-		oci_tenancy_release(out);
+		model_tenancy_release(out);
 	return ret;
 }
 
@@ -420,7 +420,7 @@ static int compartment_from(const cJSON *obj, struct oci_compartment *out,
 	if (!ret)
 		ret = keep_json(obj, &out->json, why, why_n);
 	if (ret)
-		oci_compartment_release(out);
+		model_compartment_release(out);
 	return ret;
 }
 
@@ -440,7 +440,7 @@ static int vault_from(const cJSON *obj, bool summary, struct oci_vault *out,
 		ret = keep_json(obj, &out->json, why, why_n);
 	out->summary = summary;
 	if (ret)
-		oci_vault_release(out);
+		model_vault_release(out);
 	return ret;
 }
 
@@ -486,7 +486,7 @@ static int key_from(const cJSON *obj, bool summary, struct oci_key *out,
 		ret = keep_json(obj, &out->json, why, why_n);
 	out->summary = summary;
 	if (ret)
-		oci_key_release(out);
+		model_key_release(out);
 	return ret;
 }
 
@@ -502,7 +502,7 @@ static int key_version_from(const cJSON *obj, struct oci_key_version *out,
 	if (!ret)
 		ret = keep_json(obj, &out->json, why, why_n);
 	if (ret)
-		oci_key_version_release(out);
+		model_key_version_release(out);
 	return ret;
 }
 
@@ -564,7 +564,7 @@ static int work_request_from(const cJSON *obj, bool summary,
 	if (!ret)
 		ret = keep_json(obj, &out->json, why, why_n);
 	if (ret)
-		oci_work_request_release(out);
+		model_work_request_release(out);
 	return ret;
 }
 
@@ -592,7 +592,7 @@ static int bucket_from(const cJSON *obj, struct oci_bucket *out, char *why,
 	if (!ret)
 		ret = keep_json(obj, &out->json, why, why_n);
 	if (ret)
-		oci_bucket_release(out);
+		model_bucket_release(out);
 	return ret;
 }
 
@@ -851,20 +851,20 @@ static void wr_error_release(struct oci_wr_error *e)
 }
 
 MODEL_APPEND(compartments, oci_compartment_list, struct oci_compartment,
-	     compartment_from(obj, out, why, why_n), oci_compartment_release)
+	     compartment_from(obj, out, why, why_n), model_compartment_release)
 MODEL_APPEND(vaults, oci_vault_list, struct oci_vault,
-	     vault_from(obj, true, out, why, why_n), oci_vault_release)
+	     vault_from(obj, true, out, why, why_n), model_vault_release)
 MODEL_APPEND(keys, oci_key_list, struct oci_key,
-	     key_from(obj, true, out, why, why_n), oci_key_release)
+	     key_from(obj, true, out, why, why_n), model_key_release)
 MODEL_APPEND(key_versions, oci_key_version_list, struct oci_key_version,
-	     key_version_from(obj, out, why, why_n), oci_key_version_release)
+	     key_version_from(obj, out, why, why_n), model_key_version_release)
 MODEL_APPEND(work_requests, oci_work_request_list, struct oci_work_request,
 	     work_request_from(obj, true, out, why, why_n),
-	     oci_work_request_release)
+	     model_work_request_release)
 MODEL_APPEND(wr_errors, oci_wr_error_list, struct oci_wr_error,
 	     wr_error_from(obj, out, why, why_n), wr_error_release)
 MODEL_APPEND(buckets, oci_bucket_list, struct oci_bucket,
-	     bucket_from(obj, out, why, why_n), oci_bucket_release)
+	     bucket_from(obj, out, why, why_n), model_bucket_release)
 
 /* ---- ListObjects ---------------------------------------------------- */
 
@@ -1228,7 +1228,7 @@ out:
 
 /* ---- release and copy ------------------------------------------------ */
 
-void oci_tenancy_release(struct oci_tenancy *t)
+void model_tenancy_release(struct oci_tenancy *t)
 {
 	if (!t)
 		return;
@@ -1236,7 +1236,7 @@ void oci_tenancy_release(struct oci_tenancy *t)
 	memset(t, 0, sizeof(*t));
 }
 
-void oci_compartment_release(struct oci_compartment *c)
+void model_compartment_release(struct oci_compartment *c)
 {
 	if (!c)
 		return;
@@ -1244,7 +1244,7 @@ void oci_compartment_release(struct oci_compartment *c)
 	memset(c, 0, sizeof(*c));
 }
 
-void oci_vault_release(struct oci_vault *v)
+void model_vault_release(struct oci_vault *v)
 {
 	if (!v)
 		return;
@@ -1252,7 +1252,7 @@ void oci_vault_release(struct oci_vault *v)
 	memset(v, 0, sizeof(*v));
 }
 
-void oci_key_release(struct oci_key *k)
+void model_key_release(struct oci_key *k)
 {
 	if (!k)
 		return;
@@ -1260,7 +1260,7 @@ void oci_key_release(struct oci_key *k)
 	memset(k, 0, sizeof(*k));
 }
 
-void oci_key_version_release(struct oci_key_version *kv)
+void model_key_version_release(struct oci_key_version *kv)
 {
 	if (!kv)
 		return;
@@ -1268,7 +1268,7 @@ void oci_key_version_release(struct oci_key_version *kv)
 	memset(kv, 0, sizeof(*kv));
 }
 
-void oci_work_request_release(struct oci_work_request *wr)
+void model_work_request_release(struct oci_work_request *wr)
 {
 	if (!wr)
 		return;
@@ -1276,7 +1276,7 @@ void oci_work_request_release(struct oci_work_request *wr)
 	memset(wr, 0, sizeof(*wr));
 }
 
-void oci_bucket_release(struct oci_bucket *b)
+void model_bucket_release(struct oci_bucket *b)
 {
 	if (!b)
 		return;
@@ -1300,15 +1300,15 @@ void oci_bucket_release(struct oci_bucket *b)
 	}
 
 LIST_RELEASE(oci_compartment_list_release, oci_compartment_list,
-	     oci_compartment_release)
-LIST_RELEASE(oci_vault_list_release, oci_vault_list, oci_vault_release)
-LIST_RELEASE(oci_key_list_release, oci_key_list, oci_key_release)
+	     model_compartment_release)
+LIST_RELEASE(oci_vault_list_release, oci_vault_list, model_vault_release)
+LIST_RELEASE(oci_key_list_release, oci_key_list, model_key_release)
 LIST_RELEASE(oci_key_version_list_release, oci_key_version_list,
-	     oci_key_version_release)
+	     model_key_version_release)
 LIST_RELEASE(oci_work_request_list_release, oci_work_request_list,
-	     oci_work_request_release)
+	     model_work_request_release)
 LIST_RELEASE(oci_wr_error_list_release, oci_wr_error_list, wr_error_release)
-LIST_RELEASE(oci_bucket_list_release, oci_bucket_list, oci_bucket_release)
+LIST_RELEASE(oci_bucket_list_release, oci_bucket_list, model_bucket_release)
 LIST_RELEASE(oci_object_list_release, oci_object_list, object_summary_release)
 
 /* Duplicate `src` into *dst; NULL stays NULL.  0 or -ENOMEM. */
@@ -1321,7 +1321,7 @@ static int dup_json(char **dst, const char *src)
 	return *dst ? 0 : -ENOMEM;
 }
 
-int oci_key_copy(struct oci_key *dst, const struct oci_key *src)
+int model_key_copy(struct oci_key *dst, const struct oci_key *src)
 {
 	*dst = *src;
 	if (!dup_json(&dst->json, src->json))
@@ -1330,7 +1330,7 @@ int oci_key_copy(struct oci_key *dst, const struct oci_key *src)
 	return -ENOMEM;
 }
 
-int oci_vault_copy(struct oci_vault *dst, const struct oci_vault *src)
+int model_vault_copy(struct oci_vault *dst, const struct oci_vault *src)
 {
 	*dst = *src;
 	if (!dup_json(&dst->json, src->json))
@@ -1339,8 +1339,8 @@ int oci_vault_copy(struct oci_vault *dst, const struct oci_vault *src)
 	return -ENOMEM;
 }
 
-int oci_compartment_copy(struct oci_compartment *dst,
-			 const struct oci_compartment *src)
+int model_compartment_copy(struct oci_compartment *dst,
+			   const struct oci_compartment *src)
 {
 	*dst = *src;
 	if (!dup_json(&dst->json, src->json))

@@ -45,7 +45,7 @@ struct oci_client {
 	const struct logger *log;
 	struct clock_sys sysclock;
 	bool own_clock;
-	struct oclock clock;
+	struct clock clock;
 	atomic_bool cancelled;
 	pthread_mutex_t stats_lock;
 	struct oci_stats stats;
@@ -53,28 +53,30 @@ struct oci_client {
 
 static const struct {
 	const char *name;
-	enum rl_category cat;
+	enum ratelimit_category cat;
 } op_table[OCI_OP_COUNT] = {
-	[OCI_OP_GET_TENANCY] = {"GetTenancy", RL_OTHER},
-	[OCI_OP_LIST_COMPARTMENTS] = {"ListCompartments", RL_OTHER},
-	[OCI_OP_GET_COMPARTMENT] = {"GetCompartment", RL_OTHER},
-	[OCI_OP_LIST_VAULTS] = {"ListVaults", RL_PROV_READ},
-	[OCI_OP_GET_VAULT] = {"GetVault", RL_PROV_READ},
-	[OCI_OP_LIST_KEYS] = {"ListKeys", RL_MGMT_READ},
-	[OCI_OP_GET_KEY] = {"GetKey", RL_MGMT_READ},
-	[OCI_OP_LIST_KEY_VERSIONS] = {"ListKeyVersions", RL_MGMT_READ},
-	[OCI_OP_BACKUP_KEY] = {"BackupKey", RL_MGMT_WRITE},
-	[OCI_OP_BACKUP_VAULT] = {"BackupVault", RL_PROV_WRITE},
+	[OCI_OP_GET_TENANCY] = {"GetTenancy", RATELIMIT_OTHER},
+	[OCI_OP_LIST_COMPARTMENTS] = {"ListCompartments", RATELIMIT_OTHER},
+	[OCI_OP_GET_COMPARTMENT] = {"GetCompartment", RATELIMIT_OTHER},
+	[OCI_OP_LIST_VAULTS] = {"ListVaults", RATELIMIT_PROV_READ},
+	[OCI_OP_GET_VAULT] = {"GetVault", RATELIMIT_PROV_READ},
+	[OCI_OP_LIST_KEYS] = {"ListKeys", RATELIMIT_MGMT_READ},
+	[OCI_OP_GET_KEY] = {"GetKey", RATELIMIT_MGMT_READ},
+	[OCI_OP_LIST_KEY_VERSIONS] = {"ListKeyVersions", RATELIMIT_MGMT_READ},
+	[OCI_OP_BACKUP_KEY] = {"BackupKey", RATELIMIT_MGMT_WRITE},
+	[OCI_OP_BACKUP_VAULT] = {"BackupVault", RATELIMIT_PROV_WRITE},
 	[OCI_OP_RESTORE_KEY_OBJECT_STORE] = {"RestoreKeyFromObjectStore",
-					     RL_MGMT_WRITE},
-	[OCI_OP_RESTORE_KEY_FILE] = {"RestoreKeyFromFile", RL_MGMT_WRITE},
-	[OCI_OP_GET_WORK_REQUEST] = {"GetWorkRequest", RL_OTHER},
-	[OCI_OP_LIST_WORK_REQUEST_ERRORS] = {"ListWorkRequestErrors", RL_OTHER},
-	[OCI_OP_GET_NAMESPACE] = {"GetNamespace", RL_OTHER},
-	[OCI_OP_LIST_BUCKETS] = {"ListBuckets", RL_OTHER},
-	[OCI_OP_HEAD_OBJECT] = {"HeadObject", RL_OTHER},
-	[OCI_OP_LIST_OBJECTS] = {"ListObjects", RL_OTHER},
-	[OCI_OP_LIST_WORK_REQUESTS] = {"ListWorkRequests", RL_OTHER},
+					     RATELIMIT_MGMT_WRITE},
+	[OCI_OP_RESTORE_KEY_FILE] = {"RestoreKeyFromFile",
+				     RATELIMIT_MGMT_WRITE},
+	[OCI_OP_GET_WORK_REQUEST] = {"GetWorkRequest", RATELIMIT_OTHER},
+	[OCI_OP_LIST_WORK_REQUEST_ERRORS] = {"ListWorkRequestErrors",
+					     RATELIMIT_OTHER},
+	[OCI_OP_GET_NAMESPACE] = {"GetNamespace", RATELIMIT_OTHER},
+	[OCI_OP_LIST_BUCKETS] = {"ListBuckets", RATELIMIT_OTHER},
+	[OCI_OP_HEAD_OBJECT] = {"HeadObject", RATELIMIT_OTHER},
+	[OCI_OP_LIST_OBJECTS] = {"ListObjects", RATELIMIT_OTHER},
+	[OCI_OP_LIST_WORK_REQUESTS] = {"ListWorkRequests", RATELIMIT_OTHER},
 };
 
 const char *oci_op_name(enum oci_op op)
@@ -82,9 +84,9 @@ const char *oci_op_name(enum oci_op op)
 	return op < OCI_OP_COUNT ? op_table[op].name : "Unknown";
 }
 
-enum rl_category oci_op_category(enum oci_op op)
+enum ratelimit_category oci_op_category(enum oci_op op)
 {
-	return op < OCI_OP_COUNT ? op_table[op].cat : RL_OTHER;
+	return op < OCI_OP_COUNT ? op_table[op].cat : RATELIMIT_OTHER;
 }
 
 /* ---- client lifecycle ------------------------------------------------ */
@@ -249,9 +251,9 @@ int oci_client_new(struct oci_client **out, const struct profile *prof,
 		goto fail_clock;
 	}
 
-	ret = ratelimit_init(&c->rl, &c->clock,
-			     opts->rates_set ? opts->rates : NULL,
-			     opts->burst > 0 ? opts->burst : RL_DEFAULT_BURST);
+	ret = ratelimit_init(
+		&c->rl, &c->clock, opts->rates_set ? opts->rates : NULL,
+		opts->burst > 0 ? opts->burst : RATELIMIT_DEFAULT_BURST);
 	if (ret) {
 		oci_error_local(err, ret, "cannot initialize the rate limiter");
 		goto fail_signer;
@@ -329,7 +331,7 @@ const char *oci_client_endpoint(const struct oci_client *c,
 	return c->endpoint[svc];
 }
 
-const struct oclock *oci_client_clock(const struct oci_client *c)
+const struct clock *oci_client_clock(const struct oci_client *c)
 {
 	return &c->clock;
 }
@@ -538,7 +540,7 @@ static int retry_sleep(struct oci_client *c, uint64_t ms)
 static int oci_do(struct oci_client *c, const struct oci_req *r,
 		  struct http_response *resp, struct oci_error *err)
 {
-	enum rl_category cat = oci_op_category(r->op);
+	enum ratelimit_category cat = oci_op_category(r->op);
 	struct http_header hdrs[5];
 	struct http_request hreq = {0};
 	char reqid[OCI_REQID_LEN + 1];
@@ -981,19 +983,19 @@ static void wr_error_release(struct oci_wr_error *e)
 				 offsetof(etype, id), name##_elem_release);    \
 	}
 
-LIST_HELPERS(compartments, oci_compartment_list, oci_compartment_release)
-LIST_HELPERS(vaults, oci_vault_list, oci_vault_release)
-LIST_HELPERS(keys, oci_key_list, oci_key_release)
-LIST_HELPERS(key_versions, oci_key_version_list, oci_key_version_release)
+LIST_HELPERS(compartments, oci_compartment_list, model_compartment_release)
+LIST_HELPERS(vaults, oci_vault_list, model_vault_release)
+LIST_HELPERS(keys, oci_key_list, model_key_release)
+LIST_HELPERS(key_versions, oci_key_version_list, model_key_version_release)
 LIST_DEDUP(compartments, oci_compartment_list, struct oci_compartment,
-	   oci_compartment_release)
-LIST_DEDUP(vaults, oci_vault_list, struct oci_vault, oci_vault_release)
-LIST_DEDUP(keys, oci_key_list, struct oci_key, oci_key_release)
+	   model_compartment_release)
+LIST_DEDUP(vaults, oci_vault_list, struct oci_vault, model_vault_release)
+LIST_DEDUP(keys, oci_key_list, struct oci_key, model_key_release)
 LIST_DEDUP(key_versions, oci_key_version_list, struct oci_key_version,
-	   oci_key_version_release)
+	   model_key_version_release)
 LIST_HELPERS(wr_errors, oci_wr_error_list, wr_error_release)
-LIST_HELPERS(work_requests, oci_work_request_list, oci_work_request_release)
-LIST_HELPERS(buckets, oci_bucket_list, oci_bucket_release)
+LIST_HELPERS(work_requests, oci_work_request_list, model_work_request_release)
+LIST_HELPERS(buckets, oci_bucket_list, model_bucket_release)
 
 /* ---- single-resource calls ------------------------------------------ */
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * ops: thin FUSE callbacks (libfuse's low-level API) over tree.c and
- * backup.c; see include/ops.h.
+ * backups.c; see include/ops.h.
  *
  * Inode numbers.  Every inode is a (tree node, tree_what) pair: a
  * compartment, vault or key node and what of it the file is (the node's
@@ -38,7 +38,7 @@
 #include <sys/statvfs.h>
 #include <time.h>
 
-#include "backup.h"
+#include "backups.h"
 #include "clock.h"
 #include "oci.h"
 #include "ops.h"

@@ -30,7 +30,7 @@ static uint64_t ns_wait_ms(const struct ovfs *o)
  */
 static int ns_wait(struct ovfs *o)
 {
-	const struct oclock *clk = oci_client_clock(o->client);
+	const struct clock *clk = oci_client_clock(o->client);
 	unsigned int flight = o->ns_flights;
 	uint64_t end = clock_mono_ms(clk) + ns_wait_ms(o), now;
 	int ret;

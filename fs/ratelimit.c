@@ -9,34 +9,34 @@
 #include "ratelimit.h"
 #include "banned.h"
 
-const char *ratelimit_category_name(enum rl_category cat)
+const char *ratelimit_category_name(enum ratelimit_category cat)
 {
 	switch (cat) {
-	case RL_MGMT_READ:
+	case RATELIMIT_MGMT_READ:
 		return "mgmt-read";
-	case RL_MGMT_WRITE:
+	case RATELIMIT_MGMT_WRITE:
 		return "mgmt-write";
-	case RL_PROV_READ:
+	case RATELIMIT_PROV_READ:
 		return "prov-read";
-	case RL_PROV_WRITE:
+	case RATELIMIT_PROV_WRITE:
 		return "prov-write";
-	case RL_OTHER:
+	case RATELIMIT_OTHER:
 		return "other";
-	case RL_NCAT:
+	case RATELIMIT_NCAT:
 		break;
 	}
 	return "unknown";
 }
 
-int ratelimit_init(struct ratelimit *rl, const struct oclock *clock,
-		   const double limits[RL_NCAT], double burst)
+int ratelimit_init(struct ratelimit *rl, const struct clock *clock,
+		   const double limits[RATELIMIT_NCAT], double burst)
 {
 	uint64_t now;
 	int ret;
 
 	if (!clock || !(burst >= 1.0) || !isfinite(burst))
 		return -EINVAL;
-	for (int i = 0; limits && i < RL_NCAT; i++)
+	for (int i = 0; limits && i < RATELIMIT_NCAT; i++)
 		if (!(limits[i] >= 0.0) || !isfinite(limits[i]))
 			return -EINVAL;
 	ret = pthread_mutex_init(&rl->lock, NULL);
@@ -44,21 +44,23 @@ int ratelimit_init(struct ratelimit *rl, const struct oclock *clock,
 		return -ret;
 	rl->clock = clock;
 	now = clock_mono_ms(clock);
-	for (int i = 0; i < RL_NCAT; i++) {
-		struct rl_bucket *b = &rl->b[i];
+	for (int i = 0; i < RATELIMIT_NCAT; i++) {
+		struct ratelimit_bucket *b = &rl->b[i];
 		double cap;
 
 		if (limits)
 			b->limit = limits[i];
 		else
-			b->limit = i == RL_OTHER ? 0.0 : RL_DEFAULT_RATE;
-		b->rate = RL_MARGIN * b->limit;
+			b->limit = i == RATELIMIT_OTHER
+					   ? 0.0
+					   : RATELIMIT_DEFAULT_RATE;
+		b->rate = RATELIMIT_MARGIN * b->limit;
 		b->cur_rate = b->rate;
 		/*
 		 * Our burst lands in the server's bucket of `limit` tokens:
 		 * keep half of that free for requests bunched on the way.
 		 */
-		cap = RL_BURST_SHARE * b->limit;
+		cap = RATELIMIT_BURST_SHARE * b->limit;
 		if (cap < 1.0)
 			cap = 1.0;
 		b->burst = burst < cap ? burst : cap;
@@ -78,7 +80,7 @@ void ratelimit_release(struct ratelimit *rl)
 	pthread_mutex_destroy(&rl->lock);
 }
 
-static void add_tokens(struct rl_bucket *b, uint64_t ms)
+static void add_tokens(struct ratelimit_bucket *b, uint64_t ms)
 {
 	b->tokens += (double)ms * b->cur_rate / 1000.0;
 	if (b->tokens > b->burst)
@@ -89,14 +91,14 @@ static void add_tokens(struct rl_bucket *b, uint64_t ms)
  * Bring `b` up to `now`.  While the rate is reduced it is piecewise
  * constant: tokens accrue at cur_rate until the next whole second after
  * the last decrease (or the last recovery step), where cur_rate grows by
- * RL_RECOVER_SHARE of the target.  step_ms marks the start of the running
+ * RATELIMIT_RECOVER_SHARE of the target.  step_ms marks the start of the running
  * second.  Additive steps of a tenth of the target bring the rate from one
  * decrease (0.8) back in 2 s and from the floor (0.5) in 5 s: fast enough
  * that a single event costs less than a second's worth of requests, slow
  * enough that a tenancy shared with other clients is not hit at full rate
  * again at once.
  */
-static void refill(struct rl_bucket *b, uint64_t now)
+static void refill(struct ratelimit_bucket *b, uint64_t now)
 {
 	if (now <= b->last_ms)
 		return;
@@ -107,7 +109,7 @@ static void refill(struct rl_bucket *b, uint64_t now)
 			add_tokens(b, step - b->last_ms);
 			b->last_ms = step;
 		}
-		b->cur_rate += RL_RECOVER_SHARE * b->rate;
+		b->cur_rate += RATELIMIT_RECOVER_SHARE * b->rate;
 		/* 0.1 x 10 steps do not add up to exactly 1.0 in binary. */
 		if (b->cur_rate > b->rate - 1e-9 * b->rate)
 			b->cur_rate = b->rate;
@@ -117,15 +119,15 @@ static void refill(struct rl_bucket *b, uint64_t now)
 	b->last_ms = now;
 }
 
-uint64_t ratelimit_reserve(struct ratelimit *rl, enum rl_category cat,
+uint64_t ratelimit_reserve(struct ratelimit *rl, enum ratelimit_category cat,
 			   uint64_t *gen)
 {
-	struct rl_bucket *b;
+	struct ratelimit_bucket *b;
 	uint64_t wait = 0;
 	double ms;
 
-	if ((unsigned int)cat >= RL_NCAT)
-		cat = RL_OTHER;
+	if ((unsigned int)cat >= RATELIMIT_NCAT)
+		cat = RATELIMIT_OTHER;
 	b = &rl->b[cat];
 	pthread_mutex_lock(&rl->lock);
 	if (gen)
@@ -154,7 +156,8 @@ out:
 	return wait;
 }
 
-int ratelimit_acquire(struct ratelimit *rl, enum rl_category cat, uint64_t *gen)
+int ratelimit_acquire(struct ratelimit *rl, enum ratelimit_category cat,
+		      uint64_t *gen)
 {
 	uint64_t wait = ratelimit_reserve(rl, cat, gen);
 
@@ -163,14 +166,14 @@ int ratelimit_acquire(struct ratelimit *rl, enum rl_category cat, uint64_t *gen)
 	return clock_sleep_ms(rl->clock, wait) ? -ECANCELED : 0;
 }
 
-void ratelimit_throttled(struct ratelimit *rl, enum rl_category cat,
+void ratelimit_throttled(struct ratelimit *rl, enum ratelimit_category cat,
 			 uint64_t gen)
 {
-	struct rl_bucket *b;
+	struct ratelimit_bucket *b;
 	uint64_t now;
 	double fl;
 
-	if ((unsigned int)cat >= RL_NCAT)
+	if ((unsigned int)cat >= RATELIMIT_NCAT)
 		return;
 	b = &rl->b[cat];
 	pthread_mutex_lock(&rl->lock);
@@ -188,8 +191,8 @@ void ratelimit_throttled(struct ratelimit *rl, enum rl_category cat,
 		goto out;
 	now = clock_mono_ms(rl->clock);
 	refill(b, now);
-	fl = RL_FLOOR_SHARE * b->rate;
-	b->cur_rate *= RL_DECREASE;
+	fl = RATELIMIT_FLOOR_SHARE * b->rate;
+	b->cur_rate *= RATELIMIT_DECREASE;
 	if (b->cur_rate < fl)
 		b->cur_rate = fl;
 	/*
@@ -207,12 +210,12 @@ out:
 	pthread_mutex_unlock(&rl->lock);
 }
 
-double ratelimit_rate(struct ratelimit *rl, enum rl_category cat)
+double ratelimit_rate(struct ratelimit *rl, enum ratelimit_category cat)
 {
-	struct rl_bucket *b;
+	struct ratelimit_bucket *b;
 	double r;
 
-	if ((unsigned int)cat >= RL_NCAT)
+	if ((unsigned int)cat >= RATELIMIT_NCAT)
 		return 0.0;
 	b = &rl->b[cat];
 	pthread_mutex_lock(&rl->lock);

@@ -263,7 +263,7 @@ static struct tree_kids *kids_get(struct tree_node *n, int which)
 
 struct tree {
 	struct oci_client *client;
-	const struct oclock *clock;
+	const struct clock *clock;
 	const struct logger *log;
 	uint64_t ttl_ms;
 	uint64_t max_nodes, max_bytes; /* cache limits, see tree_opts */
@@ -1931,7 +1931,7 @@ static int fetch_json(struct tree *t, struct tree_node *n, struct buf *out)
 			tree_update_key(t, n, &k, etag);
 			ret = buf_adds(out, k.json ? k.json : "{}\n");
 		}
-		oci_key_release(&k);
+		model_key_release(&k);
 	} else if (n->kind == TREE_VAULT) {
 		struct oci_vault v = {0};
 
@@ -1944,7 +1944,7 @@ static int fetch_json(struct tree *t, struct tree_node *n, struct buf *out)
 					    state_hidden(v.lifecycle_state));
 			ret = buf_adds(out, v.json ? v.json : "{}\n");
 		}
-		oci_vault_release(&v);
+		model_vault_release(&v);
 	} else {
 		return -EINVAL;
 	}

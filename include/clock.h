@@ -3,7 +3,7 @@
  * clock: injectable time and cancellable sleep.
  *
  * Everything that waits (retry backoff, rate limiting, backup polling) goes
- * through a `struct oclock`, so that unit tests run on a fake clock without
+ * through a `struct clock`, so that unit tests run on a fake clock without
  * sleeping and so that unmounting can cancel every sleeper at once.
  *
  * Two implementations:
@@ -20,7 +20,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-struct oclock {
+struct clock {
 	/* Monotonic milliseconds, arbitrary origin. */
 	uint64_t (*mono_ms)(void *arg);
 	/* Wall clock, seconds since the Unix epoch (UTC). */
@@ -30,17 +30,17 @@ struct oclock {
 	void *arg;
 };
 
-static inline uint64_t clock_mono_ms(const struct oclock *c)
+static inline uint64_t clock_mono_ms(const struct clock *c)
 {
 	return c->mono_ms(c->arg);
 }
 
-static inline int64_t clock_wall_s(const struct oclock *c)
+static inline int64_t clock_wall_s(const struct clock *c)
 {
 	return c->wall_s(c->arg);
 }
 
-static inline int clock_sleep_ms(const struct oclock *c, uint64_t ms)
+static inline int clock_sleep_ms(const struct clock *c, uint64_t ms)
 {
 	return c->sleep_ms(c->arg, ms);
 }
@@ -52,7 +52,7 @@ struct clock_sys {
 };
 
 /* Initialize `cs` and point `out` at it. 0 or -errno. */
-int clock_sys_init(struct clock_sys *cs, struct oclock *out);
+int clock_sys_init(struct clock_sys *cs, struct clock *out);
 void clock_sys_cancel(struct clock_sys *cs);
 bool clock_sys_cancelled(struct clock_sys *cs);
 void clock_sys_release(struct clock_sys *cs);
@@ -74,7 +74,7 @@ struct clock_fake {
 	bool cancelled;
 };
 
-void clock_fake_init(struct clock_fake *cf, struct oclock *out);
+void clock_fake_init(struct clock_fake *cf, struct clock *out);
 void clock_fake_advance(struct clock_fake *cf, uint64_t ms);
 
 /*

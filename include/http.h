@@ -61,7 +61,7 @@ struct http_client_opts {
 	size_t max_response; /* 0: OVFS_RESPONSE_MAX */
 	const char *user_agent; /* NULL: OVFS_USER_AGENT */
 	const struct logger *log;
-	const struct oclock *clock; /* Date headers; NULL: system time */
+	const struct clock *clock; /* Date headers; NULL: system time */
 	/* Polled during transfers; true aborts with OCI_NET_CANCELLED. */
 	bool (*cancelled)(void *arg);
 	void *cancelled_arg;

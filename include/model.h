@@ -343,13 +343,13 @@ int model_backup_location_decode(const char *text, size_t len,
 int model_backup_details_encode(const struct oci_backup_location *loc,
 				int include_keys, struct buf *out);
 
-void oci_tenancy_release(struct oci_tenancy *t);
-void oci_compartment_release(struct oci_compartment *c);
-void oci_vault_release(struct oci_vault *v);
-void oci_key_release(struct oci_key *k);
-void oci_key_version_release(struct oci_key_version *kv);
-void oci_work_request_release(struct oci_work_request *wr);
-void oci_bucket_release(struct oci_bucket *b);
+void model_tenancy_release(struct oci_tenancy *t);
+void model_compartment_release(struct oci_compartment *c);
+void model_vault_release(struct oci_vault *v);
+void model_key_release(struct oci_key *k);
+void model_key_version_release(struct oci_key_version *kv);
+void model_work_request_release(struct oci_work_request *wr);
+void model_bucket_release(struct oci_bucket *b);
 
 void oci_compartment_list_release(struct oci_compartment_list *l);
 void oci_vault_list_release(struct oci_vault_list *l);
@@ -364,9 +364,9 @@ void oci_object_list_release(struct oci_object_list *l);
  * Deep copies (the filesystem keeps its own).  `dst` is overwritten, not
  * released.  0, or -ENOMEM with `dst` zeroed.
  */
-int oci_key_copy(struct oci_key *dst, const struct oci_key *src);
-int oci_vault_copy(struct oci_vault *dst, const struct oci_vault *src);
-int oci_compartment_copy(struct oci_compartment *dst,
-			 const struct oci_compartment *src);
+int model_key_copy(struct oci_key *dst, const struct oci_key *src);
+int model_vault_copy(struct oci_vault *dst, const struct oci_vault *src);
+int model_compartment_copy(struct oci_compartment *dst,
+			   const struct oci_compartment *src);
 
 #endif /* MODEL_H */

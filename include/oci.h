@@ -67,9 +67,9 @@ struct oci_client_opts {
 	size_t max_response; /* 0: OVFS_RESPONSE_MAX */
 	struct retry_policy retry; /* zeroed: RETRY_POLICY_DEFAULT */
 	/* Rate per category (0 = unlimited); rates_set false: defaults. */
-	double rates[RL_NCAT];
+	double rates[RATELIMIT_NCAT];
 	bool rates_set;
-	double burst; /* 0: RL_DEFAULT_BURST */
+	double burst; /* 0: RATELIMIT_DEFAULT_BURST */
 	unsigned int page_limit; /* 0: 100 */
 	/*
 	 * Hard limits of one list call (all its pages): more pages or more
@@ -87,7 +87,7 @@ struct oci_client_opts {
 	 */
 	uint64_t list_timeout_ms;
 	const struct logger *log;
-	const struct oclock *clock; /* NULL: system clock (cancellable) */
+	const struct clock *clock; /* NULL: system clock (cancellable) */
 	crypto_passphrase_fn ask_passphrase; /* NULL: never ask */
 	void *ask_arg;
 	bool trace; /* log every request at LOG_DEBUG, redacted */
@@ -120,7 +120,7 @@ enum oci_op {
 
 /* "BackupKey", ... (the OCI operation names). */
 const char *oci_op_name(enum oci_op op);
-enum rl_category oci_op_category(enum oci_op op);
+enum ratelimit_category oci_op_category(enum oci_op op);
 
 struct oci_stats {
 	uint64_t calls[OCI_OP_COUNT]; /* logical calls (pages count once) */
@@ -157,7 +157,7 @@ const char *oci_client_endpoint(const struct oci_client *c,
 				enum region_service svc);
 void oci_client_stats(struct oci_client *c, struct oci_stats *out);
 /* The client's clock (for callers that schedule with the same time). */
-const struct oclock *oci_client_clock(const struct oci_client *c);
+const struct clock *oci_client_clock(const struct oci_client *c);
 
 /*
  * A budget for the calls one thread makes next: a deadline for all of

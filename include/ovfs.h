@@ -7,7 +7,7 @@
  * Locking: the context's own fields are set before the mount and then only
  * read, except `ns` and `ns_*` (namespace cache, under ns_lock), `fhs` (under
  * fh_lock).  The tree and the backup tracker have their own locks and
- * counters, documented in tree.h and backup.h.
+ * counters, documented in tree.h and backups.h.
  */
 #ifndef OVFS_H
 #define OVFS_H

@@ -7,19 +7,19 @@
  * thread of the process.
  *
  * Categories (docs/internals/HTTP.md):
- *   RL_MGMT_READ   GetKey, ListKeys, ListKeyVersions, GetKeyVersion
- *   RL_MGMT_WRITE  BackupKey, RestoreKeyFromObjectStore, RestoreKeyFromFile
+ *   RATELIMIT_MGMT_READ   GetKey, ListKeys, ListKeyVersions, GetKeyVersion
+ *   RATELIMIT_MGMT_WRITE  BackupKey, RestoreKeyFromObjectStore, RestoreKeyFromFile
  *                  (OCI states no limit for these; counted here to be safe)
- *   RL_PROV_READ   GetVault, ListVaults
- *   RL_PROV_WRITE  BackupVault, RestoreVaultFromObjectStore
- *   RL_OTHER       Identity, Object Storage, Work Requests (no documented
+ *   RATELIMIT_PROV_READ   GetVault, ListVaults
+ *   RATELIMIT_PROV_WRITE  BackupVault, RestoreVaultFromObjectStore
+ *   RATELIMIT_OTHER       Identity, Object Storage, Work Requests (no documented
  *                  limit; unlimited unless configured)
  *
  * Limits and targets: the rates given to ratelimit_init() are OCI's limits
  * (requests per second per category, what the `rate=` mount option sets).
  * The client aims a little under them: each bucket refills at the target
- * RL_MARGIN x limit (9/s for OCI's 10/s) and holds at most
- * RL_BURST_SHARE x limit tokens (5 at 10/s, at least 1), whatever burst is
+ * RATELIMIT_MARGIN x limit (9/s for OCI's 10/s) and holds at most
+ * RATELIMIT_BURST_SHARE x limit tokens (5 at 10/s, at least 1), whatever burst is
  * asked for.  Against a server bucket of `limit` tokens refilled at `limit`
  * per second (OCI's model, scripts/ociemu/throttle.py) this leaves, right
  * after our own burst, half the server's bucket for requests that the
@@ -35,13 +35,13 @@
  *
  * Feedback: every reservation carries the bucket's generation.  A 429 for
  * a request of the current generation (ratelimit_throttled()) is a new
- * throttle event: the effective rate is multiplied by RL_DECREASE (0.8),
- * not below RL_FLOOR_SHARE (half) of the target, the bucket is emptied
+ * throttle event: the effective rate is multiplied by RATELIMIT_DECREASE (0.8),
+ * not below RATELIMIT_FLOOR_SHARE (half) of the target, the bucket is emptied
  * (reservations already made keep their place) and the generation moves
  * on.  A 429 for a request of an older generation was paced at the rate
  * before that decrease: it belongs to the same event (several concurrent
  * requests answered 429 at once) and is only counted.  Each full second
- * without a new decrease gives back RL_RECOVER_SHARE (10%) of the target,
+ * without a new decrease gives back RATELIMIT_RECOVER_SHARE (10%) of the target,
  * until the target is reached: 2 s after one event, 5 s from the floor.
  * For an unlimited category a 429 is only counted.
  *
@@ -56,18 +56,18 @@
 
 #include "clock.h"
 
-enum rl_category {
-	RL_MGMT_READ,
-	RL_MGMT_WRITE,
-	RL_PROV_READ,
-	RL_PROV_WRITE,
-	RL_OTHER,
-	RL_NCAT
+enum ratelimit_category {
+	RATELIMIT_MGMT_READ,
+	RATELIMIT_MGMT_WRITE,
+	RATELIMIT_PROV_READ,
+	RATELIMIT_PROV_WRITE,
+	RATELIMIT_OTHER,
+	RATELIMIT_NCAT
 };
 
-struct rl_bucket {
+struct ratelimit_bucket {
 	double limit; /* OCI's limit, tokens per second, 0 = unlimited */
-	double rate; /* target: RL_MARGIN x limit */
+	double rate; /* target: RATELIMIT_MARGIN x limit */
 	double cur_rate; /* effective rate after 429 feedback */
 	double burst; /* capacity */
 	double tokens; /* may go negative: reservations by waiters */
@@ -81,29 +81,29 @@ struct rl_bucket {
 
 struct ratelimit {
 	pthread_mutex_t lock;
-	const struct oclock *clock;
-	struct rl_bucket b[RL_NCAT];
+	const struct clock *clock;
+	struct ratelimit_bucket b[RATELIMIT_NCAT];
 };
 
 /*
- * Defaults: OCI's 10/s for the four KMS categories (RL_OTHER unlimited);
+ * Defaults: OCI's 10/s for the four KMS categories (RATELIMIT_OTHER unlimited);
  * asked burst 5.  The feedback constants are described above.
  */
-#define RL_DEFAULT_RATE 10.0
-#define RL_DEFAULT_BURST 5.0
-#define RL_MARGIN 0.9
-#define RL_BURST_SHARE 0.5
-#define RL_DECREASE 0.8
-#define RL_FLOOR_SHARE 0.5
-#define RL_RECOVER_SHARE 0.1
+#define RATELIMIT_DEFAULT_RATE 10.0
+#define RATELIMIT_DEFAULT_BURST 5.0
+#define RATELIMIT_MARGIN 0.9
+#define RATELIMIT_BURST_SHARE 0.5
+#define RATELIMIT_DECREASE 0.8
+#define RATELIMIT_FLOOR_SHARE 0.5
+#define RATELIMIT_RECOVER_SHARE 0.1
 
 /*
  * Initialize: limits[i] is OCI's limit per second (0 unlimited), `burst`
  * the capacity asked for (>= 1, capped as described above); `limits` NULL
  * means the defaults.  Buckets start full.  0 or -errno.
  */
-int ratelimit_init(struct ratelimit *rl, const struct oclock *clock,
-		   const double limits[RL_NCAT], double burst);
+int ratelimit_init(struct ratelimit *rl, const struct clock *clock,
+		   const double limits[RATELIMIT_NCAT], double burst);
 void ratelimit_release(struct ratelimit *rl);
 
 /*
@@ -112,7 +112,7 @@ void ratelimit_release(struct ratelimit *rl);
  * 0, or -ECANCELED when it had to wait and the clock was (or got)
  * cancelled; the token stays taken.
  */
-int ratelimit_acquire(struct ratelimit *rl, enum rl_category cat,
+int ratelimit_acquire(struct ratelimit *rl, enum ratelimit_category cat,
 		      uint64_t *gen);
 
 /*
@@ -120,19 +120,19 @@ int ratelimit_acquire(struct ratelimit *rl, enum rl_category cat,
  * must wait before sending (0 when it may send now).  The token is reserved
  * either way.  ratelimit_acquire() is this plus the sleep.
  */
-uint64_t ratelimit_reserve(struct ratelimit *rl, enum rl_category cat,
+uint64_t ratelimit_reserve(struct ratelimit *rl, enum ratelimit_category cat,
 			   uint64_t *gen);
 
 /*
  * Report a 429 for a request of `cat` whose token had generation `gen`
  * (see Feedback above).
  */
-void ratelimit_throttled(struct ratelimit *rl, enum rl_category cat,
+void ratelimit_throttled(struct ratelimit *rl, enum ratelimit_category cat,
 			 uint64_t gen);
 
 /* Current effective rate of `cat` (tokens per second, 0 unlimited). */
-double ratelimit_rate(struct ratelimit *rl, enum rl_category cat);
+double ratelimit_rate(struct ratelimit *rl, enum ratelimit_category cat);
 
-const char *ratelimit_category_name(enum rl_category cat);
+const char *ratelimit_category_name(enum ratelimit_category cat);
 
 #endif /* RATELIMIT_H */

@@ -61,7 +61,7 @@
 #include "names.h"
 
 struct oci_client;
-struct oclock;
+struct clock;
 struct logger;
 
 enum tree_kind {
@@ -173,7 +173,7 @@ struct tree_path {
  */
 struct tree_opts {
 	struct oci_client *client; /* list and get calls */
-	const struct oclock *clock; /* NULL: the client's */
+	const struct clock *clock; /* NULL: the client's */
 	const struct logger *log;
 	unsigned int cache_ttl; /* seconds a listing stays fresh */
 	/*

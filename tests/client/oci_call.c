@@ -241,7 +241,7 @@ static int run_op(struct oci_client *c, const struct args *a, struct buf *o,
 			kv(o, "homeRegionKey", t.home_region_key, false);
 			out_addch(o, '}');
 		}
-		oci_tenancy_release(&t);
+		model_tenancy_release(&t);
 	} else if (!strcmp(op, "list-compartments")) {
 		struct oci_compartment_list l = {0};
 		bool subtree = false;
@@ -281,7 +281,7 @@ static int run_op(struct oci_client *c, const struct args *a, struct buf *o,
 			kv(o, "lifecycleState", cp.lifecycle_state, false);
 			out_addch(o, '}');
 		}
-		oci_compartment_release(&cp);
+		model_compartment_release(&cp);
 	} else if (!strcmp(op, "list-vaults")) {
 		struct oci_vault_list l = {0};
 
@@ -304,7 +304,7 @@ static int run_op(struct oci_client *c, const struct args *a, struct buf *o,
 		ret = oci_get_vault(c, av[0], &v, err);
 		if (!ret)
 			vault_json(o, &v);
-		oci_vault_release(&v);
+		model_vault_release(&v);
 	} else if (!strcmp(op, "list-keys")) {
 		struct oci_key_list l = {0};
 
@@ -333,7 +333,7 @@ static int run_op(struct oci_client *c, const struct args *a, struct buf *o,
 			kv(o, "etag", etag, false);
 			out_addch(o, '}');
 		}
-		oci_key_release(&k);
+		model_key_release(&k);
 	} else if (!strcmp(op, "list-key-versions")) {
 		struct oci_key_version_list l = {0};
 
@@ -373,7 +373,7 @@ static int run_op(struct oci_client *c, const struct args *a, struct buf *o,
 			key_json(o, &k);
 			out_addch(o, '}');
 		}
-		oci_key_release(&k);
+		model_key_release(&k);
 	} else if (!strcmp(op, "restore-key-file")) {
 		struct oci_action_result res;
 		struct oci_key k = {0};
@@ -394,7 +394,7 @@ static int run_op(struct oci_client *c, const struct args *a, struct buf *o,
 			key_json(o, &k);
 			out_addch(o, '}');
 		}
-		oci_key_release(&k);
+		model_key_release(&k);
 	} else if (!strcmp(op, "backup-vault")) {
 		struct oci_backup_location loc;
 		struct oci_action_result res;
@@ -414,7 +414,7 @@ static int run_op(struct oci_client *c, const struct args *a, struct buf *o,
 			vault_json(o, &v);
 			out_addch(o, '}');
 		}
-		oci_vault_release(&v);
+		model_vault_release(&v);
 	} else if (!strcmp(op, "get-work-request")) {
 		struct oci_work_request wr = {0};
 
@@ -430,7 +430,7 @@ static int run_op(struct oci_client *c, const struct args *a, struct buf *o,
 			kvi(o, "resources", (long long)wr.nresources, false);
 			out_addch(o, '}');
 		}
-		oci_work_request_release(&wr);
+		model_work_request_release(&wr);
 	} else if (!strcmp(op, "list-work-requests")) {
 		struct oci_work_request_list l = {0};
 
@@ -575,8 +575,9 @@ static int parse_args(int argc, char **argv, struct args *a)
 	a->opts.retry = def;
 	a->repeat = 1;
 	a->threads = 1;
-	for (int k = 0; k < RL_NCAT; k++)
-		a->opts.rates[k] = k == RL_OTHER ? 0 : RL_DEFAULT_RATE;
+	for (int k = 0; k < RATELIMIT_NCAT; k++)
+		a->opts.rates[k] =
+			k == RATELIMIT_OTHER ? 0 : RATELIMIT_DEFAULT_RATE;
 	for (i = 1; i < argc && !strncmp(argv[i], "--", 2); i++) {
 		const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 
@@ -615,8 +616,8 @@ static int parse_args(int argc, char **argv, struct args *a)
 		else if (!strcmp(o, "--total-ms"))
 			a->opts.retry.max_total_ms = strtoull(v, NULL, 10);
 		else if (!strcmp(o, "--rate")) {
-			for (int k = 0; k < RL_NCAT; k++)
-				if (k != RL_OTHER)
+			for (int k = 0; k < RATELIMIT_NCAT; k++)
+				if (k != RATELIMIT_OTHER)
 					a->opts.rates[k] = strtod(v, NULL);
 		} else if (!strcmp(o, "--burst"))
 			a->opts.burst = strtod(v, NULL);

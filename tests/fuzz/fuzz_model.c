@@ -314,13 +314,13 @@ out:                                                                    \
 		free(a);                                                \
 	}
 
-SINGLE(oci_tenancy, model_tenancy_decode, check_tenancy, oci_tenancy_release)
+SINGLE(oci_tenancy, model_tenancy_decode, check_tenancy, model_tenancy_release)
 SINGLE(oci_compartment, model_compartment_decode, check_compartment,
-       oci_compartment_release)
-SINGLE(oci_vault, model_vault_decode, check_vault, oci_vault_release)
-SINGLE(oci_key, model_key_decode, check_key, oci_key_release)
+       model_compartment_release)
+SINGLE(oci_vault, model_vault_decode, check_vault, model_vault_release)
+SINGLE(oci_key, model_key_decode, check_key, model_key_release)
 SINGLE(oci_work_request, model_work_request_decode, check_work_request,
-       oci_work_request_release)
+       model_work_request_release)
 
 /*
  * Append a page to a list that already holds one element (a page before),

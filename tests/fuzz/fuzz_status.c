@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Fuzz the `status` text (fs/backup.c: bk_status_render()) and read it
- * back.  The input fills a struct bk_status: the first bytes give the
+ * Fuzz the `status` text (fs/backups.c: backups_report_render()) and read it
+ * back.  The input fills a struct backups_report: the first bytes give the
  * state, origin, numbers and flags, the rest, split at NUL bytes, the
  * strings, which get what their producers guarantee (no control
  * characters: they are OCIDs, enums, redacted targets, object names and
  * messages cut to one line, docs/ocivaultfs.md "status").
  *
- * Invariants (include/backup.h): the text is "name: value" lines, each
+ * Invariants (include/backups.h): the text is "name: value" lines, each
  * ending in '\n', names of [a-z_], the first one "state: <state>"; each
  * set string field shows as its own line with exactly its value (target,
  * object, work_request, request_id, key_state, note, eligible), so that a
@@ -16,7 +16,7 @@
  */
 #include <errno.h>
 
-#include "backup.h"
+#include "backups.h"
 #include "buf.h"
 #include "fuzz.h"
 
@@ -68,7 +68,7 @@ static void shows(const char *text, const char *name, const char *want,
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct bk_status *s = calloc(1, sizeof(*s));
+	struct backups_report *s = calloc(1, sizeof(*s));
 	struct buf out = BUF_INIT(64 * 1024), small = BUF_INIT(64);
 	const uint8_t *p = data, *end = data + size;
 	const char *l;
@@ -78,8 +78,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	if (size < 8)
 		goto out;
-	s->state = (enum bk_state)(p[0] % (BK_FAILED + 1));
-	s->origin = (p[1] & 1) ? BK_ORIGIN_ELSEWHERE : BK_ORIGIN_MOUNT;
+	s->state = (enum backups_state)(p[0] % (BACKUPS_FAILED + 1));
+	s->origin =
+		(p[1] & 1) ? BACKUPS_ORIGIN_ELSEWHERE : BACKUPS_ORIGIN_MOUNT;
 	s->progress = p[2] > 200 ? -1 : p[2] / 2.0;
 	s->object_size = p[3] > 127 ? -1 : (int64_t)p[3] << (p[4] % 40);
 	s->object_unverified = p[5] & 1;
@@ -103,7 +104,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (s->error.code[0])
 		s->error.http_status = 400 + (int)(size % 200);
 
-	ret = bk_status_render(s, &out);
+	ret = backups_report_render(s, &out);
 	FUZZ_CHECK(ret == 0 || ret == -ENOMEM, "render %d", ret);
 	if (ret)
 		goto out;
@@ -117,7 +118,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			   (int)strcspn(l, "\n"), l);
 	}
 	FUZZ_CHECK(!strncmp(out.buf, "state: ", 7), "first line");
-	shows(out.buf, "state", bk_state_name(s->state), "");
+	shows(out.buf, "state", backups_state_name(s->state), "");
 	shows(out.buf, "target", s->target, "");
 	shows(out.buf, "object", s->object, "");
 	shows(out.buf, "work_request", s->work_request, "");
@@ -127,7 +128,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	shows(out.buf, "eligible", s->eligible, "no, ");
 
 	/* Too small a buffer: a failure, not a cut text shown as whole. */
-	ret = bk_status_render(s, &small);
+	ret = backups_report_render(s, &small);
 	if (out.len > 64)
 		FUZZ_CHECK(ret == -EMSGSIZE || ret == -ENOMEM,
 			   "%zu bytes into 64: %d", out.len, ret);

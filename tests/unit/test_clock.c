@@ -132,7 +132,7 @@ static void test_parse(void)
 static void test_fake(void)
 {
 	struct clock_fake cf;
-	struct oclock c;
+	struct clock c;
 
 	clock_fake_init(&cf, &c);
 	is_int(clock_mono_ms(&c), 1000000, "fake: starts at 1000000 ms");
@@ -152,7 +152,7 @@ static void test_fake(void)
 }
 
 struct sleeper {
-	struct oclock *c;
+	struct clock *c;
 	uint64_t ms;
 	int ret;
 	atomic_bool done;
@@ -178,7 +178,7 @@ static uint64_t real_ms(void)
 static void test_sys(void)
 {
 	struct clock_sys cs;
-	struct oclock c;
+	struct clock c;
 	struct sleeper s[2];
 	pthread_t th[2];
 	uint64_t t0, t1;

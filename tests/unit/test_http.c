@@ -751,7 +751,7 @@ static int get(struct http_client *c, const char *path, struct http_response *r,
 static void test_basic(void)
 {
 	struct clock_fake cf;
-	struct oclock clk;
+	struct clock clk;
 	struct http_client_opts o = {.allow_http = true, .clock = &clk};
 	struct http_header h[] = {{"opc-request-id", "REQ1"}, {"X-Empty", ""}};
 	struct http_request req = {
@@ -822,7 +822,7 @@ static void test_basic(void)
 static void test_signing(void)
 {
 	struct clock_fake cf;
-	struct oclock clk;
+	struct clock clk;
 	struct http_client_opts o = {.allow_http = true, .clock = &clk};
 	struct hookrec hr = {0};
 	struct http_request req = {.sign = test_sign, .sign_arg = &hr};

@@ -201,32 +201,32 @@ static void release_any(enum kind k, union any *u)
 {
 	switch (k) {
 	case K_TENANCY:
-		oci_tenancy_release(&u->t);
+		model_tenancy_release(&u->t);
 		break;
 	case K_COMPARTMENT:
 	case K_COMPARTMENTS:
-		oci_compartment_release(&u->c);
+		model_compartment_release(&u->c);
 		break;
 	case K_VAULT:
 	case K_VAULTS:
-		oci_vault_release(&u->v);
+		model_vault_release(&u->v);
 		break;
 	case K_KEY:
 	case K_KEYS:
-		oci_key_release(&u->k);
+		model_key_release(&u->k);
 		break;
 	case K_KEY_VERSIONS:
-		oci_key_version_release(&u->kv);
+		model_key_version_release(&u->kv);
 		break;
 	case K_WORK_REQUEST:
 	case K_WORK_REQUESTS:
-		oci_work_request_release(&u->wr);
+		model_work_request_release(&u->wr);
 		break;
 	case K_WR_ERRORS:
 		memset(&u->we, 0, sizeof(u->we));
 		break;
 	case K_BUCKETS:
-		oci_bucket_release(&u->b);
+		model_bucket_release(&u->b);
 		break;
 	}
 }
@@ -1314,8 +1314,8 @@ static void test_tenancy(void)
 	       "Tenancy: {} decodes (all fields optional)");
 	ok(t.json && !strcmp(t.json, "{\n}\n"), "Tenancy: json of {}");
 	is_str(t.id, "", "Tenancy: no id");
-	oci_tenancy_release(&t);
-	oci_tenancy_release(NULL);
+	model_tenancy_release(&t);
+	model_tenancy_release(NULL);
 	ok(1, "release(NULL) is harmless");
 }
 
@@ -1330,13 +1330,13 @@ static void test_compartment(void)
 	is_int(decode_s(K_COMPARTMENT, text, u), 0, "Compartment decodes");
 	ok(u->c.has_is_accessible && u->c.is_accessible,
 	   "isAccessible true, present");
-	is_int(oci_compartment_copy(&copy, &u->c), 0, "compartment copy");
+	is_int(model_compartment_copy(&copy, &u->c), 0, "compartment copy");
 	ok(copy.json && copy.json != u->c.json && !strcmp(copy.json, u->c.json),
 	   "copy has its own json");
 	is_str(copy.name, "security", "copy has the fields");
 	release_any(K_COMPARTMENT, u);
 	is_str(copy.name, "security", "copy survives the original");
-	oci_compartment_release(&copy);
+	model_compartment_release(&copy);
 	free(text);
 
 	text = build(s, true, NULL, NULL, NULL, NULL);
@@ -1385,11 +1385,11 @@ static void test_vault(void)
 	is_int(decode_s(K_VAULT, text, u), 0, "Vault decodes");
 	ok(!u->v.summary, "Vault: not a summary");
 	ok(u->v.has_is_primary && u->v.is_primary, "isPrimary");
-	is_int(oci_vault_copy(&copy, &u->v), 0, "vault copy");
+	is_int(model_vault_copy(&copy, &u->v), 0, "vault copy");
 	ok(copy.json && copy.json != u->v.json && !strcmp(copy.json, u->v.json),
 	   "vault copy owns its json");
 	is_str(copy.management_endpoint, MGMT, "copy endpoint");
-	oci_vault_release(&copy);
+	model_vault_release(&copy);
 	release_any(K_VAULT, u);
 	free(text);
 
@@ -1465,13 +1465,13 @@ static void test_key(void)
 	is_str(u->k.curve_id, "NIST_P384", "keyShape.curveId");
 	ok(!u->k.summary, "Key: not a summary");
 	ok(u->k.has_is_primary && u->k.is_primary, "isPrimary");
-	is_int(oci_key_copy(&copy, &u->k), 0, "key copy");
+	is_int(model_key_copy(&copy, &u->k), 0, "key copy");
 	ok(copy.json && copy.json != u->k.json && !strcmp(copy.json, u->k.json),
 	   "key copy owns its json");
 	is_str(copy.current_key_version, KEYVER, "copy field");
 	release_any(K_KEY, u);
 	is_str(copy.current_key_version, KEYVER, "copy outlives original");
-	oci_key_release(&copy);
+	model_key_release(&copy);
 	free(text);
 
 	for (i = 0; i < N(shapes); i++) {
@@ -1494,9 +1494,9 @@ static void test_key(void)
 
 	/* A key copied from a zeroed key (no json). */
 	memset(&u->k, 0, sizeof(u->k));
-	is_int(oci_key_copy(&copy, &u->k), 0, "copy without json");
+	is_int(model_key_copy(&copy, &u->k), 0, "copy without json");
 	ok(copy.json == NULL, "json stays NULL");
-	oci_key_release(&copy);
+	model_key_release(&copy);
 }
 
 static void test_key_summary(void)

@@ -13,7 +13,7 @@
 #include "ratelimit.h"
 #include "tap.h"
 
-static const double kms_only[RL_NCAT] = {10, 10, 10, 10, 0};
+static const double kms_only[RATELIMIT_NCAT] = {10, 10, 10, 10, 0};
 
 static bool near(double a, double b)
 {
@@ -57,29 +57,30 @@ static bool server_allow(struct server *sv, double t_s)
 static void test_init(void)
 {
 	struct clock_fake cf;
-	struct oclock clk;
+	struct clock clk;
 	struct ratelimit rl;
-	double bad[RL_NCAT] = {10, 10, -1, 10, 0};
+	double bad[RATELIMIT_NCAT] = {10, 10, -1, 10, 0};
 
 	clock_fake_init(&cf, &clk);
-	is_int(ratelimit_init(&rl, &clk, NULL, RL_DEFAULT_BURST), 0,
+	is_int(ratelimit_init(&rl, &clk, NULL, RATELIMIT_DEFAULT_BURST), 0,
 	       "init with defaults");
-	for (int i = RL_MGMT_READ; i <= RL_PROV_WRITE; i++) {
-		ok(rl.b[i].limit == RL_DEFAULT_RATE,
+	for (int i = RATELIMIT_MGMT_READ; i <= RATELIMIT_PROV_WRITE; i++) {
+		ok(rl.b[i].limit == RATELIMIT_DEFAULT_RATE,
 		   "default limit of '%s' is OCI's 10/s",
-		   ratelimit_category_name((enum rl_category)i));
-		ok(near(ratelimit_rate(&rl, (enum rl_category)i), 9.0),
+		   ratelimit_category_name((enum ratelimit_category)i));
+		ok(near(ratelimit_rate(&rl, (enum ratelimit_category)i), 9.0),
 		   "and the client aims at 9/s");
 	}
-	ok(ratelimit_rate(&rl, RL_OTHER) == 0.0,
-	   "RL_OTHER unlimited by default");
-	ok(rl.b[RL_MGMT_READ].burst == 5.0, "burst 5");
-	ok(rl.b[RL_MGMT_READ].tokens == RL_DEFAULT_BURST, "buckets start full");
+	ok(ratelimit_rate(&rl, RATELIMIT_OTHER) == 0.0,
+	   "RATELIMIT_OTHER unlimited by default");
+	ok(rl.b[RATELIMIT_MGMT_READ].burst == 5.0, "burst 5");
+	ok(rl.b[RATELIMIT_MGMT_READ].tokens == RATELIMIT_DEFAULT_BURST,
+	   "buckets start full");
 	ratelimit_release(&rl);
 
 	/* The burst never takes more than half the server's bucket. */
 	{
-		double l[RL_NCAT] = {10, 4, 1, 100, 0};
+		double l[RATELIMIT_NCAT] = {10, 4, 1, 100, 0};
 
 		ratelimit_init(&rl, &clk, l, 50);
 		ok(rl.b[0].burst == 5.0, "limit 10, burst 50 asked: 5");
@@ -104,19 +105,23 @@ static void test_init(void)
 	is_int(ratelimit_init(&rl, NULL, NULL, 5), -EINVAL,
 	       "no clock: -EINVAL");
 
-	is_str(ratelimit_category_name(RL_MGMT_READ), "mgmt-read", "name 0");
-	is_str(ratelimit_category_name(RL_MGMT_WRITE), "mgmt-write", "name 1");
-	is_str(ratelimit_category_name(RL_PROV_READ), "prov-read", "name 2");
-	is_str(ratelimit_category_name(RL_PROV_WRITE), "prov-write", "name 3");
-	is_str(ratelimit_category_name(RL_OTHER), "other", "name 4");
-	is_str(ratelimit_category_name(RL_NCAT), "unknown",
+	is_str(ratelimit_category_name(RATELIMIT_MGMT_READ), "mgmt-read",
+	       "name 0");
+	is_str(ratelimit_category_name(RATELIMIT_MGMT_WRITE), "mgmt-write",
+	       "name 1");
+	is_str(ratelimit_category_name(RATELIMIT_PROV_READ), "prov-read",
+	       "name 2");
+	is_str(ratelimit_category_name(RATELIMIT_PROV_WRITE), "prov-write",
+	       "name 3");
+	is_str(ratelimit_category_name(RATELIMIT_OTHER), "other", "name 4");
+	is_str(ratelimit_category_name(RATELIMIT_NCAT), "unknown",
 	       "name out of range");
 }
 
 static void test_burst_then_pacing(void)
 {
 	struct clock_fake cf;
-	struct oclock clk;
+	struct clock clk;
 	struct ratelimit rl;
 	uint64_t t0, prev;
 	int bad = 0;
@@ -125,13 +130,13 @@ static void test_burst_then_pacing(void)
 	ratelimit_init(&rl, &clk, kms_only, 5);
 	t0 = cf.now_ms;
 	for (int i = 0; i < 5; i++)
-		is_int(ratelimit_acquire(&rl, RL_MGMT_READ, NULL), 0,
+		is_int(ratelimit_acquire(&rl, RATELIMIT_MGMT_READ, NULL), 0,
 		       "burst %d", i);
 	is_int(cf.now_ms - t0, 0, "the burst of 5 does not wait");
 	is_int(cf.sleeps, 0, "no sleep during the burst");
 	prev = t0 = cf.now_ms;
 	for (int i = 0; i < 18; i++) {
-		ratelimit_acquire(&rl, RL_MGMT_READ, NULL);
+		ratelimit_acquire(&rl, RATELIMIT_MGMT_READ, NULL);
 		if (cf.now_ms - prev != 111 && cf.now_ms - prev != 112)
 			bad++;
 		prev = cf.now_ms;
@@ -140,24 +145,24 @@ static void test_burst_then_pacing(void)
 	ok(cf.now_ms - t0 >= 2000 && cf.now_ms - t0 <= 2001,
 	   "18 grants at 9/s take 2 s (%llu ms)",
 	   (unsigned long long)(cf.now_ms - t0));
-	is_int(rl.b[RL_MGMT_READ].waits, 18, "18 requests had to wait");
+	is_int(rl.b[RATELIMIT_MGMT_READ].waits, 18, "18 requests had to wait");
 	ratelimit_release(&rl);
 }
 
 /* N acquisitions under `limit` with `burst` take (N - burst) / target s. */
 static void check_total(double limit, double burst, int n, uint64_t slack)
 {
-	double rates[RL_NCAT] = {limit, 0, 0, 0, 0};
-	double target = RL_MARGIN * limit;
+	double rates[RATELIMIT_NCAT] = {limit, 0, 0, 0, 0};
+	double target = RATELIMIT_MARGIN * limit;
 	struct clock_fake cf;
-	struct oclock clk;
+	struct clock clk;
 	struct ratelimit rl;
 	uint64_t want = (uint64_t)((n - burst) / target * 1000.0);
 
 	clock_fake_init(&cf, &clk);
 	ratelimit_init(&rl, &clk, rates, burst);
 	for (int i = 0; i < n; i++)
-		ratelimit_acquire(&rl, RL_MGMT_READ, NULL);
+		ratelimit_acquire(&rl, RATELIMIT_MGMT_READ, NULL);
 	ok(cf.slept_ms >= want && cf.slept_ms <= want + slack,
 	   "%d requests under %g/s (%g/s), burst %g: %llu ms (want %llu)", n,
 	   limit, target, burst, (unsigned long long)cf.slept_ms,
@@ -180,18 +185,20 @@ static void test_fifo_reservations(void)
 {
 	static const uint64_t want[] = {0, 0, 0, 0, 0, 112, 223, 334, 445};
 	struct clock_fake cf;
-	struct oclock clk;
+	struct clock clk;
 	struct ratelimit rl;
 
 	clock_fake_init(&cf, &clk);
 	ratelimit_init(&rl, &clk, kms_only, 5);
 	for (int i = 0; i < 9; i++)
-		is_int(ratelimit_reserve(&rl, RL_PROV_READ, NULL), want[i],
+		is_int(ratelimit_reserve(&rl, RATELIMIT_PROV_READ, NULL),
+		       want[i],
 		       "reservation %d at the same instant waits %llu ms", i,
 		       (unsigned long long)want[i]);
-	ok(rl.b[RL_PROV_READ].tokens == -4.0, "tokens went negative (-4)");
+	ok(rl.b[RATELIMIT_PROV_READ].tokens == -4.0,
+	   "tokens went negative (-4)");
 	clock_fake_advance(&cf, 250);
-	is_int(ratelimit_reserve(&rl, RL_PROV_READ, NULL), 306,
+	is_int(ratelimit_reserve(&rl, RATELIMIT_PROV_READ, NULL), 306,
 	       "250 ms later the next one waits 306 ms: its slot is 5/9 s");
 	ratelimit_release(&rl);
 }
@@ -199,20 +206,20 @@ static void test_fifo_reservations(void)
 static void test_refill_cap(void)
 {
 	struct clock_fake cf;
-	struct oclock clk;
+	struct clock clk;
 	struct ratelimit rl;
 	int free_grants = 0;
 
 	clock_fake_init(&cf, &clk);
 	ratelimit_init(&rl, &clk, kms_only, 5);
 	for (int i = 0; i < 5; i++)
-		ratelimit_reserve(&rl, RL_MGMT_WRITE, NULL);
+		ratelimit_reserve(&rl, RATELIMIT_MGMT_WRITE, NULL);
 	clock_fake_advance(&cf, 60000);
-	while (ratelimit_reserve(&rl, RL_MGMT_WRITE, NULL) == 0)
+	while (ratelimit_reserve(&rl, RATELIMIT_MGMT_WRITE, NULL) == 0)
 		free_grants++;
 	is_int(free_grants, 5, "after a minute idle, only the burst is free");
 	clock_fake_advance(&cf, 250);
-	is_int(ratelimit_reserve(&rl, RL_MGMT_WRITE, NULL), 0,
+	is_int(ratelimit_reserve(&rl, RATELIMIT_MGMT_WRITE, NULL), 0,
 	       "250 ms later 2.25 tokens came back (one pays the debt)");
 	ratelimit_release(&rl);
 }
@@ -220,7 +227,7 @@ static void test_refill_cap(void)
 static void test_categories(void)
 {
 	struct clock_fake cf;
-	struct oclock clk;
+	struct clock clk;
 	struct ratelimit rl;
 	uint64_t gen;
 	int waited = 0;
@@ -228,50 +235,54 @@ static void test_categories(void)
 	clock_fake_init(&cf, &clk);
 	ratelimit_init(&rl, &clk, kms_only, 5);
 	for (int i = 0; i < 10; i++)
-		ratelimit_reserve(&rl, RL_MGMT_READ, NULL);
-	for (int c = RL_MGMT_WRITE; c <= RL_PROV_WRITE; c++)
+		ratelimit_reserve(&rl, RATELIMIT_MGMT_READ, NULL);
+	for (int c = RATELIMIT_MGMT_WRITE; c <= RATELIMIT_PROV_WRITE; c++)
 		for (int i = 0; i < 5; i++)
-			waited += ratelimit_reserve(&rl, (enum rl_category)c,
+			waited += ratelimit_reserve(&rl,
+						    (enum ratelimit_category)c,
 						    NULL) != 0;
 	is_int(waited, 0, "an exhausted mgmt-read leaves the others alone");
-	ok(ratelimit_reserve(&rl, RL_MGMT_READ, &gen) > 0,
+	ok(ratelimit_reserve(&rl, RATELIMIT_MGMT_READ, &gen) > 0,
 	   "mgmt-read still waits");
-	ratelimit_throttled(&rl, RL_MGMT_READ, gen);
-	ok(near(ratelimit_rate(&rl, RL_PROV_READ), 9.0),
+	ratelimit_throttled(&rl, RATELIMIT_MGMT_READ, gen);
+	ok(near(ratelimit_rate(&rl, RATELIMIT_PROV_READ), 9.0),
 	   "a 429 on mgmt-read does not slow prov-read");
-	ok(near(ratelimit_rate(&rl, RL_MGMT_READ), 7.2),
+	ok(near(ratelimit_rate(&rl, RATELIMIT_MGMT_READ), 7.2),
 	   "but mgmt-read itself (7.2/s)");
 	ratelimit_release(&rl);
 }
 
 static void test_unlimited(void)
 {
-	double rates[RL_NCAT] = {0, 10, 10, 10, 0};
+	double rates[RATELIMIT_NCAT] = {0, 10, 10, 10, 0};
 	struct clock_fake cf;
-	struct oclock clk;
+	struct clock clk;
 	struct ratelimit rl;
 	uint64_t total = 0, gen = 7;
 
 	clock_fake_init(&cf, &clk);
 	ratelimit_init(&rl, &clk, rates, 1);
 	for (int i = 0; i < 10000; i++) {
-		total += ratelimit_reserve(&rl, RL_MGMT_READ, NULL);
-		total += ratelimit_reserve(&rl, RL_OTHER, &gen);
-		ratelimit_acquire(&rl, RL_OTHER, NULL);
+		total += ratelimit_reserve(&rl, RATELIMIT_MGMT_READ, NULL);
+		total += ratelimit_reserve(&rl, RATELIMIT_OTHER, &gen);
+		ratelimit_acquire(&rl, RATELIMIT_OTHER, NULL);
 	}
 	is_int(total, 0, "rate 0: 30000 requests never wait");
 	is_int(cf.sleeps, 0, "rate 0: never sleeps");
 	is_int(gen, 0, "an unlimited category still hands out generation 0");
-	ratelimit_throttled(&rl, RL_OTHER, gen);
-	is_int(rl.b[RL_OTHER].throttled, 1, "a 429 on unlimited is counted");
-	is_int(rl.b[RL_OTHER].decreases, 0, "but lowers nothing");
-	ok(ratelimit_rate(&rl, RL_OTHER) == 0.0, "and it stays unlimited");
-	is_int(ratelimit_reserve(&rl, RL_OTHER, NULL), 0, "still no wait");
+	ratelimit_throttled(&rl, RATELIMIT_OTHER, gen);
+	is_int(rl.b[RATELIMIT_OTHER].throttled, 1,
+	       "a 429 on unlimited is counted");
+	is_int(rl.b[RATELIMIT_OTHER].decreases, 0, "but lowers nothing");
+	ok(ratelimit_rate(&rl, RATELIMIT_OTHER) == 0.0,
+	   "and it stays unlimited");
+	is_int(ratelimit_reserve(&rl, RATELIMIT_OTHER, NULL), 0,
+	       "still no wait");
 	ratelimit_release(&rl);
 }
 
 /* One fresh throttle event on `cat`: a 429 for a request reserved now. */
-static void event(struct ratelimit *rl, enum rl_category cat)
+static void event(struct ratelimit *rl, enum ratelimit_category cat)
 {
 	uint64_t gen = rl->b[cat].gen;
 
@@ -282,44 +293,44 @@ static void test_throttle_decrease(void)
 {
 	static const double want[] = {7.2, 5.76, 4.608, 4.5, 4.5};
 	struct clock_fake cf;
-	struct oclock clk;
+	struct clock clk;
 	struct ratelimit rl;
 
 	clock_fake_init(&cf, &clk);
 	ratelimit_init(&rl, &clk, kms_only, 5);
 	for (int i = 0; i < 5; i++) {
-		event(&rl, RL_MGMT_WRITE);
-		ok(near(ratelimit_rate(&rl, RL_MGMT_WRITE), want[i]),
+		event(&rl, RATELIMIT_MGMT_WRITE);
+		ok(near(ratelimit_rate(&rl, RATELIMIT_MGMT_WRITE), want[i]),
 		   "throttle event #%d: rate %g (want %g: x0.8, floor 4.5)",
-		   i + 1, ratelimit_rate(&rl, RL_MGMT_WRITE), want[i]);
+		   i + 1, ratelimit_rate(&rl, RATELIMIT_MGMT_WRITE), want[i]);
 	}
-	is_int(rl.b[RL_MGMT_WRITE].throttled, 5, "5 feedbacks counted");
-	is_int(rl.b[RL_MGMT_WRITE].decreases, 5, "5 events");
+	is_int(rl.b[RATELIMIT_MGMT_WRITE].throttled, 5, "5 feedbacks counted");
+	is_int(rl.b[RATELIMIT_MGMT_WRITE].decreases, 5, "5 events");
 	ratelimit_release(&rl);
 
 	/* The bucket is emptied: the next request waits 1/cur_rate. */
 	clock_fake_init(&cf, &clk);
 	ratelimit_init(&rl, &clk, kms_only, 5);
-	event(&rl, RL_MGMT_READ);
-	is_int(ratelimit_reserve(&rl, RL_MGMT_READ, NULL), 139,
+	event(&rl, RATELIMIT_MGMT_READ);
+	is_int(ratelimit_reserve(&rl, RATELIMIT_MGMT_READ, NULL), 139,
 	       "after a 429 the full bucket is empty: wait 139 ms at 7.2/s");
-	is_int(ratelimit_reserve(&rl, RL_MGMT_READ, NULL), 278,
+	is_int(ratelimit_reserve(&rl, RATELIMIT_MGMT_READ, NULL), 278,
 	       "and the next one 278 ms");
 	ratelimit_release(&rl);
 
 	/* The floor is half the target, whatever the limit. */
 	{
-		double l[RL_NCAT] = {0.5, 100, 10, 10, 0};
+		double l[RATELIMIT_NCAT] = {0.5, 100, 10, 10, 0};
 
 		clock_fake_init(&cf, &clk);
 		ratelimit_init(&rl, &clk, l, 1);
 		for (int i = 0; i < 20; i++) {
-			event(&rl, RL_MGMT_READ);
-			event(&rl, RL_MGMT_WRITE);
+			event(&rl, RATELIMIT_MGMT_READ);
+			event(&rl, RATELIMIT_MGMT_WRITE);
 		}
-		ok(near(ratelimit_rate(&rl, RL_MGMT_READ), 0.225),
+		ok(near(ratelimit_rate(&rl, RATELIMIT_MGMT_READ), 0.225),
 		   "limit 0.5/s: floor 0.225/s");
-		ok(near(ratelimit_rate(&rl, RL_MGMT_WRITE), 45.0),
+		ok(near(ratelimit_rate(&rl, RATELIMIT_MGMT_WRITE), 45.0),
 		   "limit 100/s: floor 45/s, not 1/s");
 		ratelimit_release(&rl);
 	}
@@ -332,107 +343,108 @@ static void test_throttle_decrease(void)
 static void test_one_event(void)
 {
 	struct clock_fake cf;
-	struct oclock clk;
+	struct clock clk;
 	struct ratelimit rl;
 	uint64_t gen[32], late;
 
 	clock_fake_init(&cf, &clk);
 	ratelimit_init(&rl, &clk, kms_only, 5);
 	for (int i = 0; i < 32; i++) {
-		ratelimit_reserve(&rl, RL_MGMT_WRITE, &gen[i]);
+		ratelimit_reserve(&rl, RATELIMIT_MGMT_WRITE, &gen[i]);
 		clock_fake_advance(&cf, 10);
 	}
 	for (int i = 0; i < 32; i++) {
-		ratelimit_throttled(&rl, RL_MGMT_WRITE, gen[i]);
+		ratelimit_throttled(&rl, RATELIMIT_MGMT_WRITE, gen[i]);
 		clock_fake_advance(&cf, 5);
 	}
-	is_int(rl.b[RL_MGMT_WRITE].throttled, 32, "32 429s counted");
-	is_int(rl.b[RL_MGMT_WRITE].decreases, 1, "as one event");
-	ok(near(ratelimit_rate(&rl, RL_MGMT_WRITE), 7.2),
+	is_int(rl.b[RATELIMIT_MGMT_WRITE].throttled, 32, "32 429s counted");
+	is_int(rl.b[RATELIMIT_MGMT_WRITE].decreases, 1, "as one event");
+	ok(near(ratelimit_rate(&rl, RATELIMIT_MGMT_WRITE), 7.2),
 	   "one decrease: 7.2/s, not 32 halvings");
 
 	/* A request paced at the new rate and still refused: a new event. */
-	ratelimit_reserve(&rl, RL_MGMT_WRITE, &late);
+	ratelimit_reserve(&rl, RATELIMIT_MGMT_WRITE, &late);
 	ok(late == gen[0] + 1, "reservations after it have the next gen");
-	ratelimit_throttled(&rl, RL_MGMT_WRITE, gen[31]);
-	ok(near(ratelimit_rate(&rl, RL_MGMT_WRITE), 7.2),
+	ratelimit_throttled(&rl, RATELIMIT_MGMT_WRITE, gen[31]);
+	ok(near(ratelimit_rate(&rl, RATELIMIT_MGMT_WRITE), 7.2),
 	   "a late 429 of the old generation changes nothing");
-	ratelimit_throttled(&rl, RL_MGMT_WRITE, late);
-	ok(near(ratelimit_rate(&rl, RL_MGMT_WRITE), 5.76),
+	ratelimit_throttled(&rl, RATELIMIT_MGMT_WRITE, late);
+	ok(near(ratelimit_rate(&rl, RATELIMIT_MGMT_WRITE), 5.76),
 	   "a 429 of the new generation: second decrease, 5.76/s");
-	is_int(rl.b[RL_MGMT_WRITE].decreases, 2, "2 events of 34 429s");
+	is_int(rl.b[RATELIMIT_MGMT_WRITE].decreases, 2, "2 events of 34 429s");
 	ratelimit_release(&rl);
 }
 
 static void test_recovery(void)
 {
 	struct clock_fake cf;
-	struct oclock clk;
+	struct clock clk;
 	struct ratelimit rl;
 	static const double want[] = {5.4, 6.3, 7.2, 8.1, 9.0, 9.0};
 
 	/* One event: back to the target in 2 s. */
 	clock_fake_init(&cf, &clk);
 	ratelimit_init(&rl, &clk, kms_only, 5);
-	event(&rl, RL_PROV_WRITE);
+	event(&rl, RATELIMIT_PROV_WRITE);
 	clock_fake_advance(&cf, 999);
-	ok(near(ratelimit_rate(&rl, RL_PROV_WRITE), 7.2),
+	ok(near(ratelimit_rate(&rl, RATELIMIT_PROV_WRITE), 7.2),
 	   "999 ms after the event: still 7.2/s");
 	clock_fake_advance(&cf, 1);
-	ok(near(ratelimit_rate(&rl, RL_PROV_WRITE), 8.1), "1 s: 8.1/s");
+	ok(near(ratelimit_rate(&rl, RATELIMIT_PROV_WRITE), 8.1), "1 s: 8.1/s");
 	clock_fake_advance(&cf, 1000);
-	ok(ratelimit_rate(&rl, RL_PROV_WRITE) == 9.0,
+	ok(ratelimit_rate(&rl, RATELIMIT_PROV_WRITE) == 9.0,
 	   "2 s: exactly the target again");
 	clock_fake_advance(&cf, 3600000);
-	ok(ratelimit_rate(&rl, RL_PROV_WRITE) == 9.0,
+	ok(ratelimit_rate(&rl, RATELIMIT_PROV_WRITE) == 9.0,
 	   "an hour later: the target, not more");
 
 	/* From the floor: 5 s. */
 	for (int i = 0; i < 10; i++)
-		event(&rl, RL_PROV_WRITE);
-	ok(near(ratelimit_rate(&rl, RL_PROV_WRITE), 4.5), "at the floor");
+		event(&rl, RATELIMIT_PROV_WRITE);
+	ok(near(ratelimit_rate(&rl, RATELIMIT_PROV_WRITE), 4.5),
+	   "at the floor");
 	for (int i = 0; i < 6; i++) {
 		clock_fake_advance(&cf, 1000);
-		ok(near(ratelimit_rate(&rl, RL_PROV_WRITE), want[i]),
+		ok(near(ratelimit_rate(&rl, RATELIMIT_PROV_WRITE), want[i]),
 		   "%d s after the floor: %g/s (want %g)", i + 1,
-		   ratelimit_rate(&rl, RL_PROV_WRITE), want[i]);
+		   ratelimit_rate(&rl, RATELIMIT_PROV_WRITE), want[i]);
 	}
 
 	/* A new event restarts the clock of the recovery. */
-	event(&rl, RL_PROV_WRITE);
+	event(&rl, RATELIMIT_PROV_WRITE);
 	clock_fake_advance(&cf, 1500);
-	ok(near(ratelimit_rate(&rl, RL_PROV_WRITE), 8.1),
+	ok(near(ratelimit_rate(&rl, RATELIMIT_PROV_WRITE), 8.1),
 	   "1.5 s after an event: 8.1/s");
-	event(&rl, RL_PROV_WRITE);
-	ok(near(ratelimit_rate(&rl, RL_PROV_WRITE), 6.48),
+	event(&rl, RATELIMIT_PROV_WRITE);
+	ok(near(ratelimit_rate(&rl, RATELIMIT_PROV_WRITE), 6.48),
 	   "another event: x0.8, 6.48/s");
 	clock_fake_advance(&cf, 999);
-	ok(near(ratelimit_rate(&rl, RL_PROV_WRITE), 6.48),
+	ok(near(ratelimit_rate(&rl, RATELIMIT_PROV_WRITE), 6.48),
 	   "999 ms after it: still 6.48/s");
 	clock_fake_advance(&cf, 1);
-	ok(near(ratelimit_rate(&rl, RL_PROV_WRITE), 7.38),
+	ok(near(ratelimit_rate(&rl, RATELIMIT_PROV_WRITE), 7.38),
 	   "1 s after it: 7.38/s");
 	ratelimit_release(&rl);
 
 	/* Tokens accrue at the reduced rate while recovering. */
 	{
-		double l[RL_NCAT] = {100, 0, 0, 0, 0};
+		double l[RATELIMIT_NCAT] = {100, 0, 0, 0, 0};
 		int free_grants = 0;
 
 		clock_fake_init(&cf, &clk);
 		ratelimit_init(&rl, &clk, l, 50);
 		for (int i = 0; i < 50; i++)
-			ratelimit_reserve(&rl, RL_MGMT_READ, NULL);
-		event(&rl, RL_MGMT_READ); /* 90/s -> 72/s */
+			ratelimit_reserve(&rl, RATELIMIT_MGMT_READ, NULL);
+		event(&rl, RATELIMIT_MGMT_READ); /* 90/s -> 72/s */
 		clock_fake_advance(&cf, 1100);
 		/* 1 s at 72/s, then 100 ms at 81/s: 80.1, capped at 50. */
-		while (ratelimit_reserve(&rl, RL_MGMT_READ, NULL) == 0)
+		while (ratelimit_reserve(&rl, RATELIMIT_MGMT_READ, NULL) == 0)
 			free_grants++;
 		is_int(free_grants, 50, "1.1 s of recovery refill the burst");
 		clock_fake_advance(&cf, 600);
 		free_grants = 0;
 		/* -1 + 0.6 s at 81/s = 47.6 */
-		while (ratelimit_reserve(&rl, RL_MGMT_READ, NULL) == 0)
+		while (ratelimit_reserve(&rl, RATELIMIT_MGMT_READ, NULL) == 0)
 			free_grants++;
 		is_int(free_grants, 47,
 		       "600 ms at 81/s: 48.6 tokens, 47 free "
@@ -469,12 +481,12 @@ struct sim {
 
 static void simulate(struct sim *s)
 {
-	double l[RL_NCAT] = {0, s->limit, 0, 0, 0};
+	double l[RATELIMIT_NCAT] = {0, s->limit, 0, 0, 0};
 	uint64_t next[SIM_MAX], t0, end;
 	int done[SIM_MAX], after10 = 0;
 	unsigned int rnd = 12345;
 	struct clock_fake cf;
-	struct oclock clk;
+	struct clock clk;
 	struct ratelimit rl;
 	struct server sv;
 	/* In flight: arrival time at the server, generation, client. */
@@ -526,12 +538,12 @@ static void simulate(struct sim *s)
 				if (cf.now_ms >= t0 + 10000)
 					after10++;
 			} else {
-				ratelimit_throttled(&rl, RL_MGMT_WRITE,
+				ratelimit_throttled(&rl, RATELIMIT_MGMT_WRITE,
 						    fl[who].gen);
 			}
 		} else {
-			uint64_t w = ratelimit_reserve(&rl, RL_MGMT_WRITE,
-						       &fl[who].gen);
+			uint64_t w = ratelimit_reserve(
+				&rl, RATELIMIT_MGMT_WRITE, &fl[who].gen);
 
 			rnd = rnd * 1103515245u + 12345u;
 			if (w > s->max_wait_ms)
@@ -552,7 +564,7 @@ static void simulate(struct sim *s)
 	}
 	s->allowed = sv.allowed;
 	s->refused = sv.refused;
-	s->decreases = (int)rl.b[RL_MGMT_WRITE].decreases;
+	s->decreases = (int)rl.b[RATELIMIT_MGMT_WRITE].decreases;
 	s->min_done = s->max_done = done[0];
 	for (int i = 1; i < s->n; i++) {
 		if (done[i] < s->min_done)
@@ -603,7 +615,7 @@ static void test_steady_state(void)
 	 * bucket, drained by our burst, never refills, and late bunches eat
 	 * into what is left.
 	 */
-	old.limit = 10.0 / RL_MARGIN;
+	old.limit = 10.0 / RATELIMIT_MARGIN;
 	old.srv_limit = 10.0;
 	simulate(&old);
 	ok(old.refused > 0,
@@ -614,16 +626,17 @@ static void test_steady_state(void)
 static void test_cancel(void)
 {
 	struct clock_fake cf;
-	struct oclock clk;
+	struct clock clk;
 	struct ratelimit rl;
 
 	clock_fake_init(&cf, &clk);
 	ratelimit_init(&rl, &clk, kms_only, 2);
 	cf.cancelled = true;
-	is_int(ratelimit_acquire(&rl, RL_MGMT_READ, NULL), 0,
+	is_int(ratelimit_acquire(&rl, RATELIMIT_MGMT_READ, NULL), 0,
 	       "a token at hand needs no sleep, cancelled or not");
-	is_int(ratelimit_acquire(&rl, RL_MGMT_READ, NULL), 0, "second token");
-	is_int(ratelimit_acquire(&rl, RL_MGMT_READ, NULL), -ECANCELED,
+	is_int(ratelimit_acquire(&rl, RATELIMIT_MGMT_READ, NULL), 0,
+	       "second token");
+	is_int(ratelimit_acquire(&rl, RATELIMIT_MGMT_READ, NULL), -ECANCELED,
 	       "having to wait on a cancelled clock: -ECANCELED");
 	is_int(cf.sleeps, 0, "the cancelled clock did not sleep");
 	ratelimit_release(&rl);
@@ -634,7 +647,7 @@ static void test_cancel(void)
 #define MT_TOTAL 30
 #define MT_THREADS 4
 #define MT_LIMIT 50.0
-#define MT_RATE (RL_MARGIN * MT_LIMIT)
+#define MT_RATE (RATELIMIT_MARGIN * MT_LIMIT)
 #define MT_BURST 5.0
 
 struct mt {
@@ -662,7 +675,7 @@ static void *mt_worker(void *arg)
 
 		if (i >= MT_TOTAL)
 			break;
-		if (ratelimit_acquire(&m->rl, RL_MGMT_READ, NULL)) {
+		if (ratelimit_acquire(&m->rl, RATELIMIT_MGMT_READ, NULL)) {
 			pthread_mutex_lock(&m->lock);
 			m->errors++;
 			pthread_mutex_unlock(&m->lock);
@@ -681,9 +694,9 @@ static int cmp_double(const void *a, const void *b)
 
 static void test_threads(void)
 {
-	double rates[RL_NCAT] = {MT_LIMIT, 0, 0, 0, 0};
+	double rates[RATELIMIT_NCAT] = {MT_LIMIT, 0, 0, 0, 0};
 	struct clock_sys cs;
-	struct oclock clk;
+	struct clock clk;
 	pthread_t th[MT_THREADS];
 	struct mt *m = calloc(1, sizeof(*m));
 	double start, worst = 0, span;
@@ -735,10 +748,11 @@ static void test_threads(void)
 	ok(span >= (MT_TOTAL - MT_BURST) / MT_RATE - 0.021,
 	   "threads: 30 grants at 45/s, burst 5 take >= 0.56 s (%.3f s)", span);
 	ok(span < 1.5, "threads: and not much longer (%.3f s)", span);
-	ok(m->rl.b[RL_MGMT_READ].waits >= 20 &&
-		   m->rl.b[RL_MGMT_READ].waits <= MT_TOTAL - (int)MT_BURST,
+	ok(m->rl.b[RATELIMIT_MGMT_READ].waits >= 20 &&
+		   m->rl.b[RATELIMIT_MGMT_READ].waits <=
+			   MT_TOTAL - (int)MT_BURST,
 	   "threads: about 25 acquisitions waited (%llu)",
-	   (unsigned long long)m->rl.b[RL_MGMT_READ].waits);
+	   (unsigned long long)m->rl.b[RATELIMIT_MGMT_READ].waits);
 	ratelimit_release(&m->rl);
 	pthread_mutex_destroy(&m->lock);
 	clock_sys_release(&cs);

@@ -3,26 +3,26 @@
 #include <errno.h>
 #include <string.h>
 
-#include "backup.h"
+#include "backups.h"
 #include "tap.h"
 
-static void fresh(struct bk_status *s)
+static void fresh(struct backups_report *s)
 {
 	memset(s, 0, sizeof(*s));
 	s->progress = -1;
 	s->object_size = -1;
 }
 
-static const char *render(const struct bk_status *s, struct buf *b)
+static const char *render(const struct backups_report *s, struct buf *b)
 {
 	buf_reset(b);
-	ok(!bk_status_render(s, b), "render");
+	ok(!backups_report_render(s, b), "render");
 	return b->buf;
 }
 
 static void test_none(struct buf *b)
 {
-	struct bk_status s;
+	struct backups_report s;
 
 	fresh(&s);
 	buf_copy(s.key_state, sizeof(s.key_state), "ENABLED");
@@ -40,10 +40,10 @@ static void test_none(struct buf *b)
 
 static void test_in_progress(struct buf *b)
 {
-	struct bk_status s;
+	struct backups_report s;
 
 	fresh(&s);
-	s.state = BK_IN_PROGRESS;
+	s.state = BACKUPS_IN_PROGRESS;
 	s.progress = 42.4;
 	buf_copy(s.target, sizeof(s.target), "backups");
 	buf_copy(s.object, sizeof(s.object),
@@ -71,7 +71,7 @@ static void test_in_progress(struct buf *b)
 
 	s.tracking_by_key_state = true;
 	s.progress = -1;
-	s.origin = BK_ORIGIN_ELSEWHERE;
+	s.origin = BACKUPS_ORIGIN_ELSEWHERE;
 	render(&s, b);
 	ok(strstr(b->buf, "tracking: key_state\n") != NULL,
 	   "fallback tracking is shown");
@@ -81,10 +81,10 @@ static void test_in_progress(struct buf *b)
 
 static void test_done(struct buf *b)
 {
-	struct bk_status s;
+	struct backups_report s;
 
 	fresh(&s);
-	s.state = BK_SUCCEEDED;
+	s.state = BACKUPS_SUCCEEDED;
 	s.progress = 100;
 	s.object_size = 1234;
 	s.finished = 1417737700;
@@ -101,7 +101,7 @@ static void test_done(struct buf *b)
 	ok(strstr(b->buf, "size: unknown") != NULL, "unverified PAR object");
 
 	fresh(&s);
-	s.state = BK_FAILED;
+	s.state = BACKUPS_FAILED;
 	s.error.http_status = 409;
 	buf_copy(s.error.code, sizeof(s.error.code), "IncorrectState");
 	buf_copy(s.error.message, sizeof(s.error.message), "Key is busy");
@@ -114,7 +114,7 @@ static void test_done(struct buf *b)
 	ok(strstr(b->buf, "errno: EBUSY\n") != NULL, "errno name");
 
 	fresh(&s);
-	s.state = BK_IN_PROGRESS;
+	s.state = BACKUPS_IN_PROGRESS;
 	buf_copy(s.rejected, sizeof(s.rejected),
 		 "EBUSY: a backup of this key is already in flight");
 	s.rejected_at = 1417737600;
@@ -128,25 +128,27 @@ static void test_eligibility(void)
 {
 	char why[256];
 
-	bk_eligibility("VIRTUAL_PRIVATE", "HSM", "ENABLED", why, sizeof(why));
+	backups_eligibility("VIRTUAL_PRIVATE", "HSM", "ENABLED", why,
+			    sizeof(why));
 	is_str(why, "", "HSM key in a private vault");
-	bk_eligibility("VIRTUAL_PRIVATE", "", "DISABLED", why, sizeof(why));
+	backups_eligibility("VIRTUAL_PRIVATE", "", "DISABLED", why,
+			    sizeof(why));
 	is_str(why, "", "absent protectionMode means HSM");
-	bk_eligibility("DEFAULT", "HSM", "ENABLED", why, sizeof(why));
+	backups_eligibility("DEFAULT", "HSM", "ENABLED", why, sizeof(why));
 	ok(strstr(why, "DEFAULT vaults") != NULL, "DEFAULT vault: %s", why);
-	bk_eligibility("VIRTUAL_PRIVATE", "SOFTWARE", "ENABLED", why,
-		       sizeof(why));
+	backups_eligibility("VIRTUAL_PRIVATE", "SOFTWARE", "ENABLED", why,
+			    sizeof(why));
 	ok(strstr(why, "SOFTWARE-protected") != NULL, "SOFTWARE key: %s", why);
-	bk_eligibility("VIRTUAL_PRIVATE", "EXTERNAL", "ENABLED", why,
-		       sizeof(why));
+	backups_eligibility("VIRTUAL_PRIVATE", "EXTERNAL", "ENABLED", why,
+			    sizeof(why));
 	ok(strstr(why, "EXTERNAL-protected") != NULL, "EXTERNAL key");
-	bk_eligibility("VIRTUAL_PRIVATE", "HSM", "PENDING_DELETION", why,
-		       sizeof(why));
+	backups_eligibility("VIRTUAL_PRIVATE", "HSM", "PENDING_DELETION", why,
+			    sizeof(why));
 	ok(strstr(why, "PENDING_DELETION") != NULL, "pending deletion: %s",
 	   why);
-	bk_eligibility("", "", "BACKUP_IN_PROGRESS", why, sizeof(why));
+	backups_eligibility("", "", "BACKUP_IN_PROGRESS", why, sizeof(why));
 	is_str(why, "", "busy is not ineligible");
-	bk_eligibility("EXTERNAL", "HSM", "ENABLED", why, sizeof(why));
+	backups_eligibility("EXTERNAL", "HSM", "ENABLED", why, sizeof(why));
 	ok(why[0] != '\0', "EXTERNAL vault");
 }
 
@@ -154,13 +156,16 @@ int main(void)
 {
 	struct buf b = BUF_INIT(1 << 16);
 
-	ok(bk_in_flight(BK_SUBMITTING) && bk_in_flight(BK_ACCEPTED) &&
-		   bk_in_flight(BK_IN_PROGRESS),
+	ok(backups_in_flight(BACKUPS_SUBMITTING) &&
+		   backups_in_flight(BACKUPS_ACCEPTED) &&
+		   backups_in_flight(BACKUPS_IN_PROGRESS),
 	   "in-flight states");
-	ok(!bk_in_flight(BK_NONE) && !bk_in_flight(BK_SUCCEEDED) &&
-		   !bk_in_flight(BK_FAILED),
+	ok(!backups_in_flight(BACKUPS_NONE) &&
+		   !backups_in_flight(BACKUPS_SUCCEEDED) &&
+		   !backups_in_flight(BACKUPS_FAILED),
 	   "final states");
-	is_str(bk_state_name(BK_IN_PROGRESS), "in_progress", "state names");
+	is_str(backups_state_name(BACKUPS_IN_PROGRESS), "in_progress",
+	       "state names");
 	test_none(&b);
 	test_in_progress(&b);
 	test_done(&b);

@@ -842,7 +842,7 @@ static void test_json(void)
 	(void)c;
 }
 
-/* ---- everything through target_extract, as backup.c uses it ---- */
+/* ---- everything through target_extract, as backups.c uses it ---- */
 
 static void test_pipeline(void)
 {

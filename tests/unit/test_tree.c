@@ -31,7 +31,7 @@ static int count_fill(void *arg, const char *name, const struct tree_path *p)
 	return buf_addf(b, "%s,", name);
 }
 
-static void test_opts(struct oclock *clk)
+static void test_opts(struct clock *clk)
 {
 	struct tree *t = (struct tree *)1;
 
@@ -143,7 +143,7 @@ static void test_lowlevel(struct tree *t)
 int main(void)
 {
 	struct clock_fake cf;
-	struct oclock clk;
+	struct clock clk;
 	struct logger lg = {log_stderr, NULL, LOG_ERR};
 	struct tree *t = NULL;
 

@@ -69,24 +69,24 @@ struct tree_node;
 struct backups;
 struct logger;
 
-enum bk_state {
-	BK_NONE,
-	BK_SUBMITTING,
-	BK_ACCEPTED,
-	BK_IN_PROGRESS,
-	BK_SUCCEEDED,
-	BK_FAILED,
+enum backups_state {
+	BACKUPS_NONE,
+	BACKUPS_SUBMITTING,
+	BACKUPS_ACCEPTED,
+	BACKUPS_IN_PROGRESS,
+	BACKUPS_SUCCEEDED,
+	BACKUPS_FAILED,
 };
 
-enum bk_origin {
-	BK_ORIGIN_MOUNT, /* started by a write on this mount */
-	BK_ORIGIN_ELSEWHERE, /* seen in BACKUP_IN_PROGRESS when listed */
+enum backups_origin {
+	BACKUPS_ORIGIN_MOUNT, /* started by a write on this mount */
+	BACKUPS_ORIGIN_ELSEWHERE, /* seen in BACKUP_IN_PROGRESS when listed */
 };
 
-/* Everything `status` shows; plain data, rendered by bk_status_render(). */
-struct bk_status {
-	enum bk_state state;
-	enum bk_origin origin;
+/* Everything `status` shows; plain data, rendered by backups_report_render(). */
+struct backups_report {
+	enum backups_state state;
+	enum backups_origin origin;
 	double progress; /* percent; < 0 unknown */
 	char target[OVFS_URL_MAX]; /* redacted */
 	char object[OVFS_NS_MAX + OVFS_BUCKET_MAX + OVFS_OBJECT_MAX];
@@ -114,56 +114,56 @@ struct bk_status {
 };
 
 /* True for submitting, accepted and in_progress. */
-bool bk_in_flight(enum bk_state s);
-const char *bk_state_name(enum bk_state s);
+bool backups_in_flight(enum backups_state s);
+const char *backups_state_name(enum backups_state s);
 
 /*
  * Render `s` as the `status` file text: "name: value" lines, state first.
  * Appends to `out`.  Pure; unit-tested.
  */
-int bk_status_render(const struct bk_status *s, struct buf *out);
+int backups_report_render(const struct backups_report *s, struct buf *out);
 
 /*
  * Why a key cannot be backed up, from its vault type, protection mode and
  * lifecycle state; "" when it can.  Pure.
  */
-void bk_eligibility(const char *vault_type, const char *protection_mode,
-		    const char *key_state, char *why, size_t n);
+void backups_eligibility(const char *vault_type, const char *protection_mode,
+			 const char *key_state, char *why, size_t n);
 
 /*
- * The poll schedule of work requests (pure; tests/unit/test_backup.c).
+ * The poll schedule of work requests (pure; tests/unit/test_backups.c).
  * Times in milliseconds of the monotonic clock.
  */
-#define BK_SCHED_RING 16
-struct bk_sched {
-	uint64_t dur_ms[BK_SCHED_RING]; /* durations of recent backups */
+#define BACKUPS_SCHED_RING 16
+struct backups_sched {
+	uint64_t dur_ms[BACKUPS_SCHED_RING]; /* durations of recent backups */
 	size_t n; /* learnt so far (the ring wraps) */
 };
 
 /* A backup of this mount took `ms` from its acceptance (the work
  * request's timeAccepted) to its end (timeFinished). */
-void bk_sched_learn(struct bk_sched *s, uint64_t ms);
+void backups_sched_learn(struct backups_sched *s, uint64_t ms);
 
 /*
  * The age at which a work request is first asked: the longest of the
  * recent durations plus 300 ms, within 1 s .. 60 s; 1 s while none is
  * known.
  */
-uint64_t bk_sched_first(const struct bk_sched *s);
+uint64_t backups_sched_first(const struct backups_sched *s);
 
 /*
  * A backup accepted at `accepted` is due for a poll at `now`: when should
  * it really be asked?  `now` (ask it), or a later time (no call now):
  *  - durations known: a backup never asked yet waits until its age is
- *    bk_sched_first();
+ *    backups_sched_first();
  *  - none known: while an older backup (the pilot, accepted at
  *    `pilot_accepted`, polled at least once, next poll `pilot_next`) is
  *    still running, a younger one is most likely running too and waits
  *    until 200 ms after the pilot's next poll (up to an age of 60 s).
  */
-uint64_t bk_sched_due(const struct bk_sched *s, uint64_t now, uint64_t accepted,
-		      bool polled, bool pilot, uint64_t pilot_accepted,
-		      uint64_t pilot_next);
+uint64_t backups_sched_due(const struct backups_sched *s, uint64_t now,
+			   uint64_t accepted, bool polled, bool pilot,
+			   uint64_t pilot_accepted, uint64_t pilot_next);
 
 /* What the backups need, given at creation (nothing is reached through a
  * shared context).  Strings and objects must outlive the backups. */
@@ -187,12 +187,12 @@ struct backups_opts {
 	struct journal *journal;
 	/* The whole submission of one write (GetNamespace, ListObjects,
 	 * BackupKey and the look at the key after a refusal) must end
-	 * within this; 0: BK_WRITE_TIMEOUT_MS. */
+	 * within this; 0: BACKUPS_WRITE_TIMEOUT_MS. */
 	uint64_t write_timeout_ms;
 };
 
 /* Default bound of one write's submission (write_timeout=30). */
-#define BK_WRITE_TIMEOUT_MS 30000
+#define BACKUPS_WRITE_TIMEOUT_MS 30000
 
 /*
  * With a writable journal, its unfinished entries (backups accepted

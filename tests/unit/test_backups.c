@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Unit tests for fs/backup.c's pure parts: the work-request poll schedule
- * (bk_sched_*), driven on a simulated clock the way the trackers use it.
+ * Unit tests for fs/backups.c's pure parts: the work-request poll schedule
+ * (backups_sched_*), driven on a simulated clock the way the trackers use it.
  * The status text and eligibility rules are in test_status.c, except the
  * trouble line of a failing poll (test_trouble()).
  */
@@ -10,53 +10,54 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "backup.h"
+#include "backups.h"
 #include "tap.h"
 
 static void test_first(void)
 {
-	struct bk_sched s;
+	struct backups_sched s;
 
 	memset(&s, 0, sizeof(s));
-	is_int((int)bk_sched_first(&s), 1000, "nothing known: 1 s");
-	bk_sched_learn(&s, 5000);
-	is_int((int)bk_sched_first(&s), 5300, "one duration: it + 300 ms");
-	bk_sched_learn(&s, 7000);
-	bk_sched_learn(&s, 6000);
-	is_int((int)bk_sched_first(&s), 7300, "the longest recent one");
-	for (int i = 0; i < BK_SCHED_RING; i++)
-		bk_sched_learn(&s, 2000);
-	is_int((int)bk_sched_first(&s), 2300, "old durations roll out");
-	bk_sched_learn(&s, 100);
-	is_int((int)bk_sched_first(&s), 2300, "short ones do not pull it down");
+	is_int((int)backups_sched_first(&s), 1000, "nothing known: 1 s");
+	backups_sched_learn(&s, 5000);
+	is_int((int)backups_sched_first(&s), 5300, "one duration: it + 300 ms");
+	backups_sched_learn(&s, 7000);
+	backups_sched_learn(&s, 6000);
+	is_int((int)backups_sched_first(&s), 7300, "the longest recent one");
+	for (int i = 0; i < BACKUPS_SCHED_RING; i++)
+		backups_sched_learn(&s, 2000);
+	is_int((int)backups_sched_first(&s), 2300, "old durations roll out");
+	backups_sched_learn(&s, 100);
+	is_int((int)backups_sched_first(&s), 2300,
+	       "short ones do not pull it down");
 	memset(&s, 0, sizeof(s));
-	bk_sched_learn(&s, 200);
-	is_int((int)bk_sched_first(&s), 1000, "at least 1 s");
-	bk_sched_learn(&s, 3600000);
-	is_int((int)bk_sched_first(&s), 60000, "at most 60 s");
+	backups_sched_learn(&s, 200);
+	is_int((int)backups_sched_first(&s), 1000, "at least 1 s");
+	backups_sched_learn(&s, 3600000);
+	is_int((int)backups_sched_first(&s), 60000, "at most 60 s");
 }
 
 static void test_due(void)
 {
-	struct bk_sched s;
+	struct backups_sched s;
 
 	memset(&s, 0, sizeof(s));
-	is_int((int)bk_sched_due(&s, 1000, 0, false, false, 0, 0), 1000,
+	is_int((int)backups_sched_due(&s, 1000, 0, false, false, 0, 0), 1000,
 	       "no pilot: ask now");
-	is_int((int)bk_sched_due(&s, 1500, 500, false, true, 0, 2500), 2700,
-	       "younger than a running pilot: after its next poll");
-	is_int((int)bk_sched_due(&s, 1500, 500, false, true, 0, 1000), 1700,
-	       "pilot's poll overdue: soon after now");
-	is_int((int)bk_sched_due(&s, 1500, 0, false, true, 500, 2500), 1500,
-	       "older than the pilot: ask now");
-	is_int((int)bk_sched_due(&s, 70000, 9000, true, true, 0, 71000), 70000,
-	       "older than 60 s: ask now whatever the pilot");
-	bk_sched_learn(&s, 8000);
-	is_int((int)bk_sched_due(&s, 1000, 0, false, true, 0, 0), 8300,
+	is_int((int)backups_sched_due(&s, 1500, 500, false, true, 0, 2500),
+	       2700, "younger than a running pilot: after its next poll");
+	is_int((int)backups_sched_due(&s, 1500, 500, false, true, 0, 1000),
+	       1700, "pilot's poll overdue: soon after now");
+	is_int((int)backups_sched_due(&s, 1500, 0, false, true, 500, 2500),
+	       1500, "older than the pilot: ask now");
+	is_int((int)backups_sched_due(&s, 70000, 9000, true, true, 0, 71000),
+	       70000, "older than 60 s: ask now whatever the pilot");
+	backups_sched_learn(&s, 8000);
+	is_int((int)backups_sched_due(&s, 1000, 0, false, true, 0, 0), 8300,
 	       "known duration: first ask at that age");
-	is_int((int)bk_sched_due(&s, 9000, 0, false, false, 0, 0), 9000,
+	is_int((int)backups_sched_due(&s, 9000, 0, false, false, 0, 0), 9000,
 	       "known duration, past it: ask now");
-	is_int((int)bk_sched_due(&s, 1000, 0, true, false, 0, 0), 1000,
+	is_int((int)backups_sched_due(&s, 1000, 0, true, false, 0, 0), 1000,
 	       "asked before: the backoff decides");
 }
 
@@ -64,8 +65,8 @@ static void test_due(void)
  * A mass backup on a simulated clock: `n` backups accepted `gap` ms apart
  * that each take `dur` ms (work request timeFinished; its time is learnt
  * in whole seconds, as OCI's are read).  Polls follow the trackers' rules:
- * first poll 1 s after acceptance or bk_sched_first(), then a backoff by
- * half from 1 s up to 15 s, every due poll passing through bk_sched_due()
+ * first poll 1 s after acceptance or backups_sched_first(), then a backoff by
+ * half from 1 s up to 15 s, every due poll passing through backups_sched_due()
  * with the oldest running backup as the pilot.  Returns the polls made and
  * the worst lag (seen done - really done).
  */
@@ -74,7 +75,7 @@ struct sim {
 	bool polled, done;
 };
 
-static void simulate(int n, uint64_t gap, uint64_t dur, struct bk_sched *s,
+static void simulate(int n, uint64_t gap, uint64_t dur, struct backups_sched *s,
 		     int *polls, uint64_t *max_lag)
 {
 	static struct sim b[1000];
@@ -84,7 +85,7 @@ static void simulate(int n, uint64_t gap, uint64_t dur, struct bk_sched *s,
 	*max_lag = 0;
 	for (int i = 0; i < n; i++) {
 		b[i].accepted = (uint64_t)i * gap;
-		b[i].next = b[i].accepted + bk_sched_first(s);
+		b[i].next = b[i].accepted + backups_sched_first(s);
 		b[i].interval = 1000;
 		b[i].polled = b[i].done = false;
 	}
@@ -101,10 +102,10 @@ static void simulate(int n, uint64_t gap, uint64_t dur, struct bk_sched *s,
 			if (b[i].done || b[i].next > now)
 				continue;
 			lead = pilot >= 0 && pilot != i && b[pilot].polled;
-			b[i].next =
-				bk_sched_due(s, now, b[i].accepted, b[i].polled,
-					     lead, lead ? b[pilot].accepted : 0,
-					     lead ? b[pilot].next : 0);
+			b[i].next = backups_sched_due(
+				s, now, b[i].accepted, b[i].polled, lead,
+				lead ? b[pilot].accepted : 0,
+				lead ? b[pilot].next : 0);
 			if (b[i].next > now)
 				continue;
 			(*polls)++;
@@ -117,7 +118,7 @@ static void simulate(int n, uint64_t gap, uint64_t dur, struct bk_sched *s,
 				if (lag > *max_lag)
 					*max_lag = lag;
 				/* OCI's times, in whole seconds */
-				bk_sched_learn(
+				backups_sched_learn(
 					s, (b[i].accepted + dur) / 1000 * 1000 -
 						   b[i].accepted / 1000 * 1000);
 				continue;
@@ -133,7 +134,7 @@ static void simulate(int n, uint64_t gap, uint64_t dur, struct bk_sched *s,
 
 static void test_mass_backup(void)
 {
-	struct bk_sched s;
+	struct backups_sched s;
 	uint64_t lag;
 	int polls;
 
@@ -150,7 +151,7 @@ static void test_mass_backup(void)
 	ok(lag <= 4500, "paced: worst lag %llu ms", (unsigned long long)lag);
 	/* A slower batch than learnt: extra polls, bounded lag. */
 	memset(&s, 0, sizeof(s));
-	bk_sched_learn(&s, 2000);
+	backups_sched_learn(&s, 2000);
 	simulate(100, 50, 6000, &s, &polls, &lag);
 	ok(polls <= 100 * 5, "slower than learnt: %d polls", polls);
 	ok(lag <= 3000, "slower than learnt: worst lag %llu ms",
@@ -165,13 +166,13 @@ static void test_mass_backup(void)
 /* `trouble:` while polls of a backup in flight fail (issue 8). */
 static void test_trouble(void)
 {
-	struct bk_status s;
+	struct backups_report s;
 	struct buf b = BUF_INIT(8192);
 
 	memset(&s, 0, sizeof(s));
 	s.progress = 50;
 	s.object_size = -1;
-	s.state = BK_IN_PROGRESS;
+	s.state = BACKUPS_IN_PROGRESS;
 	s.submitted = 1417737600;
 	buf_copy(s.trouble, sizeof(s.trouble),
 		 "HeadObject: ServiceUnavailable (HTTP 503): busy "
@@ -179,7 +180,7 @@ static void test_trouble(void)
 	s.trouble_errno = -EIO;
 	s.trouble_since = 1417737605;
 	s.trouble_tries = 4;
-	ok(!bk_status_render(&s, &b), "render with trouble");
+	ok(!backups_report_render(&s, &b), "render with trouble");
 	is_str(b.buf,
 	       "state: in_progress\n"
 	       "origin: this mount\n"
@@ -197,7 +198,7 @@ static void test_trouble(void)
 	s.trouble_errno = -ECONNREFUSED;
 	buf_copy(s.trouble, sizeof(s.trouble),
 		 "GetWorkRequest: connection refused: no");
-	ok(!bk_status_render(&s, &b), "render");
+	ok(!backups_report_render(&s, &b), "render");
 	ok(strstr(b.buf, "trouble: ECONNREFUSED since 2014-12-05T00:00:05Z, "
 			 "1 failed attempt: GetWorkRequest: connection "
 			 "refused: no\n") != NULL,
@@ -205,7 +206,7 @@ static void test_trouble(void)
 
 	buf_reset(&b);
 	s.trouble[0] = '\0';
-	ok(!bk_status_render(&s, &b), "render");
+	ok(!backups_report_render(&s, &b), "render");
 	ok(!strstr(b.buf, "trouble:"), "no trouble, no line");
 	buf_release(&b);
 }

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* backup: submissions, tracking, status text; see include/backup.h. */
+/* backup: submissions, tracking, status text; see include/backups.h. */
 #include <errno.h>
 #include <stdarg.h>
 #include <pthread.h>
@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "backup.h"
+#include "backups.h"
 #include "clock.h"
 #include "crypto.h"
 #include "journal.h"
@@ -17,60 +17,60 @@
 #include "tree.h"
 #include "banned.h"
 
-#define BK_HASH 1024
-#define BK_TRACKERS 4
-#define BK_TRACKERS_MAX 16
+#define BACKUPS_HASH 1024
+#define BACKUPS_TRACKERS 4
+#define BACKUPS_TRACKERS_MAX 16
 /* A tracker with nothing to track ends after this long. */
-#define BK_TRACKER_IDLE_MS 10000
-#define BK_POLL_FIRST_MS 1000
-#define BK_POLL_MAX_MS 15000
-/* First work-request poll: the longest of the last BK_SCHED_RING backup
- * durations plus a margin, at most BK_POLL_LEARN_MAX_MS. */
-#define BK_POLL_MARGIN_MS 300
-#define BK_POLL_LEARN_MAX_MS 60000
+#define BACKUPS_TRACKER_IDLE_MS 10000
+#define BACKUPS_POLL_FIRST_MS 1000
+#define BACKUPS_POLL_MAX_MS 15000
+/* First work-request poll: the longest of the last BACKUPS_SCHED_RING backup
+ * durations plus a margin, at most BACKUPS_POLL_LEARN_MAX_MS. */
+#define BACKUPS_POLL_MARGIN_MS 300
+#define BACKUPS_POLL_LEARN_MAX_MS 60000
 /* Younger backups poll this long after the pilot (see defer_poll()). */
-#define BK_PILOT_LAG_MS 200
+#define BACKUPS_PILOT_LAG_MS 200
 /* Key states after the end: one ListKeys per vault for what ends within
  * this time. */
-#define BK_KEYSTATE_GATHER_MS 3000
-#define BK_KEYSTATE_TRIES 5
+#define BACKUPS_KEYSTATE_GATHER_MS 3000
+#define BACKUPS_KEYSTATE_TRIES 5
 /* Object checks: gather the backups of one bucket that end within this
- * time into one listing of at most BK_VERIFY_PAGES pages. */
-#define BK_VERIFY_GATHER_MS 2000
-#define BK_VERIFY_PAGES 2
-#define BK_VERIFY_LIMIT 1000
-#define BK_BATCH_MAX 256
+ * time into one listing of at most BACKUPS_VERIFY_PAGES pages. */
+#define BACKUPS_VERIFY_GATHER_MS 2000
+#define BACKUPS_VERIFY_PAGES 2
+#define BACKUPS_VERIFY_LIMIT 1000
+#define BACKUPS_BATCH_MAX 256
 /* Clock skew allowed between us and Object Storage, seconds. */
-#define BK_SKEW_S 300
+#define BACKUPS_SKEW_S 300
 /* ... and between us and the Work Requests API, when a work request is
  * matched to a BackupKey that got no answer (a tight bound: a backup of
  * the key just before must not be taken for it). */
-#define BK_ADOPT_SKEW_S 30
-#define BK_WAIT_SLICE_MS 100
-#define BK_TOKEN_LEN 32
+#define BACKUPS_ADOPT_SKEW_S 30
+#define BACKUPS_WAIT_SLICE_MS 100
+#define BACKUPS_TOKEN_LEN 32
 /* A key's path in the tree, for the journal. */
-#define BK_PATH_MAX 16384
+#define BACKUPS_PATH_MAX 16384
 /*
  * One poll's budget: a few attempts, short sleeps, 20 s in all, so that a
  * failing poll is shown (`trouble:`) and retried on the tracker's own
  * schedule: after a failed poll, again after 1 s, 2 s, 4 s, then every
- * BK_TROUBLE_MAX_MS, so that an outcome known again is published within
+ * BACKUPS_TROUBLE_MAX_MS, so that an outcome known again is published within
  * about that step.
  */
-#define BK_POLL_ATTEMPTS 3
-#define BK_POLL_DELAY_MS 1000
-#define BK_POLL_BUDGET_MS 20000
-#define BK_TROUBLE_FIRST_MS 1000
-#define BK_TROUBLE_MAX_MS 5000
+#define BACKUPS_POLL_ATTEMPTS 3
+#define BACKUPS_POLL_DELAY_MS 1000
+#define BACKUPS_POLL_BUDGET_MS 20000
+#define BACKUPS_TROUBLE_FIRST_MS 1000
+#define BACKUPS_TROUBLE_MAX_MS 5000
 /*
  * A BackupKey sent without an answer may still sit in the service's
  * queue: "OCI did not start it" is concluded only when nothing shows for
  * this long after the write ended (the default request timeout).
  */
-#define BK_UNANSWERED_GRACE_MS 60000
+#define BACKUPS_UNANSWERED_GRACE_MS 60000
 
 /* What the trackers do next for a job in flight. */
-enum bk_phase {
+enum backups_phase {
 	PH_NONE, /* nothing: submitting, or final */
 	PH_WR, /* GetWorkRequest */
 	PH_KEYS, /* key state, one ListKeys per vault */
@@ -80,11 +80,11 @@ enum bk_phase {
 };
 
 /* A key's latest backup, compact: strings are allocated to fit. */
-struct bk_job {
+struct backups_job {
 	struct tree_node *key; /* never freed during the mount */
-	enum bk_state state;
-	enum bk_origin origin;
-	enum bk_phase phase;
+	enum backups_state state;
+	enum backups_origin origin;
+	enum backups_phase phase;
 	bool polling; /* a tracker is working on it without the lock */
 	bool object_unverified;
 	bool by_key_state;
@@ -119,7 +119,7 @@ struct bk_job {
 	char *where; /* "ns\0bucket\0object", or NULL */
 	const char *ns, *bucket, *object; /* into `where` */
 	struct oci_error *error; /* when failed */
-	struct bk_job *next;
+	struct backups_job *next;
 };
 
 struct backups {
@@ -135,17 +135,17 @@ struct backups {
 	pthread_mutex_t lock;
 	pthread_cond_t changed; /* a job changed state (wait readers) */
 	pthread_cond_t wake; /* the trackers have something to do */
-	struct bk_job *hash[BK_HASH];
-	struct bk_job **all;
+	struct backups_job *hash[BACKUPS_HASH];
+	struct backups_job **all;
 	size_t n, alloc;
 	size_t cursor; /* round robin of pick_work() */
 	uint64_t seq;
-	struct bk_sched sched; /* durations of recent backups */
-	/* Trackers start when there is work and end after BK_TRACKER_IDLE_MS
+	struct backups_sched sched; /* durations of recent backups */
+	/* Trackers start when there is work and end after BACKUPS_TRACKER_IDLE_MS
 	 * without any; an ended one is joined when its slot is reused. */
-	pthread_t threads[BK_TRACKERS_MAX];
-	bool slot_used[BK_TRACKERS_MAX]; /* created, not joined yet */
-	bool slot_live[BK_TRACKERS_MAX]; /* running */
+	pthread_t threads[BACKUPS_TRACKERS_MAX];
+	bool slot_used[BACKUPS_TRACKERS_MAX]; /* created, not joined yet */
+	bool slot_live[BACKUPS_TRACKERS_MAX]; /* running */
 	unsigned int ntrackers, live, idle;
 	bool started; /* backups_start() was called: threads may be made */
 	bool stop;
@@ -154,7 +154,7 @@ struct backups {
 	struct backups_stats stats;
 	/* Journal entries to resume, by key OCID (see "journal" below). */
 	struct journal *journal;
-	struct bk_pending *pending[BK_HASH];
+	struct backups_pending *pending[BACKUPS_HASH];
 	size_t npending; /* read without the lock as a hint (atomic) */
 	pthread_t resume_thread;
 	bool resume_used, resume_live;
@@ -170,23 +170,27 @@ static void tracker_spawn(struct backups *b);
 /* ---- pure helpers ----------------------------------------------------- */
 
 static const char *const state_names[] = {
-	[BK_NONE] = "none",	      [BK_SUBMITTING] = "submitting",
-	[BK_ACCEPTED] = "accepted",   [BK_IN_PROGRESS] = "in_progress",
-	[BK_SUCCEEDED] = "succeeded", [BK_FAILED] = "failed",
+	[BACKUPS_NONE] = "none",
+	[BACKUPS_SUBMITTING] = "submitting",
+	[BACKUPS_ACCEPTED] = "accepted",
+	[BACKUPS_IN_PROGRESS] = "in_progress",
+	[BACKUPS_SUCCEEDED] = "succeeded",
+	[BACKUPS_FAILED] = "failed",
 };
 
-const char *bk_state_name(enum bk_state s)
+const char *backups_state_name(enum backups_state s)
 {
-	return s <= BK_FAILED ? state_names[s] : "unknown";
+	return s <= BACKUPS_FAILED ? state_names[s] : "unknown";
 }
 
-bool bk_in_flight(enum bk_state s)
+bool backups_in_flight(enum backups_state s)
 {
-	return s == BK_SUBMITTING || s == BK_ACCEPTED || s == BK_IN_PROGRESS;
+	return s == BACKUPS_SUBMITTING || s == BACKUPS_ACCEPTED ||
+	       s == BACKUPS_IN_PROGRESS;
 }
 
-void bk_eligibility(const char *vault_type, const char *protection_mode,
-		    const char *key_state, char *why, size_t n)
+void backups_eligibility(const char *vault_type, const char *protection_mode,
+			 const char *key_state, char *why, size_t n)
 {
 	why[0] = '\0';
 	if (vault_type && *vault_type && strcmp(vault_type, "VIRTUAL_PRIVATE"))
@@ -210,39 +214,42 @@ void bk_eligibility(const char *vault_type, const char *protection_mode,
 			 key_state);
 }
 
-void bk_sched_learn(struct bk_sched *s, uint64_t ms)
+void backups_sched_learn(struct backups_sched *s, uint64_t ms)
 {
-	s->dur_ms[s->n++ % BK_SCHED_RING] = ms;
+	s->dur_ms[s->n++ % BACKUPS_SCHED_RING] = ms;
 }
 
-uint64_t bk_sched_first(const struct bk_sched *s)
+uint64_t backups_sched_first(const struct backups_sched *s)
 {
 	uint64_t est = 0;
 
-	for (size_t i = 0; i < s->n && i < BK_SCHED_RING; i++)
+	for (size_t i = 0; i < s->n && i < BACKUPS_SCHED_RING; i++)
 		if (s->dur_ms[i] > est)
 			est = s->dur_ms[i];
 	if (!est)
-		return BK_POLL_FIRST_MS;
-	est += BK_POLL_MARGIN_MS;
-	if (est < BK_POLL_FIRST_MS)
-		est = BK_POLL_FIRST_MS;
-	return est > BK_POLL_LEARN_MAX_MS ? BK_POLL_LEARN_MAX_MS : est;
+		return BACKUPS_POLL_FIRST_MS;
+	est += BACKUPS_POLL_MARGIN_MS;
+	if (est < BACKUPS_POLL_FIRST_MS)
+		est = BACKUPS_POLL_FIRST_MS;
+	return est > BACKUPS_POLL_LEARN_MAX_MS ? BACKUPS_POLL_LEARN_MAX_MS
+					       : est;
 }
 
-uint64_t bk_sched_due(const struct bk_sched *s, uint64_t now, uint64_t accepted,
-		      bool polled, bool pilot, uint64_t pilot_accepted,
-		      uint64_t pilot_next)
+uint64_t backups_sched_due(const struct backups_sched *s, uint64_t now,
+			   uint64_t accepted, bool polled, bool pilot,
+			   uint64_t pilot_accepted, uint64_t pilot_next)
 {
 	uint64_t age = now - accepted;
 
 	if (s->n) {
-		if (!polled && age < bk_sched_first(s))
-			return accepted + bk_sched_first(s);
+		if (!polled && age < backups_sched_first(s))
+			return accepted + backups_sched_first(s);
 		return now;
 	}
-	if (pilot && age < now - pilot_accepted && age < BK_POLL_LEARN_MAX_MS)
-		return (pilot_next > now ? pilot_next : now) + BK_PILOT_LAG_MS;
+	if (pilot && age < now - pilot_accepted &&
+	    age < BACKUPS_POLL_LEARN_MAX_MS)
+		return (pilot_next > now ? pilot_next : now) +
+		       BACKUPS_PILOT_LAG_MS;
 	return now;
 }
 
@@ -283,15 +290,16 @@ static const char *errno_name(int neg)
 	return s ? s : "EIO";
 }
 
-int bk_status_render(const struct bk_status *s, struct buf *out)
+int backups_report_render(const struct backups_report *s, struct buf *out)
 {
 	struct render r = {out, 0};
 
-	line(&r, "state: %s\n", bk_state_name(s->state));
-	if (s->state != BK_NONE || s->origin == BK_ORIGIN_ELSEWHERE)
+	line(&r, "state: %s\n", backups_state_name(s->state));
+	if (s->state != BACKUPS_NONE || s->origin == BACKUPS_ORIGIN_ELSEWHERE)
 		line(&r, "origin: %s\n",
-		     s->origin == BK_ORIGIN_MOUNT ? "this mount" : "elsewhere");
-	if (s->progress >= 0 && s->state != BK_NONE)
+		     s->origin == BACKUPS_ORIGIN_MOUNT ? "this mount"
+						       : "elsewhere");
+	if (s->progress >= 0 && s->state != BACKUPS_NONE)
 		line(&r, "progress: %.0f\n", s->progress);
 	if (s->target[0])
 		line(&r, "target: %s\n", s->target);
@@ -299,7 +307,7 @@ int bk_status_render(const struct bk_status *s, struct buf *out)
 		line(&r, "object: %s\n", s->object);
 	if (s->object_size >= 0)
 		line(&r, "size: %lld\n", (long long)s->object_size);
-	else if (s->object_unverified && s->state == BK_SUCCEEDED)
+	else if (s->object_unverified && s->state == BACKUPS_SUCCEEDED)
 		line(&r, "size: unknown (the object could not be checked)\n");
 	if (s->work_request[0])
 		line(&r, "work_request: %s\n", s->work_request);
@@ -310,7 +318,7 @@ int bk_status_render(const struct bk_status *s, struct buf *out)
 	line_time(&r, "finished", s->finished);
 	if (s->key_state[0])
 		line(&r, "key_state: %s\n", s->key_state);
-	if (bk_in_flight(s->state) && s->state != BK_SUBMITTING)
+	if (backups_in_flight(s->state) && s->state != BACKUPS_SUBMITTING)
 		line(&r, "tracking: %s\n",
 		     s->tracking_by_key_state ? "key_state" : "work_request");
 	if (s->trouble[0]) {
@@ -322,7 +330,7 @@ int bk_status_render(const struct bk_status *s, struct buf *out)
 		     s->trouble_tries, s->trouble_tries == 1 ? "" : "s",
 		     s->trouble);
 	}
-	if (s->state == BK_FAILED && oci_error_is_set(&s->error)) {
+	if (s->state == BACKUPS_FAILED && oci_error_is_set(&s->error)) {
 		char text[1536];
 
 		oci_error_format(&s->error, text, sizeof(text));
@@ -353,12 +361,13 @@ static unsigned int job_hash(const char *id)
 
 	for (; *id; id++)
 		h = (h ^ (unsigned char)*id) * 16777619u;
-	return h % BK_HASH;
+	return h % BACKUPS_HASH;
 }
 
-static struct bk_job *job_find(struct backups *b, const struct tree_node *key)
+static struct backups_job *job_find(struct backups *b,
+				    const struct tree_node *key)
 {
-	struct bk_job *j;
+	struct backups_job *j;
 
 	for (j = b->hash[job_hash(key->id)]; j; j = j->next)
 		if (j->key == key)
@@ -384,8 +393,8 @@ static const char *str_or(const char *s)
 }
 
 /* Where the object goes: one allocation "ns\0bucket\0object". */
-static int job_set_where(struct bk_job *j, const char *ns, const char *bucket,
-			 const char *object)
+static int job_set_where(struct backups_job *j, const char *ns,
+			 const char *bucket, const char *object)
 {
 	size_t a = strlen(ns) + 1, c = strlen(bucket) + 1,
 	       d = strlen(object) + 1;
@@ -407,7 +416,8 @@ static int job_set_where(struct bk_job *j, const char *ns, const char *bucket,
 	return 0;
 }
 
-static void job_set_error(struct bk_job *j, const struct oci_error *e, int err)
+static void job_set_error(struct backups_job *j, const struct oci_error *e,
+			  int err)
 {
 	if (!j->error)
 		j->error = malloc(sizeof(*j->error));
@@ -417,7 +427,7 @@ static void job_set_error(struct bk_job *j, const struct oci_error *e, int err)
 }
 
 /* Forget the previous backup of the job, keeping nothing of it. */
-static void job_reset(struct bk_job *j, enum bk_origin origin)
+static void job_reset(struct backups_job *j, enum backups_origin origin)
 {
 	free(j->target);
 	free(j->work_request);
@@ -439,7 +449,7 @@ static void job_reset(struct bk_job *j, enum bk_origin origin)
 	j->ns = j->bucket = j->object = NULL;
 	j->error = NULL;
 	j->error_errno = 0;
-	j->state = BK_NONE;
+	j->state = BACKUPS_NONE;
 	j->origin = origin;
 	j->phase = PH_NONE;
 	j->progress = -1;
@@ -451,21 +461,21 @@ static void job_reset(struct bk_job *j, enum bk_origin origin)
 	j->wr_polled = false;
 	j->key_tries = 0;
 	j->key_state[0] = '\0';
-	j->interval_ms = BK_POLL_FIRST_MS;
+	j->interval_ms = BACKUPS_POLL_FIRST_MS;
 	j->jid = 0;
 }
 
 /* Find or create (lock held). */
-static struct bk_job *job_get(struct backups *b, struct tree_node *key)
+static struct backups_job *job_get(struct backups *b, struct tree_node *key)
 {
-	struct bk_job *j = job_find(b, key);
+	struct backups_job *j = job_find(b, key);
 	unsigned int h;
 
 	if (j)
 		return j;
 	if (b->n == b->alloc) {
 		size_t na = b->alloc ? b->alloc * 2 : 64;
-		struct bk_job **v = realloc(b->all, na * sizeof(*v));
+		struct backups_job **v = realloc(b->all, na * sizeof(*v));
 
 		if (!v)
 			return NULL;
@@ -476,7 +486,7 @@ static struct bk_job *job_get(struct backups *b, struct tree_node *key)
 	if (!j)
 		return NULL;
 	j->key = key;
-	job_reset(j, BK_ORIGIN_MOUNT);
+	job_reset(j, BACKUPS_ORIGIN_MOUNT);
 	h = job_hash(key->id);
 	j->next = b->hash[h];
 	b->hash[h] = j;
@@ -484,14 +494,14 @@ static struct bk_job *job_get(struct backups *b, struct tree_node *key)
 	return j;
 }
 
-static void job_free(struct bk_job *j)
+static void job_free(struct backups_job *j)
 {
-	job_reset(j, BK_ORIGIN_MOUNT);
+	job_reset(j, BACKUPS_ORIGIN_MOUNT);
 	free(j);
 }
 
 /* The job as `status` shows it (lock held). */
-static void job_status(const struct bk_job *j, struct bk_status *st)
+static void job_status(const struct backups_job *j, struct backups_report *st)
 {
 	memset(st, 0, sizeof(*st));
 	st->state = j->state;
@@ -549,17 +559,17 @@ static bool exiting(struct backups *b)
  * the key's `backup`).  The resume thread makes it happen by resolving
  * the recorded path.
  */
-struct bk_pending {
+struct backups_pending {
 	uint64_t jid;
 	int64_t submitted;
 	bool par;
 	bool given_up; /* its path does not lead to it: wait for a listing */
 	unsigned int round;
 	char *key_id, *path, *target, *wr, *req, *ns, *bucket, *object;
-	struct bk_pending *next;
+	struct backups_pending *next;
 };
 
-static void pending_free(struct bk_pending *p)
+static void pending_free(struct backups_pending *p)
 {
 	if (!p)
 		return;
@@ -574,9 +584,10 @@ static void pending_free(struct bk_pending *p)
 	free(p);
 }
 
-static struct bk_pending **pending_slot(struct backups *b, const char *key_id)
+static struct backups_pending **pending_slot(struct backups *b,
+					     const char *key_id)
 {
-	struct bk_pending **pp = &b->pending[job_hash(key_id)];
+	struct backups_pending **pp = &b->pending[job_hash(key_id)];
 
 	while (*pp && strcmp((*pp)->key_id, key_id))
 		pp = &(*pp)->next;
@@ -587,7 +598,7 @@ static struct bk_pending **pending_slot(struct backups *b, const char *key_id)
 static int pending_load(void *arg, const struct journal_entry *e)
 {
 	struct backups *b = arg;
-	struct bk_pending *p, **pp;
+	struct backups_pending *p, **pp;
 
 	if (!strcmp(e->state, "submitting")) {
 		/* BackupKey was sent (or about to be) when the daemon ended:
@@ -623,7 +634,7 @@ static int pending_load(void *arg, const struct journal_entry *e)
 	if (*pp) {
 		/* Two unfinished entries of one key (cannot happen through
 		 * this code): the newer is followed, the older closed. */
-		struct bk_pending *old = *pp;
+		struct backups_pending *old = *pp;
 
 		journal_set(b->journal, old->jid, wall(b), "unknown", wall(b),
 			    NULL, "OutcomeUnknown",
@@ -648,21 +659,22 @@ static int pending_load(void *arg, const struct journal_entry *e)
  * this mount, tracked from its work request at once.  `key_comp` is the
  * key's compartment (key-state tracking).
  */
-static void pending_take(struct backups *b, struct bk_job *j,
+static void pending_take(struct backups *b, struct backups_job *j,
 			 const char *key_comp)
 {
-	struct bk_pending **pp, *p;
+	struct backups_pending **pp, *p;
 
 	if (!b->npending)
 		return;
 	pp = pending_slot(b, j->key->id);
 	p = *pp;
-	if (!p || (bk_in_flight(j->state) && j->origin != BK_ORIGIN_ELSEWHERE))
+	if (!p || (backups_in_flight(j->state) &&
+		   j->origin != BACKUPS_ORIGIN_ELSEWHERE))
 		return;
 	*pp = p->next;
 	__atomic_sub_fetch(&b->npending, 1, __ATOMIC_RELAXED);
-	job_reset(j, BK_ORIGIN_MOUNT);
-	j->state = BK_IN_PROGRESS;
+	job_reset(j, BACKUPS_ORIGIN_MOUNT);
+	j->state = BACKUPS_IN_PROGRESS;
 	j->seq = ++b->seq;
 	j->jid = p->jid;
 	j->submitted = p->submitted;
@@ -685,17 +697,18 @@ static void pending_take(struct backups *b, struct bk_job *j,
 	tracker_spawn(b);
 }
 
-static struct bk_pending *pending_next(struct backups *b, unsigned int round)
+static struct backups_pending *pending_next(struct backups *b,
+					    unsigned int round)
 {
-	for (size_t i = 0; i < BK_HASH; i++)
-		for (struct bk_pending *p = b->pending[i]; p; p = p->next)
+	for (size_t i = 0; i < BACKUPS_HASH; i++)
+		for (struct backups_pending *p = b->pending[i]; p; p = p->next)
 			if (!p->given_up && p->round != round)
 				return p;
 	return NULL;
 }
 
-#define BK_RESUME_RETRY_MS 1000
-#define BK_RESUME_RETRY_MAX_MS 30000
+#define BACKUPS_RESUME_RETRY_MS 1000
+#define BACKUPS_RESUME_RETRY_MAX_MS 30000
 
 /*
  * Resolve the paths of the pending entries, so that their keys get
@@ -710,15 +723,15 @@ static struct bk_pending *pending_next(struct backups *b, unsigned int round)
 static void *resume_main(void *arg)
 {
 	struct backups *b = arg;
-	uint64_t delay = BK_RESUME_RETRY_MS;
+	uint64_t delay = BACKUPS_RESUME_RETRY_MS;
 	unsigned int round = 1;
 	bool retry = false;
 
 	pthread_mutex_lock(&b->lock);
 	while (!b->stop) {
-		struct bk_pending *p =
+		struct backups_pending *p =
 			exiting(b) ? NULL : pending_next(b, round);
-		struct buf path = BUF_INIT(BK_PATH_MAX);
+		struct buf path = BUF_INIT(BACKUPS_PATH_MAX);
 		struct tree_path tp;
 		char *key_id;
 		int ret;
@@ -734,8 +747,8 @@ static void *resume_main(void *arg)
 			     now = mono(b))
 				clock_cond_timedwait(&b->changed, &b->lock,
 						     until - now);
-			delay = delay * 2 > BK_RESUME_RETRY_MAX_MS
-					? BK_RESUME_RETRY_MAX_MS
+			delay = delay * 2 > BACKUPS_RESUME_RETRY_MAX_MS
+					? BACKUPS_RESUME_RETRY_MAX_MS
 					: delay * 2;
 			round++;
 			retry = false;
@@ -806,12 +819,12 @@ int backups_new(struct backups **out, const struct backups_opts *opts)
 	b->get_namespace = opts->get_namespace;
 	b->exiting = opts->exiting;
 	b->arg = opts->arg;
-	b->ntrackers = opts->trackers ? opts->trackers : BK_TRACKERS;
+	b->ntrackers = opts->trackers ? opts->trackers : BACKUPS_TRACKERS;
 	b->journal = opts->journal;
 	b->write_timeout_ms = opts->write_timeout_ms ? opts->write_timeout_ms
-						     : BK_WRITE_TIMEOUT_MS;
-	if (b->ntrackers > BK_TRACKERS_MAX)
-		b->ntrackers = BK_TRACKERS_MAX;
+						     : BACKUPS_WRITE_TIMEOUT_MS;
+	if (b->ntrackers > BACKUPS_TRACKERS_MAX)
+		b->ntrackers = BACKUPS_TRACKERS_MAX;
 	if (pthread_mutex_init(&b->lock, NULL) ||
 	    clock_cond_init(&b->changed) || clock_cond_init(&b->wake)) {
 		free(b);
@@ -837,9 +850,9 @@ void backups_free(struct backups *b)
 	for (size_t i = 0; i < b->n; i++)
 		job_free(b->all[i]);
 	free(b->all);
-	for (size_t i = 0; i < BK_HASH; i++)
+	for (size_t i = 0; i < BACKUPS_HASH; i++)
 		while (b->pending[i]) {
-			struct bk_pending *p = b->pending[i];
+			struct backups_pending *p = b->pending[i];
 
 			b->pending[i] = p->next;
 			pending_free(p);
@@ -863,8 +876,8 @@ static void key_facts(struct tree_node *key, char *why, size_t n, char *state,
 	if (v && k) {
 		tree_node_key(key, k);
 		tree_node_vault(tree_node_parent(key), v);
-		bk_eligibility(v->vault_type, k->protection_mode,
-			       k->lifecycle_state, why, n);
+		backups_eligibility(v->vault_type, k->protection_mode,
+				    k->lifecycle_state, why, n);
 		buf_copy(state, sn, k->lifecycle_state);
 	}
 	free(v);
@@ -877,18 +890,18 @@ static void key_facts(struct tree_node *key, char *why, size_t n, char *state,
  * what we know, so it neither blocks a new backup nor shows in `status`.
  * The next listing (cache_ttl) brings the key's real state.
  */
-static bool stale_in_progress(const struct bk_job *j, const char *state)
+static bool stale_in_progress(const struct backups_job *j, const char *state)
 {
-	return j && j->origin == BK_ORIGIN_MOUNT && j->finished &&
-	       !j->maybe_accepted && !bk_in_flight(j->state) &&
+	return j && j->origin == BACKUPS_ORIGIN_MOUNT && j->finished &&
+	       !j->maybe_accepted && !backups_in_flight(j->state) &&
 	       !strcmp(state, "BACKUP_IN_PROGRESS");
 }
 
 static void fill_status(struct backups *b, struct tree_node *key,
-			struct bk_status *st)
+			struct backups_report *st)
 {
 	char why[256], state[OVFS_ENUM_MAX];
-	struct bk_job *j;
+	struct backups_job *j;
 	bool stale;
 
 	key_facts(key, why, sizeof(why), state, sizeof(state));
@@ -910,20 +923,20 @@ static void fill_status(struct backups *b, struct tree_node *key,
 		 * ListKeys after the end, is newer unless it is that too. */
 		if (!strcmp(st->key_state, "BACKUP_IN_PROGRESS"))
 			st->key_state[0] = '\0';
-	} else if (!bk_in_flight(st->state) || !st->key_state[0]) {
+	} else if (!backups_in_flight(st->state) || !st->key_state[0]) {
 		buf_copy(st->key_state, sizeof(st->key_state), state);
 	}
 }
 
 int backups_status(struct backups *b, struct tree_node *key, struct buf *out)
 {
-	struct bk_status *st = malloc(sizeof(*st));
+	struct backups_report *st = malloc(sizeof(*st));
 	int ret;
 
 	if (!st)
 		return -ENOMEM;
 	fill_status(b, key, st);
-	ret = bk_status_render(st, out);
+	ret = backups_report_render(st, out);
 	free(st);
 	return ret;
 }
@@ -935,18 +948,18 @@ int backups_status(struct backups *b, struct tree_node *key, struct buf *out)
  * (lock held): someone else's backup, followed through the key state to
  * its end (`origin: elsewhere`).
  */
-static void track_elsewhere(struct backups *b, struct bk_job *j,
+static void track_elsewhere(struct backups *b, struct backups_job *j,
 			    const char *key_comp)
 {
-	job_reset(j, BK_ORIGIN_ELSEWHERE);
-	j->state = BK_IN_PROGRESS;
+	job_reset(j, BACKUPS_ORIGIN_ELSEWHERE);
+	j->state = BACKUPS_IN_PROGRESS;
 	j->seq = ++b->seq;
 	j->by_key_state = true;
 	j->phase = PH_KEYS;
 	j->started = wall(b);
 	buf_copy(j->key_state, sizeof(j->key_state), "BACKUP_IN_PROGRESS");
 	str_set(&j->key_comp, key_comp);
-	j->next_poll_ms = mono(b) + BK_POLL_FIRST_MS;
+	j->next_poll_ms = mono(b) + BACKUPS_POLL_FIRST_MS;
 	pthread_cond_broadcast(&b->changed);
 	pthread_cond_signal(&b->wake);
 	tracker_spawn(b);
@@ -954,22 +967,22 @@ static void track_elsewhere(struct backups *b, struct bk_job *j,
 
 /* Record a refusal (lock held): a failure when idle, a "rejected" line
  * when a backup is in flight (which it must not disturb). */
-static void record_refusal(struct backups *b, struct bk_job *j, int ret,
+static void record_refusal(struct backups *b, struct backups_job *j, int ret,
 			   const char *code, const char *msg,
 			   const char *target)
 {
 	struct oci_error e;
 
 	b->stats.rejected++;
-	if (bk_in_flight(j->state) || j->maybe_accepted) {
+	if (backups_in_flight(j->state) || j->maybe_accepted) {
 		char line[512];
 
 		snprintf(line, sizeof(line), "%s: %s", errno_name(ret), msg);
 		str_set(&j->rejected, line);
 		j->rejected_at = wall(b);
 	} else {
-		job_reset(j, BK_ORIGIN_MOUNT);
-		j->state = BK_FAILED;
+		job_reset(j, BACKUPS_ORIGIN_MOUNT);
+		j->state = BACKUPS_FAILED;
 		oci_error_clear(&e);
 		e.local_errno = ret;
 		buf_copy(e.code, sizeof(e.code), code);
@@ -982,10 +995,10 @@ static void record_refusal(struct backups *b, struct bk_job *j, int ret,
 }
 
 /* A claimed backup (state submitting) failed (lock held). */
-static void record_failure(struct backups *b, struct bk_job *j, int ret,
+static void record_failure(struct backups *b, struct backups_job *j, int ret,
 			   const struct oci_error *err)
 {
-	j->state = BK_FAILED;
+	j->state = BACKUPS_FAILED;
 	j->phase = PH_NONE;
 	job_set_error(j, err, ret);
 	j->finished = wall(b);
@@ -1003,7 +1016,7 @@ struct submit_ctx {
 	char protection[OVFS_ENUM_MAX];
 	char key_state[OVFS_ENUM_MAX];
 	char why[512];
-	char token[BK_TOKEN_LEN + 1];
+	char token[BACKUPS_TOKEN_LEN + 1];
 	uint64_t jid; /* the journal entry of this backup */
 	bool no_journal; /* the journal could not be written */
 	bool busy_elsewhere; /* BackupKey 409, and the key is being backed up */
@@ -1087,15 +1100,15 @@ static int refine_refusal(struct backups *b, struct tree_node *key,
 	if (oci_get_key(b->client, sc->mgmt, key->id, &k, etag, &e))
 		return ret;
 	tree_update_key(b->tree, key, &k, etag);
-	bk_eligibility(sc->vault_type, k.protection_mode, k.lifecycle_state,
-		       sc->why, sizeof(sc->why));
+	backups_eligibility(sc->vault_type, k.protection_mode,
+			    k.lifecycle_state, sc->why, sizeof(sc->why));
 	if (sc->why[0]) {
 		ret = -EOPNOTSUPP;
 	} else if (!strcmp(k.lifecycle_state, "BACKUP_IN_PROGRESS")) {
 		ret = -EBUSY;
 		sc->busy_elsewhere = true;
 	}
-	oci_key_release(&k);
+	model_key_release(&k);
 	return ret;
 }
 
@@ -1124,7 +1137,7 @@ static int submit_parse(struct backups *b, struct tree_node *key,
 }
 
 /* Refusals before anything is claimed (lock held): 0 or -errno. */
-static int refuse_early(struct backups *b, struct bk_job *j, int parsed,
+static int refuse_early(struct backups *b, struct backups_job *j, int parsed,
 			struct submit_ctx *sc)
 {
 	char why[256];
@@ -1133,14 +1146,14 @@ static int refuse_early(struct backups *b, struct bk_job *j, int parsed,
 		record_refusal(b, j, -EINVAL, "InvalidTarget", sc->why, NULL);
 		return -EINVAL;
 	}
-	if (bk_in_flight(j->state)) {
+	if (backups_in_flight(j->state)) {
 		record_refusal(b, j, -EBUSY, "BackupInFlight",
 			       "a backup of this key is already in flight",
 			       NULL);
 		return -EBUSY;
 	}
-	bk_eligibility(sc->vault_type, sc->protection, sc->key_state, why,
-		       sizeof(why));
+	backups_eligibility(sc->vault_type, sc->protection, sc->key_state, why,
+			    sizeof(why));
 	if (why[0]) {
 		record_refusal(b, j, -EOPNOTSUPP, "NotEligible", why,
 			       sc->tg.display);
@@ -1168,14 +1181,14 @@ static int refuse_early(struct backups *b, struct bk_job *j, int parsed,
 }
 
 /* Is another backup of this mount in flight to the same object? */
-static const struct bk_job *object_claimed(struct backups *b,
-					   const struct bk_job *self,
-					   const struct target *tg)
+static const struct backups_job *object_claimed(struct backups *b,
+						const struct backups_job *self,
+						const struct target *tg)
 {
 	for (size_t i = 0; i < b->n; i++) {
-		const struct bk_job *o = b->all[i];
+		const struct backups_job *o = b->all[i];
 
-		if (o != self && bk_in_flight(o->state) && o->where &&
+		if (o != self && backups_in_flight(o->state) && o->where &&
 		    !strcmp(o->object, tg->object) &&
 		    !strcmp(o->bucket, tg->bucket) && !strcmp(o->ns, tg->ns))
 			return o;
@@ -1187,13 +1200,13 @@ static const struct bk_job *object_claimed(struct backups *b,
  * Step 2 (lock held): claim the job and the object name.  From here on
  * other writers of this key get EBUSY, and writers of this object EEXIST.
  */
-static int submit_claim(struct backups *b, struct bk_job *j,
+static int submit_claim(struct backups *b, struct backups_job *j,
 			struct submit_ctx *sc)
 {
 	struct target *tg = &sc->tg;
 	char msg[OVFS_OBJECT_MAX + 128];
 
-	if (bk_in_flight(j->state)) {
+	if (backups_in_flight(j->state)) {
 		record_refusal(b, j, -EBUSY, "BackupInFlight",
 			       "a backup of this key is already in flight",
 			       NULL);
@@ -1207,8 +1220,8 @@ static int submit_claim(struct backups *b, struct bk_job *j,
 		record_refusal(b, j, -EEXIST, "ObjectInUse", msg, tg->display);
 		return -EEXIST;
 	}
-	job_reset(j, BK_ORIGIN_MOUNT);
-	j->state = BK_SUBMITTING;
+	job_reset(j, BACKUPS_ORIGIN_MOUNT);
+	j->state = BACKUPS_SUBMITTING;
 	j->seq = ++b->seq;
 	j->submitted = wall(b);
 	j->par = tg->loc.dest == OCI_BACKUP_PAR_URI;
@@ -1285,7 +1298,8 @@ out:
 static int submit_call(struct backups *b, struct tree_node *key,
 		       struct submit_ctx *sc)
 {
-	int ret = sc->token[0] ? 0 : crypto_random_id(sc->token, BK_TOKEN_LEN);
+	int ret = sc->token[0] ? 0
+			       : crypto_random_id(sc->token, BACKUPS_TOKEN_LEN);
 
 	if (ret) {
 		oci_error_local(&sc->err, ret, "no random numbers");
@@ -1305,10 +1319,10 @@ static int submit_call(struct backups *b, struct tree_node *key,
 }
 
 /* Step 5 (lock held): BackupKey accepted; schedule the tracking. */
-static void record_accepted(struct backups *b, struct bk_job *j,
+static void record_accepted(struct backups *b, struct backups_job *j,
 			    struct submit_ctx *sc)
 {
-	j->state = BK_ACCEPTED;
+	j->state = BACKUPS_ACCEPTED;
 	j->progress = 0;
 	j->jid = sc->jid;
 	str_set(&j->work_request, sc->res.work_request_id);
@@ -1316,11 +1330,11 @@ static void record_accepted(struct backups *b, struct bk_job *j,
 	buf_copy(j->key_state, sizeof(j->key_state), sc->out.lifecycle_state);
 	j->by_key_state = b->wr_unsupported || !sc->res.work_request_id[0];
 	j->phase = j->by_key_state ? PH_KEYS : PH_WR;
-	j->interval_ms = BK_POLL_FIRST_MS;
+	j->interval_ms = BACKUPS_POLL_FIRST_MS;
 	j->accepted_ms = mono(b);
-	j->next_poll_ms =
-		j->accepted_ms + (j->by_key_state ? BK_POLL_FIRST_MS
-						  : bk_sched_first(&b->sched));
+	j->next_poll_ms = j->accepted_ms +
+			  (j->by_key_state ? BACKUPS_POLL_FIRST_MS
+					   : backups_sched_first(&b->sched));
 	pthread_cond_broadcast(&b->changed);
 	pthread_cond_signal(&b->wake);
 	tracker_spawn(b);
@@ -1368,8 +1382,8 @@ static void submit_retrying(void *arg, const struct oci_error *err,
 }
 
 /* A claimed backup was refused or failed (lock held). */
-static void record_submit_failure(struct backups *b, struct bk_job *j, int ret,
-				  struct submit_ctx *sc)
+static void record_submit_failure(struct backups *b, struct backups_job *j,
+				  int ret, struct submit_ctx *sc)
 {
 	if (ret == -EBUSY && sc->busy_elsewhere) {
 		char text[1536], msg[1700];
@@ -1392,10 +1406,10 @@ static void record_submit_failure(struct backups *b, struct bk_job *j, int ret,
 		 * as elsewhere), or nothing shows for a while. */
 		j->maybe_accepted = true;
 		j->jid = sc->jid; /* adopt() continues its journal entry */
-		j->unanswered_until_ms = mono(b) + BK_UNANSWERED_GRACE_MS;
+		j->unanswered_until_ms = mono(b) + BACKUPS_UNANSWERED_GRACE_MS;
 		j->refresh_key = true;
 		j->key_tries = 0;
-		j->next_poll_ms = mono(b) + BK_POLL_FIRST_MS;
+		j->next_poll_ms = mono(b) + BACKUPS_POLL_FIRST_MS;
 		str_set(&j->note, "BackupKey got no answer; OCI may have "
 				  "accepted it: the key's state will tell");
 		pthread_cond_signal(&b->wake);
@@ -1417,15 +1431,15 @@ static void log_refusal(struct backups *b, struct tree_node *key,
 
 /* Before BackupKey (no lock): no call without a record. */
 static int journal_submit(struct backups *b, struct tree_node *key,
-			  const struct bk_job *j, struct submit_ctx *sc)
+			  const struct backups_job *j, struct submit_ctx *sc)
 {
-	struct buf path = BUF_INIT(BK_PATH_MAX);
+	struct buf path = BUF_INIT(BACKUPS_PATH_MAX);
 	struct journal_entry e = {0};
 	int ret;
 
 	if (!b->journal)
 		return 0;
-	ret = crypto_random_id(sc->token, BK_TOKEN_LEN);
+	ret = crypto_random_id(sc->token, BACKUPS_TOKEN_LEN);
 	if (!ret)
 		ret = tree_node_path(key, &path);
 	if (!ret) {
@@ -1473,18 +1487,18 @@ static void journal_failed(struct backups *b, struct submit_ctx *sc, int ret)
  * key's status tells it. */
 static void journal_refusal(struct backups *b, struct tree_node *key, int ret)
 {
-	struct buf path = BUF_INIT(BK_PATH_MAX);
+	struct buf path = BUF_INIT(BACKUPS_PATH_MAX);
 	char code[OVFS_ERRCODE_MAX] = "", msg[OVFS_ERRMSG_MAX] = "";
 	char target[OVFS_URL_MAX] = "";
 	struct journal_entry e = {0};
-	struct bk_job *j;
+	struct backups_job *j;
 	bool rejected = false;
 
 	if (!b->journal || journal_read_only(b->journal))
 		return;
 	pthread_mutex_lock(&b->lock);
 	j = job_find(b, key);
-	if (j && bk_in_flight(j->state)) {
+	if (j && backups_in_flight(j->state)) {
 		rejected = true;
 		buf_copy(msg, sizeof(msg), str_or(j->rejected));
 	} else if (j && j->error) {
@@ -1515,26 +1529,27 @@ out:
  * may happen here, under b->lock, so that `status` readers wait for it
  * (rare: once per JOURNAL_MAX_BYTES of records).
  */
-static void journal_note(struct backups *b, const struct bk_job *j,
-			 enum bk_state was)
+static void journal_note(struct backups *b, const struct backups_job *j,
+			 enum backups_state was)
 {
 	const struct oci_error *e = j->error;
 
 	if (!j->jid || !b->journal || j->state == was)
 		return;
-	if (bk_in_flight(j->state) || j->state == BK_NONE) {
+	if (backups_in_flight(j->state) || j->state == BACKUPS_NONE) {
 		journal_set(b->journal, j->jid, wall(b),
-			    bk_state_name(j->state), 0, NULL, NULL, NULL, NULL);
+			    backups_state_name(j->state), 0, NULL, NULL, NULL,
+			    NULL);
 		return;
 	}
-	journal_set(b->journal, j->jid, wall(b), bk_state_name(j->state),
+	journal_set(b->journal, j->jid, wall(b), backups_state_name(j->state),
 		    j->finished,
-		    j->state == BK_FAILED
+		    j->state == BACKUPS_FAILED
 			    ? errno_name(j->error_errno ? j->error_errno : -EIO)
 			    : NULL,
-		    e && j->state == BK_FAILED ? e->code : NULL,
-		    e && j->state == BK_FAILED ? e->message : NULL,
-		    e && j->state == BK_FAILED ? e->request_id : NULL);
+		    e && j->state == BACKUPS_FAILED ? e->code : NULL,
+		    e && j->state == BACKUPS_FAILED ? e->message : NULL,
+		    e && j->state == BACKUPS_FAILED ? e->request_id : NULL);
 }
 
 int backups_submit(struct backups *b, struct tree_node *key, const char *data,
@@ -1542,7 +1557,7 @@ int backups_submit(struct backups *b, struct tree_node *key, const char *data,
 {
 	struct oci_budget budget = {0};
 	struct submit_ctx *sc;
-	struct bk_job *j;
+	struct backups_job *j;
 	int parsed, ret;
 
 	sc = calloc(1, sizeof(*sc));
@@ -1587,7 +1602,7 @@ int backups_submit(struct backups *b, struct tree_node *key, const char *data,
 			record_refusal(b, j, ret,
 				       sc->err.code[0] ? sc->err.code : "Error",
 				       sc->err.message, sc->tg.display);
-			if (!bk_in_flight(j->state))
+			if (!backups_in_flight(j->state))
 				job_set_error(j, &sc->err, ret);
 			pthread_mutex_unlock(&b->lock);
 			log_refusal(b, key, &sc->err);
@@ -1631,7 +1646,7 @@ out:
 	    parsed != -ENODATA)
 		journal_refusal(b, key, ret);
 	oci_budget_leave(b->client);
-	oci_key_release(&sc->out);
+	model_key_release(&sc->out);
 	buf_wipe(sc, sizeof(*sc)); /* the target may hold a PAR URL */
 	free(sc);
 	return ret;
@@ -1642,7 +1657,7 @@ out:
 void backups_observe_key(struct backups *b, struct tree_node *key,
 			 const struct oci_key *k)
 {
-	struct bk_job *j;
+	struct backups_job *j;
 
 	if (__atomic_load_n(&b->npending, __ATOMIC_RELAXED)) {
 		pthread_mutex_lock(&b->lock);
@@ -1655,7 +1670,7 @@ void backups_observe_key(struct backups *b, struct tree_node *key,
 		return;
 	pthread_mutex_lock(&b->lock);
 	j = job_get(b, key);
-	if (j && !bk_in_flight(j->state) &&
+	if (j && !backups_in_flight(j->state) &&
 	    !stale_in_progress(j, "BACKUP_IN_PROGRESS"))
 		track_elsewhere(b, j, k->compartment_id);
 	pthread_mutex_unlock(&b->lock);
@@ -1663,11 +1678,11 @@ void backups_observe_key(struct backups *b, struct tree_node *key,
 
 /* What one poll learnt about a job, applied under the lock. */
 struct poll_result {
-	enum bk_phase next; /* PH_NONE: stay in the current phase */
+	enum backups_phase next; /* PH_NONE: stay in the current phase */
 	bool done; /* reached a final state */
 	bool poll_failed;
 	bool switch_to_key_state;
-	enum bk_state state;
+	enum backups_state state;
 	double progress;
 	int64_t accepted, started, finished, size;
 	bool verified;
@@ -1680,9 +1695,9 @@ struct poll_result {
 };
 
 /* A batch of jobs one tracker works on without the lock. */
-struct bk_work {
-	enum bk_phase kind;
-	struct bk_job **jobs;
+struct backups_work {
+	enum backups_phase kind;
+	struct backups_job **jobs;
 	struct poll_result *res;
 	size_t n, cap;
 };
@@ -1693,7 +1708,7 @@ struct bk_work {
  * if BackupKey had answered (the object is known: it is checked as every
  * other of ours).  The write that sent it has returned its error.
  */
-static void adopt(struct backups *b, struct bk_job *j,
+static void adopt(struct backups *b, struct backups_job *j,
 		  const struct poll_result *r, uint64_t now)
 {
 	free(j->error);
@@ -1701,7 +1716,7 @@ static void adopt(struct backups *b, struct bk_job *j,
 	j->error_errno = 0;
 	if (b->stats.failed)
 		b->stats.failed--;
-	j->state = BK_ACCEPTED;
+	j->state = BACKUPS_ACCEPTED;
 	j->progress = 0;
 	j->finished = 0;
 	j->svc_finished = 0;
@@ -1709,7 +1724,7 @@ static void adopt(struct backups *b, struct bk_job *j,
 	j->by_key_state = false;
 	j->phase = PH_WR;
 	j->wr_polled = false;
-	j->interval_ms = BK_POLL_FIRST_MS;
+	j->interval_ms = BACKUPS_POLL_FIRST_MS;
 	j->accepted_ms = now;
 	j->next_poll_ms = now;
 	str_set(&j->note, "BackupKey got no answer, but OCI accepted it (its "
@@ -1721,12 +1736,12 @@ static void adopt(struct backups *b, struct bk_job *j,
  * A poll of `j` failed, or one attempt of it is being retried (lock
  * held): `status` shows it at once (`trouble:`), until a poll succeeds.
  */
-static void note_trouble(struct backups *b, struct bk_job *j,
+static void note_trouble(struct backups *b, struct backups_job *j,
 			 const struct oci_error *e)
 {
 	char text[700], line[768];
 
-	if (!bk_in_flight(j->state))
+	if (!backups_in_flight(j->state))
 		return;
 	oci_error_format(e, text, sizeof(text));
 	snprintf(line, sizeof(line), "%s%s%s", e->operation,
@@ -1741,7 +1756,7 @@ static void note_trouble(struct backups *b, struct bk_job *j,
 	j->trouble_tries++;
 }
 
-static void clear_trouble(struct bk_job *j)
+static void clear_trouble(struct backups_job *j)
 {
 	free(j->trouble);
 	j->trouble = NULL;
@@ -1754,67 +1769,67 @@ static void clear_trouble(struct bk_job *j)
 /* After a failed poll: again after 1, 2, 4 s, then every 5 s, so that an
  * outcome known again is published within that step, whatever the normal
  * backoff (up to 15 s) had reached. */
-static void trouble_interval(struct bk_job *j, uint64_t now)
+static void trouble_interval(struct backups_job *j, uint64_t now)
 {
-	uint64_t step = BK_TROUBLE_FIRST_MS;
+	uint64_t step = BACKUPS_TROUBLE_FIRST_MS;
 
 	if (j->poll_fails < 255)
 		j->poll_fails++;
-	for (unsigned int i = 1; i < j->poll_fails && step < BK_TROUBLE_MAX_MS;
-	     i++)
+	for (unsigned int i = 1;
+	     i < j->poll_fails && step < BACKUPS_TROUBLE_MAX_MS; i++)
 		step *= 2;
-	if (step > BK_TROUBLE_MAX_MS)
-		step = BK_TROUBLE_MAX_MS;
+	if (step > BACKUPS_TROUBLE_MAX_MS)
+		step = BACKUPS_TROUBLE_MAX_MS;
 	j->next_poll_ms = now + step;
 }
 
-static void next_interval(struct bk_job *j, uint64_t now)
+static void next_interval(struct backups_job *j, uint64_t now)
 {
 	j->next_poll_ms = now + j->interval_ms;
 	j->interval_ms = j->interval_ms * 3 / 2;
-	if (j->interval_ms > BK_POLL_MAX_MS)
-		j->interval_ms = BK_POLL_MAX_MS;
+	if (j->interval_ms > BACKUPS_POLL_MAX_MS)
+		j->interval_ms = BACKUPS_POLL_MAX_MS;
 }
 
-static void learn_duration(struct backups *b, const struct bk_job *j,
+static void learn_duration(struct backups *b, const struct backups_job *j,
 			   const struct poll_result *r)
 {
 	uint64_t d;
 
 	/* From the service's acceptance, not from our submission: a write may
 	 * wait for the rate limiter for seconds before BackupKey is sent. */
-	if (j->origin != BK_ORIGIN_MOUNT || !r->finished || !r->accepted ||
+	if (j->origin != BACKUPS_ORIGIN_MOUNT || !r->finished || !r->accepted ||
 	    r->finished < r->accepted)
 		return;
 	d = (uint64_t)(r->finished - r->accepted) * 1000;
-	bk_sched_learn(&b->sched, d);
+	backups_sched_learn(&b->sched, d);
 }
 
-static void apply_final(struct backups *b, struct bk_job *j,
+static void apply_final(struct backups *b, struct backups_job *j,
 			struct poll_result *r)
 {
 	j->phase = PH_NONE;
 	j->finished = r->finished	? r->finished
 		      : j->svc_finished ? j->svc_finished
 					: wall(b);
-	if (j->origin == BK_ORIGIN_MOUNT && !j->by_key_state) {
+	if (j->origin == BACKUPS_ORIGIN_MOUNT && !j->by_key_state) {
 		/* BackupKey's answer left the key BACKUP_IN_PROGRESS in the
 		 * tree: fetch its state, with the others of its vault. */
 		j->refresh_key = true;
-		j->next_poll_ms = mono(b) + BK_KEYSTATE_GATHER_MS;
+		j->next_poll_ms = mono(b) + BACKUPS_KEYSTATE_GATHER_MS;
 	}
 	if (r->note[0])
 		str_set(&j->note, r->note);
-	if (j->origin == BK_ORIGIN_ELSEWHERE && r->state != BK_FAILED &&
-	    !r->verified && !r->wr_outcome) {
+	if (j->origin == BACKUPS_ORIGIN_ELSEWHERE &&
+	    r->state != BACKUPS_FAILED && !r->verified && !r->wr_outcome) {
 		/* Outcome unknown: not ours, not confirmed by an object. */
-		j->state = BK_NONE;
+		j->state = BACKUPS_NONE;
 		j->progress = -1;
 		j->unknown_outcome = true;
 		return;
 	}
 	j->state = r->state;
-	if (r->state == BK_SUCCEEDED) {
+	if (r->state == BACKUPS_SUCCEEDED) {
 		j->progress = 100;
 		b->stats.succeeded++;
 		if (r->verified) {
@@ -1828,7 +1843,8 @@ static void apply_final(struct backups *b, struct bk_job *j,
 	}
 }
 
-static void apply(struct backups *b, struct bk_job *j, struct poll_result *r)
+static void apply(struct backups *b, struct backups_job *j,
+		  struct poll_result *r)
 {
 	uint64_t now = mono(b);
 
@@ -1836,7 +1852,8 @@ static void apply(struct backups *b, struct bk_job *j, struct poll_result *r)
 	b->stats.polls++;
 	if (j->phase == PH_WR)
 		j->wr_polled = true;
-	if (j->refresh_key && !bk_in_flight(j->state) && j->maybe_accepted) {
+	if (j->refresh_key && !backups_in_flight(j->state) &&
+	    j->maybe_accepted) {
 		/* A BackupKey without an answer: ask until the key's state
 		 * is known, however long the outage lasts. */
 		if (r->key_state[0])
@@ -1873,14 +1890,14 @@ static void apply(struct backups *b, struct bk_job *j, struct poll_result *r)
 		}
 		return;
 	}
-	if (j->refresh_key && !bk_in_flight(j->state)) {
+	if (j->refresh_key && !backups_in_flight(j->state)) {
 		/* PH_KEYSTATE.  The key may still be listed as
 		 * BACKUP_IN_PROGRESS for a moment after its work request
 		 * ended: ask again a few times (a stale state is harmless:
 		 * see stale_in_progress()). */
 		bool again = (r->poll_failed ||
 			      !strcmp(r->key_state, "BACKUP_IN_PROGRESS")) &&
-			     ++j->key_tries < BK_KEYSTATE_TRIES;
+			     ++j->key_tries < BACKUPS_KEYSTATE_TRIES;
 
 		if (r->key_state[0])
 			buf_copy(j->key_state, sizeof(j->key_state),
@@ -1888,7 +1905,7 @@ static void apply(struct backups *b, struct bk_job *j, struct poll_result *r)
 		j->refresh_key = again;
 		if (again)
 			j->next_poll_ms =
-				now + BK_KEYSTATE_GATHER_MS * j->key_tries;
+				now + BACKUPS_KEYSTATE_GATHER_MS * j->key_tries;
 		return;
 	}
 	if (r->switch_to_key_state) {
@@ -1921,12 +1938,12 @@ static void apply(struct backups *b, struct bk_job *j, struct poll_result *r)
 		/* The service says done; the object is checked next, together
 		 * with the other backups of its bucket that end meanwhile. */
 		learn_duration(b, j, r);
-		j->state = BK_IN_PROGRESS;
+		j->state = BACKUPS_IN_PROGRESS;
 		if (r->finished)
 			j->svc_finished = r->finished;
 		j->phase = PH_VERIFY;
-		j->next_poll_ms = now + BK_VERIFY_GATHER_MS;
-		j->interval_ms = BK_POLL_FIRST_MS;
+		j->next_poll_ms = now + BACKUPS_VERIFY_GATHER_MS;
+		j->interval_ms = BACKUPS_POLL_FIRST_MS;
 		return;
 	}
 	if (r->next == PH_HEAD) {
@@ -1942,19 +1959,19 @@ static void apply(struct backups *b, struct bk_job *j, struct poll_result *r)
 
 /* Ended, and no object can be checked (a PAR's bucket we may not list,
  * a backup started elsewhere): the service's word is all there is. */
-static void unverifiable(const struct bk_job *j, struct poll_result *r)
+static void unverifiable(const struct backups_job *j, struct poll_result *r)
 {
 	r->done = true;
-	r->state = BK_SUCCEEDED;
+	r->state = BACKUPS_SUCCEEDED;
 	r->verified = false;
-	if (j->origin == BK_ORIGIN_ELSEWHERE)
+	if (j->origin == BACKUPS_ORIGIN_ELSEWHERE)
 		snprintf(r->note, sizeof(r->note),
 			 "a backup started elsewhere ended; its outcome is "
 			 "not known here");
 }
 
 /* The service says the backup ended: check the object next, or finish. */
-static void service_done(const struct bk_job *j, struct poll_result *r)
+static void service_done(const struct backups_job *j, struct poll_result *r)
 {
 	if (j->where)
 		r->next = PH_VERIFY;
@@ -1967,7 +1984,7 @@ static void service_done(const struct bk_job *j, struct poll_result *r)
 static void failed_eio(struct poll_result *r)
 {
 	r->done = true;
-	r->state = BK_FAILED;
+	r->state = BACKUPS_FAILED;
 	r->error_errno = -EIO;
 	oci_error_clear(&r->error);
 	/* No HTTP status of its own: without this the error would not count
@@ -1976,7 +1993,7 @@ static void failed_eio(struct poll_result *r)
 	buf_copy(r->error.operation, sizeof(r->error.operation), "BackupKey");
 }
 
-static void wr_failed(struct backups *b, const struct bk_job *j,
+static void wr_failed(struct backups *b, const struct backups_job *j,
 		      const struct oci_work_request *wr, struct poll_result *r)
 {
 	struct oci_wr_error_list el = {0};
@@ -2000,7 +2017,7 @@ static void wr_failed(struct backups *b, const struct bk_job *j,
 	oci_wr_error_list_release(&el);
 }
 
-static void poll_work_request(struct backups *b, const struct bk_job *j,
+static void poll_work_request(struct backups *b, const struct backups_job *j,
 			      struct poll_result *r)
 {
 	struct oci_work_request *wr = calloc(1, sizeof(*wr));
@@ -2035,10 +2052,10 @@ static void poll_work_request(struct backups *b, const struct bk_job *j,
 		wr_failed(b, j, wr, r);
 	else
 		r->state = !strcmp(wr->status, WR_STATUS_ACCEPTED)
-				   ? BK_ACCEPTED
-				   : BK_IN_PROGRESS;
+				   ? BACKUPS_ACCEPTED
+				   : BACKUPS_IN_PROGRESS;
 out:
-	oci_work_request_release(wr);
+	model_work_request_release(wr);
 	free(wr);
 }
 
@@ -2050,7 +2067,7 @@ out:
  * outcome is not known here.  The object is not known either, so a
  * success cannot be checked as ours are.
  */
-static void elsewhere_outcome(struct backups *b, const struct bk_job *j,
+static void elsewhere_outcome(struct backups *b, const struct backups_job *j,
 			      struct poll_result *r)
 {
 	struct oci_work_request_list l = {0};
@@ -2067,7 +2084,7 @@ static void elsewhere_outcome(struct backups *b, const struct bk_job *j,
 			continue;
 		if (l.v[i].time_finished[0] &&
 		    !clock_parse_rfc3339(l.v[i].time_finished, &fin) &&
-		    fin < j->started - BK_SKEW_S)
+		    fin < j->started - BACKUPS_SKEW_S)
 			continue; /* an older backup of the key */
 		w = &l.v[i];
 	}
@@ -2080,7 +2097,7 @@ static void elsewhere_outcome(struct backups *b, const struct bk_job *j,
 		clock_parse_rfc3339(w->time_finished, &r->finished);
 	if (!strcmp(w->status, WR_STATUS_SUCCEEDED)) {
 		r->done = true;
-		r->state = BK_SUCCEEDED;
+		r->state = BACKUPS_SUCCEEDED;
 		r->wr_outcome = true;
 		snprintf(r->note, sizeof(r->note),
 			 "a backup started elsewhere succeeded (its work "
@@ -2093,7 +2110,7 @@ static void elsewhere_outcome(struct backups *b, const struct bk_job *j,
 	} else {
 		/* The key left BACKUP_IN_PROGRESS before its work request
 		 * ended: ask again. */
-		r->state = BK_IN_PROGRESS;
+		r->state = BACKUPS_IN_PROGRESS;
 	}
 	oci_work_request_list_release(&l);
 	return;
@@ -2108,7 +2125,7 @@ unknown:
  * (minus clock skew) is the one: its id goes to r->wr_id.  Nothing found,
  * or the call failed: r->wr_id stays "" and the key state decides.
  */
-static void find_unanswered(struct backups *b, const struct bk_job *j,
+static void find_unanswered(struct backups *b, const struct backups_job *j,
 			    struct poll_result *r)
 {
 	struct oci_work_request_list l = {0};
@@ -2123,7 +2140,7 @@ static void find_unanswered(struct backups *b, const struct bk_job *j,
 		if (strcmp(l.v[i].operation_type, "BACKUP_KEY") ||
 		    !l.v[i].time_accepted[0] ||
 		    clock_parse_rfc3339(l.v[i].time_accepted, &acc) ||
-		    acc < j->submitted - BK_ADOPT_SKEW_S)
+		    acc < j->submitted - BACKUPS_ADOPT_SKEW_S)
 			continue;
 		if (l.v[i].time_finished[0] &&
 		    !clock_parse_rfc3339(l.v[i].time_finished, &fin) &&
@@ -2138,7 +2155,7 @@ out:
 
 /* Key-state tracking: one ListKeys for the batch (one vault and
  * compartment). */
-static void poll_key_states(struct backups *b, struct bk_work *w)
+static void poll_key_states(struct backups *b, struct backups_work *w)
 {
 	struct oci_vault *v = malloc(sizeof(*v));
 	struct oci_key_list l = {0};
@@ -2153,7 +2170,7 @@ static void poll_key_states(struct backups *b, struct bk_work *w)
 	}
 	for (size_t i = 0; i < w->n; i++) {
 		struct poll_result *r = &w->res[i];
-		struct bk_job *o = w->jobs[i];
+		struct backups_job *o = w->jobs[i];
 		const struct oci_key *k = NULL;
 
 		if (ret) {
@@ -2166,7 +2183,7 @@ static void poll_key_states(struct backups *b, struct bk_work *w)
 				k = &l.v[x];
 		if (!k || !strcmp(k->lifecycle_state, "DELETED")) {
 			r->done = true;
-			r->state = BK_FAILED;
+			r->state = BACKUPS_FAILED;
 			r->error_errno = -ENOENT;
 			oci_error_local(&r->error, -ENOENT,
 					"the key is no longer listed");
@@ -2175,12 +2192,12 @@ static void poll_key_states(struct backups *b, struct bk_work *w)
 		tree_update_key(b->tree, o->key, k, NULL);
 		buf_copy(r->key_state, sizeof(r->key_state),
 			 k->lifecycle_state);
-		if (o->maybe_accepted && !bk_in_flight(o->state))
+		if (o->maybe_accepted && !backups_in_flight(o->state))
 			find_unanswered(b, o, r);
 		if (!strcmp(k->lifecycle_state, "BACKUP_IN_PROGRESS"))
-			r->state = BK_IN_PROGRESS;
-		else if (o->origin == BK_ORIGIN_ELSEWHERE &&
-			 bk_in_flight(o->state))
+			r->state = BACKUPS_IN_PROGRESS;
+		else if (o->origin == BACKUPS_ORIGIN_ELSEWHERE &&
+			 backups_in_flight(o->state))
 			elsewhere_outcome(b, o, r);
 		else
 			service_done(o, r);
@@ -2194,8 +2211,8 @@ static void poll_key_states(struct backups *b, struct bk_work *w)
  * created after the backup was submitted (minus clock skew between us and
  * Object Storage) and not in the future.
  */
-static void check_fit(struct backups *b, const struct bk_job *j, int64_t size,
-		      const char *created, struct poll_result *r)
+static void check_fit(struct backups *b, const struct backups_job *j,
+		      int64_t size, const char *created, struct poll_result *r)
 {
 	int64_t t = 0;
 
@@ -2209,7 +2226,8 @@ static void check_fit(struct backups *b, const struct bk_job *j, int64_t size,
 		return;
 	}
 	if (created && created[0] && !clock_parse_rfc3339(created, &t) &&
-	    (t < j->submitted - BK_SKEW_S || t > wall(b) + BK_SKEW_S)) {
+	    (t < j->submitted - BACKUPS_SKEW_S ||
+	     t > wall(b) + BACKUPS_SKEW_S)) {
 		char ts[32] = "", ss[32] = "";
 
 		clock_rfc3339(t, ts, sizeof(ts));
@@ -2221,18 +2239,18 @@ static void check_fit(struct backups *b, const struct bk_job *j, int64_t size,
 			 j->object, j->bucket, ts, ss);
 		return;
 	}
-	r->state = BK_SUCCEEDED;
+	r->state = BACKUPS_SUCCEEDED;
 	r->error_errno = 0;
 	oci_error_clear(&r->error);
 	r->verified = true;
 	r->size = size;
 }
 
-static void object_missing(const struct bk_job *j, const char *reqid,
+static void object_missing(const struct backups_job *j, const char *reqid,
 			   struct poll_result *r)
 {
 	r->done = true;
-	r->state = BK_FAILED;
+	r->state = BACKUPS_FAILED;
 	r->error_errno = -EIO;
 	oci_error_clear(&r->error);
 	r->error.http_status = 404;
@@ -2245,8 +2263,8 @@ static void object_missing(const struct bk_job *j, const char *reqid,
 
 static int cmp_object(const void *x, const void *y)
 {
-	const struct bk_job *a = *(struct bk_job *const *)x;
-	const struct bk_job *c = *(struct bk_job *const *)y;
+	const struct backups_job *a = *(struct backups_job *const *)x;
+	const struct backups_job *c = *(struct backups_job *const *)y;
 
 	return strcmp(a->object, c->object);
 }
@@ -2254,12 +2272,12 @@ static int cmp_object(const void *x, const void *y)
 /*
  * The object check of every finished backup of one bucket: list the range
  * of names from the smallest to the largest (the default names start with
- * the time, so a batch is a narrow range), at most BK_VERIFY_PAGES pages;
+ * the time, so a batch is a narrow range), at most BACKUPS_VERIFY_PAGES pages;
  * names the pages did not reach get a HeadObject each.
  */
-static void verify_batch(struct backups *b, struct bk_work *w)
+static void verify_batch(struct backups *b, struct backups_work *w)
 {
-	struct bk_job **sorted = malloc(w->n * sizeof(*sorted));
+	struct backups_job **sorted = malloc(w->n * sizeof(*sorted));
 	struct oci_object_list l = {0};
 	char *next = malloc(OVFS_OBJECT_MAX), *start = malloc(OVFS_OBJECT_MAX);
 	const char *last;
@@ -2274,10 +2292,10 @@ static void verify_batch(struct backups *b, struct bk_work *w)
 	qsort(sorted, w->n, sizeof(*sorted), cmp_object);
 	last = sorted[w->n - 1]->object;
 	buf_copy(start, OVFS_OBJECT_MAX, sorted[0]->object);
-	for (int page = 0; page < BK_VERIFY_PAGES; page++) {
+	for (int page = 0; page < BACKUPS_VERIFY_PAGES; page++) {
 		ret = oci_list_objects(b->client, w->jobs[0]->ns,
 				       w->jobs[0]->bucket, NULL, start,
-				       BK_VERIFY_LIMIT, &l, next, &err);
+				       BACKUPS_VERIFY_LIMIT, &l, next, &err);
 		if (ret)
 			break;
 		if (!next[0] || strcmp(next, last) > 0) {
@@ -2288,7 +2306,7 @@ static void verify_batch(struct backups *b, struct bk_work *w)
 	}
 fail:
 	for (size_t i = 0; i < w->n; i++) {
-		struct bk_job *j = w->jobs[i];
+		struct backups_job *j = w->jobs[i];
 		struct poll_result *r = &w->res[i];
 		const struct oci_object_summary *o = NULL;
 
@@ -2319,7 +2337,7 @@ fail:
 }
 
 /* HeadObject for one backup the range listing did not reach. */
-static void verify_head(struct backups *b, const struct bk_job *j,
+static void verify_head(struct backups *b, const struct backups_job *j,
 			struct poll_result *r)
 {
 	struct oci_object_head h;
@@ -2338,7 +2356,7 @@ static void verify_head(struct backups *b, const struct bk_job *j,
 		r->poll_failed = true;
 }
 
-static void run_work(struct backups *b, struct bk_work *w)
+static void run_work(struct backups *b, struct backups_work *w)
 {
 	for (size_t i = 0; i < w->n; i++) {
 		memset(&w->res[i], 0, sizeof(w->res[i]));
@@ -2364,25 +2382,25 @@ static void run_work(struct backups *b, struct bk_work *w)
 }
 
 /* The phase a tracker would work on for `j`, PH_NONE when none. */
-static enum bk_phase job_phase(const struct bk_job *j)
+static enum backups_phase job_phase(const struct backups_job *j)
 {
 	if (j->polling)
 		return PH_NONE;
-	if (j->refresh_key && !bk_in_flight(j->state))
+	if (j->refresh_key && !backups_in_flight(j->state))
 		return PH_KEYSTATE;
-	if (bk_in_flight(j->state) && j->state != BK_SUBMITTING)
+	if (backups_in_flight(j->state) && j->state != BACKUPS_SUBMITTING)
 		return j->phase;
 	return PH_NONE;
 }
 
-static bool work_add(struct bk_work *w, struct bk_job *j)
+static bool work_add(struct backups_work *w, struct backups_job *j)
 {
 	if (w->n == w->cap) {
 		size_t nc = w->cap ? w->cap * 2 : 16;
-		struct bk_job **v;
+		struct backups_job **v;
 		struct poll_result *r;
 
-		if (nc > BK_BATCH_MAX)
+		if (nc > BACKUPS_BATCH_MAX)
 			return false;
 		v = realloc(w->jobs, nc * sizeof(*v));
 		if (!v)
@@ -2403,8 +2421,8 @@ static bool work_add(struct bk_work *w, struct bk_job *j)
  * May `o` join the batch of `kind` that `a` leads?  `kind`, not `a`'s
  * phase: `a` is already marked polling, so job_phase(a) is PH_NONE.
  */
-static bool same_group(enum bk_phase kind, const struct bk_job *a,
-		       const struct bk_job *o)
+static bool same_group(enum backups_phase kind, const struct backups_job *a,
+		       const struct backups_job *o)
 {
 	if (kind == PH_KEYS || kind == PH_KEYSTATE)
 		return tree_node_parent(a->key) == tree_node_parent(o->key) &&
@@ -2413,33 +2431,33 @@ static bool same_group(enum bk_phase kind, const struct bk_job *a,
 	       !strcmp(a->ns, o->ns);
 }
 
-static bool trackable(const struct bk_job *j)
+static bool trackable(const struct backups_job *j)
 {
 	return job_phase(j) != PH_NONE;
 }
 
 /* The oldest backup tracked by its work request (lock held). */
-static const struct bk_job *oldest_wr(struct backups *b)
+static const struct backups_job *oldest_wr(struct backups *b)
 {
-	const struct bk_job *p = NULL;
+	const struct backups_job *p = NULL;
 
 	for (size_t i = 0; i < b->n; i++) {
-		const struct bk_job *j = b->all[i];
+		const struct backups_job *j = b->all[i];
 
-		if (bk_in_flight(j->state) && j->phase == PH_WR &&
+		if (backups_in_flight(j->state) && j->phase == PH_WR &&
 		    (!p || j->accepted_ms < p->accepted_ms))
 			p = j;
 	}
 	return p;
 }
 
-/* Spare polls that cannot tell anything new (lock held): bk_sched_due(). */
-static void defer_poll(struct backups *b, struct bk_job *j,
-		       const struct bk_job *pilot, uint64_t now)
+/* Spare polls that cannot tell anything new (lock held): backups_sched_due(). */
+static void defer_poll(struct backups *b, struct backups_job *j,
+		       const struct backups_job *pilot, uint64_t now)
 {
 	bool lead = pilot && pilot != j && pilot->wr_polled;
 
-	j->next_poll_ms = bk_sched_due(
+	j->next_poll_ms = backups_sched_due(
 		&b->sched, now, j->accepted_ms, j->wr_polled, lead,
 		lead ? pilot->accepted_ms : 0, lead ? pilot->next_poll_ms : 0);
 }
@@ -2450,17 +2468,17 @@ static void defer_poll(struct backups *b, struct bk_job *j,
  * (one bucket; its members need not be due yet).  Round robin over the
  * table, so that no job starves.  False with *wait_ms when nothing is due.
  */
-static bool pick_work(struct backups *b, uint64_t now, struct bk_work *w,
+static bool pick_work(struct backups *b, uint64_t now, struct backups_work *w,
 		      uint64_t *wait_ms, bool *any)
 {
 	uint64_t next = now + 1000;
-	const struct bk_job *pilot = b->sched.n ? NULL : oldest_wr(b);
+	const struct backups_job *pilot = b->sched.n ? NULL : oldest_wr(b);
 
 	w->n = 0;
 	*any = false;
 	for (size_t k = 0; k < b->n; k++) {
 		size_t idx = (b->cursor + k) % b->n;
-		struct bk_job *j = b->all[idx];
+		struct backups_job *j = b->all[idx];
 
 		if (!trackable(j))
 			continue;
@@ -2480,7 +2498,7 @@ static bool pick_work(struct backups *b, uint64_t now, struct bk_work *w,
 		    w->kind != PH_KEYSTATE)
 			return true;
 		for (size_t m = 0; m < b->n; m++) {
-			struct bk_job *o = b->all[m];
+			struct backups_job *o = b->all[m];
 
 			if (o == j || job_phase(o) != w->kind ||
 			    !same_group(w->kind, j, o) ||
@@ -2502,7 +2520,7 @@ struct tracker_arg {
 
 struct poll_ctx {
 	struct backups *b;
-	struct bk_work *w;
+	struct backups_work *w;
 };
 
 /* oci_budget.on_retry of a poll: an attempt failed and is retried. */
@@ -2522,13 +2540,13 @@ static void poll_retrying(void *arg, const struct oci_error *err,
 }
 
 /* The batch's calls, without the lock, within one poll's budget. */
-static void run_polls(struct backups *b, struct bk_work *w)
+static void run_polls(struct backups *b, struct backups_work *w)
 {
 	struct poll_ctx pc = {b, w};
 	struct oci_budget budget = {
-		.deadline_ms = mono(b) + BK_POLL_BUDGET_MS,
-		.max_attempts = BK_POLL_ATTEMPTS,
-		.max_delay_ms = BK_POLL_DELAY_MS,
+		.deadline_ms = mono(b) + BACKUPS_POLL_BUDGET_MS,
+		.max_attempts = BACKUPS_POLL_ATTEMPTS,
+		.max_delay_ms = BACKUPS_POLL_DELAY_MS,
 		.on_retry = poll_retrying,
 		.arg = &pc,
 	};
@@ -2543,7 +2561,7 @@ static void *tracker_main(void *arg)
 	struct tracker_arg *ta = arg;
 	struct backups *b = ta->b;
 	unsigned int slot = ta->slot;
-	struct bk_work w = {0};
+	struct backups_work w = {0};
 	uint64_t idle_since = 0;
 
 	free(ta);
@@ -2562,12 +2580,12 @@ static void *tracker_main(void *arg)
 				idle_since = 0;
 			else if (!idle_since)
 				idle_since = now;
-			else if (now - idle_since >= BK_TRACKER_IDLE_MS)
+			else if (now - idle_since >= BACKUPS_TRACKER_IDLE_MS)
 				break; /* nothing to track: go away */
 			b->idle++;
 			clock_cond_timedwait(&b->wake, &b->lock,
 					     any ? (wait_ms ? wait_ms : 1)
-						 : BK_TRACKER_IDLE_MS);
+						 : BACKUPS_TRACKER_IDLE_MS);
 			b->idle--;
 			continue;
 		}
@@ -2578,7 +2596,7 @@ static void *tracker_main(void *arg)
 		run_polls(b, &w);
 		pthread_mutex_lock(&b->lock);
 		for (size_t i = 0; i < w.n; i++) {
-			enum bk_state was = w.jobs[i]->state;
+			enum backups_state was = w.jobs[i]->state;
 
 			apply(b, w.jobs[i], &w.res[i]);
 			journal_note(b, w.jobs[i], was);
@@ -2666,7 +2684,7 @@ void backups_stop(struct backups *b)
 int backups_wait(struct backups *b, struct tree_node *key,
 		 bool (*interrupted)(void *arg), void *arg, struct buf *out)
 {
-	struct bk_job *j;
+	struct backups_job *j;
 	int ret = 0;
 
 	pthread_mutex_lock(&b->lock);
@@ -2674,18 +2692,19 @@ int backups_wait(struct backups *b, struct tree_node *key,
 		j = job_find(b, key);
 		/* A BackupKey without an answer may be running: wait until
 		 * the tracker knows, then for that backup. */
-		if (!j || (!bk_in_flight(j->state) && !j->maybe_accepted))
+		if (!j || (!backups_in_flight(j->state) && !j->maybe_accepted))
 			break;
 		if (b->stop || exiting(b) ||
 		    (interrupted && interrupted(arg))) {
 			ret = -EINTR;
 			break;
 		}
-		clock_cond_timedwait(&b->changed, &b->lock, BK_WAIT_SLICE_MS);
+		clock_cond_timedwait(&b->changed, &b->lock,
+				     BACKUPS_WAIT_SLICE_MS);
 	}
-	if (!ret && j && j->state == BK_FAILED)
+	if (!ret && j && j->state == BACKUPS_FAILED)
 		ret = -EIO;
-	else if (!ret && j && j->state == BK_NONE && j->unknown_outcome)
+	else if (!ret && j && j->state == BACKUPS_NONE && j->unknown_outcome)
 		ret = -ENODATA;
 	pthread_mutex_unlock(&b->lock);
 	if (ret != -EINTR) {
@@ -2699,8 +2718,8 @@ int backups_wait(struct backups *b, struct tree_node *key,
 
 static int cmp_seq(const void *a, const void *b)
 {
-	const struct bk_job *x = *(struct bk_job *const *)a;
-	const struct bk_job *y = *(struct bk_job *const *)b;
+	const struct backups_job *x = *(struct backups_job *const *)a;
+	const struct backups_job *y = *(struct backups_job *const *)b;
 
 	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
@@ -2708,7 +2727,7 @@ static int cmp_seq(const void *a, const void *b)
 /* One line of the backups list, copied out of the lock. */
 struct list_line {
 	struct tree_node *key;
-	enum bk_state state;
+	enum backups_state state;
 	double progress;
 	int64_t submitted, finished;
 	char *what; /* object, else target */
@@ -2717,7 +2736,7 @@ struct list_line {
 
 int backups_list(struct backups *b, struct buf *out)
 {
-	struct bk_job **v = NULL;
+	struct backups_job **v = NULL;
 	struct list_line *ll = NULL;
 	size_t n = 0;
 	int ret = 0;
@@ -2738,7 +2757,7 @@ int backups_list(struct backups *b, struct buf *out)
 	if (n) /* qsort(NULL, 0, ...) is undefined */
 		qsort(v, n, sizeof(*v), cmp_seq);
 	for (size_t i = 0; i < n && !ret; i++) {
-		const struct bk_job *j = v[i];
+		const struct backups_job *j = v[i];
 		char obj[OVFS_NS_MAX + OVFS_BUCKET_MAX + OVFS_OBJECT_MAX];
 
 		ll[i].key = j->key;
@@ -2763,11 +2782,11 @@ int backups_list(struct backups *b, struct buf *out)
 
 		if (ll[i].submitted)
 			clock_rfc3339(ll[i].submitted, sub, sizeof(sub));
-		if (ll[i].finished && !bk_in_flight(ll[i].state))
+		if (ll[i].finished && !backups_in_flight(ll[i].state))
 			clock_rfc3339(ll[i].finished, fin, sizeof(fin));
 		if (ll[i].progress >= 0)
 			snprintf(prog, sizeof(prog), "%.0f%%", ll[i].progress);
-		ret = buf_addf(out, "%s\t%s\t", bk_state_name(ll[i].state),
+		ret = buf_addf(out, "%s\t%s\t", backups_state_name(ll[i].state),
 			       prog);
 		if (!ret)
 			ret = tree_node_path(ll[i].key, out);
@@ -2791,7 +2810,7 @@ void backups_stats(struct backups *b, struct backups_stats *out)
 	*out = b->stats;
 	out->in_flight = 0;
 	for (size_t i = 0; i < b->n; i++)
-		if (bk_in_flight(b->all[i]->state))
+		if (backups_in_flight(b->all[i]->state))
 			out->in_flight++;
 	pthread_mutex_unlock(&b->lock);
 }
