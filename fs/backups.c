@@ -2821,3 +2821,68 @@ int backups_history(struct backups *b, struct tree_node *key, struct buf *out)
 		return 0;
 	return journal_history(b->journal, key ? key->id : NULL, out);
 }
+
+/* The namespace lookup of the help text: one attempt, 10 s. */
+#define BACKUPS_HELP_BUDGET_MS 10000
+
+int backups_help(struct backups *b, struct tree_node *key, struct buf *out)
+{
+	struct oci_key k;
+	struct target_ctx tc = {0};
+	struct oci_error err;
+	char ns[OVFS_NS_MAX] = "", example[OVFS_OBJECT_MAX] = "";
+	const char *tmpl =
+		b->name_template ? b->name_template : TARGET_DEFAULT_TEMPLATE;
+	struct oci_budget budget = {
+		.deadline_ms = mono(b) + BACKUPS_HELP_BUDGET_MS,
+		.max_attempts = 1,
+	};
+
+	tree_node_key(key, &k);
+	/* An editor opens `backup` before writing: in an outage the help
+	 * text must not hold the open for a retry chain. */
+	oci_budget_enter(b->client, &budget);
+	if (b->get_namespace(b->arg, ns, &err))
+		buf_copy(ns, sizeof(ns), "(unknown: looked up on first use)");
+	oci_budget_leave(b->client);
+	tc.region = oci_client_region(b->client);
+	tc.name_template = tmpl;
+	tc.key_name = k.display_name;
+	tc.key_id = key->id;
+	tc.vault_name = "vault";
+	tc.compartment_name = "compartment";
+	tc.now = wall(b);
+	target_expand_name(tmpl, &tc, example, sizeof(example));
+	return buf_addf(
+		out,
+		"# ocivaultfs: write one backup target into this file to back up the key\n"
+		"#   %s (%s)\n"
+		"# Targets (one per write; blank lines and lines starting with '#' are\n"
+		"# ignored):\n"
+		"#   BUCKET                            object named by the template\n"
+		"#   BUCKET/OBJECT\n"
+		"#   oci://BUCKET@NAMESPACE/[OBJECT]\n"
+		"#   https://HOST/p/TOKEN/n/NS/b/BUCKET/o/[OBJECT]   (pre-authenticated)\n"
+		"#   {\"destination\": \"BUCKET\", \"namespace\": ..., \"bucketName\": ...,\n"
+		"#    \"objectName\": ...}   (a BackupLocation, as in the OCI API)\n"
+		"# Namespace: %s\n"
+		"# Object name template: %s (now: %s)\n"
+		"# Then: cat status (progress), cat wait (blocks until done; fails if the\n"
+		"# backup failed).  Example: echo backups > backup && cat wait\n",
+		k.display_name, key->id, ns, tmpl, example);
+}
+
+int backups_stats_render(struct backups *b, struct buf *out)
+{
+	struct backups_stats s;
+
+	backups_stats(b, &s);
+	return buf_addf(
+		out,
+		"backups_in_flight: %llu\nbackups_started: %llu\n"
+		"backups_succeeded: %llu\nbackups_failed: %llu\n"
+		"backups_rejected: %llu\nbackup_polls: %llu\n",
+		(unsigned long long)s.in_flight, (unsigned long long)s.started,
+		(unsigned long long)s.succeeded, (unsigned long long)s.failed,
+		(unsigned long long)s.rejected, (unsigned long long)s.polls);
+}

@@ -347,6 +347,35 @@ void oci_client_stats(struct oci_client *c, struct oci_stats *out)
 	out->connections = hs.connections;
 }
 
+int oci_client_stats_render(struct oci_client *c, struct buf *out)
+{
+	struct oci_stats s;
+	int ret = 0;
+
+	oci_client_stats(c, &s);
+	for (int i = 0; i < OCI_OP_COUNT && !ret; i++)
+		ret = buf_addf(out, "calls.%s: %llu\n",
+			       oci_op_name((enum oci_op)i),
+			       (unsigned long long)s.calls[i]);
+	for (int i = 0; i < OCI_OP_COUNT && !ret; i++)
+		ret = buf_addf(out, "requests.%s: %llu\n",
+			       oci_op_name((enum oci_op)i),
+			       (unsigned long long)s.requests[i]);
+	for (int i = 0; i < OCI_OP_COUNT && !ret; i++)
+		ret = buf_addf(out, "failures.%s: %llu\n",
+			       oci_op_name((enum oci_op)i),
+			       (unsigned long long)s.failures[i]);
+	if (!ret)
+		ret = buf_addf(out,
+			       "retries: %llu\nthrottled: %llu\n"
+			       "connections: %llu\nrate_limit_waits: %llu\n",
+			       (unsigned long long)s.retries,
+			       (unsigned long long)s.throttled,
+			       (unsigned long long)s.connections,
+			       (unsigned long long)s.rl_waits);
+	return ret;
+}
+
 #define STAT_ADD(c, field, n)                           \
 	do {                                            \
 		pthread_mutex_lock(&(c)->stats_lock);   \

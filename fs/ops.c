@@ -49,8 +49,6 @@
 
 /* Writes of this size likely have more data following (stdio, cp). */
 #define OPS_CHUNK 4096
-/* The namespace lookup of the `backup` help text: one attempt, 10 s. */
-#define OPS_HELP_BUDGET_MS 10000
 /* Entry invalidations waiting for the notifier thread, at most. */
 #define OPS_NOTIFY_MAX 65536
 
@@ -459,54 +457,6 @@ static void ovfs_releasedir(fuse_req_t req, fuse_ino_t ino,
 	fuse_reply_err(req, 0);
 }
 
-/* The help text of a backup file (what an editor shows). */
-static int backup_help(struct ovfs *o, struct tree_node *key, struct buf *out)
-{
-	struct oci_key k;
-	struct target_ctx tc = {0};
-	struct oci_error err;
-	char ns[OVFS_NS_MAX] = "", example[OVFS_OBJECT_MAX] = "";
-
-	struct oci_budget budget = {
-		.deadline_ms = clock_mono_ms(oci_client_clock(o->client)) +
-			       OPS_HELP_BUDGET_MS,
-		.max_attempts = 1,
-	};
-
-	tree_node_key(key, &k);
-	/* An editor opens `backup` before writing: in an outage the help
-	 * text must not hold the open for a retry chain. */
-	oci_budget_enter(o->client, &budget);
-	if (ovfs_namespace(o, ns, &err))
-		buf_copy(ns, sizeof(ns), "(unknown: looked up on first use)");
-	oci_budget_leave(o->client);
-	tc.region = oci_client_region(o->client);
-	tc.name_template = o->template;
-	tc.key_name = k.display_name;
-	tc.key_id = key->id;
-	tc.vault_name = "vault";
-	tc.compartment_name = "compartment";
-	tc.now = clock_wall_s(oci_client_clock(o->client));
-	target_expand_name(o->template, &tc, example, sizeof(example));
-	return buf_addf(
-		out,
-		"# ocivaultfs: write one backup target into this file to back up the key\n"
-		"#   %s (%s)\n"
-		"# Targets (one per write; blank lines and lines starting with '#' are\n"
-		"# ignored):\n"
-		"#   BUCKET                            object named by the template\n"
-		"#   BUCKET/OBJECT\n"
-		"#   oci://BUCKET@NAMESPACE/[OBJECT]\n"
-		"#   https://HOST/p/TOKEN/n/NS/b/BUCKET/o/[OBJECT]   (pre-authenticated)\n"
-		"#   {\"destination\": \"BUCKET\", \"namespace\": ..., \"bucketName\": ...,\n"
-		"#    \"objectName\": ...}   (a BackupLocation, as in the OCI API)\n"
-		"# Namespace: %s\n"
-		"# Object name template: %s (now: %s)\n"
-		"# Then: cat status (progress), cat wait (blocks until done; fails if the\n"
-		"# backup failed).  Example: echo backups > backup && cat wait\n",
-		k.display_name, key->id, ns, o->template, example);
-}
-
 static int snapshot(struct ovfs *o, struct ovfs_fh *fh, struct tree_wait *w)
 {
 	struct tree_node *n = fh->p.node;
@@ -524,46 +474,15 @@ static int snapshot(struct ovfs *o, struct ovfs_fh *fh, struct tree_wait *w)
 		ret = backups_status(o->backups, n, &fh->data);
 		break;
 	case TW_BACKUP:
-		ret = backup_help(o, n, &fh->data);
+		ret = backups_help(o->backups, n, &fh->data);
 		break;
-	case TW_CTL_STATS: {
-		struct oci_stats s;
-		struct backups_stats bs;
-		struct tree_stats ts;
-
-		oci_client_stats(o->client, &s);
-		backups_stats(o->backups, &bs);
-		tree_stats(o->tree, &ts);
-		for (int i = 0; i < OCI_OP_COUNT && !ret; i++)
-			ret = buf_addf(&fh->data, "calls.%s: %llu\n",
-				       oci_op_name((enum oci_op)i),
-				       (unsigned long long)s.calls[i]);
-		for (int i = 0; i < OCI_OP_COUNT && !ret; i++)
-			ret = buf_addf(&fh->data, "requests.%s: %llu\n",
-				       oci_op_name((enum oci_op)i),
-				       (unsigned long long)s.requests[i]);
+	case TW_CTL_STATS:
+		ret = oci_client_stats_render(o->client, &fh->data);
 		if (!ret)
-			ret = buf_addf(
-				&fh->data,
-				"retries: %llu\nthrottled: %llu\nconnections: %llu\n"
-				"cache_hits: %llu\ncache_misses: %llu\nprobes: %llu\nnodes: %llu\n"
-				"backups_in_flight: %llu\nbackups_started: %llu\nbackups_succeeded: %llu\n"
-				"backups_failed: %llu\nbackups_rejected: %llu\nbackup_polls: %llu\n",
-				(unsigned long long)s.retries,
-				(unsigned long long)s.throttled,
-				(unsigned long long)s.connections,
-				(unsigned long long)ts.cache_hits,
-				(unsigned long long)ts.cache_misses,
-				(unsigned long long)ts.probes,
-				(unsigned long long)ts.nodes,
-				(unsigned long long)bs.in_flight,
-				(unsigned long long)bs.started,
-				(unsigned long long)bs.succeeded,
-				(unsigned long long)bs.failed,
-				(unsigned long long)bs.rejected,
-				(unsigned long long)bs.polls);
+			ret = tree_stats_render(o->tree, &fh->data);
+		if (!ret)
+			ret = backups_stats_render(o->backups, &fh->data);
 		break;
-	}
 	case TW_CTL_BACKUPS:
 		ret = backups_list(o->backups, &fh->data);
 		break;

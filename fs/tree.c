@@ -2007,6 +2007,24 @@ void tree_stats(struct tree *t, struct tree_stats *out)
 	out->bytes = b > 0 ? (uint64_t)b : 0;
 }
 
+int tree_stats_render(struct tree *t, struct buf *out)
+{
+	struct tree_stats s;
+
+	tree_stats(t, &s);
+	return buf_addf(out,
+			"cache_hits: %llu\ncache_misses: %llu\nprobes: %llu\n"
+			"nodes: %llu\nlistings_fetched: %llu\n"
+			"listing_failures: %llu\ncache_bytes: %llu\n",
+			(unsigned long long)s.cache_hits,
+			(unsigned long long)s.cache_misses,
+			(unsigned long long)s.probes,
+			(unsigned long long)s.nodes,
+			(unsigned long long)s.listings_fetched,
+			(unsigned long long)s.fetch_failures,
+			(unsigned long long)s.bytes);
+}
+
 int tree_fetch_json(struct tree *t, struct tree_node *n, struct buf *out,
 		    struct tree_wait *w)
 {

@@ -268,5 +268,15 @@ struct backups_stats {
 	uint64_t in_flight, started, succeeded, failed, rejected, polls;
 };
 void backups_stats(struct backups *b, struct backups_stats *out);
+/* The backups' lines of .ocivaultfs/stats ("name: value"), appended. */
+int backups_stats_render(struct backups *b, struct buf *out);
+
+/*
+ * The text a read of a key's `backup` shows (what an editor opens): the
+ * key, the target forms, the namespace and the object name the template
+ * gives now.  The namespace lookup (get_namespace) gets one attempt of
+ * at most 10 s; without an answer the text says it is unknown.
+ */
+int backups_help(struct backups *b, struct tree_node *key, struct buf *out);
 
 #endif /* BACKUP_H */

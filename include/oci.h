@@ -156,6 +156,8 @@ const struct region_info *oci_client_region(const struct oci_client *c);
 const char *oci_client_endpoint(const struct oci_client *c,
 				enum region_service svc);
 void oci_client_stats(struct oci_client *c, struct oci_stats *out);
+/* The client's lines of .ocivaultfs/stats ("name: value"), appended. */
+int oci_client_stats_render(struct oci_client *c, struct buf *out);
 /* The client's clock (for callers that schedule with the same time). */
 const struct clock *oci_client_clock(const struct oci_client *c);
 

@@ -364,5 +364,7 @@ struct tree_stats {
 	uint64_t bytes; /* heap held by nodes, records and listings */
 };
 void tree_stats(struct tree *t, struct tree_stats *out);
+/* The tree's lines of .ocivaultfs/stats ("name: value"), appended. */
+int tree_stats_render(struct tree *t, struct buf *out);
 
 #endif /* TREE_H */

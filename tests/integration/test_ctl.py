@@ -12,8 +12,10 @@ OPS = ["GetTenancy", "ListCompartments", "GetCompartment", "ListVaults",
        "BackupVault", "RestoreKeyFromObjectStore", "RestoreKeyFromFile",
        "GetWorkRequest", "ListWorkRequestErrors", "GetNamespace",
        "ListBuckets", "HeadObject", "ListObjects", "ListWorkRequests"]
-COUNTERS = ["retries", "throttled", "connections", "cache_hits",
-            "cache_misses", "probes", "nodes", "backups_in_flight",
+COUNTERS = ["retries", "throttled", "connections", "rate_limit_waits",
+            "cache_hits", "cache_misses", "probes", "nodes",
+            "listings_fetched", "listing_failures", "cache_bytes",
+            "backups_in_flight",
             "backups_started", "backups_succeeded", "backups_failed",
             "backups_rejected", "backup_polls"]
 
@@ -23,7 +25,8 @@ def stats(m):
     assert r.rc == 0, r
     d, names = parse_status(r.out)
     assert names == (["calls." + op for op in OPS] +
-                     ["requests." + op for op in OPS] + COUNTERS), names
+                     ["requests." + op for op in OPS] +
+                     ["failures." + op for op in OPS] + COUNTERS), names
     return {k: int(v) for k, v in d.items()}
 
 
@@ -54,6 +57,9 @@ def test_stats(mnt, emulator):
     assert s["cache_misses"] == 3 and s["cache_hits"] >= 1
     assert s["retries"] == 0 and s["throttled"] == 0
     assert s["nodes"] >= 1 + 3 + 2 + 9  # root, compartments, vaults, keys
+    assert s["listings_fetched"] == 3 and s["listing_failures"] == 0
+    assert s["cache_bytes"] > 0
+    assert all(s["failures." + op] == 0 for op in OPS)
 
 
 def test_stats_count_retries_and_throttling(mount, emulator):
@@ -63,6 +69,7 @@ def test_stats_count_retries_and_throttling(mount, emulator):
     s = stats(m)
     assert s["retries"] == 1 and s["throttled"] == 1
     assert s["requests.ListKeys"] == 2 and s["calls.ListKeys"] == 1
+    assert s["failures.ListKeys"] == 0
 
 
 def test_backups_list(mnt, emulator, namespace):
