@@ -173,11 +173,99 @@ static int set_endpoint(struct oci_client *c, enum region_service svc,
 			       sizeof(c->endpoint[svc]));
 }
 
+/* The listing limits and the retry policy: the options' or the defaults. */
+static void client_limits(struct oci_client *c,
+			  const struct oci_client_opts *opts)
+{
+	struct retry_policy defpol = RETRY_POLICY_DEFAULT;
+
+	c->page_limit =
+		opts->page_limit ? opts->page_limit : OCI_DEFAULT_PAGE_LIMIT;
+	c->max_pages =
+		opts->max_pages ? opts->max_pages : OCI_DEFAULT_MAX_PAGES;
+	c->max_entries =
+		opts->max_entries ? opts->max_entries : OCI_DEFAULT_MAX_ENTRIES;
+	c->max_listing_bytes = opts->max_listing_bytes
+				       ? opts->max_listing_bytes
+				       : OCI_DEFAULT_MAX_LISTING_BYTES;
+	c->list_timeout_ms = opts->list_timeout_ms;
+	c->retry = opts->retry.max_attempts ? opts->retry : defpol;
+}
+
+/* The caller's clock, or our own (c->own_clock) that cancel can wake. */
+static int client_clock(struct oci_client *c,
+			const struct oci_client_opts *opts,
+			struct oci_error *err)
+{
+	int ret;
+
+	if (opts->clock) {
+		c->clock = *opts->clock;
+		return 0;
+	}
+	ret = clock_sys_init(&c->sysclock, &c->clock);
+	if (ret) {
+		oci_error_local(err, ret, "cannot initialize the clock");
+		return ret;
+	}
+	c->own_clock = true;
+	return 0;
+}
+
+/* The tenancy, the region and the endpoint of each service. */
+static int client_locate(struct oci_client *c, const struct profile *prof,
+			 const char *endpoint, struct oci_error *err)
+{
+	int ret;
+
+	ret = buf_copy(c->tenancy, sizeof(c->tenancy),
+		       prof->tenancy ? prof->tenancy : "");
+	if (ret || !json_is_ocid(c->tenancy)) {
+		ret = -EINVAL;
+		oci_error_local(err, ret, "profile has no valid tenancy OCID");
+		return ret;
+	}
+	ret = region_resolve(prof->region ? prof->region : "", &c->region);
+	if (ret) {
+		oci_error_local(err, ret, "invalid region '%s'",
+				prof->region ? prof->region : "");
+		return ret;
+	}
+	for (int s = REGION_SVC_IDENTITY; s <= REGION_SVC_WORKREQUESTS; s++) {
+		ret = set_endpoint(c, (enum region_service)s, endpoint);
+		if (ret) {
+			oci_error_local(err, ret, "endpoint URL too long");
+			return ret;
+		}
+	}
+	return 0;
+}
+
+static int client_http(struct oci_client *c, const struct oci_client_opts *opts,
+		       struct oci_error *err)
+{
+	struct http_client_opts hopts = {0};
+	int ret;
+
+	hopts.ca_file = opts->ca_file;
+	hopts.connect_timeout_ms = opts->connect_timeout_ms;
+	hopts.timeout_ms = opts->timeout_ms;
+	hopts.max_response = opts->max_response;
+	hopts.log = opts->log;
+	hopts.clock = &c->clock;
+	hopts.cancelled = client_cancelled;
+	hopts.cancelled_arg = c;
+	hopts.trace = opts->trace;
+	hopts.allow_http = opts->allow_http;
+	ret = http_client_new(&c->http, &hopts);
+	if (ret)
+		oci_error_local(err, ret, "cannot create the HTTP client");
+	return ret;
+}
+
 int oci_client_new(struct oci_client **out, const struct profile *prof,
 		   const struct oci_client_opts *opts, struct oci_error *err)
 {
-	struct http_client_opts hopts = {0};
-	struct retry_policy defpol = RETRY_POLICY_DEFAULT;
 	struct oci_error dummy;
 	struct oci_client *c;
 	char why[512] = "";
@@ -194,63 +282,25 @@ int oci_client_new(struct oci_client **out, const struct profile *prof,
 	}
 	atomic_init(&c->cancelled, false);
 	c->log = opts->log;
-	c->page_limit =
-		opts->page_limit ? opts->page_limit : OCI_DEFAULT_PAGE_LIMIT;
-	c->max_pages =
-		opts->max_pages ? opts->max_pages : OCI_DEFAULT_MAX_PAGES;
-	c->max_entries =
-		opts->max_entries ? opts->max_entries : OCI_DEFAULT_MAX_ENTRIES;
-	c->max_listing_bytes = opts->max_listing_bytes
-				       ? opts->max_listing_bytes
-				       : OCI_DEFAULT_MAX_LISTING_BYTES;
-	c->list_timeout_ms = opts->list_timeout_ms;
-	c->retry = opts->retry.max_attempts ? opts->retry : defpol;
+	client_limits(c, opts);
 	ret = pthread_mutex_init(&c->stats_lock, NULL);
 	if (ret) {
 		free(c);
 		oci_error_local(err, -ret, "cannot create a mutex");
 		return -ret;
 	}
-	if (opts->clock) {
-		c->clock = *opts->clock;
-	} else {
-		ret = clock_sys_init(&c->sysclock, &c->clock);
-		if (ret) {
-			oci_error_local(err, ret,
-					"cannot initialize the clock");
-			goto fail_stats;
-		}
-		c->own_clock = true;
-	}
-
-	ret = buf_copy(c->tenancy, sizeof(c->tenancy),
-		       prof->tenancy ? prof->tenancy : "");
-	if (ret || !json_is_ocid(c->tenancy)) {
-		ret = -EINVAL;
-		oci_error_local(err, ret, "profile has no valid tenancy OCID");
+	ret = client_clock(c, opts, err);
+	if (ret)
+		goto fail_stats;
+	ret = client_locate(c, prof, opts->endpoint, err);
+	if (ret)
 		goto fail_clock;
-	}
-	ret = region_resolve(prof->region ? prof->region : "", &c->region);
-	if (ret) {
-		oci_error_local(err, ret, "invalid region '%s'",
-				prof->region ? prof->region : "");
-		goto fail_clock;
-	}
-	for (int s = REGION_SVC_IDENTITY; s <= REGION_SVC_WORKREQUESTS; s++) {
-		ret = set_endpoint(c, (enum region_service)s, opts->endpoint);
-		if (ret) {
-			oci_error_local(err, ret, "endpoint URL too long");
-			goto fail_clock;
-		}
-	}
-
 	ret = sign_signer_init(&c->signer, prof, opts->ask_passphrase,
 			       opts->ask_arg, opts->log, why, sizeof(why));
 	if (ret) {
 		oci_error_local(err, ret, "%s", why);
 		goto fail_clock;
 	}
-
 	ret = ratelimit_init(
 		&c->rl, &c->clock, opts->rates_set ? opts->rates : NULL,
 		opts->burst > 0 ? opts->burst : RATELIMIT_DEFAULT_BURST);
@@ -258,22 +308,9 @@ int oci_client_new(struct oci_client **out, const struct profile *prof,
 		oci_error_local(err, ret, "cannot initialize the rate limiter");
 		goto fail_signer;
 	}
-
-	hopts.ca_file = opts->ca_file;
-	hopts.connect_timeout_ms = opts->connect_timeout_ms;
-	hopts.timeout_ms = opts->timeout_ms;
-	hopts.max_response = opts->max_response;
-	hopts.log = opts->log;
-	hopts.clock = &c->clock;
-	hopts.cancelled = client_cancelled;
-	hopts.cancelled_arg = c;
-	hopts.trace = opts->trace;
-	hopts.allow_http = opts->allow_http;
-	ret = http_client_new(&c->http, &hopts);
-	if (ret) {
-		oci_error_local(err, ret, "cannot create the HTTP client");
+	ret = client_http(c, opts, err);
+	if (ret)
 		goto fail_rl;
-	}
 	*out = c;
 	return 0;
 
