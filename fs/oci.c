@@ -599,6 +599,160 @@ static int retry_sleep(struct oci_client *c, uint64_t ms)
 }
 
 /*
+ * Before attempt number `attempt`: err is reset for it, the rate limiter
+ * passed (its generation in *gen) and a fresh opc-request-id drawn into
+ * reqid.  -errno, with err filled in, when the call must stop instead:
+ * cancelled, the thread's budget ended, or no random numbers.
+ */
+static int attempt_start(struct oci_client *c, enum oci_op op,
+			 unsigned int attempt, uint64_t *gen, char *reqid,
+			 struct oci_error *err)
+{
+	int ret;
+
+	oci_error_clear(err);
+	buf_copy(err->operation, sizeof(err->operation), oci_op_name(op));
+	err->attempts = (int)attempt;
+	if (atomic_load(&c->cancelled) ||
+	    ratelimit_acquire(&c->rl, oci_op_category(op), gen)) {
+		err->net = OCI_NET_CANCELLED;
+		buf_copy(err->message, sizeof(err->message), "cancelled");
+		return -ECANCELED;
+	}
+	if (budget_stop(c)) {
+		ret = budget_fail(err);
+		err->attempts = (int)attempt - 1; /* not sent */
+		return ret;
+	}
+	if (crypto_random_id(reqid, OCI_REQID_LEN)) {
+		oci_error_local(err, -EIO, "no random numbers");
+		return -EIO;
+	}
+	return 0;
+}
+
+/* One HTTP exchange of `r` with request id `reqid`: http_perform()'s result. */
+static int attempt_send(struct oci_client *c, const struct oci_req *r,
+			const char *reqid, struct http_response *resp,
+			struct oci_error *err)
+{
+	struct http_header hdrs[5];
+	struct http_request hreq = {0};
+	size_t nh = 0;
+	int ret;
+
+	hdrs[nh++] = (struct http_header){"opc-request-id", reqid};
+	if (r->retry_token)
+		hdrs[nh++] =
+			(struct http_header){"opc-retry-token", r->retry_token};
+	if (r->if_match)
+		hdrs[nh++] = (struct http_header){"if-match", r->if_match};
+	if (r->content_md5)
+		hdrs[nh++] =
+			(struct http_header){"content-md5", r->content_md5};
+	hreq.method = r->method;
+	hreq.url = r->url;
+	hreq.headers = hdrs;
+	hreq.nheaders = nh;
+	hreq.body = r->body;
+	hreq.body_len = r->body_len;
+	hreq.content_type = r->content_type;
+	hreq.sign = sign_hook;
+	hreq.sign_arg = &c->signer;
+
+	http_response_reset(resp);
+	ret = http_perform(c->http, &hreq, resp, err);
+	STAT_ADD(c, requests[r->op], 1);
+	return ret;
+}
+
+/* A 2xx: err cleared but for the response's opc-request-id. */
+static int attempt_succeeded(const struct http_response *resp,
+			     struct oci_error *err)
+{
+	const char *rid = http_response_header(resp, "opc-request-id");
+
+	oci_error_clear(err);
+	if (rid)
+		buf_copy(err->request_id, sizeof(err->request_id), rid);
+	return 0;
+}
+
+/*
+ * A failed attempt (`sent` is http_perform()'s result): err describes it
+ * for the retry decision.  -errno when the call must stop now: the
+ * transfer was cancelled by the thread's budget.
+ */
+static int attempt_failed(struct oci_client *c, enum oci_op op,
+			  unsigned int attempt, uint64_t gen, const char *reqid,
+			  int sent, const struct http_response *resp,
+			  struct oci_error *err)
+{
+	if (!sent) {
+		error_from_response(err, resp, reqid);
+		if (resp->status == 429) {
+			ratelimit_throttled(&c->rl, oci_op_category(op), gen);
+			STAT_ADD(c, throttled, 1);
+		}
+	} else {
+		buf_copy(err->request_id, sizeof(err->request_id), reqid);
+		if (err->net == OCI_NET_CANCELLED &&
+		    !atomic_load(&c->cancelled) && tl_budget.hit)
+			return budget_fail(err);
+	}
+	buf_copy(err->operation, sizeof(err->operation), oci_op_name(op));
+	err->attempts = (int)attempt;
+	return 0;
+}
+
+/* May `r` be sent again after err?  Sets *delay when it may. */
+static bool should_retry(struct oci_client *c, const struct oci_req *r,
+			 const struct retry_policy *pol, unsigned int attempt,
+			 uint64_t start, const struct oci_error *err,
+			 uint64_t *delay)
+{
+	return !(atomic_load(&c->cancelled) ||
+		 (!r->idempotent && err->http_status == 409) ||
+		 !retry_next(pol, err, r->idempotent, r->retry_token != NULL,
+			     attempt, clock_mono_ms(&c->clock) - start,
+			     random_u32(), delay) ||
+		 (r->deadline_ms &&
+		  clock_mono_ms(&c->clock) + *delay >= r->deadline_ms));
+}
+
+/* Tell and log the retry, then sleep `delay`; -errno when it was cut. */
+static int retry_wait(struct oci_client *c, enum oci_op op,
+		      struct oci_budget *budget, const struct retry_policy *pol,
+		      unsigned int attempt, uint64_t delay,
+		      struct oci_error *err)
+{
+	int ret;
+
+	if (budget && budget->on_retry)
+		budget->on_retry(budget->arg, err, attempt, delay);
+	if (log_enabled(c->log, LOG_INFO)) {
+		char line[1024];
+
+		oci_error_format(err, line, sizeof(line));
+		log_msg(c->log, LOG_INFO,
+			"%s: %s; retrying in %llu ms (attempt %u of %u)",
+			oci_op_name(op), line, (unsigned long long)delay,
+			attempt + 1, pol->max_attempts);
+	}
+	STAT_ADD(c, retries, 1);
+	ret = retry_sleep(c, delay);
+	if (ret == -EINTR)
+		return budget_fail(err);
+	if (ret) {
+		err->net = OCI_NET_CANCELLED;
+		err->http_status = 0;
+		buf_copy(err->message, sizeof(err->message), "cancelled");
+		return -ECANCELED;
+	}
+	return 0;
+}
+
+/*
  * Send `r` until it succeeds or the retry policy gives up.  On success
  * returns 0 with `resp` holding a 2xx response; otherwise -errno with `err`
  * filled in.
@@ -606,122 +760,30 @@ static int retry_sleep(struct oci_client *c, uint64_t ms)
 static int oci_do(struct oci_client *c, const struct oci_req *r,
 		  struct http_response *resp, struct oci_error *err)
 {
-	enum ratelimit_category cat = oci_op_category(r->op);
-	struct http_header hdrs[5];
-	struct http_request hreq = {0};
 	char reqid[OCI_REQID_LEN + 1];
 	uint64_t start = clock_mono_ms(&c->clock), delay, gen = 0;
 	struct oci_budget *budget = budget_of(c);
 	struct retry_policy pol;
 	unsigned int attempt;
-	size_t nh;
 	int ret;
 
 	budget_policy(c, start, &pol);
 	for (attempt = 1;; attempt++) {
-		oci_error_clear(err);
-		buf_copy(err->operation, sizeof(err->operation),
-			 oci_op_name(r->op));
-		err->attempts = (int)attempt;
-		if (atomic_load(&c->cancelled) ||
-		    ratelimit_acquire(&c->rl, cat, &gen)) {
-			err->net = OCI_NET_CANCELLED;
-			buf_copy(err->message, sizeof(err->message),
-				 "cancelled");
-			return -ECANCELED;
-		}
-		if (budget_stop(c)) {
-			ret = budget_fail(err);
-			err->attempts = (int)attempt - 1; /* not sent */
+		ret = attempt_start(c, r->op, attempt, &gen, reqid, err);
+		if (ret)
 			return ret;
-		}
-		if (crypto_random_id(reqid, OCI_REQID_LEN)) {
-			oci_error_local(err, -EIO, "no random numbers");
-			return -EIO;
-		}
-		nh = 0;
-		hdrs[nh++] = (struct http_header){"opc-request-id", reqid};
-		if (r->retry_token)
-			hdrs[nh++] = (struct http_header){"opc-retry-token",
-							  r->retry_token};
-		if (r->if_match)
-			hdrs[nh++] =
-				(struct http_header){"if-match", r->if_match};
-		if (r->content_md5)
-			hdrs[nh++] = (struct http_header){"content-md5",
-							  r->content_md5};
-		hreq.method = r->method;
-		hreq.url = r->url;
-		hreq.headers = hdrs;
-		hreq.nheaders = nh;
-		hreq.body = r->body;
-		hreq.body_len = r->body_len;
-		hreq.content_type = r->content_type;
-		hreq.sign = sign_hook;
-		hreq.sign_arg = &c->signer;
-
-		http_response_reset(resp);
-		ret = http_perform(c->http, &hreq, resp, err);
-		STAT_ADD(c, requests[r->op], 1);
-		if (!ret && resp->status >= 200 && resp->status < 300) {
-			const char *rid =
-				http_response_header(resp, "opc-request-id");
-
-			oci_error_clear(err);
-			if (rid)
-				buf_copy(err->request_id,
-					 sizeof(err->request_id), rid);
-			return 0;
-		}
-		if (!ret) {
-			error_from_response(err, resp, reqid);
-			if (resp->status == 429) {
-				ratelimit_throttled(&c->rl, cat, gen);
-				STAT_ADD(c, throttled, 1);
-			}
-		} else {
-			buf_copy(err->request_id, sizeof(err->request_id),
-				 reqid);
-			if (err->net == OCI_NET_CANCELLED &&
-			    !atomic_load(&c->cancelled) && tl_budget.hit)
-				return budget_fail(err);
-		}
-		buf_copy(err->operation, sizeof(err->operation),
-			 oci_op_name(r->op));
-		err->attempts = (int)attempt;
-
-		if (atomic_load(&c->cancelled) ||
-		    (!r->idempotent && err->http_status == 409) ||
-		    !retry_next(&pol, err, r->idempotent,
-				r->retry_token != NULL, attempt,
-				clock_mono_ms(&c->clock) - start, random_u32(),
-				&delay) ||
-		    (r->deadline_ms &&
-		     clock_mono_ms(&c->clock) + delay >= r->deadline_ms))
+		ret = attempt_send(c, r, reqid, resp, err);
+		if (!ret && resp->status >= 200 && resp->status < 300)
+			return attempt_succeeded(resp, err);
+		ret = attempt_failed(c, r->op, attempt, gen, reqid, ret, resp,
+				     err);
+		if (ret)
+			return ret;
+		if (!should_retry(c, r, &pol, attempt, start, err, &delay))
 			break;
-		if (budget && budget->on_retry)
-			budget->on_retry(budget->arg, err, attempt, delay);
-		if (log_enabled(c->log, LOG_INFO)) {
-			char line[1024];
-
-			oci_error_format(err, line, sizeof(line));
-			log_msg(c->log, LOG_INFO,
-				"%s: %s; retrying in %llu ms (attempt %u of %u)",
-				oci_op_name(r->op), line,
-				(unsigned long long)delay, attempt + 1,
-				pol.max_attempts);
-		}
-		STAT_ADD(c, retries, 1);
-		ret = retry_sleep(c, delay);
-		if (ret == -EINTR)
-			return budget_fail(err);
-		if (ret) {
-			err->net = OCI_NET_CANCELLED;
-			err->http_status = 0;
-			buf_copy(err->message, sizeof(err->message),
-				 "cancelled");
-			return -ECANCELED;
-		}
+		ret = retry_wait(c, r->op, budget, &pol, attempt, delay, err);
+		if (ret)
+			return ret;
 	}
 	return oci_error_errno(err);
 }
