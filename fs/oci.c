@@ -929,6 +929,133 @@ static void log_skips(struct oci_client *c, enum oci_op op, size_t skipped,
 		      : "");
 }
 
+/*
+ * Hard limits (issue 8): a server that never stops sending opc-next-page
+ * must not keep us listing forever.  -errno before page number `pages`
+ * when the listing has had its pages or its time.
+ */
+static int page_allowed(struct oci_client *c, enum oci_op op,
+			unsigned int pages, uint64_t deadline_ms,
+			struct oci_error *err)
+{
+	if (pages >= c->max_pages) {
+		oci_error_local(err, -EFBIG,
+				"%s: more than %u pages (max_pages)",
+				oci_op_name(op), c->max_pages);
+		return -EFBIG;
+	}
+	if (deadline_ms && clock_mono_ms(&c->clock) >= deadline_ms) {
+		oci_error_local(err, -ETIMEDOUT,
+				"listing took longer than %llu s "
+				"(%u pages)",
+				(unsigned long long)(c->list_timeout_ms / 1000),
+				pages);
+		return -ETIMEDOUT;
+	}
+	return 0;
+}
+
+/* The URL of one page: base, path, parameters, limit, page token. */
+static int page_url(struct buf *url, const struct list_call *lc,
+		    const char *limit, const char *page, struct oci_error *err)
+{
+	int ret;
+
+	buf_reset(url);
+	ret = url_base(url, lc->base);
+	if (!ret)
+		ret = url_lit(url, lc->path);
+	for (size_t i = 0; !ret && lc->params && lc->params[i]; i += 2) {
+		if (lc->params[i + 1])
+			ret = url_query(url, lc->params[i], lc->params[i + 1]);
+	}
+	if (!ret && lc->limit)
+		ret = url_query(url, "limit", limit);
+	if (!ret && page[0])
+		ret = url_query(url, "page", page);
+	if (ret)
+		oci_error_local(err, ret, "request URL too long");
+	return ret;
+}
+
+/*
+ * Hard limits (issue 8): more entries than any real directory holds, or
+ * more memory than max_listing_mb, end the listing.  What the decoded
+ * entries hold: their records, and about the page text again for the
+ * JSON each keeps (body_bytes, all pages so far).
+ */
+static int listing_fits(struct oci_client *c, const struct list_call *lc,
+			size_t entries, size_t body_bytes,
+			struct oci_error *err)
+{
+	if (entries > c->max_entries) {
+		oci_error_local(err, -EFBIG,
+				"%s: more than %zu entries "
+				"(max_entries)",
+				oci_op_name(lc->op), c->max_entries);
+		return -EFBIG;
+	}
+	if (entries * lc->elem_size + body_bytes > c->max_listing_bytes) {
+		oci_error_local(err, -EFBIG,
+				"%s: more than %zu MiB decoded "
+				"(max_listing_mb)",
+				oci_op_name(lc->op),
+				c->max_listing_bytes >> 20);
+		return -EFBIG;
+	}
+	return 0;
+}
+
+/*
+ * The next page token, into page (OVFS_PAGE_MAX bytes): 1 when there is
+ * one, 0 at the last page, -errno for a token that repeats the last or
+ * does not fit.
+ */
+static int next_page(const struct http_response *resp, char *page,
+		     struct oci_error *err)
+{
+	const char *next = http_response_header(resp, "opc-next-page");
+
+	if (!next || !*next)
+		return 0;
+	if (!strcmp(next, page) || strlen(next) >= OVFS_PAGE_MAX)
+		return bad_body(err, resp, -EPROTO, "bad opc-next-page header");
+	buf_copy(page, OVFS_PAGE_MAX, next);
+	return 1;
+}
+
+/*
+ * After the last page (ret the listing's result): a failed listing is
+ * dropped, a good one deduplicated; bad entries are logged with rid, the
+ * request id of the first page that had some.
+ */
+static void list_finish(struct oci_client *c, const struct list_call *lc,
+			int ret, size_t n0, size_t sk0, size_t entries,
+			char *rid, const struct oci_error *err)
+{
+	struct model_skips *sk = lc->skips(lc->list);
+
+	if (ret) {
+		lc->truncate(lc->list, n0);
+		STAT_ADD(c, failures[lc->op], 1);
+		/* Give a failed huge listing's memory back to the system. */
+		if (entries >= OCI_TRIM_AFTER_ENTRIES)
+			malloc_trim(0);
+	} else {
+		size_t dups = lc->dedup ? lc->dedup(lc->list, n0) : 0;
+
+		if (dups && !sk->n)
+			snprintf(sk->why, sizeof(sk->why), "a repeated id");
+		sk->n += dups;
+		if (!rid[0])
+			buf_copy(rid, OVFS_REQID_MAX, err->request_id);
+	}
+	if (!ret && sk->n > sk0) {
+		log_skips(c, lc->op, sk->n - sk0, lc->count(lc->list) - n0,
+			  sk->why, rid);
+	}
+}
+
 static int oci_list(struct oci_client *c, const struct list_call *lc,
 		    struct oci_error *err)
 {
@@ -950,121 +1077,37 @@ static int oci_list(struct oci_client *c, const struct list_call *lc,
 	if (c->list_timeout_ms)
 		r.deadline_ms = clock_mono_ms(&c->clock) + c->list_timeout_ms;
 	for (pages = 0;; pages++) {
-		const char *next;
-
-		/*
-		 * Hard limits (issue 8): a server that never stops sending
-		 * opc-next-page, or sends more entries than any real
-		 * directory holds, must not take all our memory.
-		 */
-		if (pages >= c->max_pages) {
-			oci_error_local(err, -EFBIG,
-					"%s: more than %u pages (max_pages)",
-					oci_op_name(lc->op), c->max_pages);
-			ret = -EFBIG;
-			goto out;
-		}
-		if (r.deadline_ms &&
-		    clock_mono_ms(&c->clock) >= r.deadline_ms) {
-			oci_error_local(
-				err, -ETIMEDOUT,
-				"listing took longer than %llu s "
-				"(%u pages)",
-				(unsigned long long)(c->list_timeout_ms / 1000),
-				pages);
-			ret = -ETIMEDOUT;
-			goto out;
-		}
-
-		buf_reset(&url);
-		ret = url_base(&url, lc->base);
+		ret = page_allowed(c, lc->op, pages, r.deadline_ms, err);
 		if (!ret)
-			ret = url_lit(&url, lc->path);
-		for (size_t i = 0; !ret && lc->params && lc->params[i];
-		     i += 2) {
-			if (lc->params[i + 1])
-				ret = url_query(&url, lc->params[i],
-						lc->params[i + 1]);
-		}
-		if (!ret && lc->limit)
-			ret = url_query(&url, "limit", limit);
-		if (!ret && page[0])
-			ret = url_query(&url, "page", page);
-		if (ret) {
-			oci_error_local(err, ret, "request URL too long");
-			goto out;
-		}
+			ret = page_url(&url, lc, limit, page, err);
+		if (ret)
+			break;
 		r.op = lc->op;
 		r.method = "GET";
 		r.url = url.buf;
 		r.idempotent = true;
 		ret = oci_do(c, &r, &resp, err);
 		if (ret)
-			goto out;
+			break;
 		ret = lc->append(resp.body.buf, resp.body.len, lc->list, why,
 				 sizeof(why));
 		if (ret) {
 			ret = bad_body(err, &resp, ret, why);
-			goto out;
+			break;
 		}
 		if (sk->n > sk0 && !rid[0])
 			buf_copy(rid, sizeof(rid), err->request_id);
 		entries = lc->count(lc->list) - n0;
-		if (entries > c->max_entries) {
-			oci_error_local(err, -EFBIG,
-					"%s: more than %zu entries "
-					"(max_entries)",
-					oci_op_name(lc->op), c->max_entries);
-			ret = -EFBIG;
-			goto out;
-		}
-		/*
-		 * What the decoded entries hold: their records, and about
-		 * the page text again for the JSON each keeps.
-		 */
 		body_bytes += resp.body.len;
-		if (entries * lc->elem_size + body_bytes >
-		    c->max_listing_bytes) {
-			oci_error_local(err, -EFBIG,
-					"%s: more than %zu MiB decoded "
-					"(max_listing_mb)",
-					oci_op_name(lc->op),
-					c->max_listing_bytes >> 20);
-			ret = -EFBIG;
-			goto out;
-		}
-		next = http_response_header(&resp, "opc-next-page");
-		if (!next || !*next)
-			goto out;
-		if (!strcmp(next, page) || strlen(next) >= sizeof(page)) {
-			ret = bad_body(err, &resp, -EPROTO,
-				       "bad opc-next-page header");
-			goto out;
-		}
-		buf_copy(page, sizeof(page), next);
+		ret = listing_fits(c, lc, entries, body_bytes, err);
+		if (!ret)
+			ret = next_page(&resp, page, err);
+		if (ret <= 0)
+			break;
 	}
-out:
 	buf_release(&url);
 	http_response_release(&resp);
-	if (ret) {
-		lc->truncate(lc->list, n0);
-		STAT_ADD(c, failures[lc->op], 1);
-		/* Give a failed huge listing's memory back to the system. */
-		if (entries >= OCI_TRIM_AFTER_ENTRIES)
-			malloc_trim(0);
-	} else {
-		size_t dups = lc->dedup ? lc->dedup(lc->list, n0) : 0;
-
-		if (dups && !sk->n)
-			snprintf(sk->why, sizeof(sk->why), "a repeated id");
-		sk->n += dups;
-		if (!rid[0])
-			buf_copy(rid, sizeof(rid), err->request_id);
-	}
-	if (!ret && sk->n > sk0) {
-		log_skips(c, lc->op, sk->n - sk0, lc->count(lc->list) - n0,
-			  sk->why, rid);
-	}
+	list_finish(c, lc, ret, n0, sk0, entries, rid, err);
 	return ret;
 }
 
