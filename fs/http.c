@@ -1081,152 +1081,184 @@ out:
 	return ret;
 }
 
-int http_perform(struct http_client *c, const struct http_request *req,
-		 struct http_response *resp, struct oci_error *err)
-{
-	struct buf host = BUF_INIT(HTTP_HOST_MAX);
-	struct buf target = BUF_INIT(HTTP_TARGET_MAX);
-	char origin[HTTP_ORIGIN_MAX] = "", date[32];
-	const char *ctype =
-		req->content_type ? req->content_type : "application/json";
-	struct curl_slist *hdrs = NULL;
-	struct http_handle *hh = NULL;
-	struct url_parts u = {0};
-	struct oci_error dummy;
-	struct xfer x = {0};
-	char errbuf[CURL_ERROR_SIZE];
-	bool loopback_http, has_body;
+/* One http_perform(): what its steps share; released by exchange_release(). */
+struct exchange {
+	const struct http_request *req;
+	const char *ctype;
 	enum http_method m;
-	long code = 0, nconn = 0, os_errno = 0;
-	CURLcode rc;
+	bool has_body, loopback_http;
+	struct url_parts u;
+	struct buf host; /* lower-case host[:port], the Host: header */
+	struct buf target; /* path[?query], as signed and as sent */
+	char origin[HTTP_ORIGIN_MAX]; /* the pool's key */
+	struct curl_slist *hdrs;
+	struct http_handle *hh;
+	struct xfer x;
+	char errbuf[CURL_ERROR_SIZE];
+	long nconn;
+};
+
+static void exchange_release(struct http_client *c, struct exchange *e)
+{
+	pool_put(c, e->hh, e->origin);
+	slist_free_wipe(e->hdrs);
+	url_close(&e->u);
+	buf_release(&e->host);
+	buf_release(&e->target);
+}
+
+/* The method, the body and the URL: EINVAL before anything is built. */
+static int check_request(const struct http_client *c, struct exchange *e,
+			 struct oci_error *err)
+{
+	const struct http_request *req = e->req;
 	int ret;
 
-	if (!err)
-		err = &dummy;
-	http_response_reset(resp);
-	errbuf[0] = '\0';
-	ret = method_parse(req->method, &m);
-	if (ret) {
-		local_fail(err, ret, "unsupported HTTP method");
-		goto out;
-	}
-	has_body = m == M_POST || m == M_PUT;
-	if ((!has_body && req->body_len) || (req->body_len && !req->body) ||
-	    (req->nheaders && !req->headers) || has_ctl(ctype)) {
-		ret = local_fail(err, -EINVAL, "invalid HTTP request");
-		goto out;
-	}
-	ret = url_open(req->url, &u);
-	if (ret) {
-		local_fail(err, ret, "invalid URL");
-		goto out;
-	}
-	loopback_http = !strcasecmp(u.scheme, "http");
-	if (loopback_http && (!c->allow_http || !is_loopback(u.host))) {
-		ret = local_fail(err, -EINVAL, "URL is not https://");
-		goto out;
-	}
+	ret = method_parse(req->method, &e->m);
+	if (ret)
+		return local_fail(err, ret, "unsupported HTTP method");
+	e->has_body = e->m == M_POST || e->m == M_PUT;
+	if ((!e->has_body && req->body_len) || (req->body_len && !req->body) ||
+	    (req->nheaders && !req->headers) || has_ctl(e->ctype))
+		return local_fail(err, -EINVAL, "invalid HTTP request");
+	ret = url_open(req->url, &e->u);
+	if (ret)
+		return local_fail(err, ret, "invalid URL");
+	e->loopback_http = !strcasecmp(e->u.scheme, "http");
+	if (e->loopback_http && (!c->allow_http || !is_loopback(e->u.host)))
+		return local_fail(err, -EINVAL, "URL is not https://");
+	return 0;
+}
 
-	/* What is signed below is exactly what curl sends (http.c target). */
-	for (const char *p = u.host; *p && !ret; p++)
-		ret = buf_addch(&host, lower(*p));
-	if (!ret && u.port)
-		ret = buf_addf(&host, ":%s", u.port);
+/* What is signed below is exactly what curl sends (http.c target). */
+static int build_target(struct exchange *e, struct oci_error *err)
+{
+	const struct url_parts *u = &e->u;
+	int ret = 0;
+
+	for (const char *p = u->host; *p && !ret; p++)
+		ret = buf_addch(&e->host, lower(*p));
+	if (!ret && u->port)
+		ret = buf_addf(&e->host, ":%s", u->port);
 	if (!ret)
-		ret = buf_adds(&target, u.path);
-	if (!ret && u.query)
-		ret = buf_addf(&target, "?%s", u.query);
-	if (ret) {
-		ret = local_fail(err, ret == -ENOMEM ? -ENOMEM : -EINVAL,
-				 "URL too long");
-		goto out;
-	}
-	snprintf(origin, sizeof(origin), "%s://%s", u.scheme, host.buf);
+		ret = buf_adds(&e->target, u->path);
+	if (!ret && u->query)
+		ret = buf_addf(&e->target, "?%s", u->query);
+	if (ret)
+		return local_fail(err, ret == -ENOMEM ? -ENOMEM : -EINVAL,
+				  "URL too long");
+	snprintf(e->origin, sizeof(e->origin), "%s://%s", u->scheme,
+		 e->host.buf);
+	return 0;
+}
+
+/* Host, Date, the body's headers, the caller's, then the signature. */
+static int build_headers(struct http_client *c, struct exchange *e,
+			 struct oci_error *err)
+{
+	const struct http_request *req = e->req;
+	char date[32];
+	int ret;
+
 	ret = clock_http_date(c->has_clock ? clock_wall_s(&c->clock)
 					   : (int64_t)time(NULL),
 			      date, sizeof(date));
-	if (ret) {
-		local_fail(err, ret, "cannot format the Date header");
-		goto out;
-	}
+	if (ret)
+		return local_fail(err, ret, "cannot format the Date header");
 
-	ret = slist_addf(&hdrs, "Host: %s", host.buf);
+	ret = slist_addf(&e->hdrs, "Host: %s", e->host.buf);
 	if (!ret)
-		ret = slist_addf(&hdrs, "Date: %s", date);
+		ret = slist_addf(&e->hdrs, "Date: %s", date);
 	if (!ret)
-		ret = slist_addf(&hdrs, "Accept: application/json");
-	if (!ret && has_body)
-		ret = slist_addf(&hdrs, "Content-Length: %zu", req->body_len);
-	if (!ret && has_body)
-		ret = slist_addf(&hdrs, "Content-Type: %s", ctype);
+		ret = slist_addf(&e->hdrs, "Accept: application/json");
+	if (!ret && e->has_body)
+		ret = slist_addf(&e->hdrs, "Content-Length: %zu",
+				 req->body_len);
+	if (!ret && e->has_body)
+		ret = slist_addf(&e->hdrs, "Content-Type: %s", e->ctype);
 	/* No 100-continue round trip: bodies are small and signed anyway. */
-	if (!ret && has_body)
-		ret = slist_addf(&hdrs, "Expect:");
+	if (!ret && e->has_body)
+		ret = slist_addf(&e->hdrs, "Expect:");
 	if (!ret)
-		ret = add_caller_headers(&hdrs, req);
-	if (ret) {
-		local_fail(err, ret,
-			   ret == -ENOMEM ? "out of memory"
-					  : "invalid request header");
-		goto out;
-	}
+		ret = add_caller_headers(&e->hdrs, req);
+	if (ret)
+		return local_fail(err, ret,
+				  ret == -ENOMEM ? "out of memory"
+						 : "invalid request header");
 	if (req->sign) {
-		ret = sign(req, target.buf, host.buf, date, ctype, has_body,
-			   &hdrs);
-		if (ret) {
-			local_fail(err, ret, "cannot sign the request");
-			goto out;
-		}
+		ret = sign(req, e->target.buf, e->host.buf, date, e->ctype,
+			   e->has_body, &e->hdrs);
+		if (ret)
+			return local_fail(err, ret, "cannot sign the request");
 	}
+	return 0;
+}
 
-	x.c = c;
-	x.resp = resp;
-	x.cap = resp->body.max < c->max_response ? resp->body.max
-						 : c->max_response;
+/*
+ * Runs the transfer. 0 with *rc the transfer's result (CURLE_OK, a
+ * failure, or CURLE_ABORTED_BY_CALLBACK when cancelled before it began);
+ * -errno, recorded in err, when it could not be started.
+ */
+static int transfer(struct http_client *c, struct exchange *e,
+		    struct http_response *resp, struct oci_error *err,
+		    CURLcode *rc)
+{
+	e->x.c = c;
+	e->x.resp = resp;
+	e->x.cap = resp->body.max < c->max_response ? resp->body.max
+						    : c->max_response;
 	if (c->cancelled && c->cancelled(c->cancelled_arg)) {
-		x.cancelled = true;
-		rc = CURLE_ABORTED_BY_CALLBACK;
-		goto failed;
+		e->x.cancelled = true;
+		*rc = CURLE_ABORTED_BY_CALLBACK;
+		return 0;
 	}
-	hh = pool_get(c, origin);
-	if (!hh) {
-		ret = local_fail(err, -ENOMEM, "cannot create a curl handle");
-		goto out;
-	}
-	rc = setup_handle(c, hh->curl, &u, loopback_http, m, req, hdrs, &x,
-			  errbuf);
-	if (rc) {
-		ret = local_fail(err,
-				 rc == CURLE_OUT_OF_MEMORY ? -ENOMEM : -EIO,
-				 curl_easy_strerror(rc));
-		goto out;
-	}
-	rc = curl_easy_perform(hh->curl);
-	curl_easy_getinfo(hh->curl, CURLINFO_NUM_CONNECTS, &nconn);
-	if (rc)
-		goto failed;
+	e->hh = pool_get(c, e->origin);
+	if (!e->hh)
+		return local_fail(err, -ENOMEM, "cannot create a curl handle");
+	*rc = setup_handle(c, e->hh->curl, &e->u, e->loopback_http, e->m,
+			   e->req, e->hdrs, &e->x, e->errbuf);
+	if (*rc)
+		return local_fail(err,
+				  *rc == CURLE_OUT_OF_MEMORY ? -ENOMEM : -EIO,
+				  curl_easy_strerror(*rc));
+	*rc = curl_easy_perform(e->hh->curl);
+	curl_easy_getinfo(e->hh->curl, CURLINFO_NUM_CONNECTS, &e->nconn);
+	return 0;
+}
 
-	curl_easy_getinfo(hh->curl, CURLINFO_RESPONSE_CODE, &code);
+static void record_success(struct http_client *c, struct exchange *e,
+			   struct http_response *resp)
+{
+	long code = 0;
+
+	curl_easy_getinfo(e->hh->curl, CURLINFO_RESPONSE_CODE, &code);
 	resp->status = code;
-	resp->new_connection = nconn > 0;
+	resp->new_connection = e->nconn > 0;
 	pthread_mutex_lock(&c->stats_lock);
 	c->stats.requests++;
-	c->stats.connections += (uint64_t)nconn;
+	c->stats.connections += (uint64_t)e->nconn;
 	pthread_mutex_unlock(&c->stats_lock);
-	trace(c, req->method, &u, host.buf, target.buf, resp, NULL, hh->curl);
-	ret = 0;
-	goto out;
+	trace(c, e->req->method, &e->u, e->host.buf, e->target.buf, resp, NULL,
+	      e->hh->curl);
+}
 
-failed:
-	if (hh)
-		curl_easy_getinfo(hh->curl, CURLINFO_OS_ERRNO, &os_errno);
+/* The transport part of err from curl's result; returns its errno. */
+static int record_failure(struct http_client *c, struct exchange *e,
+			  CURLcode rc, struct http_response *resp,
+			  struct oci_error *err)
+{
+	long os_errno = 0;
+	int ret;
+
+	if (e->hh)
+		curl_easy_getinfo(e->hh->curl, CURLINFO_OS_ERRNO, &os_errno);
 	err->http_status = 0;
 	err->local_errno = 0;
-	err->net = net_from_curl(rc, os_errno, &x);
+	err->net = net_from_curl(rc, os_errno, &e->x);
 	if (err->net == OCI_NET_TOOBIG)
 		snprintf(err->message, sizeof(err->message),
-			 "response body larger than %zu bytes", x.cap);
-	else if (err->net == OCI_NET_PROTOCOL && x.hdr_err)
+			 "response body larger than %zu bytes", e->x.cap);
+	else if (err->net == OCI_NET_PROTOCOL && e->x.hdr_err)
 		snprintf(err->message, sizeof(err->message),
 			 "malformed response header, or more than %d headers "
 			 "or %d bytes of them",
@@ -1235,20 +1267,46 @@ failed:
 		buf_copy(err->message, sizeof(err->message), "cancelled");
 	else
 		snprintf(err->message, sizeof(err->message), "%s",
-			 errbuf[0] ? errbuf : curl_easy_strerror(rc));
+			 e->errbuf[0] ? e->errbuf : curl_easy_strerror(rc));
 	pthread_mutex_lock(&c->stats_lock);
 	c->stats.failures++;
-	c->stats.connections += (uint64_t)(nconn > 0 ? nconn : 0);
+	c->stats.connections += (uint64_t)(e->nconn > 0 ? e->nconn : 0);
 	pthread_mutex_unlock(&c->stats_lock);
-	trace(c, req->method, &u, host.buf, target.buf, resp, err,
-	      hh ? hh->curl : NULL);
+	trace(c, e->req->method, &e->u, e->host.buf, e->target.buf, resp, err,
+	      e->hh ? e->hh->curl : NULL);
 	ret = oci_error_errno(err);
 	http_response_reset(resp);
-out:
-	pool_put(c, hh, origin);
-	slist_free_wipe(hdrs);
-	url_close(&u);
-	buf_release(&host);
-	buf_release(&target);
+	return ret;
+}
+
+int http_perform(struct http_client *c, const struct http_request *req,
+		 struct http_response *resp, struct oci_error *err)
+{
+	struct exchange e = {
+		.req = req,
+		.ctype = req->content_type ? req->content_type
+					   : "application/json",
+		.host = BUF_INIT(HTTP_HOST_MAX),
+		.target = BUF_INIT(HTTP_TARGET_MAX),
+	};
+	struct oci_error dummy;
+	CURLcode rc = CURLE_OK;
+	int ret;
+
+	if (!err)
+		err = &dummy;
+	http_response_reset(resp);
+	ret = check_request(c, &e, err);
+	if (!ret)
+		ret = build_target(&e, err);
+	if (!ret)
+		ret = build_headers(c, &e, err);
+	if (!ret)
+		ret = transfer(c, &e, resp, err, &rc);
+	if (!ret && rc)
+		ret = record_failure(c, &e, rc, resp, err);
+	else if (!ret)
+		record_success(c, &e, resp);
+	exchange_release(c, &e);
 	return ret;
 }

@@ -736,12 +736,124 @@ static int sys_fsync(int fd)
 	return fsync(fd);
 }
 
+/* j->dir, j->path, j->old_path and the lock file's path, from opts. */
+static int journal_paths(struct journal *j, const struct journal_opts *opts,
+			 char *lock_path, size_t lock_n, char *why,
+			 size_t why_n)
+{
+	char name[2 * JN_PART_MAX + 16];
+	int ret, len;
+
+	ret = journal_name(opts->tenancy, opts->profile, name, sizeof(name));
+	if (ret) {
+		buf_fmt(why, why_n, "no tenancy or profile to name it");
+		return ret;
+	}
+	if (opts->dir && opts->dir[0])
+		ret = buf_copy(j->dir, sizeof(j->dir), opts->dir);
+	else
+		ret = default_dir(j->dir, sizeof(j->dir));
+	if (ret) {
+		buf_fmt(why, why_n,
+			"no directory for it (set XDG_STATE_HOME, HOME or "
+			"state_dir=)");
+		return ret;
+	}
+	len = snprintf(j->path, sizeof(j->path), "%s/%s.journal", j->dir, name);
+	if (len < 0 || (size_t)len + 3 >= sizeof(j->path)) {
+		buf_fmt(why, why_n, "directory name too long");
+		return -ENAMETOOLONG;
+	}
+	snprintf(j->old_path, sizeof(j->old_path), "%s.1", j->path);
+	snprintf(lock_path, lock_n, "%s/%s.lock", j->dir, name);
+	return 0;
+}
+
+/*
+ * The directory, then the lock: held, or (another mount holds it)
+ * j->read_only with a warning in the log.
+ */
+static int journal_lock(struct journal *j, const char *lock_path, char *why,
+			size_t why_n)
+{
+	int ret;
+
+	ret = make_dirs(j->dir);
+	if (ret) {
+		buf_fmt(why, why_n, "cannot make directory '%s': %s", j->dir,
+			strerror(-ret));
+		return ret;
+	}
+	j->lock_fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
+			  0600);
+	if (j->lock_fd < 0) {
+		ret = -errno;
+		buf_fmt(why, why_n, "cannot open '%s': %s", lock_path,
+			strerror(-ret));
+		return ret;
+	}
+	if (flock(j->lock_fd, LOCK_EX | LOCK_NB)) {
+		if (errno != EWOULDBLOCK) {
+			ret = -errno;
+			buf_fmt(why, why_n, "cannot lock '%s': %s", lock_path,
+				strerror(-ret));
+			return ret;
+		}
+		j->read_only = true;
+		log_msg(j->log, LOG_WARNING,
+			"journal '%s' is in use by another mount: this mount "
+			"reads it and does not record its own backups",
+			j->path);
+	}
+	return 0;
+}
+
+/*
+ * The rotated journal, then the current one: read only, or opened for
+ * appending (j->fd) and its directory synced.
+ */
+static int journal_load(struct journal *j, char *why, size_t why_n)
+{
+	int ret;
+
+	ret = load_path(j, j->old_path, 0);
+	if (ret) {
+		buf_fmt(why, why_n, "cannot read '%s': %s", j->old_path,
+			strerror(-ret));
+		return ret;
+	}
+	if (j->read_only) {
+		ret = load_path(j, j->path, 1);
+		if (ret)
+			buf_fmt(why, why_n, "cannot read '%s': %s", j->path,
+				strerror(-ret));
+		return ret;
+	}
+	j->fd = open(j->path,
+		     O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW,
+		     0600);
+	if (j->fd < 0) {
+		ret = -errno;
+		buf_fmt(why, why_n, "cannot open '%s': %s", j->path,
+			strerror(-ret));
+		return ret;
+	}
+	ret = load_fd(j, j->fd, j->path, 1, &j->torn, &j->size);
+	if (ret) {
+		buf_fmt(why, why_n, "cannot read '%s': %s", j->path,
+			strerror(-ret));
+		return ret;
+	}
+	sync_dir(j);
+	return 0;
+}
+
 int journal_open(struct journal **out, const struct journal_opts *opts,
 		 char *why, size_t why_n)
 {
-	char name[2 * JN_PART_MAX + 16], lock_path[JN_PATH_MAX];
+	char lock_path[JN_PATH_MAX];
 	struct journal *j;
-	int ret, len;
+	int ret;
 
 	*out = NULL;
 	why[0] = '\0';
@@ -758,93 +870,17 @@ int journal_open(struct journal **out, const struct journal_opts *opts,
 		free(j);
 		return -ENOMEM;
 	}
-	ret = journal_name(opts->tenancy, opts->profile, name, sizeof(name));
+	ret = journal_paths(j, opts, lock_path, sizeof(lock_path), why, why_n);
+	if (!ret)
+		ret = journal_lock(j, lock_path, why, why_n);
+	if (!ret)
+		ret = journal_load(j, why, why_n);
 	if (ret) {
-		buf_fmt(why, why_n, "no tenancy or profile to name it");
-		goto fail;
+		journal_free(j);
+		return ret;
 	}
-	if (opts->dir && opts->dir[0])
-		ret = buf_copy(j->dir, sizeof(j->dir), opts->dir);
-	else
-		ret = default_dir(j->dir, sizeof(j->dir));
-	if (ret) {
-		buf_fmt(why, why_n,
-			"no directory for it (set XDG_STATE_HOME, HOME or "
-			"state_dir=)");
-		goto fail;
-	}
-	len = snprintf(j->path, sizeof(j->path), "%s/%s.journal", j->dir, name);
-	if (len < 0 || (size_t)len + 3 >= sizeof(j->path)) {
-		ret = -ENAMETOOLONG;
-		buf_fmt(why, why_n, "directory name too long");
-		goto fail;
-	}
-	snprintf(j->old_path, sizeof(j->old_path), "%s.1", j->path);
-	snprintf(lock_path, sizeof(lock_path), "%s/%s.lock", j->dir, name);
-	ret = make_dirs(j->dir);
-	if (ret) {
-		buf_fmt(why, why_n, "cannot make directory '%s': %s", j->dir,
-			strerror(-ret));
-		goto fail;
-	}
-	j->lock_fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
-			  0600);
-	if (j->lock_fd < 0) {
-		ret = -errno;
-		buf_fmt(why, why_n, "cannot open '%s': %s", lock_path,
-			strerror(-ret));
-		goto fail;
-	}
-	if (flock(j->lock_fd, LOCK_EX | LOCK_NB)) {
-		if (errno != EWOULDBLOCK) {
-			ret = -errno;
-			buf_fmt(why, why_n, "cannot lock '%s': %s", lock_path,
-				strerror(-ret));
-			goto fail;
-		}
-		j->read_only = true;
-		log_msg(j->log, LOG_WARNING,
-			"journal '%s' is in use by another mount: this mount "
-			"reads it and does not record its own backups",
-			j->path);
-	}
-	ret = load_path(j, j->old_path, 0);
-	if (ret) {
-		buf_fmt(why, why_n, "cannot read '%s': %s", j->old_path,
-			strerror(-ret));
-		goto fail;
-	}
-	if (j->read_only) {
-		ret = load_path(j, j->path, 1);
-		if (ret) {
-			buf_fmt(why, why_n, "cannot read '%s': %s", j->path,
-				strerror(-ret));
-			goto fail;
-		}
-		*out = j;
-		return 0;
-	}
-	j->fd = open(j->path,
-		     O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW,
-		     0600);
-	if (j->fd < 0) {
-		ret = -errno;
-		buf_fmt(why, why_n, "cannot open '%s': %s", j->path,
-			strerror(-ret));
-		goto fail;
-	}
-	ret = load_fd(j, j->fd, j->path, 1, &j->torn, &j->size);
-	if (ret) {
-		buf_fmt(why, why_n, "cannot read '%s': %s", j->path,
-			strerror(-ret));
-		goto fail;
-	}
-	sync_dir(j);
 	*out = j;
 	return 0;
-fail:
-	journal_free(j);
-	return ret;
 }
 
 void journal_free(struct journal *j)

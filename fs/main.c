@@ -298,6 +298,171 @@ static bool has_max_threads(int argc, char **argv)
 	return false;
 }
 
+/*
+ * The command line: our options, then libfuse's.  1 when the program is
+ * done (-V, -h: printed), 0 to mount, -1 on an error (said on stderr).
+ */
+static int parse_command_line(struct fuse_args *args,
+			      struct fuse_cmdline_opts *cmd, struct ovfs *o,
+			      const char *argv0)
+{
+	if (opts_parse(args, &o->opts))
+		return -1;
+	if (o->opts.show_version) {
+		printf("ocivaultfs %s\n", OVFS_VERSION);
+		printf("FUSE library version %s\n", fuse_pkgversion());
+		return 1;
+	}
+	if (fuse_parse_cmdline(args, cmd))
+		return -1;
+	if (cmd->show_help || o->opts.show_help) {
+		opts_usage(stdout, argv0);
+		printf("FUSE options:\n");
+		fuse_cmdline_help();
+		fuse_lowlevel_help();
+		return 1;
+	}
+	if (!cmd->mountpoint) {
+		fprintf(stderr, "%s: no mountpoint given; see `%s -h'\n", argv0,
+			argv0);
+		return -1;
+	}
+	/* Like every other start-up failure: one line, "ocivaultfs: ...". */
+	if (opts_check(&o->opts, "ocivaultfs"))
+		return -1;
+	return 0;
+}
+
+/* The tree and the backups, wired to the context and to each other. */
+static int make_fs(struct ovfs *o, struct journal *journal)
+{
+	if (tree_new(&o->tree,
+		     &(struct tree_opts){
+			     .client = o->client,
+			     .log = &o->log,
+			     .cache_ttl = o->opts.cache_ttl,
+			     .max_nodes = o->opts.max_cached,
+			     .max_bytes = (uint64_t)o->opts.max_cache_mb << 20,
+			     .listing_timeout = o->opts.listing_timeout,
+			     .root_id = o->root_id,
+			     .root_name = o->root_name,
+			     .on_key_seen = key_seen,
+			     .on_stale = ovfs_invalidate,
+			     .arg = o,
+		     }) ||
+	    backups_new(&o->backups,
+			&(struct backups_opts){
+				.client = o->client,
+				.tree = o->tree,
+				.log = &o->log,
+				.name_template = o->template,
+				.endpoint_host = o->endpoint_host,
+				.get_namespace = get_namespace,
+				.exiting = is_exiting,
+				.arg = o,
+				.journal = journal,
+				.write_timeout_ms =
+					(uint64_t)o->opts.write_timeout * 1000,
+			})) {
+		fprintf(stderr, "ocivaultfs: out of memory\n");
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Runs the session until unmount or a signal: 0 with *res the loop's
+ * result, -1 when the multi-threaded loop's configuration could not be
+ * made.  *loop is the caller's to destroy.
+ */
+static int run_session(struct fuse_session *se,
+		       const struct fuse_cmdline_opts *cmd, int argc,
+		       char **argv, struct fuse_loop_config **loop, int *res)
+{
+	if (cmd->singlethread) {
+		*res = fuse_session_loop(se);
+		return 0;
+	}
+	*loop = fuse_loop_cfg_create();
+	if (!*loop)
+		return -1;
+	fuse_loop_cfg_set_clone_fd(*loop, cmd->clone_fd);
+	/* libfuse's default keeps every idle worker for ever. */
+	fuse_loop_cfg_set_idle_threads(
+		*loop, cmd->max_idle_threads != UINT_MAX /* UINT_MAX: unset */
+			       ? cmd->max_idle_threads
+			       : DEFAULT_IDLE_THREADS);
+	fuse_loop_cfg_set_max_threads(*loop, has_max_threads(argc, argv)
+						     ? cmd->max_threads
+						     : DEFAULT_MAX_THREADS);
+	*res = fuse_session_loop_mt(se, *loop);
+	return 0;
+}
+
+/* A signal ends the loop on purpose: that is a clean exit. */
+static int exit_status(int res)
+{
+	return (res == 0 || res == SIGINT || res == SIGTERM || res == SIGHUP ||
+		res == -SIGINT || res == -SIGTERM || res == -SIGHUP)
+		       ? 0
+		       : 1;
+}
+
+/*
+ * Mounts and serves until unmount or a signal, then unmounts: the exit
+ * status.  *loop (the multi-threaded loop's configuration) is the
+ * caller's to destroy, after the session.
+ */
+static int serve(struct ovfs *o, struct fuse_args *args,
+		 const struct fuse_cmdline_opts *cmd, struct log_sink *sink,
+		 int argc, char **argv, struct fuse_loop_config **loop)
+{
+	struct fuse_session *se;
+	int ret = 1, res;
+
+	/*
+	 * The kernel enforces the modes of ops.c:mode_of() only with
+	 * default_permissions; without it, with allow_other, any user could
+	 * write `backup`.  Always on (given twice is harmless).
+	 */
+	if (fuse_opt_add_arg(args, "-odefault_permissions")) {
+		fprintf(stderr, "ocivaultfs: out of memory\n");
+		return 1;
+	}
+	se = fuse_session_new(args, &ovfs_ops, sizeof(ovfs_ops), o);
+	if (!se)
+		return 1;
+	o->se = se;
+	if (fuse_session_mount(se, cmd->mountpoint))
+		goto out_destroy;
+	if (fuse_set_signal_handlers(se))
+		goto out_unmount;
+	if (!cmd->foreground) {
+		openlog("ocivaultfs", LOG_PID, LOG_DAEMON);
+		sink->use_syslog = true;
+	}
+	if (fuse_daemonize(cmd->foreground))
+		goto out_signals;
+	log_msg(&o->log, LOG_INFO, "mounted %s ('%s') on %s", o->root_id,
+		o->root_name, cmd->mountpoint);
+
+	if (run_session(se, cmd, argc, argv, loop, &res))
+		goto out_signals;
+	ret = exit_status(res);
+	log_msg(&o->log, LOG_INFO, "unmounting %s", cmd->mountpoint);
+	oci_client_cancel(o->client);
+
+out_signals:
+	fuse_remove_signal_handlers(se);
+out_unmount:
+	/* Nothing may write to the session's descriptor once it is closed. */
+	ovfs_notify_stop(o);
+	fuse_session_unmount(se);
+out_destroy:
+	fuse_session_destroy(se); /* runs ovfs_destroy: stops the tracker */
+	return ret;
+}
+
 int main(int argc, char **argv)
 {
 	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
@@ -307,7 +472,6 @@ int main(int argc, char **argv)
 	struct profile prof = PROFILE_INIT;
 	struct journal *journal = NULL;
 	struct ovfs o;
-	struct fuse_session *se = NULL;
 	int ret = 1, res;
 
 	/* Up to 64 FUSE workers and 4 trackers allocate at once in a mass
@@ -328,32 +492,11 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
-	if (opts_parse(&args, &o.opts))
-		goto out_args;
-	if (o.opts.show_version) {
-		printf("ocivaultfs %s\n", OVFS_VERSION);
-		printf("FUSE library version %s\n", fuse_pkgversion());
-		ret = 0;
+	res = parse_command_line(&args, &cmd, &o, argv[0]);
+	if (res) {
+		ret = res > 0 ? 0 : 1;
 		goto out_args;
 	}
-	if (fuse_parse_cmdline(&args, &cmd))
-		goto out_args;
-	if (cmd.show_help || o.opts.show_help) {
-		opts_usage(stdout, argv[0]);
-		printf("FUSE options:\n");
-		fuse_cmdline_help();
-		fuse_lowlevel_help();
-		ret = 0;
-		goto out_args;
-	}
-	if (!cmd.mountpoint) {
-		fprintf(stderr, "%s: no mountpoint given; see `%s -h'\n",
-			argv[0], argv[0]);
-		goto out_args;
-	}
-	/* Like every other start-up failure: one line, "ocivaultfs: ...". */
-	if (opts_check(&o.opts, "ocivaultfs"))
-		goto out_args;
 	if (cmd.debug)
 		o.log.max_level = LOG_DEBUG;
 	o.uid = getuid();
@@ -372,101 +515,10 @@ int main(int argc, char **argv)
 	if (endpoint_host(&o) || make_client(&o, &prof) || preflight(&o, &prof))
 		goto out_client;
 	o.mount_time = clock_wall_s(oci_client_clock(o.client));
-	if (open_journal(&o, &prof, &journal))
+	if (open_journal(&o, &prof, &journal) || make_fs(&o, journal))
 		goto out_client;
-	if (tree_new(&o.tree,
-		     &(struct tree_opts){
-			     .client = o.client,
-			     .log = &o.log,
-			     .cache_ttl = o.opts.cache_ttl,
-			     .max_nodes = o.opts.max_cached,
-			     .max_bytes = (uint64_t)o.opts.max_cache_mb << 20,
-			     .listing_timeout = o.opts.listing_timeout,
-			     .root_id = o.root_id,
-			     .root_name = o.root_name,
-			     .on_key_seen = key_seen,
-			     .on_stale = ovfs_invalidate,
-			     .arg = &o,
-		     }) ||
-	    backups_new(&o.backups,
-			&(struct backups_opts){
-				.client = o.client,
-				.tree = o.tree,
-				.log = &o.log,
-				.name_template = o.template,
-				.endpoint_host = o.endpoint_host,
-				.get_namespace = get_namespace,
-				.exiting = is_exiting,
-				.arg = &o,
-				.journal = journal,
-				.write_timeout_ms =
-					(uint64_t)o.opts.write_timeout * 1000,
-			})) {
-		fprintf(stderr, "ocivaultfs: out of memory\n");
-		goto out_client;
-	}
 
-	/*
-	 * The kernel enforces the modes of ops.c:mode_of() only with
-	 * default_permissions; without it, with allow_other, any user could
-	 * write `backup`.  Always on (given twice is harmless).
-	 */
-	if (fuse_opt_add_arg(&args, "-odefault_permissions")) {
-		fprintf(stderr, "ocivaultfs: out of memory\n");
-		goto out_client;
-	}
-	se = fuse_session_new(&args, &ovfs_ops, sizeof(ovfs_ops), &o);
-	if (!se)
-		goto out_client;
-	o.se = se;
-	if (fuse_session_mount(se, cmd.mountpoint))
-		goto out_destroy;
-	if (fuse_set_signal_handlers(se))
-		goto out_unmount;
-	if (!cmd.foreground) {
-		openlog("ocivaultfs", LOG_PID, LOG_DAEMON);
-		sink.use_syslog = true;
-	}
-	if (fuse_daemonize(cmd.foreground))
-		goto out_signals;
-	log_msg(&o.log, LOG_INFO, "mounted %s ('%s') on %s", o.root_id,
-		o.root_name, cmd.mountpoint);
-
-	if (cmd.singlethread) {
-		res = fuse_session_loop(se);
-	} else {
-		loop = fuse_loop_cfg_create();
-		if (!loop)
-			goto out_signals;
-		fuse_loop_cfg_set_clone_fd(loop, cmd.clone_fd);
-		/* libfuse's default keeps every idle worker for ever. */
-		fuse_loop_cfg_set_idle_threads(
-			loop,
-			cmd.max_idle_threads != UINT_MAX /* UINT_MAX: unset */
-				? cmd.max_idle_threads
-				: DEFAULT_IDLE_THREADS);
-		fuse_loop_cfg_set_max_threads(loop,
-					      has_max_threads(argc, argv)
-						      ? cmd.max_threads
-						      : DEFAULT_MAX_THREADS);
-		res = fuse_session_loop_mt(se, loop);
-	}
-	/* A signal ends the loop on purpose: that is a clean exit. */
-	ret = (res == 0 || res == SIGINT || res == SIGTERM || res == SIGHUP ||
-	       res == -SIGINT || res == -SIGTERM || res == -SIGHUP)
-		      ? 0
-		      : 1;
-	log_msg(&o.log, LOG_INFO, "unmounting %s", cmd.mountpoint);
-	oci_client_cancel(o.client);
-
-out_signals:
-	fuse_remove_signal_handlers(se);
-out_unmount:
-	/* Nothing may write to the session's descriptor once it is closed. */
-	ovfs_notify_stop(&o);
-	fuse_session_unmount(se);
-out_destroy:
-	fuse_session_destroy(se); /* runs ovfs_destroy: stops the tracker */
+	ret = serve(&o, &args, &cmd, &sink, argc, argv, &loop);
 out_client:
 	fuse_loop_cfg_destroy(loop);
 	backups_free(o.backups);

@@ -173,11 +173,99 @@ static int set_endpoint(struct oci_client *c, enum region_service svc,
 			       sizeof(c->endpoint[svc]));
 }
 
+/* The listing limits and the retry policy: the options' or the defaults. */
+static void client_limits(struct oci_client *c,
+			  const struct oci_client_opts *opts)
+{
+	struct retry_policy defpol = RETRY_POLICY_DEFAULT;
+
+	c->page_limit =
+		opts->page_limit ? opts->page_limit : OCI_DEFAULT_PAGE_LIMIT;
+	c->max_pages =
+		opts->max_pages ? opts->max_pages : OCI_DEFAULT_MAX_PAGES;
+	c->max_entries =
+		opts->max_entries ? opts->max_entries : OCI_DEFAULT_MAX_ENTRIES;
+	c->max_listing_bytes = opts->max_listing_bytes
+				       ? opts->max_listing_bytes
+				       : OCI_DEFAULT_MAX_LISTING_BYTES;
+	c->list_timeout_ms = opts->list_timeout_ms;
+	c->retry = opts->retry.max_attempts ? opts->retry : defpol;
+}
+
+/* The caller's clock, or our own (c->own_clock) that cancel can wake. */
+static int client_clock(struct oci_client *c,
+			const struct oci_client_opts *opts,
+			struct oci_error *err)
+{
+	int ret;
+
+	if (opts->clock) {
+		c->clock = *opts->clock;
+		return 0;
+	}
+	ret = clock_sys_init(&c->sysclock, &c->clock);
+	if (ret) {
+		oci_error_local(err, ret, "cannot initialize the clock");
+		return ret;
+	}
+	c->own_clock = true;
+	return 0;
+}
+
+/* The tenancy, the region and the endpoint of each service. */
+static int client_locate(struct oci_client *c, const struct profile *prof,
+			 const char *endpoint, struct oci_error *err)
+{
+	int ret;
+
+	ret = buf_copy(c->tenancy, sizeof(c->tenancy),
+		       prof->tenancy ? prof->tenancy : "");
+	if (ret || !json_is_ocid(c->tenancy)) {
+		ret = -EINVAL;
+		oci_error_local(err, ret, "profile has no valid tenancy OCID");
+		return ret;
+	}
+	ret = region_resolve(prof->region ? prof->region : "", &c->region);
+	if (ret) {
+		oci_error_local(err, ret, "invalid region '%s'",
+				prof->region ? prof->region : "");
+		return ret;
+	}
+	for (int s = REGION_SVC_IDENTITY; s <= REGION_SVC_WORKREQUESTS; s++) {
+		ret = set_endpoint(c, (enum region_service)s, endpoint);
+		if (ret) {
+			oci_error_local(err, ret, "endpoint URL too long");
+			return ret;
+		}
+	}
+	return 0;
+}
+
+static int client_http(struct oci_client *c, const struct oci_client_opts *opts,
+		       struct oci_error *err)
+{
+	struct http_client_opts hopts = {0};
+	int ret;
+
+	hopts.ca_file = opts->ca_file;
+	hopts.connect_timeout_ms = opts->connect_timeout_ms;
+	hopts.timeout_ms = opts->timeout_ms;
+	hopts.max_response = opts->max_response;
+	hopts.log = opts->log;
+	hopts.clock = &c->clock;
+	hopts.cancelled = client_cancelled;
+	hopts.cancelled_arg = c;
+	hopts.trace = opts->trace;
+	hopts.allow_http = opts->allow_http;
+	ret = http_client_new(&c->http, &hopts);
+	if (ret)
+		oci_error_local(err, ret, "cannot create the HTTP client");
+	return ret;
+}
+
 int oci_client_new(struct oci_client **out, const struct profile *prof,
 		   const struct oci_client_opts *opts, struct oci_error *err)
 {
-	struct http_client_opts hopts = {0};
-	struct retry_policy defpol = RETRY_POLICY_DEFAULT;
 	struct oci_error dummy;
 	struct oci_client *c;
 	char why[512] = "";
@@ -194,63 +282,25 @@ int oci_client_new(struct oci_client **out, const struct profile *prof,
 	}
 	atomic_init(&c->cancelled, false);
 	c->log = opts->log;
-	c->page_limit =
-		opts->page_limit ? opts->page_limit : OCI_DEFAULT_PAGE_LIMIT;
-	c->max_pages =
-		opts->max_pages ? opts->max_pages : OCI_DEFAULT_MAX_PAGES;
-	c->max_entries =
-		opts->max_entries ? opts->max_entries : OCI_DEFAULT_MAX_ENTRIES;
-	c->max_listing_bytes = opts->max_listing_bytes
-				       ? opts->max_listing_bytes
-				       : OCI_DEFAULT_MAX_LISTING_BYTES;
-	c->list_timeout_ms = opts->list_timeout_ms;
-	c->retry = opts->retry.max_attempts ? opts->retry : defpol;
+	client_limits(c, opts);
 	ret = pthread_mutex_init(&c->stats_lock, NULL);
 	if (ret) {
 		free(c);
 		oci_error_local(err, -ret, "cannot create a mutex");
 		return -ret;
 	}
-	if (opts->clock) {
-		c->clock = *opts->clock;
-	} else {
-		ret = clock_sys_init(&c->sysclock, &c->clock);
-		if (ret) {
-			oci_error_local(err, ret,
-					"cannot initialize the clock");
-			goto fail_stats;
-		}
-		c->own_clock = true;
-	}
-
-	ret = buf_copy(c->tenancy, sizeof(c->tenancy),
-		       prof->tenancy ? prof->tenancy : "");
-	if (ret || !json_is_ocid(c->tenancy)) {
-		ret = -EINVAL;
-		oci_error_local(err, ret, "profile has no valid tenancy OCID");
+	ret = client_clock(c, opts, err);
+	if (ret)
+		goto fail_stats;
+	ret = client_locate(c, prof, opts->endpoint, err);
+	if (ret)
 		goto fail_clock;
-	}
-	ret = region_resolve(prof->region ? prof->region : "", &c->region);
-	if (ret) {
-		oci_error_local(err, ret, "invalid region '%s'",
-				prof->region ? prof->region : "");
-		goto fail_clock;
-	}
-	for (int s = REGION_SVC_IDENTITY; s <= REGION_SVC_WORKREQUESTS; s++) {
-		ret = set_endpoint(c, (enum region_service)s, opts->endpoint);
-		if (ret) {
-			oci_error_local(err, ret, "endpoint URL too long");
-			goto fail_clock;
-		}
-	}
-
 	ret = sign_signer_init(&c->signer, prof, opts->ask_passphrase,
 			       opts->ask_arg, opts->log, why, sizeof(why));
 	if (ret) {
 		oci_error_local(err, ret, "%s", why);
 		goto fail_clock;
 	}
-
 	ret = ratelimit_init(
 		&c->rl, &c->clock, opts->rates_set ? opts->rates : NULL,
 		opts->burst > 0 ? opts->burst : RATELIMIT_DEFAULT_BURST);
@@ -258,22 +308,9 @@ int oci_client_new(struct oci_client **out, const struct profile *prof,
 		oci_error_local(err, ret, "cannot initialize the rate limiter");
 		goto fail_signer;
 	}
-
-	hopts.ca_file = opts->ca_file;
-	hopts.connect_timeout_ms = opts->connect_timeout_ms;
-	hopts.timeout_ms = opts->timeout_ms;
-	hopts.max_response = opts->max_response;
-	hopts.log = opts->log;
-	hopts.clock = &c->clock;
-	hopts.cancelled = client_cancelled;
-	hopts.cancelled_arg = c;
-	hopts.trace = opts->trace;
-	hopts.allow_http = opts->allow_http;
-	ret = http_client_new(&c->http, &hopts);
-	if (ret) {
-		oci_error_local(err, ret, "cannot create the HTTP client");
+	ret = client_http(c, opts, err);
+	if (ret)
 		goto fail_rl;
-	}
 	*out = c;
 	return 0;
 
@@ -562,6 +599,160 @@ static int retry_sleep(struct oci_client *c, uint64_t ms)
 }
 
 /*
+ * Before attempt number `attempt`: err is reset for it, the rate limiter
+ * passed (its generation in *gen) and a fresh opc-request-id drawn into
+ * reqid.  -errno, with err filled in, when the call must stop instead:
+ * cancelled, the thread's budget ended, or no random numbers.
+ */
+static int attempt_start(struct oci_client *c, enum oci_op op,
+			 unsigned int attempt, uint64_t *gen, char *reqid,
+			 struct oci_error *err)
+{
+	int ret;
+
+	oci_error_clear(err);
+	buf_copy(err->operation, sizeof(err->operation), oci_op_name(op));
+	err->attempts = (int)attempt;
+	if (atomic_load(&c->cancelled) ||
+	    ratelimit_acquire(&c->rl, oci_op_category(op), gen)) {
+		err->net = OCI_NET_CANCELLED;
+		buf_copy(err->message, sizeof(err->message), "cancelled");
+		return -ECANCELED;
+	}
+	if (budget_stop(c)) {
+		ret = budget_fail(err);
+		err->attempts = (int)attempt - 1; /* not sent */
+		return ret;
+	}
+	if (crypto_random_id(reqid, OCI_REQID_LEN)) {
+		oci_error_local(err, -EIO, "no random numbers");
+		return -EIO;
+	}
+	return 0;
+}
+
+/* One HTTP exchange of `r` with request id `reqid`: http_perform()'s result. */
+static int attempt_send(struct oci_client *c, const struct oci_req *r,
+			const char *reqid, struct http_response *resp,
+			struct oci_error *err)
+{
+	struct http_header hdrs[5];
+	struct http_request hreq = {0};
+	size_t nh = 0;
+	int ret;
+
+	hdrs[nh++] = (struct http_header){"opc-request-id", reqid};
+	if (r->retry_token)
+		hdrs[nh++] =
+			(struct http_header){"opc-retry-token", r->retry_token};
+	if (r->if_match)
+		hdrs[nh++] = (struct http_header){"if-match", r->if_match};
+	if (r->content_md5)
+		hdrs[nh++] =
+			(struct http_header){"content-md5", r->content_md5};
+	hreq.method = r->method;
+	hreq.url = r->url;
+	hreq.headers = hdrs;
+	hreq.nheaders = nh;
+	hreq.body = r->body;
+	hreq.body_len = r->body_len;
+	hreq.content_type = r->content_type;
+	hreq.sign = sign_hook;
+	hreq.sign_arg = &c->signer;
+
+	http_response_reset(resp);
+	ret = http_perform(c->http, &hreq, resp, err);
+	STAT_ADD(c, requests[r->op], 1);
+	return ret;
+}
+
+/* A 2xx: err cleared but for the response's opc-request-id. */
+static int attempt_succeeded(const struct http_response *resp,
+			     struct oci_error *err)
+{
+	const char *rid = http_response_header(resp, "opc-request-id");
+
+	oci_error_clear(err);
+	if (rid)
+		buf_copy(err->request_id, sizeof(err->request_id), rid);
+	return 0;
+}
+
+/*
+ * A failed attempt (`sent` is http_perform()'s result): err describes it
+ * for the retry decision.  -errno when the call must stop now: the
+ * transfer was cancelled by the thread's budget.
+ */
+static int attempt_failed(struct oci_client *c, enum oci_op op,
+			  unsigned int attempt, uint64_t gen, const char *reqid,
+			  int sent, const struct http_response *resp,
+			  struct oci_error *err)
+{
+	if (!sent) {
+		error_from_response(err, resp, reqid);
+		if (resp->status == 429) {
+			ratelimit_throttled(&c->rl, oci_op_category(op), gen);
+			STAT_ADD(c, throttled, 1);
+		}
+	} else {
+		buf_copy(err->request_id, sizeof(err->request_id), reqid);
+		if (err->net == OCI_NET_CANCELLED &&
+		    !atomic_load(&c->cancelled) && tl_budget.hit)
+			return budget_fail(err);
+	}
+	buf_copy(err->operation, sizeof(err->operation), oci_op_name(op));
+	err->attempts = (int)attempt;
+	return 0;
+}
+
+/* May `r` be sent again after err?  Sets *delay when it may. */
+static bool should_retry(struct oci_client *c, const struct oci_req *r,
+			 const struct retry_policy *pol, unsigned int attempt,
+			 uint64_t start, const struct oci_error *err,
+			 uint64_t *delay)
+{
+	return !(atomic_load(&c->cancelled) ||
+		 (!r->idempotent && err->http_status == 409) ||
+		 !retry_next(pol, err, r->idempotent, r->retry_token != NULL,
+			     attempt, clock_mono_ms(&c->clock) - start,
+			     random_u32(), delay) ||
+		 (r->deadline_ms &&
+		  clock_mono_ms(&c->clock) + *delay >= r->deadline_ms));
+}
+
+/* Tell and log the retry, then sleep `delay`; -errno when it was cut. */
+static int retry_wait(struct oci_client *c, enum oci_op op,
+		      struct oci_budget *budget, const struct retry_policy *pol,
+		      unsigned int attempt, uint64_t delay,
+		      struct oci_error *err)
+{
+	int ret;
+
+	if (budget && budget->on_retry)
+		budget->on_retry(budget->arg, err, attempt, delay);
+	if (log_enabled(c->log, LOG_INFO)) {
+		char line[1024];
+
+		oci_error_format(err, line, sizeof(line));
+		log_msg(c->log, LOG_INFO,
+			"%s: %s; retrying in %llu ms (attempt %u of %u)",
+			oci_op_name(op), line, (unsigned long long)delay,
+			attempt + 1, pol->max_attempts);
+	}
+	STAT_ADD(c, retries, 1);
+	ret = retry_sleep(c, delay);
+	if (ret == -EINTR)
+		return budget_fail(err);
+	if (ret) {
+		err->net = OCI_NET_CANCELLED;
+		err->http_status = 0;
+		buf_copy(err->message, sizeof(err->message), "cancelled");
+		return -ECANCELED;
+	}
+	return 0;
+}
+
+/*
  * Send `r` until it succeeds or the retry policy gives up.  On success
  * returns 0 with `resp` holding a 2xx response; otherwise -errno with `err`
  * filled in.
@@ -569,122 +760,30 @@ static int retry_sleep(struct oci_client *c, uint64_t ms)
 static int oci_do(struct oci_client *c, const struct oci_req *r,
 		  struct http_response *resp, struct oci_error *err)
 {
-	enum ratelimit_category cat = oci_op_category(r->op);
-	struct http_header hdrs[5];
-	struct http_request hreq = {0};
 	char reqid[OCI_REQID_LEN + 1];
 	uint64_t start = clock_mono_ms(&c->clock), delay, gen = 0;
 	struct oci_budget *budget = budget_of(c);
 	struct retry_policy pol;
 	unsigned int attempt;
-	size_t nh;
 	int ret;
 
 	budget_policy(c, start, &pol);
 	for (attempt = 1;; attempt++) {
-		oci_error_clear(err);
-		buf_copy(err->operation, sizeof(err->operation),
-			 oci_op_name(r->op));
-		err->attempts = (int)attempt;
-		if (atomic_load(&c->cancelled) ||
-		    ratelimit_acquire(&c->rl, cat, &gen)) {
-			err->net = OCI_NET_CANCELLED;
-			buf_copy(err->message, sizeof(err->message),
-				 "cancelled");
-			return -ECANCELED;
-		}
-		if (budget_stop(c)) {
-			ret = budget_fail(err);
-			err->attempts = (int)attempt - 1; /* not sent */
+		ret = attempt_start(c, r->op, attempt, &gen, reqid, err);
+		if (ret)
 			return ret;
-		}
-		if (crypto_random_id(reqid, OCI_REQID_LEN)) {
-			oci_error_local(err, -EIO, "no random numbers");
-			return -EIO;
-		}
-		nh = 0;
-		hdrs[nh++] = (struct http_header){"opc-request-id", reqid};
-		if (r->retry_token)
-			hdrs[nh++] = (struct http_header){"opc-retry-token",
-							  r->retry_token};
-		if (r->if_match)
-			hdrs[nh++] =
-				(struct http_header){"if-match", r->if_match};
-		if (r->content_md5)
-			hdrs[nh++] = (struct http_header){"content-md5",
-							  r->content_md5};
-		hreq.method = r->method;
-		hreq.url = r->url;
-		hreq.headers = hdrs;
-		hreq.nheaders = nh;
-		hreq.body = r->body;
-		hreq.body_len = r->body_len;
-		hreq.content_type = r->content_type;
-		hreq.sign = sign_hook;
-		hreq.sign_arg = &c->signer;
-
-		http_response_reset(resp);
-		ret = http_perform(c->http, &hreq, resp, err);
-		STAT_ADD(c, requests[r->op], 1);
-		if (!ret && resp->status >= 200 && resp->status < 300) {
-			const char *rid =
-				http_response_header(resp, "opc-request-id");
-
-			oci_error_clear(err);
-			if (rid)
-				buf_copy(err->request_id,
-					 sizeof(err->request_id), rid);
-			return 0;
-		}
-		if (!ret) {
-			error_from_response(err, resp, reqid);
-			if (resp->status == 429) {
-				ratelimit_throttled(&c->rl, cat, gen);
-				STAT_ADD(c, throttled, 1);
-			}
-		} else {
-			buf_copy(err->request_id, sizeof(err->request_id),
-				 reqid);
-			if (err->net == OCI_NET_CANCELLED &&
-			    !atomic_load(&c->cancelled) && tl_budget.hit)
-				return budget_fail(err);
-		}
-		buf_copy(err->operation, sizeof(err->operation),
-			 oci_op_name(r->op));
-		err->attempts = (int)attempt;
-
-		if (atomic_load(&c->cancelled) ||
-		    (!r->idempotent && err->http_status == 409) ||
-		    !retry_next(&pol, err, r->idempotent,
-				r->retry_token != NULL, attempt,
-				clock_mono_ms(&c->clock) - start, random_u32(),
-				&delay) ||
-		    (r->deadline_ms &&
-		     clock_mono_ms(&c->clock) + delay >= r->deadline_ms))
+		ret = attempt_send(c, r, reqid, resp, err);
+		if (!ret && resp->status >= 200 && resp->status < 300)
+			return attempt_succeeded(resp, err);
+		ret = attempt_failed(c, r->op, attempt, gen, reqid, ret, resp,
+				     err);
+		if (ret)
+			return ret;
+		if (!should_retry(c, r, &pol, attempt, start, err, &delay))
 			break;
-		if (budget && budget->on_retry)
-			budget->on_retry(budget->arg, err, attempt, delay);
-		if (log_enabled(c->log, LOG_INFO)) {
-			char line[1024];
-
-			oci_error_format(err, line, sizeof(line));
-			log_msg(c->log, LOG_INFO,
-				"%s: %s; retrying in %llu ms (attempt %u of %u)",
-				oci_op_name(r->op), line,
-				(unsigned long long)delay, attempt + 1,
-				pol.max_attempts);
-		}
-		STAT_ADD(c, retries, 1);
-		ret = retry_sleep(c, delay);
-		if (ret == -EINTR)
-			return budget_fail(err);
-		if (ret) {
-			err->net = OCI_NET_CANCELLED;
-			err->http_status = 0;
-			buf_copy(err->message, sizeof(err->message),
-				 "cancelled");
-			return -ECANCELED;
-		}
+		ret = retry_wait(c, r->op, budget, &pol, attempt, delay, err);
+		if (ret)
+			return ret;
 	}
 	return oci_error_errno(err);
 }
@@ -830,6 +929,133 @@ static void log_skips(struct oci_client *c, enum oci_op op, size_t skipped,
 		      : "");
 }
 
+/*
+ * Hard limits (issue 8): a server that never stops sending opc-next-page
+ * must not keep us listing forever.  -errno before page number `pages`
+ * when the listing has had its pages or its time.
+ */
+static int page_allowed(struct oci_client *c, enum oci_op op,
+			unsigned int pages, uint64_t deadline_ms,
+			struct oci_error *err)
+{
+	if (pages >= c->max_pages) {
+		oci_error_local(err, -EFBIG,
+				"%s: more than %u pages (max_pages)",
+				oci_op_name(op), c->max_pages);
+		return -EFBIG;
+	}
+	if (deadline_ms && clock_mono_ms(&c->clock) >= deadline_ms) {
+		oci_error_local(err, -ETIMEDOUT,
+				"listing took longer than %llu s "
+				"(%u pages)",
+				(unsigned long long)(c->list_timeout_ms / 1000),
+				pages);
+		return -ETIMEDOUT;
+	}
+	return 0;
+}
+
+/* The URL of one page: base, path, parameters, limit, page token. */
+static int page_url(struct buf *url, const struct list_call *lc,
+		    const char *limit, const char *page, struct oci_error *err)
+{
+	int ret;
+
+	buf_reset(url);
+	ret = url_base(url, lc->base);
+	if (!ret)
+		ret = url_lit(url, lc->path);
+	for (size_t i = 0; !ret && lc->params && lc->params[i]; i += 2) {
+		if (lc->params[i + 1])
+			ret = url_query(url, lc->params[i], lc->params[i + 1]);
+	}
+	if (!ret && lc->limit)
+		ret = url_query(url, "limit", limit);
+	if (!ret && page[0])
+		ret = url_query(url, "page", page);
+	if (ret)
+		oci_error_local(err, ret, "request URL too long");
+	return ret;
+}
+
+/*
+ * Hard limits (issue 8): more entries than any real directory holds, or
+ * more memory than max_listing_mb, end the listing.  What the decoded
+ * entries hold: their records, and about the page text again for the
+ * JSON each keeps (body_bytes, all pages so far).
+ */
+static int listing_fits(struct oci_client *c, const struct list_call *lc,
+			size_t entries, size_t body_bytes,
+			struct oci_error *err)
+{
+	if (entries > c->max_entries) {
+		oci_error_local(err, -EFBIG,
+				"%s: more than %zu entries "
+				"(max_entries)",
+				oci_op_name(lc->op), c->max_entries);
+		return -EFBIG;
+	}
+	if (entries * lc->elem_size + body_bytes > c->max_listing_bytes) {
+		oci_error_local(err, -EFBIG,
+				"%s: more than %zu MiB decoded "
+				"(max_listing_mb)",
+				oci_op_name(lc->op),
+				c->max_listing_bytes >> 20);
+		return -EFBIG;
+	}
+	return 0;
+}
+
+/*
+ * The next page token, into page (OVFS_PAGE_MAX bytes): 1 when there is
+ * one, 0 at the last page, -errno for a token that repeats the last or
+ * does not fit.
+ */
+static int next_page(const struct http_response *resp, char *page,
+		     struct oci_error *err)
+{
+	const char *next = http_response_header(resp, "opc-next-page");
+
+	if (!next || !*next)
+		return 0;
+	if (!strcmp(next, page) || strlen(next) >= OVFS_PAGE_MAX)
+		return bad_body(err, resp, -EPROTO, "bad opc-next-page header");
+	buf_copy(page, OVFS_PAGE_MAX, next);
+	return 1;
+}
+
+/*
+ * After the last page (ret the listing's result): a failed listing is
+ * dropped, a good one deduplicated; bad entries are logged with rid, the
+ * request id of the first page that had some.
+ */
+static void list_finish(struct oci_client *c, const struct list_call *lc,
+			int ret, size_t n0, size_t sk0, size_t entries,
+			char *rid, const struct oci_error *err)
+{
+	struct model_skips *sk = lc->skips(lc->list);
+
+	if (ret) {
+		lc->truncate(lc->list, n0);
+		STAT_ADD(c, failures[lc->op], 1);
+		/* Give a failed huge listing's memory back to the system. */
+		if (entries >= OCI_TRIM_AFTER_ENTRIES)
+			malloc_trim(0);
+	} else {
+		size_t dups = lc->dedup ? lc->dedup(lc->list, n0) : 0;
+
+		if (dups && !sk->n)
+			snprintf(sk->why, sizeof(sk->why), "a repeated id");
+		sk->n += dups;
+		if (!rid[0])
+			buf_copy(rid, OVFS_REQID_MAX, err->request_id);
+	}
+	if (!ret && sk->n > sk0) {
+		log_skips(c, lc->op, sk->n - sk0, lc->count(lc->list) - n0,
+			  sk->why, rid);
+	}
+}
+
 static int oci_list(struct oci_client *c, const struct list_call *lc,
 		    struct oci_error *err)
 {
@@ -851,121 +1077,37 @@ static int oci_list(struct oci_client *c, const struct list_call *lc,
 	if (c->list_timeout_ms)
 		r.deadline_ms = clock_mono_ms(&c->clock) + c->list_timeout_ms;
 	for (pages = 0;; pages++) {
-		const char *next;
-
-		/*
-		 * Hard limits (issue 8): a server that never stops sending
-		 * opc-next-page, or sends more entries than any real
-		 * directory holds, must not take all our memory.
-		 */
-		if (pages >= c->max_pages) {
-			oci_error_local(err, -EFBIG,
-					"%s: more than %u pages (max_pages)",
-					oci_op_name(lc->op), c->max_pages);
-			ret = -EFBIG;
-			goto out;
-		}
-		if (r.deadline_ms &&
-		    clock_mono_ms(&c->clock) >= r.deadline_ms) {
-			oci_error_local(
-				err, -ETIMEDOUT,
-				"listing took longer than %llu s "
-				"(%u pages)",
-				(unsigned long long)(c->list_timeout_ms / 1000),
-				pages);
-			ret = -ETIMEDOUT;
-			goto out;
-		}
-
-		buf_reset(&url);
-		ret = url_base(&url, lc->base);
+		ret = page_allowed(c, lc->op, pages, r.deadline_ms, err);
 		if (!ret)
-			ret = url_lit(&url, lc->path);
-		for (size_t i = 0; !ret && lc->params && lc->params[i];
-		     i += 2) {
-			if (lc->params[i + 1])
-				ret = url_query(&url, lc->params[i],
-						lc->params[i + 1]);
-		}
-		if (!ret && lc->limit)
-			ret = url_query(&url, "limit", limit);
-		if (!ret && page[0])
-			ret = url_query(&url, "page", page);
-		if (ret) {
-			oci_error_local(err, ret, "request URL too long");
-			goto out;
-		}
+			ret = page_url(&url, lc, limit, page, err);
+		if (ret)
+			break;
 		r.op = lc->op;
 		r.method = "GET";
 		r.url = url.buf;
 		r.idempotent = true;
 		ret = oci_do(c, &r, &resp, err);
 		if (ret)
-			goto out;
+			break;
 		ret = lc->append(resp.body.buf, resp.body.len, lc->list, why,
 				 sizeof(why));
 		if (ret) {
 			ret = bad_body(err, &resp, ret, why);
-			goto out;
+			break;
 		}
 		if (sk->n > sk0 && !rid[0])
 			buf_copy(rid, sizeof(rid), err->request_id);
 		entries = lc->count(lc->list) - n0;
-		if (entries > c->max_entries) {
-			oci_error_local(err, -EFBIG,
-					"%s: more than %zu entries "
-					"(max_entries)",
-					oci_op_name(lc->op), c->max_entries);
-			ret = -EFBIG;
-			goto out;
-		}
-		/*
-		 * What the decoded entries hold: their records, and about
-		 * the page text again for the JSON each keeps.
-		 */
 		body_bytes += resp.body.len;
-		if (entries * lc->elem_size + body_bytes >
-		    c->max_listing_bytes) {
-			oci_error_local(err, -EFBIG,
-					"%s: more than %zu MiB decoded "
-					"(max_listing_mb)",
-					oci_op_name(lc->op),
-					c->max_listing_bytes >> 20);
-			ret = -EFBIG;
-			goto out;
-		}
-		next = http_response_header(&resp, "opc-next-page");
-		if (!next || !*next)
-			goto out;
-		if (!strcmp(next, page) || strlen(next) >= sizeof(page)) {
-			ret = bad_body(err, &resp, -EPROTO,
-				       "bad opc-next-page header");
-			goto out;
-		}
-		buf_copy(page, sizeof(page), next);
+		ret = listing_fits(c, lc, entries, body_bytes, err);
+		if (!ret)
+			ret = next_page(&resp, page, err);
+		if (ret <= 0)
+			break;
 	}
-out:
 	buf_release(&url);
 	http_response_release(&resp);
-	if (ret) {
-		lc->truncate(lc->list, n0);
-		STAT_ADD(c, failures[lc->op], 1);
-		/* Give a failed huge listing's memory back to the system. */
-		if (entries >= OCI_TRIM_AFTER_ENTRIES)
-			malloc_trim(0);
-	} else {
-		size_t dups = lc->dedup ? lc->dedup(lc->list, n0) : 0;
-
-		if (dups && !sk->n)
-			snprintf(sk->why, sizeof(sk->why), "a repeated id");
-		sk->n += dups;
-		if (!rid[0])
-			buf_copy(rid, sizeof(rid), err->request_id);
-	}
-	if (!ret && sk->n > sk0) {
-		log_skips(c, lc->op, sk->n - sk0, lc->count(lc->list) - n0,
-			  sk->why, rid);
-	}
+	list_finish(c, lc, ret, n0, sk0, entries, rid, err);
 	return ret;
 }
 

@@ -703,6 +703,9 @@ struct par_work {
 	char host_ns[NS_LEN_MAX + 1];
 	char object[OVFS_OBJECT_MAX];
 	char host_echo[ECHO_MAX + 4];
+	const char *bucket; /* in u.path, blen bytes */
+	size_t blen;
+	const char *obj; /* in u.path, escaped; "" for a bucket PAR */
 };
 
 static int par_host(const struct target_ctx *ctx, struct par_work *w, char *why,
@@ -741,22 +744,10 @@ static int par_host(const struct target_ctx *ctx, struct par_work *w, char *why,
 		w->host_echo);
 }
 
-/*
- * Form 4, and the URI of a JSON target: check everything a PAR URL can
- * get wrong without ever quoting its token, then rebuild it from the parsed
- * parts (plus the escaped templated name for a bucket PAR).
- */
-static int parse_par(const char *url, const struct target_ctx *ctx,
-		     struct target *out, char *why, size_t why_n)
+/* What can be refused in the text itself, before the URL is parsed. */
+static int par_prefix(const char *url, char *why, size_t why_n)
 {
-	struct par_work *w = NULL;
-	struct buf uri = BUF_INIT_SECRET(OVFS_URL_MAX - 1);
-	struct buf dec = BUF_INIT_SECRET(OBJECT_LEN_MAX);
 	const char *auth = strstr(url, "://");
-	const char *p, *tok, *ns, *bucket, *obj, *problem;
-	size_t tlen, nslen, blen, plen, ulen = strlen(url);
-	char e[ECHO_MAX + 4];
-	int ret;
 
 	if (!strncasecmp(url, "http://", 7))
 		return fail(why, why_n, HTTP_REFUSED);
@@ -777,6 +768,131 @@ static int parse_par(const char *url, const struct target_ctx *ctx,
 		return fail(
 			why, why_n,
 			"a query string ('?...') is not allowed in a pre-authenticated request URL");
+	return 0;
+}
+
+/*
+ * The path /p/TOKEN/n/NS/b/BUCKET/o/[OBJECT], as sent: sets w->ns,
+ * w->bucket, w->blen and w->obj (pointers into w->u.path; w->obj is ""
+ * for a bucket PAR). The token is checked, never quoted.
+ */
+static int par_path(const char *url, struct par_work *w, char *why,
+		    size_t why_n)
+{
+	const char *p, *tok, *ns;
+	size_t tlen, nslen, plen, ulen = strlen(url);
+	char e[ECHO_MAX + 4];
+
+	/* the path is sent as is: "." and ".." would name another object */
+	plen = strlen(w->u.path);
+	if (plen > ulen || memcmp(url + ulen - plen, w->u.path, plen) ||
+	    has_dot_segment(w->u.path + 1, plen - 1))
+		return fail(
+			why, why_n,
+			"the URL path has '.' or '..' segments; write the URL as the pre-authenticated request gave it");
+	tok = segment(w->u.path, "/p/", &tlen);
+	ns = tok ? segment(tok + tlen, "/n/", &nslen) : NULL;
+	w->bucket = ns ? segment(ns + nslen, "/b/", &w->blen) : NULL;
+	p = w->bucket ? w->bucket + w->blen : NULL;
+	if (!p || strncmp(p, "/o/", 3))
+		return fail(
+			why, why_n,
+			"not a pre-authenticated request URL: expected " PAR_SHAPE);
+	w->obj = p + 3;
+	for (size_t i = 0; i < tlen; i++)
+		if (!is_token_char(tok[i]))
+			return fail(
+				why, why_n,
+				"the pre-authenticated request token contains characters a token cannot have");
+	if (!tlen)
+		return fail(why, why_n,
+			    "the pre-authenticated request token is empty");
+	if (!valid_ns_n(ns, nslen))
+		return fail(why, why_n,
+			    "invalid namespace '%s' in the URL (" NS_RULE ")",
+			    echo(ns, nslen, e, sizeof(e)));
+	memcpy(w->ns, ns, nslen);
+	w->ns[nslen] = '\0';
+	if (!valid_bucket_n(w->bucket, w->blen))
+		return fail(why, why_n,
+			    "invalid bucket name '%s' in the URL (" BUCKET_RULE
+			    ")",
+			    echo(w->bucket, w->blen, e, sizeof(e)));
+	if (w->host_ns[0] && strcasecmp(w->host_ns, w->ns))
+		return fail(
+			why, why_n,
+			"the namespace in the host name ('%s') differs from the one in the path ('%s')",
+			w->host_ns, w->ns);
+	return 0;
+}
+
+/*
+ * The object: the URL's, decoded into dec and checked, or for a bucket
+ * PAR the templated name in w->object.
+ */
+static int par_object(const struct target_ctx *ctx, struct par_work *w,
+		      struct buf *dec, char *why, size_t why_n)
+{
+	const char *problem;
+	char e[ECHO_MAX + 4];
+	int ret;
+
+	if (!*w->obj)
+		return templated(ctx, w->object, sizeof(w->object), why, why_n);
+	ret = http_unescape(w->obj, strlen(w->obj), dec);
+	if (ret == -ENOMEM)
+		return ret;
+	if (ret == -EMSGSIZE)
+		return fail(
+			why, why_n,
+			"invalid object name in the URL: it is longer than 1024 bytes");
+	if (ret)
+		return fail(
+			why, why_n,
+			"malformed percent-encoding in the object name of the URL");
+	problem = object_problem(dec->buf);
+	if (problem)
+		return fail(why, why_n,
+			    "invalid object name '%s' in the URL: it %s",
+			    echo(dec->buf, dec->len, e, sizeof(e)), problem);
+	return 0;
+}
+
+/* The URI sent: rebuilt from the parsed parts, the templated name escaped. */
+static int par_uri(const struct par_work *w, struct buf *uri, char *why,
+		   size_t why_n)
+{
+	int ret;
+
+	ret = buf_addf(uri,
+		       strchr(w->u.host, ':') ? "https://[%s]%s%s%s"
+					      : "https://%s%s%s%s",
+		       w->u.host, w->u.port[0] ? ":" : "", w->u.port,
+		       w->u.path);
+	if (!ret && !*w->obj)
+		ret = http_escape(w->object, strlen(w->object), uri);
+	if (ret == -EMSGSIZE)
+		ret = fail(why, why_n, "the URL is longer than %d bytes",
+			   OVFS_URL_MAX - 1);
+	return ret;
+}
+
+/*
+ * Form 4, and the URI of a JSON target: check everything a PAR URL can
+ * get wrong without ever quoting its token, then rebuild it from the parsed
+ * parts (plus the escaped templated name for a bucket PAR).
+ */
+static int parse_par(const char *url, const struct target_ctx *ctx,
+		     struct target *out, char *why, size_t why_n)
+{
+	struct par_work *w = NULL;
+	struct buf uri = BUF_INIT_SECRET(OVFS_URL_MAX - 1);
+	struct buf dec = BUF_INIT_SECRET(OBJECT_LEN_MAX);
+	int ret;
+
+	ret = par_prefix(url, why, why_n);
+	if (ret)
+		return ret;
 	w = calloc(1, sizeof(*w));
 	if (!w)
 		return -ENOMEM;
@@ -790,109 +906,21 @@ static int parse_par(const char *url, const struct target_ctx *ctx,
 		goto out;
 	}
 	ret = par_host(ctx, w, why, why_n);
-	if (ret)
-		goto out;
-	/* the path is sent as is: "." and ".." would name another object */
-	plen = strlen(w->u.path);
-	if (plen > ulen || memcmp(url + ulen - plen, w->u.path, plen) ||
-	    has_dot_segment(w->u.path + 1, plen - 1)) {
-		ret = fail(
-			why, why_n,
-			"the URL path has '.' or '..' segments; write the URL as the pre-authenticated request gave it");
-		goto out;
-	}
-	tok = segment(w->u.path, "/p/", &tlen);
-	ns = tok ? segment(tok + tlen, "/n/", &nslen) : NULL;
-	bucket = ns ? segment(ns + nslen, "/b/", &blen) : NULL;
-	p = bucket ? bucket + blen : NULL;
-	if (!p || strncmp(p, "/o/", 3)) {
-		ret = fail(
-			why, why_n,
-			"not a pre-authenticated request URL: expected " PAR_SHAPE);
-		goto out;
-	}
-	obj = p + 3;
-	for (size_t i = 0; i < tlen; i++) {
-		if (!is_token_char(tok[i])) {
-			ret = fail(
-				why, why_n,
-				"the pre-authenticated request token contains characters a token cannot have");
-			goto out;
-		}
-	}
-	if (!tlen) {
-		ret = fail(why, why_n,
-			   "the pre-authenticated request token is empty");
-		goto out;
-	}
-	if (!valid_ns_n(ns, nslen)) {
-		ret = fail(why, why_n,
-			   "invalid namespace '%s' in the URL (" NS_RULE ")",
-			   echo(ns, nslen, e, sizeof(e)));
-		goto out;
-	}
-	memcpy(w->ns, ns, nslen);
-	w->ns[nslen] = '\0';
-	if (!valid_bucket_n(bucket, blen)) {
-		ret = fail(why, why_n,
-			   "invalid bucket name '%s' in the URL (" BUCKET_RULE
-			   ")",
-			   echo(bucket, blen, e, sizeof(e)));
-		goto out;
-	}
-	if (w->host_ns[0] && strcasecmp(w->host_ns, w->ns)) {
-		ret = fail(
-			why, why_n,
-			"the namespace in the host name ('%s') differs from the one in the path ('%s')",
-			w->host_ns, w->ns);
-		goto out;
-	}
-	if (*obj) {
-		ret = http_unescape(obj, strlen(obj), &dec);
-		if (ret == -ENOMEM)
-			goto out;
-		if (ret == -EMSGSIZE) {
-			ret = fail(
-				why, why_n,
-				"invalid object name in the URL: it is longer than 1024 bytes");
-			goto out;
-		}
-		if (ret) {
-			ret = fail(
-				why, why_n,
-				"malformed percent-encoding in the object name of the URL");
-			goto out;
-		}
-		problem = object_problem(dec.buf);
-		if (problem) {
-			ret = fail(why, why_n,
-				   "invalid object name '%s' in the URL: it %s",
-				   echo(dec.buf, dec.len, e, sizeof(e)),
-				   problem);
-			goto out;
-		}
-	} else {
-		ret = templated(ctx, w->object, sizeof(w->object), why, why_n);
-		if (ret)
-			goto out;
-	}
-	ret = buf_addf(&uri,
-		       strchr(w->u.host, ':') ? "https://[%s]%s%s%s"
-					      : "https://%s%s%s%s",
-		       w->u.host, w->u.port[0] ? ":" : "", w->u.port,
-		       w->u.path);
-	if (!ret && !*obj)
-		ret = http_escape(w->object, strlen(w->object), &uri);
-	if (ret == -EMSGSIZE)
-		ret = fail(why, why_n, "the URL is longer than %d bytes",
-			   OVFS_URL_MAX - 1);
+	if (!ret)
+		ret = par_path(url, w, why, why_n);
+	if (!ret)
+		ret = par_object(ctx, w, &dec, why, why_n);
+	if (!ret)
+		ret = par_uri(w, &uri, why, why_n);
 	if (ret)
 		goto out;
 	buf_copy(out->loc.uri, sizeof(out->loc.uri), uri.buf);
 	buf_copy(out->ns, sizeof(out->ns), w->ns);
-	snprintf(out->bucket, sizeof(out->bucket), "%.*s", (int)blen, bucket);
-	buf_copy(out->object, sizeof(out->object), *obj ? dec.buf : w->object);
-	out->templated = !*obj;
+	snprintf(out->bucket, sizeof(out->bucket), "%.*s", (int)w->blen,
+		 w->bucket);
+	buf_copy(out->object, sizeof(out->object),
+		 *w->obj ? dec.buf : w->object);
+	out->templated = !*w->obj;
 	out->loc.dest = OCI_BACKUP_PAR_URI;
 	out->kind = TARGET_PAR;
 	target_redact_url(out->loc.uri, out->display, sizeof(out->display));

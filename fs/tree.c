@@ -778,6 +778,81 @@ static bool kids_diff(const struct tree_kids *old, const struct tree_kids *new,
 }
 
 /*
+ * The resources of v[0..count) that are not hidden, moved to the front
+ * (*m of them), each with its node (found or created by OCID) and, in
+ * ne[], its display name, OCID and the sticky name it had.
+ */
+static int collect_kept(struct tree *t, struct tree_node *n,
+			enum tree_kind kind, struct listed *v, size_t count,
+			struct names_entry *ne, size_t *m)
+{
+	for (size_t i = 0; i < count; i++) {
+		struct tree_node *c;
+
+		if (state_hidden(v[i].state))
+			continue;
+		c = node_get(t, kind, v[i].id, n);
+		if (!c)
+			return -ENOMEM;
+		v[*m] = v[i];
+		v[*m].node = c;
+		pthread_mutex_lock(&c->lock);
+		if (c->naming) {
+			ne[*m].prev_name = strdup(c->naming);
+			ne[*m].prev_display =
+				strdup(c->naming + strlen(c->naming) + 1);
+		}
+		pthread_mutex_unlock(&c->lock);
+		ne[*m].display = v[*m].display;
+		ne[*m].ocid = v[*m].id;
+		(*m)++;
+	}
+	return 0;
+}
+
+/*
+ * Swap `kids` in as list `which` of n (taking the caller's reference);
+ * *old gets the listing it replaces (a reference the caller puts).
+ * Returns whether the names differ; what the kernel may have cached
+ * under `dir` goes into `stale` (NULL: not wanted).
+ */
+static bool swap_listing(struct tree *t, struct tree_node *n, int which,
+			 struct tree_kids *kids, const char *dir,
+			 struct buf *stale, struct tree_kids **old)
+{
+	struct tree_listing *L = &n->dir->lists[which];
+	bool differ, was_valid;
+
+	*old = kids_get(n, which);
+	pthread_mutex_lock(&n->lock);
+	was_valid = L->valid; /* before: nothing can be cached as absent */
+	pthread_mutex_unlock(&n->lock);
+	differ = kids_diff(*old, kids, dir, stale, was_valid);
+	pthread_mutex_lock(&n->lock);
+	kids_put(L->kids); /* the listing's reference; `old` holds one */
+	L->kids = kids;
+	if (differ)
+		L->version++;
+	pthread_mutex_unlock(&n->lock);
+	account(t,
+		(long long)kids->bytes - (long long)(*old ? (*old)->bytes : 0));
+	return differ;
+}
+
+/* Children of `old` that the listing of generation `gen` left out. */
+static void hide_departed(const struct tree_kids *old, uint64_t gen)
+{
+	for (size_t i = 0; old && i < old->n; i++) {
+		struct tree_node *c = old->v[i].node;
+
+		pthread_mutex_lock(&c->lock);
+		if (c->listed_gen != gen)
+			c->hidden = true;
+		pthread_mutex_unlock(&c->lock);
+	}
+}
+
+/*
  * Install list `which` of `n` from `count` listed resources: hidden states
  * are dropped, every other one gets its node (found or created by OCID),
  * a sticky file name and its resource; then the listing is swapped in and
@@ -790,13 +865,12 @@ static int install(struct tree *t, struct tree_node *n, int which,
 		   enum tree_kind kind, pack_fn pack, struct listed *v,
 		   size_t count, size_t *kept)
 {
-	struct tree_listing *L = &n->dir->lists[which];
 	uint64_t gen = atomic_fetch_add(&t->generation, 1) + 1;
 	struct buf dir = BUF_INIT(TREE_PATH_MAX);
 	struct buf stale = BUF_INIT(OVFS_RESPONSE_MAX);
 	struct tree_kids *kids = NULL, *old = NULL;
 	struct names_entry *ne = NULL;
-	bool *changed = NULL, differ, was_valid;
+	bool *changed = NULL, differ;
 	size_t m = 0;
 	int ret = 0;
 
@@ -809,30 +883,9 @@ static int install(struct tree *t, struct tree_node *n, int which,
 			goto out;
 		}
 	}
-	for (size_t i = 0; i < count; i++) {
-		struct tree_node *c;
-
-		if (state_hidden(v[i].state))
-			continue;
-		c = node_get(t, kind, v[i].id, n);
-		if (!c) {
-			ret = -ENOMEM;
-			goto out;
-		}
-		v[m] = v[i];
-		v[m].node = c;
-		pthread_mutex_lock(&c->lock);
-		if (c->naming) {
-			ne[m].prev_name = strdup(c->naming);
-			ne[m].prev_display =
-				strdup(c->naming + strlen(c->naming) + 1);
-		}
-		pthread_mutex_unlock(&c->lock);
-		ne[m].display = v[m].display;
-		ne[m].ocid = v[m].id;
-		m++;
-	}
-	ret = names_assign(ne, m);
+	ret = collect_kept(t, n, kind, v, count, ne, &m);
+	if (!ret)
+		ret = names_assign(ne, m);
 	if (ret)
 		goto out;
 	for (size_t i = 0; i < m; i++)
@@ -846,30 +899,10 @@ static int install(struct tree *t, struct tree_node *n, int which,
 
 	if (t->on_stale && list_path(n, which, &dir))
 		buf_reset(&dir);
-	old = kids_get(n, which);
-	pthread_mutex_lock(&n->lock);
-	was_valid = L->valid; /* before: nothing can be cached as absent */
-	pthread_mutex_unlock(&n->lock);
-	differ = kids_diff(old, kids, dir.buf ? dir.buf : "",
-			   t->on_stale && dir.len ? &stale : NULL, was_valid);
-	pthread_mutex_lock(&n->lock);
-	kids_put(L->kids); /* the listing's reference; `old` holds one */
-	L->kids = kids;
-	if (differ)
-		L->version++;
-	pthread_mutex_unlock(&n->lock);
-	account(t, (long long)kids->bytes - (long long)(old ? old->bytes : 0));
+	differ = swap_listing(t, n, which, kids, dir.buf ? dir.buf : "",
+			      t->on_stale && dir.len ? &stale : NULL, &old);
 	kids = NULL;
-
-	/* Children that left the listing are hidden. */
-	for (size_t i = 0; old && i < old->n; i++) {
-		struct tree_node *c = old->v[i].node;
-
-		pthread_mutex_lock(&c->lock);
-		if (c->listed_gen != gen)
-			c->hidden = true;
-		pthread_mutex_unlock(&c->lock);
-	}
+	hide_departed(old, gen);
 	if (t->on_stale && dir.len) {
 		if (differ)
 			stale_path(&stale, dir.buf);
