@@ -3,6 +3,8 @@
 objects, PARs, faults, reset, runtime configuration and the mutations
 tests need.  See docs/emulator.md."""
 
+import base64
+import binascii
 import json
 import re
 import secrets
@@ -102,6 +104,61 @@ def get_objects(emu, data):
                  "name": o["name"], "size": o["size"], "md5": o["md5"],
                  "etag": o["etag"], "key_id": o.get("keyId")}
                 for o in objs]
+
+
+def _object(emu, bucket, name):
+    o = emu.state.get_object(bucket, name)
+    if o is None:
+        raise ApiError(404, "ObjectNotFound",
+                       "The object '%s' was not found in the bucket '%s'"
+                       % (name, bucket))
+    return o
+
+
+def _object_json(o):
+    return {"namespace": o["namespace"], "bucket": o["bucket"],
+            "name": o["name"], "size": o["size"], "md5": o["md5"],
+            "etag": o["etag"], "contentType": o["contentType"],
+            "key_id": o.get("keyId")}
+
+
+def get_object(emu, data, bucket, name):
+    """An object's metadata and its bytes (base64 in `content`)."""
+    with emu.state.lock:
+        o = _object(emu, bucket, name)
+        rec = _object_json(o)
+        rec["content"] = base64.b64encode(
+            emu.state.read_object(o)).decode("ascii")
+        return rec
+
+
+def put_object(emu, data, bucket, name):
+    """Store arbitrary bytes (`content`, base64) as an object, e.g. a
+    damaged backup; replaces an existing object."""
+    data = _obj(data)
+    raw = data.get("content")
+    if not isinstance(raw, str):
+        raise missing("'content' (base64) is required.")
+    try:
+        content = base64.b64decode(raw, validate=True)
+    except (binascii.Error, ValueError):
+        raise invalid("'content' is not valid base64.") from None
+    ctype = _str(data, "contentType", False, "application/octet-stream")
+    if not name or len(name.encode()) > 1024:
+        raise invalid("Invalid object name.")
+    with emu.state.lock:
+        if bucket not in emu.state.d["buckets"]:
+            raise ApiError(404, "BucketNotFound",
+                           "The bucket '%s' does not exist." % bucket)
+        o = emu.state.put_object(bucket, name, content, ctype)
+        return _object_json(o)
+
+
+def delete_object(emu, data, bucket, name):
+    with emu.state.lock:
+        _object(emu, bucket, name)
+        emu.state.delete_object(bucket, name)
+        return {"deleted": name, "bucket": bucket}
 
 
 def get_workrequests(emu, data):
@@ -371,6 +428,32 @@ def update_vault(emu, data, vid):
         return kms.vault_json(v)
 
 
+def delete_vault(emu, data, vid):
+    """Delete a vault as OCI does at the end of its deletion: the vault is
+    DELETED (GetVault still answers, ListVaults hides it, its endpoint
+    serves nothing) and so is every key in it."""
+    with emu.state.lock:
+        d = emu.state.d
+        v = d["vaults"].get(vid)
+        if v is None:
+            raise not_found("No such vault.")
+        when = rfc3339(util.now())
+        v["lifecycleState"] = "DELETED"
+        v["timeOfDeletion"] = when
+        keys = []
+        for k in d["keys"].values():
+            if k["vaultId"] != vid:
+                continue
+            k.pop("_prevState", None)
+            k.pop("_restoreState", None)
+            if k["lifecycleState"] != "DELETED":
+                k["lifecycleState"] = "DELETED"
+                k["timeOfDeletion"] = when
+            keys.append(k["id"])
+        emu.state.mark()
+        return {"deleted": vid, "keys": sorted(keys)}
+
+
 def update_compartment(emu, data, cid):
     data = _obj(data)
     with emu.state.lock:
@@ -399,11 +482,15 @@ def create_bucket(emu, data):
         comp = _str(data, "compartmentId", False, d["tenancy"]["id"])
         if comp != d["tenancy"]["id"] and comp not in d["compartments"]:
             raise not_found("No such compartment.")
+        creator = _str(data, "createdBy", False,
+                       util.default_user_ocid(d["tenancySpec"]))
+        if not creator.startswith("ocid1."):
+            raise invalid("'createdBy' must be an OCID.")
         if name in d["buckets"]:
             raise ApiError(409, "BucketAlreadyExists",
                            "Bucket '%s' already exists." % name)
         d["buckets"][name] = {
-            "name": name, "compartmentId": comp, "createdBy": None,
+            "name": name, "compartmentId": comp, "createdBy": creator,
             "timeCreated": rfc3339(util.now()),
             "etag": secrets.token_hex(16)}
         emu.state.mark()
@@ -426,6 +513,9 @@ ROUTES = [(re.compile(p), m) for p, m in [
     (r"^/_emulator/stats/reset$", {"POST": reset_stats}),
     (r"^/_emulator/requests$", {"GET": get_requests}),
     (r"^/_emulator/objects$", {"GET": get_objects}),
+    (r"^/_emulator/objects/([^/]+)/(.+)$", {"GET": get_object,
+                                            "PUT": put_object,
+                                            "DELETE": delete_object}),
     (r"^/_emulator/workrequests$", {"GET": get_workrequests}),
     (r"^/_emulator/info$", {"GET": get_info}),
     (r"^/_emulator/pars$", {"POST": create_par}),
@@ -438,7 +528,8 @@ ROUTES = [(re.compile(p), m) for p, m in [
     (r"^/_emulator/keys$", {"GET": list_keys, "POST": create_key}),
     (r"^/_emulator/keys/([^/]+)$", {"GET": get_key, "POST": update_key,
                                     "DELETE": delete_key}),
-    (r"^/_emulator/vaults/([^/]+)$", {"POST": update_vault}),
+    (r"^/_emulator/vaults/([^/]+)$", {"POST": update_vault,
+                                      "DELETE": delete_vault}),
     (r"^/_emulator/compartments/([^/]+)$", {"POST": update_compartment}),
     (r"^/_emulator/buckets$", {"POST": create_bucket}),
     (r"^/_emulator/buckets/([^/]+)$", {"DELETE": delete_bucket}),

@@ -141,6 +141,18 @@ def can_access(d, p, compartment_id):
 # --------------------------------------------------------------------------
 # routing
 
+class MethodNotAllowed(ApiError):
+    """A known path without this method; `ops` are the operations the
+    path has (the caller authenticates before answering 405, as OCI)."""
+
+    def __init__(self, method, methods):
+        super().__init__(405, "MethodNotAllowed",
+                         "Method %s is not allowed on this resource."
+                         % method,
+                         headers=[("Allow", ", ".join(sorted(methods)))])
+        self.ops = sorted({entry[0] for entry in methods.values()})
+
+
 class Router:
     def __init__(self):
         self.routes = {"main": [], "vault": []}
@@ -156,10 +168,7 @@ class Router:
                 continue
             entry = methods.get(method)
             if entry is None:
-                raise ApiError(405, "MethodNotAllowed",
-                               "Method %s is not allowed on this resource."
-                               % method,
-                               headers=[("Allow", ", ".join(sorted(methods)))])
+                raise MethodNotAllowed(method, methods)
             return entry[0], entry[1], m.groups()
         raise ApiError(404, "NotFound", "The requested path was not found.")
 

@@ -8,13 +8,14 @@ import hashlib
 import time
 from urllib.parse import unquote
 
-from . import backupfmt, objectstorage, util, workrequests
-from .core import Resp, json_resp, paginate, sort_items
+from . import backupfmt, objectstorage, pki, util, workrequests
+from .core import Resp, can_access, json_resp, paginate, sort_items
 from .objectstorage import BUCKET_RE, LocationFailure
 from .state import public
 from .util import ApiError, etag_of, invalid, missing, not_found, rfc3339
 
 KEY_STATES_BACKUP = ("ENABLED", "DISABLED")
+ASYMMETRIC = ("RSA", "ECDSA")
 VAULT_SUMMARY = ("compartmentId", "cryptoEndpoint", "displayName", "id",
                  "lifecycleState", "managementEndpoint", "timeCreated",
                  "vaultType", "definedTags", "freeformTags")
@@ -224,8 +225,13 @@ def _md5_header(ctx):
 
 
 def _unseal(ctx, data, kind):
+    d = ctx.state.d
     try:
-        payload = backupfmt.unseal(ctx.state.d["secret"], data)
+        payload = backupfmt.unseal(d["secret"], d["tenancy"]["id"], data)
+    except backupfmt.ForeignBackup:
+        raise invalid("The backup was made in another tenancy; a backup "
+                      "can only be restored in the tenancy it was made "
+                      "in.") from None
     except backupfmt.CorruptBackup as e:
         raise invalid(str(e)) from None
     if payload["kind"] != kind:
@@ -238,6 +244,90 @@ def _resource(kind, rid, action):
     base = "/20180608/keys/" if kind == "key" else "/20180608/vaults/"
     return {"entityType": kind, "actionType": action, "identifier": rid,
             "entityUri": base + rid}
+
+
+# --------------------------------------------------------------------------
+# public keys of RSA and ECDSA key versions
+#
+# Generated on first need (GetKeyVersion, or a backup that must carry
+# them) and kept in the version record, so that they persist and travel
+# in backups.  prepare_public_keys() generates outside the state lock
+# (RSA 4096 takes about a second); ensure_public_keys() is the fallback
+# under the lock.
+
+def _needs_public_key(k, ver):
+    return k["keyShape"]["algorithm"] in ASYMMETRIC and \
+        not ver.get("publicKey")
+
+
+def ensure_public_keys(k, version_id=None):
+    """Give the key's versions (or only `version_id`) their public key
+    (caller holds the state lock); True if one was added."""
+    added = False
+    for ver in k["_versions"]:
+        if (version_id is None or ver["id"] == version_id) and \
+                _needs_public_key(k, ver):
+            ver["publicKey"] = pki.key_version_public_pem(k["keyShape"])
+            added = True
+    return added
+
+
+def prepare_public_keys(emu, principal, wanted):
+    """Generate the missing public keys of `wanted` ([(key id, version id
+    or None for all)]) without holding the state lock, then store those
+    still missing.  Only keys the principal may see are considered."""
+    st = emu.state
+    todo = []
+    with st.lock:
+        d = st.d
+        for kid, version_id in wanted:
+            k = d["keys"].get(kid)
+            if k is None or not can_access(d, principal,
+                                           k["compartmentId"]):
+                continue
+            for ver in k["_versions"]:
+                if (version_id is None or ver["id"] == version_id) and \
+                        _needs_public_key(k, ver):
+                    todo.append((kid, ver["id"], dict(k["keyShape"])))
+    if not todo:
+        return
+    made = [(kid, vid, shape, pki.key_version_public_pem(shape))
+            for kid, vid, shape in todo]
+    with st.lock:
+        for kid, vid, shape, pem in made:
+            k = st.d["keys"].get(kid)
+            if k is None or k["keyShape"] != shape:
+                continue
+            for ver in k["_versions"]:
+                if ver["id"] == vid and not ver.get("publicKey"):
+                    ver["publicKey"] = pem
+        st.mark()
+
+
+def prepare(ctx, groups):
+    """Work to do before an operation takes the state lock (called after
+    authentication): the public keys GetKeyVersion shows and backups
+    carry."""
+    op = ctx.op
+    if op == "GetKeyVersion":
+        wanted = [(unquote(groups[0]), unquote(groups[1]))]
+    elif op == "BackupKey":
+        wanted = [(unquote(groups[0]), None)]
+    elif op == "BackupVault":
+        vid = unquote(groups[0])
+        with ctx.state.lock:
+            wanted = [(k["id"], None) for k in ctx.state.d["keys"].values()
+                      if k["vaultId"] == vid and
+                      k["keyShape"]["algorithm"] in ASYMMETRIC and
+                      k["lifecycleState"] != "DELETED"]
+    else:
+        return
+    if op != "BackupVault":
+        with ctx.state.lock:
+            k = ctx.state.d["keys"].get(wanted[0][0])
+            if k is None or k["vaultId"] != ctx.vault_id:
+                return
+    prepare_public_keys(ctx.emu, ctx.principal, wanted)
 
 
 # --------------------------------------------------------------------------
@@ -299,6 +389,13 @@ def restore_vault_from_file(ctx):
     return idempotent(ctx, lambda: _restore_vault(ctx, _md5_header(ctx)))
 
 
+def _restored_state(src):
+    """The state a restored key ends in: the one it had when it was backed
+    up if ENABLED or DISABLED, else ENABLED."""
+    st = src.get("lifecycleState")
+    return st if st in KEY_STATES_BACKUP else "ENABLED"
+
+
 def _restore_vault(ctx, md5):
     emu = ctx.emu
     d = ctx.state.d
@@ -335,8 +432,11 @@ def _restore_vault(ctx, md5):
             continue
         nk = copy.deepcopy(k)
         nk["lifecycleState"] = "RESTORING"
+        nk["_restoreState"] = _restored_state(k)
         nk["restoredFromKeyId"] = k["id"]
         nk["timeOfDeletion"] = None
+        for ver in nk["_versions"]:
+            ver["restoredFromKeyVersionId"] = ver["id"]
         d["keys"][nk["id"]] = nk
         restored.append(nk["id"])
     wr = workrequests.create(
@@ -413,6 +513,8 @@ def get_key_version(ctx, kid, vid):
     vid = unquote(vid)
     for v in k["_versions"]:
         if v["id"] == vid:
+            if ensure_public_keys(k, vid):
+                ctx.state.mark()
             rec = public(v)
             return json_resp(rec, headers=[("etag", etag_of(rec))])
     raise not_found()
@@ -462,6 +564,14 @@ def _restore_key(ctx, md5):
     emu = ctx.emu
     d = ctx.state.d
     v = _port_vault(ctx)
+    if v["vaultType"] != "VIRTUAL_PRIVATE":
+        raise invalid("Keys can only be restored into virtual private "
+                      "vaults (this vault is %s)." % v["vaultType"])
+    if v["lifecycleState"] != "ACTIVE":
+        raise ApiError(409, "IncorrectState",
+                       "The vault is in lifecycle state %s; it must be "
+                       "ACTIVE to restore a key into it."
+                       % v["lifecycleState"])
     if md5 is None:
         loc = validate_location(ctx.json_body().get("backupLocation"))
         data = _read_location(ctx, loc)
@@ -484,6 +594,7 @@ def _restore_key(ctx, md5):
         raise no_etag_match()
     k = copy.deepcopy(src)
     k["lifecycleState"] = "RESTORING"
+    k["_restoreState"] = _restored_state(src)
     k["restoredFromKeyId"] = src["id"]
     k["timeOfDeletion"] = None
     for ver in k["_versions"]:
@@ -539,6 +650,7 @@ def complete(emu, wr):
         for r in wr["resources"]:
             r["actionType"] = "RELATED"
         payload = {"kind": "vault", "vault": _internal(v),
+                   "tenancyId": d["tenancy"]["id"],
                    "createdAt": rfc3339(util.now())}
         payload["vault"]["lifecycleState"] = "ACTIVE"
         if act["includeKeys"]:
@@ -546,6 +658,7 @@ def complete(emu, wr):
             for k in d["keys"].values():
                 if k["vaultId"] == v["id"] and \
                         k["lifecycleState"] != "DELETED":
+                    ensure_public_keys(k)
                     kr = _internal(k)
                     kr.pop("_prevState", None)
                     if kr["lifecycleState"] == "BACKUP_IN_PROGRESS":
@@ -557,7 +670,8 @@ def complete(emu, wr):
         if k is None:
             return ("NotAuthorizedOrNotFound", "The key no longer exists.")
         if k["lifecycleState"] == "RESTORING":
-            k["lifecycleState"] = "ENABLED"
+            k["lifecycleState"] = k.get("_restoreState", "ENABLED")
+        k.pop("_restoreState", None)
         for r in wr["resources"]:
             r["actionType"] = "CREATED"
         return None
@@ -569,8 +683,11 @@ def complete(emu, wr):
             v["lifecycleState"] = "ACTIVE"
         for kid in act["keys"]:
             k = d["keys"].get(kid)
-            if k is not None and k["lifecycleState"] == "RESTORING":
-                k["lifecycleState"] = "ENABLED"
+            if k is None:
+                continue
+            if k["lifecycleState"] == "RESTORING":
+                k["lifecycleState"] = k.get("_restoreState", "ENABLED")
+            k.pop("_restoreState", None)
         for r in wr["resources"]:
             r["actionType"] = "CREATED"
         return None
@@ -585,10 +702,12 @@ def _complete_backup_key(emu, wr, k):
     if k["lifecycleState"] == "BACKUP_IN_PROGRESS":
         k["lifecycleState"] = prev
     v = d["vaults"].get(k["vaultId"])
+    ensure_public_keys(k)
     kr = _internal(k)
     kr["lifecycleState"] = prev
     payload = {"kind": "key", "key": kr,
                "vault": _internal(v) if v else None,
+               "tenancyId": d["tenancy"]["id"],
                "createdAt": rfc3339(util.now())}
     return _write_backup(emu, wr, payload, k["id"], k["id"])
 
@@ -603,7 +722,7 @@ def _write_backup(emu, wr, payload, rid, key_id):
         return (e.code, e.message)
     except ApiError as e:
         return (e.code, e.message)
-    blob = backupfmt.seal(st.d["secret"], payload)
+    blob = backupfmt.seal(st.d["secret"], st.d["tenancy"]["id"], payload)
     obj = st.put_object(bucket, name, blob, "application/octet-stream",
                         key_id=key_id)
     wr["_logs"].append({"message": "Wrote backup object %s/%s/%s (%d "

@@ -100,7 +100,7 @@ def setup_identities(emu, state_dir):
     """Create or reload the API keys, the session and the config file."""
     d = emu.state.d
     tid = d["tenancy"]["id"]
-    default_user = util.user_ocid(d["tenancySpec"] + "/default")
+    default_user = util.default_user_ocid(d["tenancySpec"])
     noaccess_user = util.user_ocid(d["tenancySpec"] + "/noaccess")
     paths = {n: os.path.join(state_dir, n + ".pem")
              for n in ("api_key", "noaccess_key", "session_key")}
@@ -130,7 +130,11 @@ def setup_identities(emu, state_dir):
         if rec is None or rec["exp"] < util.now() + 86400:
             d["sessions"].clear()
             token = make_session_token(tid, default_user)
-            util.atomic_write(token_path, (token + "\n").encode(), 0o600)
+        # No trailing newline, as `oci session authenticate` writes it: the
+        # OCI CLI signs with the file's content unstripped (a newline makes
+        # it fail with "Invalid crypto padding").  Rewritten at every start
+        # so that a state from an older emulator gets it right too.
+        util.atomic_write(token_path, token.encode(), 0o600)
         d["sessions"][token] = {
             "tenancy": tid, "user": default_user, "access": "default",
             "publicKey": sess_pub, "exp": util.now() + SESSION_TTL

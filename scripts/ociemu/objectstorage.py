@@ -181,7 +181,8 @@ def list_buckets(ctx, ns):
             continue
         rec = {"namespace": d["namespace"], "name": b["name"],
                "compartmentId": b["compartmentId"],
-               "createdBy": b.get("createdBy") or "",
+               "createdBy": b.get("createdBy") or
+               util.default_user_ocid(d["tenancySpec"]),
                "timeCreated": b["timeCreated"], "etag": b["etag"]}
         if fields == "tags":
             rec["freeformTags"] = {}

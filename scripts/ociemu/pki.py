@@ -61,6 +61,29 @@ def load_or_create_rsa(path):
     return key
 
 
+# KMS key shapes: curveId, or the length in bytes, -> the curve.
+EC_CURVES = {"NIST_P256": ec.SECP256R1, "NIST_P384": ec.SECP384R1,
+             "NIST_P521": ec.SECP521R1}
+EC_BY_LENGTH = {32: "NIST_P256", 48: "NIST_P384", 66: "NIST_P521"}
+
+
+def key_version_public_pem(shape):
+    """The PEM public key (SubjectPublicKeyInfo) of a fresh key pair of a
+    KMS key shape: RSA of `length` bytes or ECDSA on its curve; None for
+    AES.  The private half is not kept (the emulator does no crypto
+    operations).  An RSA 4096 generation takes about a second."""
+    alg = shape.get("algorithm")
+    if alg == "RSA":
+        key = rsa.generate_private_key(public_exponent=65537,
+                                       key_size=int(shape["length"]) * 8)
+    elif alg == "ECDSA":
+        curve = shape.get("curveId") or EC_BY_LENGTH[shape["length"]]
+        key = ec.generate_private_key(EC_CURVES[curve]())
+    else:
+        return None
+    return public_pem(key.public_key())
+
+
 def _ec_pem(key):
     return key.private_bytes(serialization.Encoding.PEM,
                              serialization.PrivateFormat.PKCS8,

@@ -182,6 +182,15 @@ class State:
         self.mark()
         return rec
 
+    def delete_object(self, bucket, name):
+        """Remove an object (caller holds the lock); False if absent."""
+        obj = self.d["objects"].pop(self.object_key(bucket, name), None)
+        if obj is None:
+            return False
+        self._unlink(obj.get("_file"))
+        self.mark()
+        return True
+
     def delete_bucket_objects(self, bucket):
         for k in [k for k, o in self.d["objects"].items()
                   if o["bucket"] == bucket]:

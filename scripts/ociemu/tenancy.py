@@ -136,7 +136,7 @@ class Builder:
         self.buckets[name] = {
             "name": name,
             "compartmentId": compartment or self.tenancy["id"],
-            "createdBy": None,
+            "createdBy": util.default_user_ocid(self.seed),
             "timeCreated": self.tick(),
             "etag": util.hname("bucket:" + self.seed + name, 8) + "-" +
                     util.hname("etag:" + name, 24),

@@ -135,6 +135,12 @@ def user_ocid(seed):
     return "ocid1.user.oc1..aaaaaaaa" + hname("u:" + seed, 52)
 
 
+def default_user_ocid(tenancy_spec):
+    """The OCID of the DEFAULT profile's user of a tenancy (the creator of
+    the seeded buckets)."""
+    return user_ocid(tenancy_spec + "/default")
+
+
 def vault_prefix(seed):
     return hname("vp:" + seed, 9) + "aaeug"
 

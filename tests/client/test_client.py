@@ -290,8 +290,9 @@ def test_restore_key_from_object_store_and_file(call, info, emulator,
     assert out["key"]["id"] == HR_MASTER
     assert out["key"]["lifecycleState"] == "RESTORING"
     wait_work_request(call, out["workRequestId"])
+    # hr-master was DISABLED when backed up: a restore keeps that state.
     assert ok(call("get-key", mgmt, HR_MASTER))["key"]["lifecycleState"] \
-        == "ENABLED"
+        == "DISABLED"
 
     # From a file: content-md5 is sent and echoed back.
     emulator.admin("DELETE", "/_emulator/keys/" + HR_MASTER)

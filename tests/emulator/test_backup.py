@@ -88,7 +88,8 @@ def test_backup_lifecycle(emulator, client, sample):
     assert h.status == 200 and h.headers["content-md5"] == objs[0]["md5"]
     assert int(h.headers["content-length"]) == objs[0]["size"]
     assert h.headers["etag"] and h.headers["last-modified"]
-    assert data.body.startswith(b"OCIEMU-KMS-BACKUP/1\n")
+    assert data.body.startswith(b"OCIEMU-KMS-BACKUP/2\ntenancy:" +
+                                sample.tenancy.encode() + b"\n")
     assert get_key(client, sample, "payments-master")[
         "lifecycleState"] == "ENABLED"
     st = emulator.stats()["backups"]
@@ -424,9 +425,9 @@ def test_restore_deleted_key_through_par(emulator, client, sample):
                     json=par_location(par["fullUrl"]))
     assert r.status == 200 and r.json()["lifecycleState"] == "RESTORING"
     wait_wr(emulator, r.headers["opc-work-request-id"])
-    # a restored key becomes ENABLED (even if it was DISABLED when saved)
+    # a restored key ends in the state it was saved in (DISABLED here)
     assert get_key(client, sample, "hr-master")["lifecycleState"] == \
-        "ENABLED"
+        "DISABLED"
 
 
 def test_restore_refusals(emulator, client, sample):

@@ -12,6 +12,7 @@ the system temporary directory) unless `state_dir` is given; it is
 removed by stop() only when it was created here and `keep` is false.
 """
 
+import base64
 import collections
 import http.client
 import json as jsonlib
@@ -22,6 +23,7 @@ import subprocess
 import tempfile
 import threading
 import time
+from urllib.parse import quote
 
 from . import ocisign
 
@@ -265,6 +267,54 @@ class Emulator:
     def set_config(self, **changes):
         """backupSeconds, latencyMs, rateLimit, workRequests."""
         return self.admin("POST", "/_emulator/config", changes)
+
+    # -- mutations (admin API) ---------------------------------------------
+
+    def get_key(self, key_id):
+        """A key in any state, with `versions` (publicKey once made)."""
+        return self.admin("GET", "/_emulator/keys/" + quote(key_id, safe=""))
+
+    def update_key(self, key_id, **fields):
+        """displayName, lifecycleState."""
+        return self.admin("POST", "/_emulator/keys/" +
+                          quote(key_id, safe=""), fields)
+
+    def delete_key(self, key_id):
+        """Remove a key entirely (GetKey then 404): ready to be restored."""
+        return self.admin("DELETE", "/_emulator/keys/" +
+                          quote(key_id, safe=""))
+
+    def update_vault(self, vault_id, **fields):
+        """displayName, lifecycleState (the keys are left alone)."""
+        return self.admin("POST", "/_emulator/vaults/" +
+                          quote(vault_id, safe=""), fields)
+
+    def delete_vault(self, vault_id):
+        """The vault and all its keys become DELETED (as OCI at the end of
+        a vault deletion): ready to be restored.  Returns {"deleted",
+        "keys": [key OCIDs]}."""
+        return self.admin("DELETE", "/_emulator/vaults/" +
+                          quote(vault_id, safe=""))
+
+    def _object_path(self, bucket, name):
+        return "/_emulator/objects/%s/%s" % (quote(bucket, safe=""),
+                                             quote(name, safe=""))
+
+    def get_object(self, bucket, name):
+        """The bytes of an object (AdminError 404 if absent)."""
+        rec = self.admin("GET", self._object_path(bucket, name))
+        return base64.b64decode(rec["content"])
+
+    def put_object(self, bucket, name, data,
+                   content_type="application/octet-stream"):
+        """Store arbitrary bytes as an object (e.g. a damaged backup);
+        returns its record (namespace, bucket, name, size, md5, etag)."""
+        return self.admin("PUT", self._object_path(bucket, name),
+                          {"content": base64.b64encode(data).decode(),
+                           "contentType": content_type})
+
+    def delete_object(self, bucket, name):
+        return self.admin("DELETE", self._object_path(bucket, name))
 
     def register_user(self, public_pem, **kw):
         body = {"publicKey": public_pem}
