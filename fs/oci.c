@@ -390,18 +390,19 @@ int oci_client_stats_render(struct oci_client *c, struct buf *out)
 	int ret = 0;
 
 	oci_client_stats(c, &s);
-	for (int i = 0; i < OCI_OP_COUNT && !ret; i++)
-		ret = buf_addf(out, "calls.%s: %llu\n",
-			       oci_op_name((enum oci_op)i),
-			       (unsigned long long)s.calls[i]);
-	for (int i = 0; i < OCI_OP_COUNT && !ret; i++)
-		ret = buf_addf(out, "requests.%s: %llu\n",
-			       oci_op_name((enum oci_op)i),
-			       (unsigned long long)s.requests[i]);
-	for (int i = 0; i < OCI_OP_COUNT && !ret; i++)
-		ret = buf_addf(out, "failures.%s: %llu\n",
-			       oci_op_name((enum oci_op)i),
-			       (unsigned long long)s.failures[i]);
+	const struct {
+		const char *name;
+		const uint64_t *count;
+	} per_op[] = {
+		{"calls", s.calls},
+		{"requests", s.requests},
+		{"failures", s.failures},
+	};
+	for (size_t k = 0; k < sizeof(per_op) / sizeof(per_op[0]); k++)
+		for (int i = 0; i < OCI_OP_COUNT && !ret; i++)
+			ret = buf_addf(out, "%s.%s: %llu\n", per_op[k].name,
+				       oci_op_name((enum oci_op)i),
+				       (unsigned long long)per_op[k].count[i]);
 	if (!ret)
 		ret = buf_addf(out,
 			       "retries: %llu\nthrottled: %llu\n"
