@@ -555,7 +555,9 @@ static bool state_hidden(const char *state)
 
 static const char *const comp_entries[] = {"id", "compartments", "vaults",
 					   NULL};
-static const char *const vault_entries[] = {"id", "vault.json", "keys", NULL};
+/* backup, status, wait: the vault's backup (BackupVault, backups.h). */
+static const char *const vault_entries[] = {
+	"id", "vault.json", "keys", "backup", "status", "wait", NULL};
 static const char *const key_entries[] = {
 	"id", "key.json", "backup", "status", "wait", "history", NULL};
 static const char *const ctl_entries[] = {"stats", "backups", "history", NULL};
@@ -1568,6 +1570,12 @@ static int step(struct tree *t, struct tree_path *p, const char *c, bool fetch,
 			p->what = TW_VAULT_JSON;
 		else if (!strcmp(c, "keys"))
 			p->what = TW_KEYS;
+		else if (!strcmp(c, "backup"))
+			p->what = TW_BACKUP;
+		else if (!strcmp(c, "status"))
+			p->what = TW_STATUS;
+		else if (!strcmp(c, "wait"))
+			p->what = TW_WAIT;
 		else
 			goto probe;
 		return 0;

@@ -43,7 +43,8 @@ def payload(emulator, ns, bucket, name):
         r = c.get("%s/n/%s/b/%s/o/%s" % (emulator.endpoint, ns, bucket,
                                          name))
         assert r.status == 200, r
-        return backupfmt.unseal(secret, r.body)
+        return backupfmt.unseal(secret, backupfmt.tenancy_of(r.body),
+                                r.body)
     finally:
         c.close()
 
