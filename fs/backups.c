@@ -81,7 +81,9 @@ enum backups_phase {
 
 /* A key's latest backup, compact: strings are allocated to fit. */
 struct backups_job {
-	struct tree_node *key; /* never freed during the mount */
+	struct tree_node *key; /* key or vault node, never freed */
+	bool vault; /* a vault backup (BackupVault) */
+	signed char include_keys; /* vault: 1 or 0, -1 unknown (resumed) */
 	enum backups_state state;
 	enum backups_origin origin;
 	enum backups_phase phase;
@@ -127,6 +129,7 @@ struct backups {
 	struct tree *tree;
 	const struct logger *log;
 	const char *name_template;
+	const char *vault_name_template;
 	const char *endpoint_host;
 	int (*get_namespace)(void *arg, char *ns, struct oci_error *err);
 	bool (*exiting)(void *arg);
@@ -212,6 +215,23 @@ void backups_eligibility(const char *vault_type, const char *protection_mode,
 			 "the key is %s (only ENABLED or DISABLED keys can "
 			 "be backed up)",
 			 key_state);
+}
+
+void backups_vault_eligibility(const char *vault_type, const char *state,
+			       char *why, size_t n)
+{
+	why[0] = '\0';
+	if (vault_type && *vault_type && strcmp(vault_type, "VIRTUAL_PRIVATE"))
+		snprintf(why, n,
+			 "%s vaults cannot be backed up (only VIRTUAL_PRIVATE "
+			 "vaults)",
+			 vault_type);
+	else if (state && *state && strcmp(state, "ACTIVE") &&
+		 strcmp(state, "BACKUP_IN_PROGRESS"))
+		snprintf(why, n,
+			 "the vault is %s (only ACTIVE vaults can be backed "
+			 "up)",
+			 state);
 }
 
 void backups_sched_learn(struct backups_sched *s, uint64_t ms)
@@ -317,10 +337,15 @@ int backups_report_render(const struct backups_report *s, struct buf *out)
 	line_time(&r, "started", s->started);
 	line_time(&r, "finished", s->finished);
 	if (s->key_state[0])
-		line(&r, "key_state: %s\n", s->key_state);
+		line(&r, "%s: %s\n", s->vault ? "vault_state" : "key_state",
+		     s->key_state);
+	if (s->vault && s->include_keys >= 0)
+		line(&r, "include_keys: %s\n", s->include_keys ? "yes" : "no");
 	if (backups_in_flight(s->state) && s->state != BACKUPS_SUBMITTING)
 		line(&r, "tracking: %s\n",
-		     s->tracking_by_key_state ? "key_state" : "work_request");
+		     !s->tracking_by_key_state ? "work_request"
+		     : s->vault		       ? "vault_state"
+					       : "key_state");
 	if (s->trouble[0]) {
 		char ts[32] = "";
 
@@ -463,6 +488,7 @@ static void job_reset(struct backups_job *j, enum backups_origin origin)
 	j->key_state[0] = '\0';
 	j->interval_ms = BACKUPS_POLL_FIRST_MS;
 	j->jid = 0;
+	j->include_keys = -1;
 }
 
 /* Find or create (lock held). */
@@ -486,6 +512,7 @@ static struct backups_job *job_get(struct backups *b, struct tree_node *key)
 	if (!j)
 		return NULL;
 	j->key = key;
+	j->vault = key->kind == TREE_VAULT;
 	job_reset(j, BACKUPS_ORIGIN_MOUNT);
 	h = job_hash(key->id);
 	j->next = b->hash[h];
@@ -521,6 +548,8 @@ static void job_status(const struct backups_job *j, struct backups_report *st)
 	st->finished = j->finished;
 	buf_copy(st->key_state, sizeof(st->key_state), j->key_state);
 	st->tracking_by_key_state = j->by_key_state;
+	st->vault = j->vault;
+	st->include_keys = j->include_keys;
 	if (j->error)
 		st->error = *j->error;
 	else
@@ -813,6 +842,7 @@ int backups_new(struct backups **out, const struct backups_opts *opts)
 	b->tree = opts->tree;
 	b->log = opts->log;
 	b->name_template = opts->name_template;
+	b->vault_name_template = opts->vault_name_template;
 	b->endpoint_host = opts->endpoint_host && opts->endpoint_host[0]
 				   ? opts->endpoint_host
 				   : NULL;
@@ -873,7 +903,12 @@ static void key_facts(struct tree_node *key, char *why, size_t n, char *state,
 	struct oci_key *k = malloc(sizeof(*k));
 
 	why[0] = state[0] = '\0';
-	if (v && k) {
+	if (v && key->kind == TREE_VAULT) {
+		tree_node_vault(key, v);
+		backups_vault_eligibility(v->vault_type, v->lifecycle_state,
+					  why, n);
+		buf_copy(state, sn, v->lifecycle_state);
+	} else if (v && k) {
 		tree_node_key(key, k);
 		tree_node_vault(tree_node_parent(key), v);
 		backups_eligibility(v->vault_type, k->protection_mode,
@@ -913,6 +948,8 @@ static void fill_status(struct backups *b, struct tree_node *key,
 		memset(st, 0, sizeof(*st));
 		st->progress = -1;
 		st->object_size = -1;
+		st->include_keys = -1;
+		st->vault = key->kind == TREE_VAULT;
 	}
 	stale = stale_in_progress(j, state);
 	pthread_mutex_unlock(&b->lock);
@@ -1025,6 +1062,7 @@ struct submit_ctx {
 	void *interrupted_arg;
 	struct target tg;
 	struct oci_key out;
+	struct oci_vault vout; /* BackupVault's answer */
 	struct oci_action_result res;
 	struct oci_error err;
 	struct oci_vault v;
@@ -1037,6 +1075,22 @@ static void submit_facts(struct tree_node *key, struct submit_ctx *sc)
 	struct tree_node *vn = tree_node_parent(key);
 	struct tree_node *cn = tree_node_parent(vn);
 
+	if (key->kind == TREE_VAULT) {
+		/* A vault backup: the vault's facts; key_state is the
+		 * vault's lifecycle state, key_comp its compartment. */
+		tree_node_vault(key, &sc->v);
+		tree_node_compartment(vn, &sc->c);
+		buf_copy(sc->vault_name, sizeof(sc->vault_name),
+			 sc->v.display_name);
+		buf_copy(sc->comp_name, sizeof(sc->comp_name), sc->c.name);
+		buf_copy(sc->vault_type, sizeof(sc->vault_type),
+			 sc->v.vault_type);
+		buf_copy(sc->key_comp, sizeof(sc->key_comp),
+			 sc->v.compartment_id);
+		buf_copy(sc->key_state, sizeof(sc->key_state),
+			 sc->v.lifecycle_state);
+		return;
+	}
 	tree_node_key(key, &sc->k);
 	tree_node_vault(vn, &sc->v);
 	tree_node_compartment(cn, &sc->c);
@@ -1080,6 +1134,35 @@ static int refine_not_found(struct backups *b, struct tree_node *key,
 	return ret;
 }
 
+/* BackupVault refused with 400/409: GetVault tells "cannot be backed up"
+ * (EOPNOTSUPP) from "busy" (EBUSY). */
+static int refine_vault_refusal(struct backups *b, struct tree_node *vault,
+				struct submit_ctx *sc, int ret)
+{
+	struct oci_vault *v;
+	struct oci_error e;
+
+	if (ret != -EBUSY && ret != -EINVAL)
+		return ret;
+	v = calloc(1, sizeof(*v));
+	if (!v || oci_get_vault(b->client, vault->id, v, &e)) {
+		free(v);
+		return ret;
+	}
+	tree_update_vault(b->tree, vault, v);
+	backups_vault_eligibility(v->vault_type, v->lifecycle_state, sc->why,
+				  sizeof(sc->why));
+	if (sc->why[0]) {
+		ret = -EOPNOTSUPP;
+	} else if (!strcmp(v->lifecycle_state, "BACKUP_IN_PROGRESS")) {
+		ret = -EBUSY;
+		sc->busy_elsewhere = true;
+	}
+	model_vault_release(v);
+	free(v);
+	return ret;
+}
+
 /*
  * After BackupKey was refused with 400/409, look at the key afresh to tell
  * "cannot be backed up" (EOPNOTSUPP) from "busy" (EBUSY); after a 404, tell
@@ -1093,6 +1176,8 @@ static int refine_refusal(struct backups *b, struct tree_node *key,
 	char etag[OVFS_ETAG_MAX];
 
 	sc->why[0] = '\0';
+	if (key->kind == TREE_VAULT)
+		return refine_vault_refusal(b, key, sc, ret);
 	if (ret == -ENOENT && sc->err.http_status == 404)
 		return refine_not_found(b, key, sc);
 	if (ret != -EBUSY && ret != -EINVAL)
@@ -1126,10 +1211,17 @@ static int submit_parse(struct backups *b, struct tree_node *key,
 		return ret;
 	tc.region = oci_client_region(b->client);
 	tc.endpoint_host = b->endpoint_host;
-	tc.name_template = b->name_template;
-	tc.key_name = sc->key_name;
-	tc.key_id = key->id;
 	tc.vault_name = sc->vault_name;
+	if (key->kind == TREE_VAULT) {
+		tc.name_template = b->vault_name_template;
+		tc.vault_id = key->id;
+		tc.vault_backup = true;
+	} else {
+		tc.name_template = b->name_template;
+		tc.key_name = sc->key_name;
+		tc.key_id = key->id;
+		tc.vault_id = tree_node_parent(key)->id;
+	}
 	tc.compartment_name = sc->comp_name;
 	tc.now = wall(b);
 	return target_parse(data + start, tlen, &tc, &sc->tg, sc->why,
@@ -1142,18 +1234,32 @@ static int refuse_early(struct backups *b, struct backups_job *j, int parsed,
 {
 	char why[256];
 
+	if (!parsed && !j->vault && sc->tg.include_keys >= 0) {
+		parsed = -EINVAL;
+		snprintf(
+			sc->why, sizeof(sc->why),
+			"a key's backup takes no keys choice (\"isIncludeKeys\" "
+			"or keys=yes/no): that is for a vault's backup file");
+	}
 	if (parsed) {
 		record_refusal(b, j, -EINVAL, "InvalidTarget", sc->why, NULL);
 		return -EINVAL;
 	}
 	if (backups_in_flight(j->state)) {
 		record_refusal(b, j, -EBUSY, "BackupInFlight",
-			       "a backup of this key is already in flight",
+			       j->vault ? "a backup of this vault is already "
+					  "in flight"
+					: "a backup of this key is already in "
+					  "flight",
 			       NULL);
 		return -EBUSY;
 	}
-	backups_eligibility(sc->vault_type, sc->protection, sc->key_state, why,
-			    sizeof(why));
+	if (j->vault)
+		backups_vault_eligibility(sc->vault_type, sc->key_state, why,
+					  sizeof(why));
+	else
+		backups_eligibility(sc->vault_type, sc->protection,
+				    sc->key_state, why, sizeof(why));
 	if (why[0]) {
 		record_refusal(b, j, -EOPNOTSUPP, "NotEligible", why,
 			       sc->tg.display);
@@ -1172,8 +1278,10 @@ static int refuse_early(struct backups *b, struct backups_job *j, int parsed,
 		/* Not ours: follow it, and keep the refusal as a note. */
 		track_elsewhere(b, j, sc->key_comp);
 		record_refusal(b, j, -EBUSY, "BackupInFlight",
-			       "the key is already being backed up elsewhere "
-			       "(BACKUP_IN_PROGRESS)",
+			       j->vault ? "the vault is already being backed "
+					  "up elsewhere (BACKUP_IN_PROGRESS)"
+					: "the key is already being backed up "
+					  "elsewhere (BACKUP_IN_PROGRESS)",
 			       sc->tg.display);
 		return -EBUSY;
 	}
@@ -1226,6 +1334,10 @@ static int submit_claim(struct backups *b, struct backups_job *j,
 	j->submitted = wall(b);
 	j->par = tg->loc.dest == OCI_BACKUP_PAR_URI;
 	j->object_unverified = j->par;
+	/* Default: include the keys (a vault backup that can restore the
+	 * keys it holds). */
+	if (j->vault)
+		j->include_keys = tg->include_keys >= 0 ? tg->include_keys : 1;
 	buf_copy(j->key_state, sizeof(j->key_state), sc->key_state);
 	if (str_set(&j->target, tg->display) ||
 	    str_set(&j->key_comp, sc->key_comp) ||
@@ -1305,8 +1417,14 @@ static int submit_call(struct backups *b, struct tree_node *key,
 		oci_error_local(&sc->err, ret, "no random numbers");
 		return ret;
 	}
-	ret = oci_backup_key(b->client, sc->mgmt, key->id, &sc->tg.loc,
-			     sc->token, NULL, &sc->out, &sc->res, &sc->err);
+	if (key->kind == TREE_VAULT)
+		ret = oci_backup_vault(b->client, key->id, &sc->tg.loc,
+				       sc->tg.include_keys != 0, sc->token,
+				       NULL, &sc->vout, &sc->res, &sc->err);
+	else
+		ret = oci_backup_key(b->client, sc->mgmt, key->id, &sc->tg.loc,
+				     sc->token, NULL, &sc->out, &sc->res,
+				     &sc->err);
 	if (!ret)
 		return 0;
 	target_redact_text(sc->err.message); /* it may quote our PAR */
@@ -1327,7 +1445,8 @@ static void record_accepted(struct backups *b, struct backups_job *j,
 	j->jid = sc->jid;
 	str_set(&j->work_request, sc->res.work_request_id);
 	str_set(&j->request_id, sc->res.request_id);
-	buf_copy(j->key_state, sizeof(j->key_state), sc->out.lifecycle_state);
+	buf_copy(j->key_state, sizeof(j->key_state),
+		 j->vault ? sc->vout.lifecycle_state : sc->out.lifecycle_state);
 	j->by_key_state = b->wr_unsupported || !sc->res.work_request_id[0];
 	j->phase = j->by_key_state ? PH_KEYS : PH_WR;
 	j->interval_ms = BACKUPS_POLL_FIRST_MS;
@@ -1349,7 +1468,8 @@ static void record_accepted(struct backups *b, struct backups_job *j,
  */
 static bool maybe_executed(const struct oci_error *e)
 {
-	if (strcmp(e->operation, "BackupKey"))
+	if (strcmp(e->operation, "BackupKey") &&
+	    strcmp(e->operation, "BackupVault"))
 		return false;
 	if (e->net == OCI_NET_TIMEOUT || e->net == OCI_NET_RESET ||
 	    e->net == OCI_NET_PROTOCOL)
@@ -1423,8 +1543,8 @@ static void log_refusal(struct backups *b, struct tree_node *key,
 	char line[1536];
 
 	oci_error_format(err, line, sizeof(line));
-	log_msg(b->log, LOG_WARNING, "backup of key '%s' refused: %s", key->id,
-		line);
+	log_msg(b->log, LOG_WARNING, "backup of %s '%s' refused: %s",
+		key->kind == TREE_VAULT ? "vault" : "key", key->id, line);
 }
 
 /* ---- journal: recording ----------------------------------------------- */
@@ -1635,11 +1755,15 @@ int backups_submit(struct backups *b, struct tree_node *key, const char *data,
 	 * logged: the backup runs, refusing it now would be a lie. */
 	journal_accepted(b->journal, sc->jid, wall(b), sc->res.work_request_id,
 			 sc->res.request_id);
-	tree_update_key(b->tree, key, &sc->out, sc->res.etag);
+	if (key->kind == TREE_VAULT)
+		tree_update_vault(b->tree, key, &sc->vout);
+	else
+		tree_update_key(b->tree, key, &sc->out, sc->res.etag);
 	pthread_mutex_lock(&b->lock);
 	record_accepted(b, j, sc);
 	pthread_mutex_unlock(&b->lock);
-	log_msg(b->log, LOG_INFO, "backup of key '%s' accepted (%s)", key->id,
+	log_msg(b->log, LOG_INFO, "backup of %s '%s' accepted (%s)",
+		key->kind == TREE_VAULT ? "vault" : "key", key->id,
 		sc->res.work_request_id);
 out:
 	if (ret && ret != -ENOMEM && !sc->jid && !sc->no_journal &&
@@ -1647,6 +1771,7 @@ out:
 		journal_refusal(b, key, ret);
 	oci_budget_leave(b->client);
 	model_key_release(&sc->out);
+	model_vault_release(&sc->vout);
 	buf_wipe(sc, sizeof(*sc)); /* the target may hold a PAR URL */
 	free(sc);
 	return ret;
@@ -1673,6 +1798,28 @@ void backups_observe_key(struct backups *b, struct tree_node *key,
 	if (j && !backups_in_flight(j->state) &&
 	    !stale_in_progress(j, "BACKUP_IN_PROGRESS"))
 		track_elsewhere(b, j, k->compartment_id);
+	pthread_mutex_unlock(&b->lock);
+}
+
+void backups_observe_vault(struct backups *b, struct tree_node *vault,
+			   const struct oci_vault *v)
+{
+	struct backups_job *j;
+
+	if (__atomic_load_n(&b->npending, __ATOMIC_RELAXED)) {
+		pthread_mutex_lock(&b->lock);
+		j = *pending_slot(b, vault->id) ? job_get(b, vault) : NULL;
+		if (j)
+			pending_take(b, j, v->compartment_id);
+		pthread_mutex_unlock(&b->lock);
+	}
+	if (strcmp(v->lifecycle_state, "BACKUP_IN_PROGRESS"))
+		return;
+	pthread_mutex_lock(&b->lock);
+	j = job_get(b, vault);
+	if (j && !backups_in_flight(j->state) &&
+	    !stale_in_progress(j, "BACKUP_IN_PROGRESS"))
+		track_elsewhere(b, j, v->compartment_id);
 	pthread_mutex_unlock(&b->lock);
 }
 
@@ -1981,7 +2128,7 @@ static void service_done(const struct backups_job *j, struct poll_result *r)
 
 /* The backup failed (EIO) after the service accepted it; the caller fills
  * in the code and message. */
-static void failed_eio(struct poll_result *r)
+static void failed_eio(const struct backups_job *j, struct poll_result *r)
 {
 	r->done = true;
 	r->state = BACKUPS_FAILED;
@@ -1990,7 +2137,8 @@ static void failed_eio(struct poll_result *r)
 	/* No HTTP status of its own: without this the error would not count
 	 * as set and `status` would hide it. */
 	r->error.local_errno = -EIO;
-	buf_copy(r->error.operation, sizeof(r->error.operation), "BackupKey");
+	buf_copy(r->error.operation, sizeof(r->error.operation),
+		 j->vault ? "BackupVault" : "BackupKey");
 }
 
 static void wr_failed(struct backups *b, const struct backups_job *j,
@@ -1999,7 +2147,7 @@ static void wr_failed(struct backups *b, const struct backups_job *j,
 	struct oci_wr_error_list el = {0};
 	struct oci_error err;
 
-	failed_eio(r);
+	failed_eio(j, r);
 	if (!oci_list_work_request_errors(b->client, wr->id, &el, &err) &&
 	    el.n) {
 		buf_copy(r->error.code, sizeof(r->error.code),
@@ -2080,7 +2228,8 @@ static void elsewhere_outcome(struct backups *b, const struct backups_job *j,
 	for (size_t i = 0; i < l.n && !w; i++) {
 		int64_t fin = 0;
 
-		if (strcmp(l.v[i].operation_type, "BACKUP_KEY"))
+		if (strcmp(l.v[i].operation_type,
+			   j->vault ? "BACKUP_VAULT" : "BACKUP_KEY"))
 			continue;
 		if (l.v[i].time_finished[0] &&
 		    !clock_parse_rfc3339(l.v[i].time_finished, &fin) &&
@@ -2137,7 +2286,8 @@ static void find_unanswered(struct backups *b, const struct backups_job *j,
 	for (size_t i = 0; i < l.n; i++) {
 		int64_t acc = 0, fin = 0;
 
-		if (strcmp(l.v[i].operation_type, "BACKUP_KEY") ||
+		if (strcmp(l.v[i].operation_type,
+			   j->vault ? "BACKUP_VAULT" : "BACKUP_KEY") ||
 		    !l.v[i].time_accepted[0] ||
 		    clock_parse_rfc3339(l.v[i].time_accepted, &acc) ||
 		    acc < j->submitted - BACKUPS_ADOPT_SKEW_S)
@@ -2155,9 +2305,64 @@ out:
 
 /* Key-state tracking: one ListKeys for the batch (one vault and
  * compartment). */
+/*
+ * Vault-state tracking (the vault jobs of one compartment): one ListVaults.
+ * BACKUP_IN_PROGRESS is still running; any other state means it ended.
+ */
+static void poll_vault_states(struct backups *b, struct backups_work *w)
+{
+	struct oci_vault_list l = {0};
+	struct oci_error err;
+	int ret;
+
+	ret = oci_list_vaults(b->client, str_or(w->jobs[0]->key_comp), &l,
+			      &err);
+	for (size_t i = 0; i < w->n; i++) {
+		struct poll_result *r = &w->res[i];
+		struct backups_job *o = w->jobs[i];
+		const struct oci_vault *v = NULL;
+
+		if (ret) {
+			r->poll_failed = true;
+			r->error = err;
+			continue;
+		}
+		for (size_t x = 0; x < l.n && !v; x++)
+			if (!strcmp(l.v[x].id, o->key->id))
+				v = &l.v[x];
+		if (!v || !strcmp(v->lifecycle_state, "DELETED")) {
+			r->done = true;
+			r->state = BACKUPS_FAILED;
+			r->error_errno = -ENOENT;
+			oci_error_local(&r->error, -ENOENT,
+					"the vault is no longer listed");
+			continue;
+		}
+		tree_update_vault(b->tree, o->key, v);
+		buf_copy(r->key_state, sizeof(r->key_state),
+			 v->lifecycle_state);
+		if (o->maybe_accepted && !backups_in_flight(o->state))
+			find_unanswered(b, o, r);
+		if (!strcmp(v->lifecycle_state, "BACKUP_IN_PROGRESS"))
+			r->state = BACKUPS_IN_PROGRESS;
+		else if (o->origin == BACKUPS_ORIGIN_ELSEWHERE &&
+			 backups_in_flight(o->state))
+			elsewhere_outcome(b, o, r);
+		else
+			service_done(o, r);
+	}
+	oci_vault_list_release(&l);
+}
+
 static void poll_key_states(struct backups *b, struct backups_work *w)
 {
-	struct oci_vault *v = malloc(sizeof(*v));
+	struct oci_vault *v;
+
+	if (w->jobs[0]->vault) {
+		poll_vault_states(b, w);
+		return;
+	}
+	v = malloc(sizeof(*v));
 	struct oci_key_list l = {0};
 	struct oci_error err;
 	int ret = -ENOMEM;
@@ -2216,7 +2421,7 @@ static void check_fit(struct backups *b, const struct backups_job *j,
 {
 	int64_t t = 0;
 
-	failed_eio(r);
+	failed_eio(j, r);
 	if (size <= 0) {
 		buf_copy(r->error.code, sizeof(r->error.code), "ObjectEmpty");
 		snprintf(r->error.message, sizeof(r->error.message),
@@ -2425,7 +2630,8 @@ static bool same_group(enum backups_phase kind, const struct backups_job *a,
 		       const struct backups_job *o)
 {
 	if (kind == PH_KEYS || kind == PH_KEYSTATE)
-		return tree_node_parent(a->key) == tree_node_parent(o->key) &&
+		return a->vault == o->vault &&
+		       tree_node_parent(a->key) == tree_node_parent(o->key) &&
 		       !strcmp(str_or(a->key_comp), str_or(o->key_comp));
 	return a->where && o->where && !strcmp(a->bucket, o->bucket) &&
 	       !strcmp(a->ns, o->ns);
@@ -2727,6 +2933,7 @@ static int cmp_seq(const void *a, const void *b)
 /* One line of the backups list, copied out of the lock. */
 struct list_line {
 	struct tree_node *key;
+	bool vault;
 	enum backups_state state;
 	double progress;
 	int64_t submitted, finished;
@@ -2761,6 +2968,7 @@ int backups_list(struct backups *b, struct buf *out)
 		char obj[OVFS_NS_MAX + OVFS_BUCKET_MAX + OVFS_OBJECT_MAX];
 
 		ll[i].key = j->key;
+		ll[i].vault = j->vault;
 		ll[i].state = j->state;
 		ll[i].progress = j->progress;
 		ll[i].submitted = j->submitted ? j->submitted : j->started;
@@ -2791,8 +2999,10 @@ int backups_list(struct backups *b, struct buf *out)
 		if (!ret)
 			ret = tree_node_path(ll[i].key, out);
 		if (!ret)
-			ret = buf_addf(out, "\t%s\t%s\t%s\t%s\n", ll[i].what,
-				       sub, fin, ll[i].wr);
+			ret = buf_addf(out, "\t%s\t%s\t%s\t%s\t%s\n",
+				       ll[i].what, sub, fin, ll[i].wr,
+				       ll[i].vault ? "vault-backup"
+						   : "key-backup");
 	}
 out:
 	for (size_t i = 0; ll && i < n; i++) {
@@ -2825,6 +3035,66 @@ int backups_history(struct backups *b, struct tree_node *key, struct buf *out)
 /* The namespace lookup of the help text: one attempt, 10 s. */
 #define BACKUPS_HELP_BUDGET_MS 10000
 
+/* backups_help() of a vault node. */
+static int vault_help(struct backups *b, struct tree_node *vault,
+		      struct buf *out)
+{
+	struct oci_vault *v = calloc(1, sizeof(*v));
+	struct target_ctx tc = {0};
+	struct oci_error err;
+	char ns[OVFS_NS_MAX] = "", example[OVFS_OBJECT_MAX] = "";
+	const char *tmpl = b->vault_name_template
+				   ? b->vault_name_template
+				   : TARGET_DEFAULT_VAULT_TEMPLATE;
+	struct oci_budget budget = {
+		.deadline_ms = mono(b) + BACKUPS_HELP_BUDGET_MS,
+		.max_attempts = 1,
+	};
+	int ret;
+
+	if (!v)
+		return -ENOMEM;
+	tree_node_vault(vault, v);
+	oci_budget_enter(b->client, &budget);
+	if (b->get_namespace(b->arg, ns, &err))
+		buf_copy(ns, sizeof(ns), "(unknown: looked up on first use)");
+	oci_budget_leave(b->client);
+	tc.region = oci_client_region(b->client);
+	tc.name_template = tmpl;
+	tc.vault_name = v->display_name;
+	tc.vault_id = vault->id;
+	tc.vault_backup = true;
+	tc.compartment_name = "compartment";
+	tc.now = wall(b);
+	target_expand_name(tmpl, &tc, example, sizeof(example));
+	ret = buf_addf(
+		out,
+		"# ocivaultfs: write one backup target into this file to back up the vault\n"
+		"#   %s (%s)\n"
+		"# Targets (one per write; blank lines and lines starting with '#' are\n"
+		"# ignored):\n"
+		"#   BUCKET                            object named by the template\n"
+		"#   BUCKET/OBJECT\n"
+		"#   oci://BUCKET@NAMESPACE/[OBJECT]\n"
+		"#   https://HOST/p/TOKEN/n/NS/b/BUCKET/o/[OBJECT]   (pre-authenticated)\n"
+		"#   {\"backupLocation\": {\"destination\": \"BUCKET\", \"namespace\": ...,\n"
+		"#    \"bucketName\": ..., \"objectName\": ...}, \"isIncludeKeys\": true}\n"
+		"#                                     (a BackupVaultDetails, as in the OCI API)\n"
+		"# Keys: the backup includes the vault's keys unless told otherwise:\n"
+		"#   keys=no BUCKET                    the vault without its keys\n"
+		"#   keys=yes BUCKET                   with its keys (the default)\n"
+		"#   or \"isIncludeKeys\": false in the JSON\n"
+		"# Only ACTIVE VIRTUAL_PRIVATE vaults can be backed up.\n"
+		"# Namespace: %s\n"
+		"# Object name template: %s (now: %s)\n"
+		"# Then: cat status (progress), cat wait (blocks until done; fails if the\n"
+		"# backup failed).  Example: echo 'keys=no backups' > backup && cat wait\n",
+		v->display_name, vault->id, ns, tmpl, example);
+	model_vault_release(v);
+	free(v);
+	return ret;
+}
+
 int backups_help(struct backups *b, struct tree_node *key, struct buf *out)
 {
 	struct oci_key k;
@@ -2838,6 +3108,8 @@ int backups_help(struct backups *b, struct tree_node *key, struct buf *out)
 		.max_attempts = 1,
 	};
 
+	if (key->kind == TREE_VAULT)
+		return vault_help(b, key, out);
 	tree_node_key(key, &k);
 	/* An editor opens `backup` before writing: in an outage the help
 	 * text must not hold the open for a retry chain. */

@@ -260,6 +260,15 @@ static void key_seen(void *arg, struct tree_node *key, const struct oci_key *k)
 		backups_observe_key(o->backups, key, k);
 }
 
+static void vault_seen(void *arg, struct tree_node *vault,
+		       const struct oci_vault *v)
+{
+	struct ovfs *o = arg;
+
+	if (o->backups)
+		backups_observe_vault(o->backups, vault, v);
+}
+
 /*
  * The journal of this tenancy and profile (journal.h).  Without state_dir=
  * a journal that cannot be opened is a warning (the mount works, its
@@ -347,23 +356,26 @@ static int make_fs(struct ovfs *o, struct journal *journal)
 			     .root_id = o->root_id,
 			     .root_name = o->root_name,
 			     .on_key_seen = key_seen,
+			     .on_vault_seen = vault_seen,
 			     .on_stale = ovfs_invalidate,
 			     .arg = o,
 		     }) ||
-	    backups_new(&o->backups,
-			&(struct backups_opts){
-				.client = o->client,
-				.tree = o->tree,
-				.log = &o->log,
-				.name_template = o->template,
-				.endpoint_host = o->endpoint_host,
-				.get_namespace = get_namespace,
-				.exiting = is_exiting,
-				.arg = o,
-				.journal = journal,
-				.write_timeout_ms =
-					(uint64_t)o->opts.write_timeout * 1000,
-			})) {
+	    backups_new(
+		    &o->backups,
+		    &(struct backups_opts){
+			    .client = o->client,
+			    .tree = o->tree,
+			    .log = &o->log,
+			    .name_template = o->template,
+			    .vault_name_template = o->opts.vault_backup_name,
+			    .endpoint_host = o->endpoint_host,
+			    .get_namespace = get_namespace,
+			    .exiting = is_exiting,
+			    .arg = o,
+			    .journal = journal,
+			    .write_timeout_ms =
+				    (uint64_t)o->opts.write_timeout * 1000,
+		    })) {
 		fprintf(stderr, "ocivaultfs: out of memory\n");
 		return -1;
 	}

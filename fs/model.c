@@ -1098,11 +1098,20 @@ int model_backup_location_decode(const char *text, size_t len,
 				 struct oci_backup_location *out, char *why,
 				 size_t why_n)
 {
+	return model_backup_details_decode(text, len, out, NULL, why, why_n);
+}
+
+int model_backup_details_decode(const char *text, size_t len,
+				struct oci_backup_location *out,
+				int *include_keys, char *why, size_t why_n)
+{
 	cJSON *root = NULL;
 	const cJSON *obj, *inner;
 	int ret;
 
 	memset(out, 0, sizeof(*out));
+	if (include_keys)
+		*include_keys = -1;
 	if (why && why_n)
 		why[0] = '\0';
 	ret = json_parse(text, len, MODEL_USER_MAX, &root, why, why_n);
@@ -1131,6 +1140,23 @@ int model_backup_location_decode(const char *text, size_t len,
 	ret = location_from(obj, out, why, why_n);
 	if (ret && inner)
 		why_prefix(why, why_n, "backupLocation.");
+	if (!ret && include_keys) {
+		bool inc = false, present = false;
+
+		/* BackupVaultDetails has it next to backupLocation; a bare
+		 * BackupLocation may carry it as an extra member. */
+		ret = json_get_bool(root, "isIncludeKeys", &inc, &present,
+				    JSON_OPTIONAL, why, why_n);
+		if (!ret && present)
+			*include_keys = inc;
+		if (!ret && inner &&
+		    cJSON_GetObjectItemCaseSensitive(inner, "isIncludeKeys")) {
+			buf_fmt(why, why_n,
+				"isIncludeKeys belongs next to backupLocation, "
+				"not inside it");
+			ret = -EPROTO;
+		}
+	}
 out:
 	if (ret) {
 		buf_wipe(out, sizeof(*out));

@@ -98,6 +98,7 @@ static const struct fuse_opt spec[] = {
 	OVFS_OPT("compartment=%s", compartment, 0),
 	FUSE_OPT_KEY("cache_ttl=", KEY_UINT),
 	OVFS_OPT("backup_name=%s", backup_name, 0),
+	OVFS_OPT("vault_backup_name=%s", vault_backup_name, 0),
 	OVFS_OPT("state_dir=%s", state_dir, 0),
 	FUSE_OPT_KEY("retries=", KEY_UINT), FUSE_OPT_KEY("timeout=", KEY_UINT),
 	FUSE_OPT_KEY("listing_timeout=", KEY_UINT),
@@ -196,6 +197,13 @@ int opts_check(const struct ovfs_opts *o, const char *prog)
 			o->backup_name, why);
 		return -EINVAL;
 	}
+	if (o->vault_backup_name &&
+	    target_check_vault_template(o->vault_backup_name, why,
+					sizeof(why))) {
+		fprintf(stderr, "%s: invalid vault_backup_name '%s': %s\n",
+			prog, o->vault_backup_name, why);
+		return -EINVAL;
+	}
 	return 0;
 }
 
@@ -221,6 +229,8 @@ void opts_usage(FILE *f, const char *prog)
 		"    -o cache_ttl=SECONDS   listing cache lifetime (default %d)\n"
 		"    -o backup_name=TMPL    object name template (default %s);\n"
 		"                           {key} {key_id} {vault} {compartment} {time} {date}\n"
+		"    -o vault_backup_name=TMPL  vault backups' template (default\n"
+		"                           {time}-vault-{vault}-{vault_short}.backup)\n"
 		"    -o state_dir=DIR       the backup journal's directory (default\n"
 		"                           $XDG_STATE_HOME/ocivaultfs, ~/.local/state/...)\n"
 		"    -o retries=N           attempts per API call (default %d)\n"
@@ -260,6 +270,7 @@ void opts_release(struct ovfs_opts *o)
 	free(o->cacert);
 	free(o->compartment);
 	free(o->backup_name);
+	free(o->vault_backup_name);
 	free(o->state_dir);
 	memset(o, 0, sizeof(*o));
 }

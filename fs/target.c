@@ -29,8 +29,9 @@
 	"1 to 256 letters, digits, '-', '_' and '.'; not '.' or '..'"
 #define HTTP_REFUSED \
 	"http:// is refused: use the https:// URL of the pre-authenticated request"
-#define TEMPLATE_KEYS \
-	"{key} {key_id} {key_short} {vault} {compartment} {time} {date}"
+#define TEMPLATE_KEYS                                                  \
+	"{key} {key_id} {key_short} {vault} {vault_id} {vault_short} " \
+	"{compartment} {time} {date}"
 /* {key_short}: this many trailing characters of the key OCID. */
 #define KEY_SHORT_LEN 12
 
@@ -258,19 +259,24 @@ static const char *key_short(const char *id)
 	return n > KEY_SHORT_LEN ? id + n - KEY_SHORT_LEN : id;
 }
 
-/* Does the template name the key by its OCID ({key_id} or {key_short})? */
-static bool names_key_uniquely(const char *tmpl)
+/* Does the template hold placeholder `a` or `b` ("{key_id}", ...)? */
+static bool has_placeholder(const char *tmpl, const char *a, const char *b)
 {
 	for (const char *p = tmpl; (p = strchr(p, '{')); p++) {
 		if (p[1] == '{') { /* literal brace */
 			p++;
 			continue;
 		}
-		if (!strncmp(p, "{key_id}", 8) ||
-		    !strncmp(p, "{key_short}", 11))
+		if (!strncmp(p, a, strlen(a)) || !strncmp(p, b, strlen(b)))
 			return true;
 	}
 	return false;
+}
+
+/* Does the template name the key by its OCID ({key_id} or {key_short})? */
+static bool names_key_uniquely(const char *tmpl)
+{
+	return has_placeholder(tmpl, "{key_id}", "{key_short}");
 }
 
 static int expand(const char *tmpl, const struct target_ctx *ctx, char *out,
@@ -307,7 +313,18 @@ static int expand(const char *tmpl, const struct target_ctx *ctx, char *out,
 				"'{' without '}' in the template (write '{{' for a literal brace)");
 		klen = (size_t)(end - p - 1);
 		p++;
-		if (klen == 3 && !strncmp(p, "key", 3)) {
+		if (ctx->vault_backup && klen >= 3 && !strncmp(p, "key", 3) &&
+		    (klen == 3 || p[3] == '_'))
+			return fail(why, why_n,
+				    "'{%s}' in a vault backup's template (a "
+				    "vault backup has no key: use {vault_id} "
+				    "or {vault_short})",
+				    echo(p, klen, e, sizeof(e)));
+		if (klen == 8 && !strncmp(p, "vault_id", 8)) {
+			put_value(&o, ctx->vault_id);
+		} else if (klen == 11 && !strncmp(p, "vault_short", 11)) {
+			put_value(&o, key_short(ctx->vault_id));
+		} else if (klen == 3 && !strncmp(p, "key", 3)) {
 			put_value(&o, ctx->key_name);
 		} else if (klen == 6 && !strncmp(p, "key_id", 6)) {
 			put_value(&o, ctx->key_id);
@@ -356,8 +373,9 @@ int target_expand_name(const char *tmpl, const struct target_ctx *ctx,
 		return -EINVAL;
 	out[0] = '\0';
 	if (!tmpl)
-		tmpl = ctx->name_template ? ctx->name_template
-					  : TARGET_DEFAULT_TEMPLATE;
+		tmpl = ctx->name_template  ? ctx->name_template
+		       : ctx->vault_backup ? TARGET_DEFAULT_VAULT_TEMPLATE
+					   : TARGET_DEFAULT_TEMPLATE;
 	return expand(tmpl, ctx, out, n, NULL, 0);
 }
 
@@ -388,16 +406,45 @@ int target_check_template(const char *tmpl, char *why, size_t why_n)
 	return ret;
 }
 
+int target_check_vault_template(const char *tmpl, char *why, size_t why_n)
+{
+	const struct target_ctx sample = {
+		.vault_name = "vault",
+		.vault_id = "ocid1.vault.oc1.iad.example",
+		.compartment_name = "compartment",
+		.now = 1700000000,
+		.vault_backup = true,
+	};
+	char out[OVFS_OBJECT_MAX];
+	int ret;
+
+	if (why && why_n)
+		why[0] = '\0';
+	if (!tmpl)
+		tmpl = TARGET_DEFAULT_VAULT_TEMPLATE;
+	ret = expand(tmpl, &sample, out, sizeof(out), why, why_n);
+	if (!ret && !has_placeholder(tmpl, "{vault_id}", "{vault_short}"))
+		ret = fail(why, why_n,
+			   "the template does not name the vault by its OCID: "
+			   "add {vault_short} or {vault_id}, so that vaults of "
+			   "the same name never share an object");
+	return ret;
+}
+
 /* Expand the mount's template for a target that names no object. */
 static int templated(const struct target_ctx *ctx, char *out, size_t n,
 		     char *why, size_t why_n)
 {
 	char reason[512];
-	const char *tmpl = ctx->name_template ? ctx->name_template
-					      : TARGET_DEFAULT_TEMPLATE;
+	const char *tmpl = ctx->name_template  ? ctx->name_template
+			   : ctx->vault_backup ? TARGET_DEFAULT_VAULT_TEMPLATE
+					       : TARGET_DEFAULT_TEMPLATE;
 
 	if (expand(tmpl, ctx, out, n, reason, sizeof(reason)))
-		return fail(why, why_n, "backup_name: %s", reason);
+		return fail(why, why_n, "%s: %s",
+			    ctx->vault_backup ? "vault_backup_name"
+					      : "backup_name",
+			    reason);
 	return 0;
 }
 
@@ -945,7 +992,8 @@ static int parse_json(const char *s, size_t len, const struct target_ctx *ctx,
 	int ret;
 
 	reason[0] = '\0';
-	ret = model_backup_location_decode(s, len, loc, reason, sizeof(reason));
+	ret = model_backup_details_decode(s, len, loc, &out->include_keys,
+					  reason, sizeof(reason));
 	if (ret == -ENOMEM)
 		return ret;
 	if (ret)
@@ -995,11 +1043,50 @@ static size_t scheme_len(const char *s)
 	return strncmp(s + i, "://", 3) ? 0 : i;
 }
 
+/*
+ * The leading word "keys=yes" / "keys=no" (vault backups): *inc 1 or 0 and
+ * the text after it, or -1 and the text unchanged.  No valid target starts
+ * with "keys=": '=' is neither a bucket nor a URL scheme character.
+ */
+static int keys_word(const char **text, size_t *len, int *inc, char *why,
+		     size_t why_n)
+{
+	const char *s = *text;
+	size_t n = *len, w = 5;
+
+	*inc = -1;
+	if (n < 5 || strncmp(s, "keys=", 5))
+		return 0;
+	while (w < n && !is_space(s[w]))
+		w++;
+	if (w == 8 && !strncmp(s + 5, "yes", 3))
+		*inc = 1;
+	else if (w == 7 && !strncmp(s + 5, "no", 2))
+		*inc = 0;
+	else
+		return fail(why, why_n,
+			    "'keys=' takes 'yes' or 'no' (keys=yes BUCKET, "
+			    "keys=no BUCKET)");
+	while (w < n && is_space(s[w]))
+		w++;
+	if (w == n)
+		return fail(why, why_n, "no target after 'keys=%s'",
+			    *inc ? "yes" : "no");
+	if (s[w] == '{')
+		return fail(why, why_n,
+			    "'keys=' does not go with a JSON target: give "
+			    "\"isIncludeKeys\" in the JSON");
+	*text = s + w;
+	*len = n - w;
+	return 0;
+}
+
 int target_parse(const char *text, size_t len, const struct target_ctx *ctx,
 		 struct target *out, char *why, size_t why_n)
 {
 	struct buf t = BUF_INIT_SECRET(TARGET_MAX_INPUT);
 	char e[ECHO_MAX + 4];
+	int inc = -1;
 	size_t sl;
 	int ret;
 
@@ -1016,6 +1103,9 @@ int target_parse(const char *text, size_t len, const struct target_ctx *ctx,
 		len--;
 	if (!len)
 		return fail(why, why_n, "empty target");
+	ret = keys_word(&text, &len, &inc, why, why_n);
+	if (ret)
+		return ret;
 	if (len > TARGET_MAX_INPUT)
 		return fail(why, why_n, "the target is longer than %d bytes",
 			    TARGET_MAX_INPUT);
@@ -1041,6 +1131,10 @@ int target_parse(const char *text, size_t len, const struct target_ctx *ctx,
 	} else {
 		ret = parse_bucket(t.buf, ctx, out, why, why_n);
 	}
+	if (!ret && inc >= 0)
+		out->include_keys = inc;
+	else if (!ret && out->kind != TARGET_JSON)
+		out->include_keys = -1;
 	if (!ret && out->loc.dest == OCI_BACKUP_BUCKET) {
 		buf_copy(out->ns, sizeof(out->ns), out->loc.namespace_name);
 		buf_copy(out->bucket, sizeof(out->bucket), out->loc.bucket);

@@ -267,6 +267,8 @@ struct tree {
 	const struct logger *log;
 	uint64_t ttl_ms;
 	uint64_t max_nodes, max_bytes; /* cache limits, see tree_opts */
+	void (*on_vault_seen)(void *arg, struct tree_node *vault,
+			      const struct oci_vault *v);
 	void (*on_key_seen)(void *arg, struct tree_node *key,
 			    const struct oci_key *k);
 	void (*on_stale)(void *arg, const char *path);
@@ -446,6 +448,7 @@ int tree_new(struct tree **out, const struct tree_opts *opts)
 						      : TREE_LISTING_TIMEOUT) *
 		     1000;
 	t->on_key_seen = opts->on_key_seen;
+	t->on_vault_seen = opts->on_vault_seen;
 	t->on_stale = opts->on_stale;
 	t->arg = opts->arg;
 	if (pthread_mutex_init(&t->lock, NULL)) {
@@ -552,7 +555,9 @@ static bool state_hidden(const char *state)
 
 static const char *const comp_entries[] = {"id", "compartments", "vaults",
 					   NULL};
-static const char *const vault_entries[] = {"id", "vault.json", "keys", NULL};
+/* backup, status, wait: the vault's backup (BackupVault, backups.h). */
+static const char *const vault_entries[] = {
+	"id", "vault.json", "keys", "backup", "status", "wait", NULL};
 static const char *const key_entries[] = {
 	"id", "key.json", "backup", "status", "wait", "history", NULL};
 static const char *const ctl_entries[] = {"stats", "backups", "history", NULL};
@@ -1024,6 +1029,8 @@ static int fetch_vaults(struct tree *t, struct tree_node *n,
 	ret = v ? install(t, n, TREE_LIST_VAULTS, TREE_VAULT, rec_of_vault, v,
 			  l.n, &kept)
 		: -ENOMEM;
+	for (size_t i = 0; !ret && t->on_vault_seen && i < kept; i++)
+		t->on_vault_seen(t->arg, v[i].node, v[i].res);
 	free(v);
 	oci_vault_list_release(&l);
 	return ret;
@@ -1563,6 +1570,12 @@ static int step(struct tree *t, struct tree_path *p, const char *c, bool fetch,
 			p->what = TW_VAULT_JSON;
 		else if (!strcmp(c, "keys"))
 			p->what = TW_KEYS;
+		else if (!strcmp(c, "backup"))
+			p->what = TW_BACKUP;
+		else if (!strcmp(c, "status"))
+			p->what = TW_STATUS;
+		else if (!strcmp(c, "wait"))
+			p->what = TW_WAIT;
 		else
 			goto probe;
 		return 0;
@@ -1903,6 +1916,18 @@ void tree_update_key(struct tree *t, struct tree_node *n,
 	rec = rec_of_key(k);
 	if (rec)
 		node_update(t, n, rec, state_hidden(k->lifecycle_state));
+}
+
+void tree_update_vault(struct tree *t, struct tree_node *n,
+		       const struct oci_vault *v)
+{
+	struct tree_rec *rec;
+
+	if (n->kind != TREE_VAULT)
+		return;
+	rec = rec_of_vault(v);
+	if (rec)
+		node_update(t, n, rec, state_hidden(v->lifecycle_state));
 }
 
 void tree_invalidate(struct tree_node *n)

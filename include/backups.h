@@ -1,10 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * backup: BackupKey submissions, the tracking of backups in flight, and
+ * backup: BackupKey and BackupVault submissions, the tracking of backups
+ * in flight, and
  * the text of `status`, `wait` and .ocivaultfs/backups
  * (docs/ocivaultfs.md, "status" and "wait"; docs/backup-verification.md).
  *
- * One job per key (by OCID) holds the latest backup of that key.  States:
+ * One job per key or vault (by OCID) holds the latest backup of it.  A
+ * vault's job is the same machine with BackupVault, the vault's state
+ * (one ListVaults per compartment) instead of the key's, and operation
+ * type BACKUP_VAULT; "key" below means either.  States:
  *
  *   none -> submitting -> accepted -> in_progress -> succeeded | failed
  *                      \-> failed (refused, no API call or API error)
@@ -95,8 +99,12 @@ struct backups_report {
 	char work_request[OVFS_OCID_MAX];
 	char request_id[OVFS_REQID_MAX];
 	int64_t submitted, started, finished; /* wall seconds, 0 unknown */
-	char key_state[OVFS_ENUM_MAX];
+	char key_state[OVFS_ENUM_MAX]; /* a vault's: its lifecycle state */
 	bool tracking_by_key_state; /* work request API unavailable */
+	/* A vault backup: `key_state` is shown as vault_state:, and
+	 * include_keys: yes|no when known (>= 0). */
+	bool vault;
+	int include_keys;
 	/* The tracker's calls for this backup are failing (or being
 	 * retried) since `trouble_since`: `trouble` is the last failure
 	 * (oci_error_format()), `trouble_errno` its errno, `trouble_tries`
@@ -129,6 +137,14 @@ int backups_report_render(const struct backups_report *s, struct buf *out);
  */
 void backups_eligibility(const char *vault_type, const char *protection_mode,
 			 const char *key_state, char *why, size_t n);
+
+/*
+ * Why a vault cannot be backed up (BackupVault): only VIRTUAL_PRIVATE
+ * vaults that are ACTIVE (BACKUP_IN_PROGRESS passes here: that is a
+ * backup in flight, EBUSY, not ineligibility); "" when it can.  Pure.
+ */
+void backups_vault_eligibility(const char *vault_type, const char *state,
+			       char *why, size_t n);
 
 /*
  * The poll schedule of work requests (pure; tests/unit/test_backups.c).
@@ -172,6 +188,9 @@ struct backups_opts {
 	struct tree *tree;
 	const struct logger *log;
 	const char *name_template; /* NULL: the default */
+	/* Vault backups' template (vault_backup_name=); NULL: the default
+	 * TARGET_DEFAULT_VAULT_TEMPLATE. */
+	const char *vault_name_template;
 	const char *endpoint_host; /* host[:port] of an endpoint override */
 	/* The Object Storage namespace (cached by the caller). */
 	int (*get_namespace)(void *arg, char *ns, struct oci_error *err);
@@ -255,7 +274,15 @@ int backups_wait(struct backups *b, struct tree_node *key,
 void backups_observe_key(struct backups *b, struct tree_node *key,
 			 const struct oci_key *k);
 
-/* .ocivaultfs/backups: one line per backup in flight or finished. */
+/* The same for a listed vault (BackupVault in flight elsewhere; resume). */
+void backups_observe_vault(struct backups *b, struct tree_node *vault,
+			   const struct oci_vault *v);
+
+/*
+ * .ocivaultfs/backups: one line per backup in flight or finished:
+ * STATE PROGRESS PATH OBJECT SUBMITTED FINISHED WORK_REQUEST KIND, tab-
+ * separated, KIND "key-backup" or "vault-backup" (PATH the vault's).
+ */
 int backups_list(struct backups *b, struct buf *out);
 
 /*

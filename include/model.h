@@ -331,6 +331,15 @@ void model_error_decode(const char *text, size_t len, struct oci_error *e);
 int model_backup_location_decode(const char *text, size_t len,
 				 struct oci_backup_location *out, char *why,
 				 size_t why_n);
+/*
+ * The same, and the optional boolean "isIncludeKeys" (BackupVaultDetails:
+ * next to "backupLocation"; or a member of a bare BackupLocation):
+ * *include_keys is 1 or 0 when given, -1 when absent.  A non-boolean, or
+ * the member inside "backupLocation", is -EINVAL.
+ */
+int model_backup_details_decode(const char *text, size_t len,
+				struct oci_backup_location *out,
+				int *include_keys, char *why, size_t why_n);
 
 /*
  * Encode {"backupLocation": {...}} (BackupKeyDetails / RestoreKeyFrom-

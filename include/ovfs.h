@@ -39,6 +39,7 @@ struct ovfs_opts {
 	char *cacert; /* cacert=PATH */
 	char *compartment; /* compartment=OCID */
 	char *backup_name; /* backup_name=TEMPLATE */
+	char *vault_backup_name; /* vault_backup_name=TEMPLATE */
 	char *state_dir; /* state_dir=DIR (the journal; journal.h) */
 	unsigned int cache_ttl; /* seconds, default 60 */
 	unsigned int retries; /* attempts per call, default 8 */

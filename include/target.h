@@ -25,8 +25,14 @@
  *   5. a JSON object: a BackupLocation ({"destination": "BUCKET",
  *      "namespace": ..., "bucketName": ..., "objectName": ...} or
  *      {"destination": "PRE_AUTHENTICATED_REQUEST_URI", "uri": ...}) or a
- *      BackupKeyDetails ({"backupLocation": {...}}); a JSON target may span
- *      several lines.
+ *      BackupKeyDetails ({"backupLocation": {...}}), or a BackupVaultDetails
+ *      ({"backupLocation": {...}, "isIncludeKeys": true|false}; a bare
+ *      BackupLocation may carry "isIncludeKeys" too); a JSON target may
+ *      span several lines.
+ * Forms 1-4 may be preceded by the word "keys=yes" or "keys=no" and white
+ * space (vault backups: include the vault's keys or not).  No valid
+ * target starts so ('=' is not a bucket or scheme character), while any
+ * trailing word could be part of an object name.
  * Names are validated before any call: namespace [A-Za-z0-9_-]{1,128};
  * bucket [A-Za-z0-9_.-]{1,256}, not "." or ".."; object 1..1024 bytes of
  * valid UTF-8 without control characters (C0, DEL, C1), no '/'-separated
@@ -38,7 +44,8 @@
  *   {key} key (display) name, {key_id} key OCID, {key_short} the last 12
  *   characters of the key OCID, {vault} vault name, {compartment}
  *   compartment name, {time} UTC time YYYYmmddTHHMMSSZ, {date} UTC date
- *   YYYYmmdd, {{ and }} literal braces.
+ *   YYYYmmdd, {vault_id} vault OCID, {vault_short} its last 12
+ *   characters, {{ and }} literal braces.
  * Default: "{time}-{key}-{key_short}.backup": unique per key, and names
  * sort by time, so the backups of one batch are neighbours in a listing.
  * target_check_template() (the mount-time check) also refuses a template
@@ -62,6 +69,9 @@
 #include "region.h"
 
 #define TARGET_DEFAULT_TEMPLATE "{time}-{key}-{key_short}.backup"
+/* The default for vault backups: names never collide with a key's. */
+#define TARGET_DEFAULT_VAULT_TEMPLATE \
+	"{time}-vault-{vault}-{vault_short}.backup"
 /* Longest write accepted by the backup control file. */
 #define TARGET_MAX_INPUT 16384
 
@@ -82,6 +92,11 @@ struct target_ctx {
 	const char *vault_name;
 	const char *compartment_name;
 	int64_t now; /* seconds since the epoch, for {time}/{date} */
+	/* Vault backups: the vault's OCID ({vault_id}, {vault_short}); with
+	 * `vault_backup` the key placeholders are errors and the default
+	 * template is TARGET_DEFAULT_VAULT_TEMPLATE. */
+	const char *vault_id;
+	bool vault_backup;
 };
 
 struct target {
@@ -104,6 +119,11 @@ struct target {
 	char bucket[OVFS_BUCKET_MAX];
 	char object[OVFS_OBJECT_MAX];
 	bool templated;
+	/* Vault backups: 1 or 0 from JSON "isIncludeKeys" or the leading
+	 * word "keys=yes" / "keys=no" (forms 1-4); -1 when not given (the
+	 * caller's default).  The grammar accepts it for any target; a key's
+	 * backup refuses it. */
+	int include_keys;
 };
 
 /*
@@ -133,6 +153,9 @@ int target_expand_name(const char *tmpl, const struct target_ctx *ctx,
 
 /* Validate a template once (at mount time) with sample values. */
 int target_check_template(const char *tmpl, char *why, size_t why_n);
+/* The same for the vault backup template: no key placeholders, and
+ * {vault_id} or {vault_short} required. */
+int target_check_vault_template(const char *tmpl, char *why, size_t why_n);
 
 bool target_valid_namespace(const char *s);
 bool target_valid_bucket(const char *s);

@@ -196,6 +196,9 @@ struct tree_opts {
 	/* A key was listed (with its summary); may be NULL. */
 	void (*on_key_seen)(void *arg, struct tree_node *key,
 			    const struct oci_key *k);
+	/* A vault was listed (with its summary); may be NULL. */
+	void (*on_vault_seen)(void *arg, struct tree_node *vault,
+			      const struct oci_vault *v);
 	/*
 	 * What the kernel may have cached for `path` (absolute within the
 	 * mount: "/", "/vaults/v/keys/k/status") is out of date: an entry
@@ -304,6 +307,10 @@ struct tree_node *tree_node_parent(struct tree_node *n);
  */
 void tree_update_key(struct tree *t, struct tree_node *n,
 		     const struct oci_key *k, const char *etag);
+
+/* The same for a vault (from GetVault, ListVaults or BackupVault). */
+void tree_update_vault(struct tree *t, struct tree_node *n,
+		       const struct oci_vault *v);
 
 /* Mark a node's listings stale, so the next access refetches them. */
 void tree_invalidate(struct tree_node *n);

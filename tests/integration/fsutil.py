@@ -198,7 +198,8 @@ def parse_status(text):
 
 STATUS_ORDER = ["state", "origin", "progress", "target", "object", "size",
                 "work_request", "request_id", "submitted", "started",
-                "finished", "key_state", "tracking", "trouble", "error",
+                "finished", "key_state", "vault_state", "include_keys",
+                "tracking", "trouble", "error",
                 "errno",
                 "eligible", "rejected", "note"]
 

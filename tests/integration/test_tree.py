@@ -59,7 +59,8 @@ def test_nesting_and_ids(mnt):
     assert ls(mnt, hr + "/vaults") == []
     assert ls(mnt, hr + "/compartments") == []
     assert ls(mnt, PROD + "/vaults") == ["prod-default", "prod-vault"]
-    assert ls(mnt, PROD_VAULT) == ["id", "keys", "vault.json"]
+    assert ls(mnt, PROD_VAULT) == ["backup", "id", "keys", "status",
+                                   "vault.json", "wait"]
     assert cat(mnt, PROD_VAULT + "/id") == VAULTS["prod-vault"] + "\n"
 
 
