@@ -54,7 +54,7 @@
 
 #define WHAT_BITS 5
 _Static_assert(TW_COMPARTMENT == 0, "the root must be FUSE_ROOT_ID");
-_Static_assert(TW_CTL_HISTORY < (1 << WHAT_BITS), "tree_what fits");
+_Static_assert(TW_LAST < (1 << WHAT_BITS), "tree_what fits");
 
 /*
  * An open file.  libfuse's multi-threaded loop does not serialize requests
@@ -99,7 +99,7 @@ static int path_of(struct ovfs *o, fuse_ino_t ino, struct tree_path *p)
 	x = ino - 1;
 	p->what = (enum tree_what)(x & ((1u << WHAT_BITS) - 1));
 	p->node = tree_node_at(o->tree, x >> WHAT_BITS);
-	if (!p->node || p->what > TW_CTL_HISTORY)
+	if (!p->node || p->what > TW_LAST)
 		return -ESTALE;
 	return 0;
 }
@@ -128,6 +128,10 @@ static struct tree_path parent_of(struct ovfs *o, const struct tree_path *p)
 		break;
 	case TW_KEY:
 		r = (struct tree_path){TW_KEYS, tree_node_parent(n)};
+		break;
+	case TW_DROP:
+		r = (struct tree_path){
+			n->kind == TREE_VAULT ? TW_VAULT : TW_COMPARTMENT, n};
 		break;
 	default:
 		break;

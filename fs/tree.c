@@ -540,6 +540,7 @@ bool tree_is_dir(enum tree_what w)
 	case TW_KEYS:
 	case TW_KEY:
 	case TW_CTL:
+	case TW_DROP:
 		return true;
 	default:
 		return false;
@@ -553,11 +554,18 @@ static bool state_hidden(const char *state)
 
 /* ---- the kernel's view: stale paths ------------------------------------ */
 
-static const char *const comp_entries[] = {"id", "compartments", "vaults",
+static const char *const comp_entries[] = {"id",
+					   "compartments",
+					   "vaults",
+					   "restore-vault",
+					   "restore-vault-status",
+					   "restore-vault-wait",
+					   "restore-vault.d",
 					   NULL};
-/* backup, status, wait: the vault's backup (BackupVault, backups.h). */
 static const char *const vault_entries[] = {
-	"id", "vault.json", "keys", "backup", "status", "wait", NULL};
+	"id",		"vault.json", "keys",	 "backup",
+	"status",	"wait",	      "restore", "restore-status",
+	"restore-wait", "restore.d",  NULL};
 static const char *const key_entries[] = {
 	"id", "key.json", "backup", "status", "wait", "history", NULL};
 static const char *const ctl_entries[] = {"stats", "backups", "history", NULL};
@@ -1547,6 +1555,14 @@ static int step(struct tree *t, struct tree_path *p, const char *c, bool fetch,
 			p->what = TW_VAULTS;
 		else if (!strcmp(c, TREE_CTL_NAME) && p->node == t->root)
 			p->what = TW_CTL;
+		else if (!strcmp(c, "restore-vault"))
+			p->what = TW_RESTORE;
+		else if (!strcmp(c, "restore-vault-status"))
+			p->what = TW_RESTORE_STATUS;
+		else if (!strcmp(c, "restore-vault-wait"))
+			p->what = TW_RESTORE_WAIT;
+		else if (!strcmp(c, "restore-vault.d"))
+			p->what = TW_DROP;
 		else
 			goto probe;
 		return 0;
@@ -1576,6 +1592,14 @@ static int step(struct tree *t, struct tree_path *p, const char *c, bool fetch,
 			p->what = TW_STATUS;
 		else if (!strcmp(c, "wait"))
 			p->what = TW_WAIT;
+		else if (!strcmp(c, "restore"))
+			p->what = TW_RESTORE;
+		else if (!strcmp(c, "restore-status"))
+			p->what = TW_RESTORE_STATUS;
+		else if (!strcmp(c, "restore-wait"))
+			p->what = TW_RESTORE_WAIT;
+		else if (!strcmp(c, "restore.d"))
+			p->what = TW_DROP;
 		else
 			goto probe;
 		return 0;
@@ -1613,6 +1637,8 @@ static int step(struct tree *t, struct tree_path *p, const char *c, bool fetch,
 		else
 			goto probe;
 		return 0;
+	case TW_DROP:
+		goto probe; /* its entries are the FUSE layer's */
 	default:
 		return -ENOTDIR;
 	}
@@ -1723,6 +1749,8 @@ int tree_readdir(struct tree *t, const struct tree_path *p, tree_fill_fn fill,
 		return fill_fixed(t, p, key_entries, fill, arg);
 	case TW_CTL:
 		return fill_fixed(t, p, ctl_entries, fill, arg);
+	case TW_DROP:
+		return 0; /* its entries are the FUSE layer's (fs/ops.c) */
 	case TW_COMPARTMENTS:
 		kidwhat = TW_COMPARTMENT;
 		break;

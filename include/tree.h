@@ -6,8 +6,13 @@
  *   /                          the root compartment (opts.compartment or
  *     id                       the tenancy)
  *     compartments/<name>/     child compartments, same shape, recursively
+ *     restore-vault, restore-vault-status, restore-vault-wait,
+ *     restore-vault.d/         vault restores into this compartment
  *     vaults/<name>/           vaults of this compartment
  *         id, vault.json
+ *         backup, status, wait vault backup (BackupVault)
+ *         restore, restore-status, restore-wait,
+ *         restore.d/           key restores into this vault
  *         keys/<name>/         keys of the vault in the vault's compartment
  *             id, key.json, backup, status, wait, history
  *     .ocivaultfs/             (root only) stats, backups, history
@@ -151,6 +156,19 @@ enum tree_what {
 	TW_CTL_BACKUPS,
 	TW_HISTORY, /* <key>/history */
 	TW_CTL_HISTORY, /* /.ocivaultfs/history */
+	/*
+	 * Restores (docs/restore.md).  In a vault they restore keys into it
+	 * (`restore`, `restore-status`, `restore-wait`, drop directory
+	 * `restore.d`); in a compartment they restore vaults into it
+	 * (`restore-vault`, `restore-vault-status`, `restore-vault-wait`,
+	 * `restore-vault.d`).  The node says which: a vault or a compartment.
+	 * TW_BACKUP, TW_STATUS and TW_WAIT of a vault are its vault backup.
+	 */
+	TW_RESTORE,
+	TW_RESTORE_STATUS,
+	TW_RESTORE_WAIT,
+	TW_DROP, /* a drop directory (its entries are the FUSE layer's) */
+	TW_LAST = TW_DROP,
 };
 
 struct tree_path {
