@@ -27,6 +27,7 @@
 #include "opts.h"
 #include "ovfs.h"
 #include "profile.h"
+#include "restores.h"
 #include "target.h"
 #include "tree.h"
 #include "banned.h"
@@ -375,7 +376,19 @@ static int make_fs(struct ovfs *o, struct journal *journal)
 			    .journal = journal,
 			    .write_timeout_ms =
 				    (uint64_t)o->opts.write_timeout * 1000,
-		    })) {
+		    }) ||
+	    restores_new(&o->restores,
+			 &(struct restores_opts){
+				 .client = o->client,
+				 .tree = o->tree,
+				 .log = &o->log,
+				 .get_namespace = get_namespace,
+				 .exiting = is_exiting,
+				 .arg = o,
+				 .journal = journal,
+				 .write_timeout_ms =
+					 (uint64_t)o->opts.write_timeout * 1000,
+			 })) {
 		fprintf(stderr, "ocivaultfs: out of memory\n");
 		return -1;
 	}
@@ -533,6 +546,7 @@ int main(int argc, char **argv)
 	ret = serve(&o, &args, &cmd, &sink, argc, argv, &loop);
 out_client:
 	fuse_loop_cfg_destroy(loop);
+	restores_free(o.restores);
 	backups_free(o.backups);
 	journal_free(journal);
 	tree_free(o.tree);

@@ -43,6 +43,7 @@
 #include "oci.h"
 #include "ops.h"
 #include "ovfs.h"
+#include "restores.h"
 #include "target.h"
 #include "tree.h"
 #include "banned.h"
@@ -1198,6 +1199,8 @@ static void ovfs_init(void *userdata, struct fuse_conn_info *conn)
 	/* The tracker thread starts here: after fuse_daemonize()'s fork. */
 	if (backups_start(o->backups))
 		log_msg(&o->log, LOG_ERR, "cannot start the backup tracker");
+	if (restores_start(o->restores))
+		log_msg(&o->log, LOG_ERR, "cannot start the restore tracker");
 }
 
 static void ovfs_destroy(void *userdata)
@@ -1208,6 +1211,7 @@ static void ovfs_destroy(void *userdata)
 	tree_stop(o->tree);
 	ovfs_notify_stop(o); /* normally stopped already, before unmount */
 	backups_stop(o->backups);
+	restores_stop(o->restores);
 	notify_free(o); /* the tracker was the last caller of on_stale */
 	/* The loop's workers are gone: nothing uses these handles any more. */
 	while (o->fhs) {

@@ -7,7 +7,7 @@
  * Locking: the context's own fields are set before the mount and then only
  * read, except `ns` and `ns_*` (namespace cache, under ns_lock), `fhs` (under
  * fh_lock).  The tree and the backup tracker have their own locks and
- * counters, documented in tree.h and backups.h.
+ * counters, documented in tree.h, backups.h and restores.h.
  */
 #ifndef OVFS_H
 #define OVFS_H
@@ -26,6 +26,7 @@
 struct oci_client;
 struct tree;
 struct backups;
+struct restores;
 struct fuse_session;
 struct ovfs_fh;
 struct ovfs_notify;
@@ -69,6 +70,7 @@ struct ovfs {
 	struct oci_client *client;
 	struct tree *tree;
 	struct backups *backups;
+	struct restores *restores; /* key and vault restores */
 	struct fuse_session *se; /* set after fuse_session_new() */
 	struct ovfs_notify *notify; /* entry invalidations (ops.c): set in
 				       the session's init, cleared when
