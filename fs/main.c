@@ -27,6 +27,7 @@
 #include "opts.h"
 #include "ovfs.h"
 #include "profile.h"
+#include "drop.h"
 #include "restores.h"
 #include "target.h"
 #include "tree.h"
@@ -248,6 +249,17 @@ static bool is_exiting(void *arg)
 	return ovfs_exiting(arg);
 }
 
+/* drop_opts.submit: a complete file dropped into a drop directory. */
+static int submit_file(void *arg, struct tree_node *where, const char *name,
+		       const unsigned char *bytes, size_t len,
+		       bool (*interrupted)(void *iarg), void *iarg)
+{
+	struct ovfs *o = arg;
+
+	return restores_submit_file(o->restores, where, name, bytes, len,
+				    interrupted, iarg);
+}
+
 /*
  * The tree's view of the context (tree.h, struct tree_opts).  The tree is
  * made before the backups, and lists nothing before the mount: the check
@@ -388,7 +400,16 @@ static int make_fs(struct ovfs *o, struct journal *journal)
 				 .journal = journal,
 				 .write_timeout_ms =
 					 (uint64_t)o->opts.write_timeout * 1000,
-			 })) {
+				 .max_file_bytes = (size_t)o->opts.max_restore_mb
+						   << 20,
+			 }) ||
+	    drop_new(&o->drop,
+		     &(struct drop_opts){
+			     .max_file_bytes = (size_t)o->opts.max_restore_mb
+					       << 20,
+			     .submit = submit_file,
+			     .arg = o,
+		     })) {
 		fprintf(stderr, "ocivaultfs: out of memory\n");
 		return -1;
 	}
@@ -546,6 +567,7 @@ int main(int argc, char **argv)
 	ret = serve(&o, &args, &cmd, &sink, argc, argv, &loop);
 out_client:
 	fuse_loop_cfg_destroy(loop);
+	drop_free(o.drop);
 	restores_free(o.restores);
 	backups_free(o.backups);
 	journal_free(journal);

@@ -40,6 +40,7 @@
 
 #include "backups.h"
 #include "clock.h"
+#include "drop.h"
 #include "oci.h"
 #include "ops.h"
 #include "ovfs.h"
@@ -70,6 +71,7 @@ struct ovfs_fh {
 	int err; /* read error to report (wait) */
 	struct buf wbuf; /* backup: bytes written through this handle */
 	size_t consumed; /* backup: bytes already acted upon */
+	struct drop_entry *drop; /* a drop entry (p: TW_DROP, its dir) */
 	struct ovfs_fh *prev, *next; /* ovfs.fhs (under ovfs.fh_lock) */
 };
 
@@ -95,7 +97,7 @@ static int path_of(struct ovfs *o, fuse_ino_t ino, struct tree_path *p)
 {
 	uint64_t x;
 
-	if (!ino)
+	if (!ino || drop_is_ino(ino))
 		return -ESTALE;
 	x = ino - 1;
 	p->what = (enum tree_what)(x & ((1u << WHAT_BITS) - 1));
@@ -199,6 +201,51 @@ static void fill_entry(struct ovfs *o, const struct tree_path *p,
 }
 
 /*
+ * Drop entries (drop.h): the mounting user's files, writable until they
+ * are submitted, read-only (accepted) until they disappear.  They change
+ * without the tree knowing: the kernel caches nothing of them (timeouts
+ * 0, no readdir cache of a drop directory).
+ */
+static void drop_stat(struct ovfs *o, const struct drop_attr *a,
+		      struct stat *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->st_ino = a->ino;
+	st->st_mode = S_IFREG | (a->readonly ? 0400 : 0600);
+	st->st_nlink = 1;
+	st->st_uid = o->uid;
+	st->st_gid = o->gid;
+	st->st_blksize = 4096;
+	st->st_size = (off_t)a->size;
+	st->st_blocks = (blkcnt_t)((a->size + 511) / 512);
+	st->st_atime = st->st_mtime = st->st_ctime = (time_t)a->mtime;
+}
+
+static void drop_fill_entry(struct ovfs *o, const struct drop_attr *a,
+			    struct fuse_entry_param *e)
+{
+	memset(e, 0, sizeof(*e));
+	e->ino = a->ino;
+	drop_stat(o, a, &e->attr);
+}
+
+/* May this request change a drop directory? (the mounting user only) */
+static bool drop_allowed(fuse_req_t req)
+{
+	return fuse_req_ctx(req)->uid == ctx(req)->uid;
+}
+
+/* The drop directory `ino` names, or NULL. */
+static struct tree_node *drop_dir(struct ovfs *o, fuse_ino_t ino)
+{
+	struct tree_path p;
+
+	if (path_of(o, ino, &p) || p.what != TW_DROP)
+		return NULL;
+	return p.node;
+}
+
+/*
  * Interrupts.  A request that may wait for the network (a first listing,
  * a Get for key.json) waits in the tree on a condition variable while a
  * refresher thread makes the call (include/tree.h).  When its caller gets
@@ -237,6 +284,18 @@ static void ovfs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	int ret;
 
 	ret = path_of(o, parent, &dir);
+	if (!ret && dir.what == TW_DROP) {
+		struct drop_attr a;
+
+		ret = drop_lookup(o->drop, dir.node, name, &a);
+		if (ret) {
+			reply_status(req, ret);
+			return;
+		}
+		drop_fill_entry(o, &a, &e);
+		fuse_reply_entry(req, &e);
+		return;
+	}
 	if (!ret && tree_is_dir(dir.what) &&
 	    (!strcmp(name, ".") || !strcmp(name, ".."))) {
 		/* Only from exportfs (NFS), like libfuse's high-level. */
@@ -294,6 +353,18 @@ static void ovfs_getattr(fuse_req_t req, fuse_ino_t ino,
 	struct stat st;
 	int ret;
 
+	if (drop_is_ino(ino)) {
+		struct drop_attr a = {ino, 0, false, o->mount_time};
+
+		ret = drop_getattr(o->drop, ino, &a);
+		if (ret && !(fi && fi->fh)) {
+			reply_status(req, ret);
+			return;
+		}
+		drop_stat(o, &a, &st); /* removed but open: empty */
+		fuse_reply_attr(req, &st, 0);
+		return;
+	}
 	if (fi && fi->fh) {
 		fill_stat(o, &fh_of(fi)->p, &st);
 		fuse_reply_attr(req, &st, ttl(o));
@@ -351,6 +422,32 @@ static int fill_at(struct fill_arg *fa, const char *name,
 	return 0;
 }
 
+static int fill_drop(void *arg, const char *name, const struct drop_attr *a)
+{
+	struct fill_arg *fa = arg;
+	size_t room = fa->size - fa->len, need;
+
+	if (++fa->next <= fa->skip)
+		return 0;
+	if (fa->plus) {
+		struct fuse_entry_param e;
+
+		drop_fill_entry(fa->o, a, &e);
+		need = fuse_add_direntry_plus(fa->req, fa->buf + fa->len, room,
+					      name, &e, fa->next);
+	} else {
+		struct stat st;
+
+		drop_stat(fa->o, a, &st);
+		need = fuse_add_direntry(fa->req, fa->buf + fa->len, room, name,
+					 &st, fa->next);
+	}
+	if (need > room)
+		return -ENOMEM;
+	fa->len += need;
+	return 0;
+}
+
 static int fill_one(void *arg, const char *name, const struct tree_path *p)
 {
 	struct fill_arg *fa = arg;
@@ -392,6 +489,8 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size,
 		ret = tree_readdir(fa.o->tree, &p, fill_one, &fa, &w);
 		wait_end(req);
 	}
+	if (!ret && p.what == TW_DROP)
+		ret = drop_readdir(fa.o->drop, p.node, fill_drop, &fa);
 	if (ret == -ENOMEM) /* a full buffer is not an error */
 		ret = 0;
 	if (ret)
@@ -445,8 +544,9 @@ static void ovfs_opendir(fuse_req_t req, fuse_ino_t ino,
 		return;
 	}
 	fi->fh = 0;
-	fi->cache_readdir = 1;
-	fi->keep_cache = unchanged;
+	/* A drop directory's entries change without the tree knowing. */
+	fi->cache_readdir = p.what != TW_DROP;
+	fi->keep_cache = unchanged && p.what != TW_DROP;
 	fuse_reply_open(req, fi);
 }
 
@@ -534,12 +634,95 @@ static void fh_unlink(struct ovfs *o, struct ovfs_fh *fh)
 	pthread_mutex_unlock(&o->fh_lock);
 }
 
+/* A handle on drop entry `e` (the reference is the handle's). */
+static struct ovfs_fh *drop_fh_new(struct ovfs *o, struct drop_entry *e,
+				   struct tree_node *dir)
+{
+	struct ovfs_fh *fh = calloc(1, sizeof(*fh));
+
+	if (!fh)
+		return NULL;
+	if (pthread_mutex_init(&fh->lock, NULL)) {
+		free(fh);
+		return NULL;
+	}
+	buf_init(&fh->data, 0);
+	buf_init_secret(&fh->wbuf, 0);
+	fh->p = (struct tree_path){TW_DROP, dir};
+	fh->drop = e;
+	fh_link(o, fh);
+	return fh;
+}
+
+static void drop_fh_free(struct ovfs *o, struct ovfs_fh *fh)
+{
+	fh_unlink(o, fh);
+	drop_release(o->drop, fh->drop);
+	fh_free(fh);
+}
+
+/* Reply to an open or create of a drop entry; `e` NULL: just `ret`. */
+static void drop_reply_open(fuse_req_t req, struct drop_entry *e,
+			    struct tree_node *dir, const struct drop_attr *a,
+			    struct fuse_file_info *fi, bool create)
+{
+	struct ovfs *o = ctx(req);
+	struct fuse_entry_param ep;
+	struct ovfs_fh *fh = drop_fh_new(o, e, dir);
+	int r;
+
+	if (!fh) {
+		drop_release(o->drop, e);
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	fi->fh = (uintptr_t)fh;
+	fi->direct_io = 1;
+	fi->keep_cache = 0;
+	if (create) {
+		drop_fill_entry(o, a, &ep);
+		r = fuse_reply_create(req, &ep, fi);
+	} else {
+		r = fuse_reply_open(req, fi);
+	}
+	if (r == -ENOENT) /* interrupted: no RELEASE will come */
+		drop_fh_free(o, fh);
+}
+
+static void drop_open_ino_req(fuse_req_t req, fuse_ino_t ino,
+			      struct fuse_file_info *fi)
+{
+	struct ovfs *o = ctx(req);
+	int acc = fi->flags & O_ACCMODE;
+	struct drop_entry *e;
+	struct drop_attr a;
+	struct tree_node *dir = drop_dir_of(o->drop, ino);
+	int ret;
+
+	/* The bytes of a backup are not read back. */
+	if (acc == O_RDONLY || !drop_allowed(req)) {
+		fuse_reply_err(req, EACCES);
+		return;
+	}
+	ret = drop_open_ino(o->drop, ino, fi->flags & O_TRUNC, &e, &a);
+	if (ret) {
+		reply_status(req, ret);
+		return;
+	}
+	drop_reply_open(req, e, dir, &a, fi, false);
+}
+
 static void ovfs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct ovfs *o = ctx(req);
 	int acc = fi->flags & O_ACCMODE;
 	struct ovfs_fh *fh;
 	int ret;
+
+	if (drop_is_ino(ino)) {
+		drop_open_ino_req(req, ino, fi);
+		return;
+	}
 
 	fh = calloc(1, sizeof(*fh));
 	if (!fh) {
@@ -682,6 +865,10 @@ static void ovfs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	int ret = 0;
 
 	(void)ino;
+	if (fh->drop) {
+		fuse_reply_err(req, EACCES);
+		return;
+	}
 	pthread_mutex_lock(&fh->lock);
 	if (fh->p.what == TW_WAIT && !fh->ready) {
 		ret = backups_wait(ctx(req)->backups, fh->p.node, interrupted,
@@ -761,9 +948,15 @@ static void ovfs_write(fuse_req_t req, fuse_ino_t ino, const char *buf,
 	int ret;
 
 	(void)ino;
-	pthread_mutex_lock(&fh->lock);
-	ret = fh_write(req, ctx(req), fh, buf, size, off);
-	pthread_mutex_unlock(&fh->lock);
+	if (fh->drop) {
+		ret = off < 0 ? -EINVAL
+			      : drop_write(ctx(req)->drop, fh->drop, buf, size,
+					   (uint64_t)off);
+	} else {
+		pthread_mutex_lock(&fh->lock);
+		ret = fh_write(req, ctx(req), fh, buf, size, off);
+		pthread_mutex_unlock(&fh->lock);
+	}
 	/*
 	 * `buf` lies in libfuse's receive buffer of this worker, which is
 	 * reused and freed without being cleared: a PAR URL written to
@@ -811,6 +1004,44 @@ static int do_utimens(const struct tree_path *p, struct fuse_file_info *fi)
 }
 
 /*
+ * A drop entry: the size is set (truncate), chmod and times are accepted
+ * and ignored (`cp -p`, `install`, `gio copy` set them), chown only to the
+ * owner it has.
+ */
+static void drop_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
+			 int to_set, struct fuse_file_info *fi)
+{
+	struct ovfs *o = ctx(req);
+	struct drop_entry *e = fi && fi->fh ? fh_of(fi)->drop : NULL;
+	struct drop_attr a = {ino, 0, false, o->mount_time};
+	struct stat st;
+	int ret = drop_allowed(req) ? 0 : -EPERM;
+
+	if (!ret && (to_set & FUSE_SET_ATTR_UID) && attr->st_uid != o->uid)
+		ret = -EPERM;
+	if (!ret && (to_set & FUSE_SET_ATTR_GID) && attr->st_gid != o->gid)
+		ret = -EPERM;
+	if (!ret && (to_set & FUSE_SET_ATTR_SIZE))
+		ret = attr->st_size < 0
+			      ? -EINVAL
+			      : drop_truncate(o->drop, e, ino,
+					      (uint64_t)attr->st_size);
+	if (!ret && !e)
+		ret = drop_touch(o->drop, ino);
+	if (!ret) {
+		ret = drop_getattr(o->drop, ino, &a);
+		if (ret && e)
+			ret = 0; /* removed, still open */
+	}
+	if (ret) {
+		reply_status(req, ret);
+		return;
+	}
+	drop_stat(o, &a, &st);
+	fuse_reply_attr(req, &st, 0);
+}
+
+/*
  * In the order libfuse's high-level setattr took them: chmod and chown
  * are refused, a truncate applies to a backup file's handle, times may be
  * set on backup files only; then the attributes are returned.
@@ -823,6 +1054,10 @@ static void ovfs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 	struct stat st;
 	int ret;
 
+	if (drop_is_ino(ino)) {
+		drop_setattr(req, ino, attr, to_set, fi);
+		return;
+	}
 	ret = path_of(o, ino, &p);
 	if (!ret && (to_set & FUSE_SET_ATTR_MODE))
 		ret = -EPERM;
@@ -847,6 +1082,11 @@ static void ovfs_release(fuse_req_t req, fuse_ino_t ino,
 	struct ovfs *o = ctx(req);
 
 	(void)ino;
+	if (fh && fh->drop) {
+		drop_fh_free(o, fh);
+		fuse_reply_err(req, 0);
+		return;
+	}
 	if (fh) {
 		/* Wait for a request still finishing on this handle. */
 		pthread_mutex_lock(&fh->lock);
@@ -860,6 +1100,24 @@ static void ovfs_release(fuse_req_t req, fuse_ino_t ino,
 		fh_free(fh);
 	}
 	fuse_reply_err(req, 0);
+}
+
+/*
+ * close(2): a drop entry written through any handle is submitted at the
+ * first close after the writes (drop_flush()), and close returns the
+ * result.  Nothing else is done on close.
+ */
+static void ovfs_flush(fuse_req_t req, fuse_ino_t ino,
+		       struct fuse_file_info *fi)
+{
+	struct ovfs_fh *fh = fh_of(fi);
+	int ret = 0;
+
+	(void)ino;
+	if (fh && fh->drop)
+		ret = drop_flush(ctx(req)->drop, fh->drop, write_interrupted,
+				 req);
+	reply_status(req, ret);
 }
 
 static void ovfs_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
@@ -877,6 +1135,17 @@ static void ovfs_access(fuse_req_t req, fuse_ino_t ino, int mask)
 	mode_t m;
 	int ret;
 
+	if (drop_is_ino(ino)) {
+		struct drop_attr a;
+
+		ret = drop_getattr(ctx(req)->drop, ino, &a);
+		if (!ret && (mask & X_OK))
+			ret = -EACCES;
+		if (!ret && (mask & W_OK) && a.readonly)
+			ret = -EACCES;
+		reply_status(req, ret);
+		return;
+	}
 	ret = path_of(ctx(req), ino, &p);
 	if (!ret) {
 		m = mode_of(p.what);
@@ -903,25 +1172,55 @@ static void ovfs_statfs(fuse_req_t req, fuse_ino_t ino)
 	fuse_reply_statfs(req, &sv);
 }
 
-/* Nothing can be created, removed, renamed or re-permissioned. */
+/*
+ * Nothing can be created, removed, renamed or re-permissioned, except
+ * regular files in a drop directory, by the mounting user.
+ */
 static void ovfs_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 			mode_t mode, struct fuse_file_info *fi)
 {
-	(void)parent;
-	(void)name;
-	(void)mode;
-	(void)fi;
-	fuse_reply_err(req, EACCES);
+	struct ovfs *o = ctx(req);
+	struct tree_node *dir = drop_dir(o, parent);
+	struct drop_entry *e;
+	struct drop_attr a;
+	int ret;
+
+	if (!dir || !drop_allowed(req) || (mode & S_IFMT && !S_ISREG(mode))) {
+		fuse_reply_err(req, EACCES);
+		return;
+	}
+	ret = drop_open(o->drop, dir, name, true, fi->flags & O_EXCL,
+			fi->flags & O_TRUNC, &e, &a);
+	if (ret) {
+		reply_status(req, ret);
+		return;
+	}
+	drop_reply_open(req, e, dir, &a, fi, true);
 }
 
 static void ovfs_mknod(fuse_req_t req, fuse_ino_t parent, const char *name,
 		       mode_t mode, dev_t rdev)
 {
-	(void)parent;
-	(void)name;
-	(void)mode;
+	struct ovfs *o = ctx(req);
+	struct tree_node *dir = drop_dir(o, parent);
+	struct fuse_entry_param ep;
+	struct drop_entry *e;
+	struct drop_attr a;
+	int ret;
+
 	(void)rdev;
-	fuse_reply_err(req, EACCES);
+	if (!dir || !drop_allowed(req) || !S_ISREG(mode)) {
+		fuse_reply_err(req, EACCES);
+		return;
+	}
+	ret = drop_open(o->drop, dir, name, true, true, false, &e, &a);
+	if (ret) {
+		reply_status(req, ret);
+		return;
+	}
+	drop_release(o->drop, e);
+	drop_fill_entry(o, &a, &ep);
+	fuse_reply_entry(req, &ep);
 }
 
 static void ovfs_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name,
@@ -934,6 +1233,18 @@ static void ovfs_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name,
 }
 
 static void ovfs_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	struct ovfs *o = ctx(req);
+	struct tree_node *dir = drop_dir(o, parent);
+
+	if (!dir || !drop_allowed(req)) {
+		fuse_reply_err(req, EACCES);
+		return;
+	}
+	reply_status(req, drop_unlink(o->drop, dir, name));
+}
+
+static void ovfs_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
 	(void)parent;
 	(void)name;
@@ -962,12 +1273,26 @@ static void ovfs_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 			fuse_ino_t newparent, const char *newname,
 			unsigned int flags)
 {
-	(void)parent;
-	(void)name;
-	(void)newparent;
-	(void)newname;
-	(void)flags;
-	fuse_reply_err(req, EACCES);
+	struct ovfs *o = ctx(req);
+	struct tree_node *dir = drop_dir(o, parent);
+
+	if (!dir || !drop_allowed(req)) {
+		fuse_reply_err(req, EACCES);
+		return;
+	}
+	if (drop_dir(o, newparent) != dir) {
+		fuse_reply_err(req, EXDEV);
+		return;
+	}
+	if (flags & ~(unsigned int)RENAME_NOREPLACE) {
+		fuse_reply_err(req, EINVAL); /* no RENAME_EXCHANGE */
+		return;
+	}
+	/* A hidden name made visible is submitted (gio save): bounded and
+	 * interruptible like a close. */
+	reply_status(req, drop_rename(o->drop, dir, name, newname,
+				      flags & RENAME_NOREPLACE,
+				      write_interrupted, req));
 }
 
 static void ovfs_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
@@ -1218,6 +1543,7 @@ static void ovfs_destroy(void *userdata)
 		struct ovfs_fh *fh = o->fhs;
 
 		o->fhs = fh->next;
+		drop_release(o->drop, fh->drop);
 		fh_free(fh);
 	}
 }
@@ -1238,10 +1564,11 @@ const struct fuse_lowlevel_ops ovfs_ops = {
 	.read = ovfs_read,
 	.write = ovfs_write,
 	.release = ovfs_release,
+	.flush = ovfs_flush,
 	/*
-	 * No .flush: nothing is done on close (docs/ocivaultfs.md), and
-	 * without it (and without locks) libfuse answers ENOSYS, after which
-	 * the kernel stops sending FLUSH: one round trip less per close.
+	 * .flush submits drop entries; for every other file it answers 0
+	 * at once (not ENOSYS: the kernel would stop sending FLUSH for the
+	 * whole mount, drop entries included).
 	 * No getxattr/listxattr: ENOSYS, which the kernel reports as
 	 * EOPNOTSUPP (and stops asking).
 	 */
@@ -1252,7 +1579,7 @@ const struct fuse_lowlevel_ops ovfs_ops = {
 	.mknod = ovfs_mknod,
 	.mkdir = ovfs_mkdir,
 	.unlink = ovfs_unlink,
-	.rmdir = ovfs_unlink,
+	.rmdir = ovfs_rmdir,
 	.symlink = ovfs_symlink,
 	.link = ovfs_link,
 	.rename = ovfs_rename,

@@ -51,6 +51,8 @@ static const struct uint_opt {
 	     OPTS_DEFAULT_MAX_CACHE_MB, ""),
 	UOPT(max_response_kb, OPTS_MAX_RESPONSE_KB_MIN,
 	     OPTS_MAX_RESPONSE_KB_MAX, OPTS_DEFAULT_MAX_RESPONSE_KB, ""),
+	UOPT(max_restore_mb, 1, OPTS_MAX_RESTORE_MB_MAX,
+	     OPTS_DEFAULT_MAX_RESTORE_MB, ""),
 };
 
 #define N_UINT_OPTS (sizeof(uint_opts) / sizeof(uint_opts[0]))
@@ -109,6 +111,7 @@ static const struct fuse_opt spec[] = {
 	FUSE_OPT_KEY("max_listing_mb=", KEY_UINT),
 	FUSE_OPT_KEY("max_cached=", KEY_UINT),
 	FUSE_OPT_KEY("max_cache_mb=", KEY_UINT),
+	FUSE_OPT_KEY("max_restore_mb=", KEY_UINT),
 	FUSE_OPT_KEY("max_response_kb=", KEY_UINT),
 	/* Hidden: lets the test suite use a plain-HTTP fault proxy. */
 	OVFS_OPT("allow_http_for_tests", allow_http, 1),
@@ -249,6 +252,7 @@ void opts_usage(FILE *f, const char *prog)
 		"    -o max_cached=N        entries cached in all (default %d)\n"
 		"    -o max_cache_mb=MIB    heap of the cache (default %d)\n"
 		"    -o max_response_kb=KIB one response body (default %d)\n"
+		"    -o max_restore_mb=MIB  one file dropped into restore.d/ (default %d)\n"
 		"    -V   --version         print the version\n"
 		"    -h   --help            print this help\n"
 		"\n",
@@ -258,7 +262,7 @@ void opts_usage(FILE *f, const char *prog)
 		OPTS_DEFAULT_RATE, OPTS_DEFAULT_MAX_PAGES,
 		OPTS_DEFAULT_MAX_ENTRIES, OPTS_DEFAULT_MAX_LISTING_MB,
 		OPTS_DEFAULT_MAX_CACHED, OPTS_DEFAULT_MAX_CACHE_MB,
-		OPTS_DEFAULT_MAX_RESPONSE_KB);
+		OPTS_DEFAULT_MAX_RESPONSE_KB, OPTS_DEFAULT_MAX_RESTORE_MB);
 }
 
 void opts_release(struct ovfs_opts *o)

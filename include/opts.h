@@ -38,6 +38,9 @@ struct fuse_args;
 #define OPTS_DEFAULT_MAX_CACHE_MB 512
 #define OPTS_MAX_CACHE_MB_MIN 16
 #define OPTS_MAX_CACHE_MB_MAX 65536
+/* A file dropped into a drop directory (restore.d/), MiB. */
+#define OPTS_DEFAULT_MAX_RESTORE_MB 64
+#define OPTS_MAX_RESTORE_MB_MAX 1024
 #define OPTS_DEFAULT_MAX_RESPONSE_KB 8192
 #define OPTS_MAX_RESPONSE_KB_MIN 64
 #define OPTS_MAX_RESPONSE_KB_MAX 8192 /* the decoders refuse more */

@@ -27,6 +27,7 @@ struct oci_client;
 struct tree;
 struct backups;
 struct restores;
+struct drop;
 struct fuse_session;
 struct ovfs_fh;
 struct ovfs_notify;
@@ -56,6 +57,7 @@ struct ovfs_opts {
 	unsigned int max_cached; /* cached entries (nodes) in all */
 	unsigned int max_cache_mb; /* cache heap, MiB */
 	unsigned int max_response_kb; /* one response body, KiB */
+	unsigned int max_restore_mb; /* one dropped backup file, MiB */
 	int show_help;
 	int show_version;
 	/* an unsigned option whose value was not a number in range
@@ -71,6 +73,7 @@ struct ovfs {
 	struct tree *tree;
 	struct backups *backups;
 	struct restores *restores; /* key and vault restores */
+	struct drop *drop; /* the files of the drop directories (drop.h) */
 	struct fuse_session *se; /* set after fuse_session_new() */
 	struct ovfs_notify *notify; /* entry invalidations (ops.c): set in
 				       the session's init, cleared when
