@@ -1117,6 +1117,10 @@ static void ovfs_flush(fuse_req_t req, fuse_ino_t ino,
 	if (fh && fh->drop)
 		ret = drop_flush(ctx(req)->drop, fh->drop, write_interrupted,
 				 req);
+	/* ENOSYS would read as "no flush here": the kernel would report
+	 * success and never send FLUSH again on this mount. */
+	if (ret == -ENOSYS)
+		ret = -EOPNOTSUPP;
 	reply_status(req, ret);
 }
 
@@ -1275,6 +1279,7 @@ static void ovfs_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 {
 	struct ovfs *o = ctx(req);
 	struct tree_node *dir = drop_dir(o, parent);
+	int ret;
 
 	if (!dir || !drop_allowed(req)) {
 		fuse_reply_err(req, EACCES);
@@ -1290,9 +1295,9 @@ static void ovfs_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 	}
 	/* A hidden name made visible is submitted (gio save): bounded and
 	 * interruptible like a close. */
-	reply_status(req, drop_rename(o->drop, dir, name, newname,
-				      flags & RENAME_NOREPLACE,
-				      write_interrupted, req));
+	ret = drop_rename(o->drop, dir, name, newname, flags & RENAME_NOREPLACE,
+			  write_interrupted, req);
+	reply_status(req, ret == -ENOSYS ? -EOPNOTSUPP : ret);
 }
 
 static void ovfs_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,

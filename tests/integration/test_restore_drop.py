@@ -1,0 +1,145 @@
+# SPDX-License-Identifier: MIT
+"""Drop directories (issue 10): the FUSE mechanics of `restore.d/` and
+`restore-vault.d/` (docs/restore.md, "Drop directories").  The full
+restore cycle (a backup's bytes dropped, the key back) needs the restore
+module's RestoreKeyFromFile; these tests cover what the drop directory
+itself does: what may be created where and by whom, when a file is
+submitted, the size bound, and that a refused file leaves nothing."""
+
+import errno
+import os
+import shutil
+
+import pytest
+
+from fsutil import PROD, PROD_VAULT, run
+
+DROP = PROD_VAULT + "/restore.d"
+VDROP = PROD + "/restore-vault.d"
+NOBODY = 65534
+
+
+def err_of(fn):
+    try:
+        fn()
+    except OSError as e:
+        return e.errno
+    return 0
+
+
+def write_file(path, data, mode="wb"):
+    with open(path, mode) as f:
+        f.write(data)
+
+
+def test_create_elsewhere_still_refused(mount):
+    m = mount()
+    for d in (PROD_VAULT, PROD_VAULT + "/keys", PROD):
+        assert err_of(lambda: write_file(m.path(d, "x"), b"a")) == \
+            errno.EACCES, d
+    assert os.listdir(m.path(DROP)) == []
+    assert os.listdir(m.path(VDROP)) == []
+
+
+def test_empty_entry_stays_and_is_not_submitted(mount):
+    m = mount()
+    p = m.path(DROP, "later.backup")
+    open(p, "wb").close()  # touch: create, close empty
+    assert os.listdir(m.path(DROP)) == ["later.backup"]
+    st = os.stat(p)
+    assert st.st_size == 0 and (st.st_mode & 0o777) == 0o600
+    os.chmod(p, 0o644)  # accepted, ignored (cp -p, install)
+    os.utime(p, (1, 1))
+    os.unlink(p)
+    assert os.listdir(m.path(DROP)) == []
+
+
+def test_hidden_file_waits_for_rename_and_refusal_leaves_nothing(mount):
+    m = mount()
+    tmp = m.path(DROP, ".goutputstream-ABC123")
+    with open(tmp, "wb") as f:
+        f.write(b"\0" * 5000)
+        f.seek(10000)
+        f.write(b"not a backup")  # a hole in between
+    assert os.stat(tmp).st_size == 10012  # not submitted at close
+    assert os.listdir(m.path(DROP)) == [".goutputstream-ABC123"]
+    e = err_of(lambda: os.rename(tmp, m.path(DROP, "x.backup")))
+    # refused: not a backup (EINVAL); EOPNOTSUPP while the restore
+    # module has no RestoreKeyFromFile
+    assert e in (errno.EINVAL, errno.EOPNOTSUPP), e
+    assert os.listdir(m.path(DROP)) == []
+
+
+def test_visible_file_submitted_at_close(mount):
+    m = mount()
+    p = m.path(DROP, "junk.backup")
+    e = err_of(lambda: write_file(p, os.urandom(3000)))
+    assert e in (errno.EINVAL, errno.EOPNOTSUPP), e
+    assert os.listdir(m.path(DROP)) == []
+    # dd in several writes, the same
+    src = os.path.join(m.tmp if hasattr(m, "tmp") else "/tmp",
+                       "drop-src-%d" % os.getpid())
+    write_file(src, os.urandom(4321))
+    try:
+        r = run(["dd", "if=" + src, "of=" + m.path(VDROP, "v.backup"),
+                 "bs=1000"])
+        assert r.rc != 0
+        assert os.listdir(m.path(VDROP)) == []
+    finally:
+        os.unlink(src)
+
+
+def test_written_then_emptied_is_einval(mount):
+    m = mount()
+    p = m.path(DROP, "e.backup")
+
+    def go():
+        with open(p, "wb") as f:
+            f.write(b"abc")
+            f.flush()
+            f.truncate(0)
+    assert err_of(go) == errno.EINVAL
+    assert os.listdir(m.path(DROP)) == []
+
+
+def test_size_bound_efbig(mount):
+    m = mount("max_restore_mb=1")
+    p = m.path(DROP, "big.backup")
+    fd = os.open(p, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        total, e = 0, 0
+        chunk = b"x" * 65536
+        while total <= (1 << 20):
+            try:
+                total += os.write(fd, chunk)
+            except OSError as ex:
+                e = ex.errno
+                break
+        assert e == errno.EFBIG and total == 1 << 20, (e, total)
+        assert err_of(lambda: os.truncate(p, (1 << 20) + 1)) == errno.EFBIG
+        os.ftruncate(fd, 0)
+    finally:
+        # written, then empty: refused at close, and gone
+        assert err_of(lambda: os.close(fd)) == errno.EINVAL
+    assert os.listdir(m.path(DROP)) == []
+
+
+def test_bad_names(mount):
+    m = mount()
+    assert err_of(lambda: open(m.path(DROP, "n" * 256), "wb")) in \
+        (errno.ENAMETOOLONG,)
+    open(m.path(DROP, ".a"), "wb").close()
+    assert err_of(lambda: os.rename(m.path(DROP, ".a"),
+                                    m.path(PROD_VAULT, "a"))) == errno.EXDEV
+    os.unlink(m.path(DROP, ".a"))
+
+
+@pytest.mark.skipif(os.getuid() != 0 or not shutil.which("setpriv"),
+                    reason="needs root (allow_other), setpriv")
+def test_other_user_cannot_drop(mount):
+    m = mount("allow_other")
+    r = run(["setpriv", "--reuid=%d" % NOBODY, "--regid=%d" % NOBODY,
+             "--clear-groups", "sh", "-c",
+             "echo x > '%s/y' 2>&1; ls '%s'" % (DROP, DROP)], cwd=m.mnt)
+    assert "Permission denied" in r.out + r.err
+    assert os.listdir(m.path(DROP)) == []
