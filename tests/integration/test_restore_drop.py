@@ -143,3 +143,55 @@ def test_other_user_cannot_drop(mount):
              "echo x > '%s/y' 2>&1; ls '%s'" % (DROP, DROP)], cwd=m.mnt)
     assert "Permission denied" in r.out + r.err
     assert os.listdir(m.path(DROP)) == []
+
+
+def tools(src, dst_dir):
+    """The ways a file reaches a drop directory (docs/restore.md)."""
+    x = os.path.join(dst_dir, "x.backup")
+    return {
+        "cp": ["cp", src, dst_dir + "/"],
+        "cat": ["sh", "-c", "cat '%s' > '%s'" % (src, x)],
+        "dd": ["dd", "if=" + src, "of=" + x, "bs=1000"],
+        "gio copy": ["gio", "copy", src, dst_dir + "/"],
+        "gio save": ["sh", "-c", "gio save '%s' < '%s'" % (x, src)],
+        "install": ["install", "-m", "0600", src, dst_dir + "/"],
+    }
+
+
+@pytest.mark.parametrize("tool", ["cp", "cat", "dd", "gio copy", "gio save",
+                                  "install"])
+def test_tools_report_the_refusal(mount, tool, tmp_path):
+    """Each tool sees the submission's result at close (here a refusal:
+    the bytes are not a backup) and nothing stays behind."""
+    m = mount()
+    src = str(tmp_path / "junk.backup")
+    write_file(src, bytes(range(256)) * 20)
+    r = run(tools(src, m.path(DROP))[tool])
+    assert r.rc != 0, (tool, r.out, r.err)
+    # EINVAL (not a backup), EOPNOTSUPP while the restore module has no
+    # RestoreKeyFromFile
+    assert "Invalid argument" in r.err or "not supported" in r.err, r.err
+    assert os.listdir(m.path(DROP)) == []
+
+
+def test_gio_save_over_placeholder_renames(mount, tmp_path):
+    """gio save onto an existing entry writes .goutputstream-XXXXXX and
+    renames it: the rename submits, its error reaches gio."""
+    m = mount()
+    src = str(tmp_path / "junk.backup")
+    write_file(src, b"\1" * 3000)
+    x = m.path(DROP, "x.backup")
+    open(x, "wb").close()
+    r = run(["sh", "-c", "gio save '%s' < '%s'" % (x, src)])
+    assert r.rc != 0, (r.out, r.err)
+    assert [n for n in os.listdir(m.path(DROP))
+            if n.startswith(".goutputstream")] == []
+
+
+def test_shutil_copy_reports(mount, tmp_path):
+    m = mount()
+    src = str(tmp_path / "junk.backup")
+    write_file(src, b"\0\1\2" * 1000)
+    e = err_of(lambda: shutil.copy(src, m.path(DROP)))
+    assert e in (errno.EINVAL, errno.EOPNOTSUPP), e
+    assert os.listdir(m.path(DROP)) == []
