@@ -400,8 +400,8 @@ static int make_fs(struct ovfs *o, struct journal *journal)
 				 .journal = journal,
 				 .write_timeout_ms =
 					 (uint64_t)o->opts.write_timeout * 1000,
-				 .max_file_bytes = (size_t)o->opts.max_restore_mb
-						   << 20,
+				 .max_file_bytes =
+					 (size_t)o->opts.max_restore_mb << 20,
 			 }) ||
 	    drop_new(&o->drop,
 		     &(struct drop_opts){

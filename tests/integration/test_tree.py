@@ -24,6 +24,11 @@ def ls(m, rel, *flags):
     return r.out.splitlines()
 
 
+# A compartment's entries (ls order): vault restores are made there.
+COMP_ENTRIES = ["compartments", "id", "restore-vault", "restore-vault-status",
+                "restore-vault-wait", "restore-vault.d", "vaults"]
+
+
 def cat(m, rel):
     r = run(["cat", m.path(rel)])
     assert r.rc == 0, r
@@ -31,8 +36,7 @@ def cat(m, rel):
 
 
 def test_root(mnt):
-    assert ls(mnt, "", "-a") == [".", "..", ".ocivaultfs", "compartments",
-                                 "id", "vaults"]
+    assert ls(mnt, "", "-a") == [".", "..", ".ocivaultfs"] + COMP_ENTRIES
     assert cat(mnt, "id") == TENANCY + "\n"
     # Sandbox is DELETED: hidden.
     assert ls(mnt, "compartments") == ["Development", "Production",
@@ -42,7 +46,7 @@ def test_root(mnt):
 
 
 def test_nesting_and_ids(mnt):
-    assert ls(mnt, PROD) == ["compartments", "id", "vaults"]
+    assert ls(mnt, PROD) == COMP_ENTRIES
     assert cat(mnt, PROD + "/id") == COMPARTMENTS["Production"] + "\n"
     assert ls(mnt, PROD + "/compartments") == ["HR", "Payments"]
     pay = PROD + "/compartments/Payments"
@@ -55,12 +59,14 @@ def test_nesting_and_ids(mnt):
         KEYS["card-data"] + "\n"
     # HR: an empty compartment, recursively the same shape.
     hr = PROD + "/compartments/HR"
-    assert ls(mnt, hr) == ["compartments", "id", "vaults"]
+    assert ls(mnt, hr) == COMP_ENTRIES
     assert ls(mnt, hr + "/vaults") == []
     assert ls(mnt, hr + "/compartments") == []
     assert ls(mnt, PROD + "/vaults") == ["prod-default", "prod-vault"]
-    assert ls(mnt, PROD_VAULT) == ["backup", "id", "keys", "status",
-                                   "vault.json", "wait"]
+    assert ls(mnt, PROD_VAULT) == ["backup", "id", "keys", "restore",
+                                   "restore-status", "restore-wait",
+                                   "restore.d", "status", "vault.json",
+                                   "wait"]
     assert cat(mnt, PROD_VAULT + "/id") == VAULTS["prod-vault"] + "\n"
 
 
@@ -119,7 +125,7 @@ def test_deleting_and_deleted_are_hidden(mnt, emulator):
 def test_inaccessible_compartment(mnt, register_output):
     register_output(RESTRICTED_LOG)
     restricted = "compartments/Restricted"
-    assert ls(mnt, restricted) == ["compartments", "id", "vaults"]
+    assert ls(mnt, restricted) == COMP_ENTRIES
     assert cat(mnt, restricted + "/id") == COMPARTMENTS["Restricted"] + "\n"
     for sub in ("vaults", "compartments"):
         r = run(["ls", mnt.path(restricted, sub)])

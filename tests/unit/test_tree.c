@@ -94,7 +94,9 @@ static void test_fixed_dirs(struct tree *t)
 
 	ok(!tree_resolve(t, "/", &p), "resolve /");
 	ok(!tree_readdir(t, &p, count_fill, &b, NULL), "readdir /");
-	is_str(b.buf, "id,compartments,vaults,.ocivaultfs,",
+	is_str(b.buf,
+	       "id,compartments,vaults,restore-vault,restore-vault-status,"
+	       "restore-vault-wait,restore-vault.d,.ocivaultfs,",
 	       "the root's fixed entries");
 	ok(!tree_opendir(t, &p, &unchanged, NULL) && unchanged,
 	   "a fixed directory never changes");
