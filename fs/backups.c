@@ -629,6 +629,8 @@ static int pending_load(void *arg, const struct journal_entry *e)
 	struct backups *b = arg;
 	struct backups_pending *p, **pp;
 
+	if (e->kind[0] && strcmp(e->kind, "vault-backup"))
+		return 0; /* a restore: the restores' own */
 	if (!strcmp(e->state, "submitting")) {
 		/* BackupKey was sent (or about to be) when the daemon ended:
 		 * whether OCI accepted it is not known.  If it did, the key
@@ -1569,6 +1571,7 @@ static int journal_submit(struct backups *b, struct tree_node *key,
 		e.submitted = j->submitted;
 		pthread_mutex_unlock(&b->lock);
 		e.state = "submitting";
+		e.kind = key->kind == TREE_VAULT ? "vault-backup" : NULL;
 		e.key = key->id;
 		e.path = path.buf;
 		e.target = sc->tg.display;
@@ -1631,6 +1634,7 @@ static void journal_refusal(struct backups *b, struct tree_node *key, int ret)
 		goto out;
 	e.submitted = e.finished = wall(b);
 	e.state = rejected ? "rejected" : "failed";
+	e.kind = key->kind == TREE_VAULT ? "vault-backup" : NULL;
 	e.key = key->id;
 	e.path = path.buf;
 	e.target = target;

@@ -39,6 +39,7 @@ enum jn_field {
 	JF_ERRNO,
 	JF_CODE,
 	JF_MSG,
+	JF_KIND,
 	JF_N,
 };
 
@@ -47,7 +48,7 @@ static const char *const field_names[JF_N] = {
 	[JF_TARGET] = "target", [JF_NS] = "ns",	      [JF_BUCKET] = "bucket",
 	[JF_OBJECT] = "object", [JF_TOKEN] = "token", [JF_WR] = "wr",
 	[JF_REQ] = "req",	[JF_ERRNO] = "errno", [JF_CODE] = "code",
-	[JF_MSG] = "msg",
+	[JF_MSG] = "msg",	[JF_KIND] = "kind",
 };
 
 /* One entry in memory: the fields of its records, merged. */
@@ -948,6 +949,7 @@ static int fill(struct jn_ent *e, const struct journal_entry *in)
 	ret |= ent_set(e, JF_ERRNO, in->errno_name);
 	ret |= ent_set(e, JF_CODE, in->code);
 	ret |= set_redacted(e, JF_MSG, in->message);
+	ret |= ent_set(e, JF_KIND, in->kind);
 	return ret ? -ENOMEM : 0;
 }
 
@@ -1135,6 +1137,7 @@ static void view(const struct jn_ent *e, struct journal_entry *o)
 	o->errno_name = ent_get(e, JF_ERRNO);
 	o->code = ent_get(e, JF_CODE);
 	o->message = ent_get(e, JF_MSG);
+	o->kind = ent_get(e, JF_KIND);
 }
 
 static struct jn_ent *ent_copy(const struct jn_ent *e)
@@ -1248,7 +1251,11 @@ static int hist_line(struct buf *out, const struct jn_ent *e)
 	if (!ret)
 		ret = hist_field(out, e->f[JF_ERRNO], false);
 	if (!ret)
-		ret = hist_field(out, e->f[JF_CODE], true);
+		ret = hist_field(out, e->f[JF_CODE], false);
+	if (!ret)
+		ret = hist_field(out,
+				 e->f[JF_KIND] ? e->f[JF_KIND] : "key-backup",
+				 true);
 	return ret;
 }
 

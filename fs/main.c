@@ -394,6 +394,7 @@ static int make_fs(struct ovfs *o, struct journal *journal)
 				 .client = o->client,
 				 .tree = o->tree,
 				 .log = &o->log,
+				 .endpoint_host = o->endpoint_host,
 				 .get_namespace = get_namespace,
 				 .exiting = is_exiting,
 				 .arg = o,

@@ -69,6 +69,10 @@ static const struct {
 					     RATELIMIT_MGMT_WRITE},
 	[OCI_OP_RESTORE_KEY_FILE] = {"RestoreKeyFromFile",
 				     RATELIMIT_MGMT_WRITE},
+	[OCI_OP_RESTORE_VAULT_OBJECT_STORE] = {"RestoreVaultFromObjectStore",
+					       RATELIMIT_PROV_WRITE},
+	[OCI_OP_RESTORE_VAULT_FILE] = {"RestoreVaultFromFile",
+				       RATELIMIT_PROV_WRITE},
 	[OCI_OP_GET_WORK_REQUEST] = {"GetWorkRequest", RATELIMIT_OTHER},
 	[OCI_OP_LIST_WORK_REQUEST_ERRORS] = {"ListWorkRequestErrors",
 					     RATELIMIT_OTHER},
@@ -1563,6 +1567,7 @@ static int encode_location(const struct oci_backup_location *loc,
 /* POST a BackupLocation body (backups and restores from Object Storage). */
 static int post_location(struct oci_client *c, enum oci_op op, const char *base,
 			 const char *lit, const char *id, const char *tail,
+			 const char *compartment_id,
 			 const struct oci_backup_location *loc,
 			 int include_keys, const char *retry_token,
 			 const char *if_match, decode_fn decode, void *out,
@@ -1573,6 +1578,11 @@ static int post_location(struct oci_client *c, enum oci_op op, const char *base,
 	int ret;
 
 	ret = build_url(&url, base, lit, id, tail, err);
+	if (!ret && compartment_id) {
+		ret = url_query(&url, "compartmentId", compartment_id);
+		if (ret)
+			oci_error_local(err, ret, "request URL too long");
+	}
 	if (!ret)
 		ret = encode_location(loc, include_keys, &body, err);
 	if (!ret) {
@@ -1607,7 +1617,7 @@ int oci_backup_key(struct oci_client *c, const char *mgmt, const char *key_id,
 		ret = check_ocid("key", key_id, err);
 	return ret ? ret
 		   : post_location(c, OCI_OP_BACKUP_KEY, mgmt, "20180608/keys",
-				   key_id, "actions/backup", loc, -1,
+				   key_id, "actions/backup", NULL, loc, -1,
 				   retry_token, if_match, dec_key, out, res,
 				   err);
 }
@@ -1627,9 +1637,9 @@ int oci_backup_vault(struct oci_client *c, const char *vault_id,
 		   : post_location(c, OCI_OP_BACKUP_VAULT,
 				   c->endpoint[REGION_SVC_KMS],
 				   "20180608/vaults", vault_id,
-				   "actions/backup", loc, include_keys ? 1 : 0,
-				   retry_token, if_match, dec_vault, out, res,
-				   err);
+				   "actions/backup", NULL, loc,
+				   include_keys ? 1 : 0, retry_token, if_match,
+				   dec_vault, out, res, err);
 }
 
 int oci_restore_key_from_object_store(struct oci_client *c, const char *mgmt,
@@ -1648,8 +1658,54 @@ int oci_restore_key_from_object_store(struct oci_client *c, const char *mgmt,
 		   : post_location(
 			     c, OCI_OP_RESTORE_KEY_OBJECT_STORE, mgmt,
 			     "20180608/keys/actions/restoreFromObjectStore",
-			     NULL, NULL, loc, -1, retry_token, if_match,
+			     NULL, NULL, NULL, loc, -1, retry_token, if_match,
 			     dec_key, out, res, err);
+}
+
+/* POST raw backup bytes with content-md5 (the restores from a file). */
+static int post_file(struct oci_client *c, enum oci_op op, const char *base,
+		     const char *lit, const char *compartment_id,
+		     const void *data, size_t len, const char *retry_token,
+		     const char *if_match, decode_fn decode, void *out,
+		     struct oci_action_result *res, struct oci_error *err)
+{
+	struct buf url = BUF_INIT(URL_MAX);
+	char md5[CRYPTO_MD5_B64_LEN];
+	struct action a = {0};
+	int ret = 0;
+
+	if (!data || !len) {
+		ret = -EINVAL;
+		oci_error_local(err, ret, "empty backup");
+	}
+	if (!ret)
+		ret = build_url(&url, base, lit, NULL, NULL, err);
+	if (!ret && compartment_id) {
+		ret = url_query(&url, "compartmentId", compartment_id);
+		if (ret)
+			oci_error_local(err, ret, "request URL too long");
+	}
+	if (!ret) {
+		ret = crypto_md5_b64(data, len, md5);
+		if (ret)
+			oci_error_local(err, ret, "cannot compute content-md5");
+	}
+	if (!ret) {
+		a.op = op;
+		a.url = url.buf;
+		a.body = data;
+		a.body_len = len;
+		a.content_type = "application/octet-stream";
+		a.content_md5 = md5;
+		a.retry_token = retry_token;
+		a.if_match = if_match;
+		a.decode = decode;
+		a.out = out;
+		a.res = res;
+		ret = oci_action(c, &a, err);
+	}
+	buf_release(&url);
+	return ret;
 }
 
 int oci_restore_key_from_file(struct oci_client *c, const char *mgmt,
@@ -1659,43 +1715,56 @@ int oci_restore_key_from_file(struct oci_client *c, const char *mgmt,
 			      struct oci_action_result *res,
 			      struct oci_error *err)
 {
-	struct buf url = BUF_INIT(URL_MAX);
-	char md5[CRYPTO_MD5_B64_LEN];
 	struct oci_error dummy;
-	struct action a = {0};
 	int ret;
 
 	err = ERR_OR_DUMMY(err, dummy);
 	ret = check_endpoint(c, mgmt, err);
-	if (!ret && (!data || !len)) {
-		ret = -EINVAL;
-		oci_error_local(err, ret, "empty backup");
-	}
-	if (!ret)
-		ret = build_url(&url, mgmt,
-				"20180608/keys/actions/restoreFromFile", NULL,
-				NULL, err);
-	if (!ret) {
-		ret = crypto_md5_b64(data, len, md5);
-		if (ret)
-			oci_error_local(err, ret, "cannot compute content-md5");
-	}
-	if (!ret) {
-		a.op = OCI_OP_RESTORE_KEY_FILE;
-		a.url = url.buf;
-		a.body = data;
-		a.body_len = len;
-		a.content_type = "application/octet-stream";
-		a.content_md5 = md5;
-		a.retry_token = retry_token;
-		a.if_match = if_match;
-		a.decode = dec_key;
-		a.out = out;
-		a.res = res;
-		ret = oci_action(c, &a, err);
-	}
-	buf_release(&url);
-	return ret;
+	return ret ? ret
+		   : post_file(c, OCI_OP_RESTORE_KEY_FILE, mgmt,
+			       "20180608/keys/actions/restoreFromFile", NULL,
+			       data, len, retry_token, if_match, dec_key, out,
+			       res, err);
+}
+
+int oci_restore_vault_from_object_store(
+	struct oci_client *c, const char *compartment_id,
+	const struct oci_backup_location *loc, const char *retry_token,
+	const char *if_match, struct oci_vault *out,
+	struct oci_action_result *res, struct oci_error *err)
+{
+	struct oci_error dummy;
+	int ret;
+
+	err = ERR_OR_DUMMY(err, dummy);
+	ret = check_ocid("compartment", compartment_id, err);
+	return ret ? ret
+		   : post_location(
+			     c, OCI_OP_RESTORE_VAULT_OBJECT_STORE,
+			     c->endpoint[REGION_SVC_KMS],
+			     "20180608/vaults/actions/restoreFromObjectStore",
+			     NULL, NULL, compartment_id, loc, -1, retry_token,
+			     if_match, dec_vault, out, res, err);
+}
+
+int oci_restore_vault_from_file(struct oci_client *c,
+				const char *compartment_id, const void *data,
+				size_t len, const char *retry_token,
+				const char *if_match, struct oci_vault *out,
+				struct oci_action_result *res,
+				struct oci_error *err)
+{
+	struct oci_error dummy;
+	int ret;
+
+	err = ERR_OR_DUMMY(err, dummy);
+	ret = check_ocid("compartment", compartment_id, err);
+	return ret ? ret
+		   : post_file(c, OCI_OP_RESTORE_VAULT_FILE,
+			       c->endpoint[REGION_SVC_KMS],
+			       "20180608/vaults/actions/restoreFromFile",
+			       compartment_id, data, len, retry_token, if_match,
+			       dec_vault, out, res, err);
 }
 
 /* ---- work requests ---------------------------------------------------- */

@@ -90,6 +90,11 @@ int oci_error_errno(const struct oci_error *e)
 	case 409:
 		if (code_is(e, "NotAuthorizedOrResourceAlreadyExists"))
 			return -EEXIST;
+		/* A restore's Conflict: the key or vault of the backup
+		 * exists. */
+		if (code_is(e, "Conflict") &&
+		    !strncmp(e->operation, "Restore", 7))
+			return -EEXIST;
 		return -EBUSY;
 	case 412:
 		return -ESTALE;

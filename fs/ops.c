@@ -157,11 +157,17 @@ static void reply_status(fuse_req_t req, int ret)
  * directories and read-only files are for everyone the mount lets in
  * (allow_other), `backup` for the mounting user only.
  */
+/* The files a write acts on: `backup`, `restore`, `restore-vault`. */
+static bool is_control(enum tree_what w)
+{
+	return w == TW_BACKUP || w == TW_RESTORE;
+}
+
 static mode_t mode_of(enum tree_what w)
 {
 	if (tree_is_dir(w))
 		return S_IFDIR | 0555;
-	if (w == TW_BACKUP)
+	if (is_control(w))
 		return S_IFREG | 0600;
 	return S_IFREG | 0444;
 }
@@ -577,6 +583,12 @@ static int snapshot(struct ovfs *o, struct ovfs_fh *fh, struct tree_wait *w)
 	case TW_BACKUP:
 		ret = backups_help(o->backups, n, &fh->data);
 		break;
+	case TW_RESTORE:
+		ret = restores_help(o->restores, n, &fh->data);
+		break;
+	case TW_RESTORE_STATUS:
+		ret = restores_status(o->restores, n, &fh->data);
+		break;
 	case TW_CTL_STATS:
 		ret = oci_client_stats_render(o->client, &fh->data);
 		if (!ret)
@@ -586,6 +598,8 @@ static int snapshot(struct ovfs *o, struct ovfs_fh *fh, struct tree_wait *w)
 		break;
 	case TW_CTL_BACKUPS:
 		ret = backups_list(o->backups, &fh->data);
+		if (!ret)
+			ret = restores_list(o->restores, &fh->data);
 		break;
 	case TW_HISTORY:
 		ret = backups_history(o->backups, n, &fh->data);
@@ -594,6 +608,7 @@ static int snapshot(struct ovfs *o, struct ovfs_fh *fh, struct tree_wait *w)
 		ret = backups_history(o->backups, NULL, &fh->data);
 		break;
 	case TW_WAIT:
+	case TW_RESTORE_WAIT:
 		return 0; /* filled by the first read */
 	default:
 		return -EISDIR;
@@ -744,7 +759,7 @@ static void ovfs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		ret = -EISDIR;
 		goto fail;
 	}
-	if (acc != O_RDONLY && fh->p.what != TW_BACKUP) {
+	if (acc != O_RDONLY && !is_control(fh->p.what)) {
 		ret = -EACCES;
 		goto fail;
 	}
@@ -755,7 +770,7 @@ static void ovfs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	 * this makes it hold without the kernel's check too, and for root
 	 * when another user mounted.
 	 */
-	if (fh->p.what == TW_BACKUP && fuse_req_ctx(req)->uid != o->uid) {
+	if (is_control(fh->p.what) && fuse_req_ctx(req)->uid != o->uid) {
 		ret = -EACCES;
 		goto fail;
 	}
@@ -870,9 +885,13 @@ static void ovfs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		return;
 	}
 	pthread_mutex_lock(&fh->lock);
-	if (fh->p.what == TW_WAIT && !fh->ready) {
-		ret = backups_wait(ctx(req)->backups, fh->p.node, interrupted,
-				   req, &fh->data);
+	if ((fh->p.what == TW_WAIT || fh->p.what == TW_RESTORE_WAIT) &&
+	    !fh->ready) {
+		ret = fh->p.what == TW_WAIT
+			      ? backups_wait(ctx(req)->backups, fh->p.node,
+					     interrupted, req, &fh->data)
+			      : restores_wait(ctx(req)->restores, fh->p.node,
+					      interrupted, req, &fh->data);
 		if (ret == -EINTR)
 			goto out; /* may be read again */
 		fh->ready = true;
@@ -913,8 +932,12 @@ static int backup_write(fuse_req_t req, struct ovfs *o, struct ovfs_fh *fh,
 		return 0;
 	/* Bounded (write_timeout) and interruptible: a signal that ends
 	 * the writer ends the write with EINTR (backups_submit()). */
-	ret = backups_submit(o->backups, fh->p.node, start, len,
-			     write_interrupted, req);
+	if (fh->p.what == TW_RESTORE)
+		ret = restores_submit(o->restores, fh->p.node, start, len,
+				      write_interrupted, req);
+	else
+		ret = backups_submit(o->backups, fh->p.node, start, len,
+				     write_interrupted, req);
 	fh->consumed = fh->wbuf.len;
 	return ret;
 }
@@ -925,7 +948,7 @@ static int fh_write(fuse_req_t req, struct ovfs *o, struct ovfs_fh *fh,
 	size_t end;
 	int ret;
 
-	if (fh->p.what != TW_BACKUP)
+	if (!is_control(fh->p.what))
 		return -EACCES;
 	if (off < 0 || (size_t)off > fh->wbuf.len)
 		return -EINVAL; /* no holes in a control file */
@@ -979,7 +1002,7 @@ static int do_truncate(struct ovfs *o, const struct tree_path *p, off_t size,
 	if (fi && fi->fh) {
 		struct ovfs_fh *fh = fh_of(fi);
 
-		if (fh->p.what != TW_BACKUP)
+		if (!is_control(fh->p.what))
 			return -EACCES;
 		pthread_mutex_lock(&fh->lock);
 		if (size >= 0 && (size_t)size < fh->wbuf.len) {
@@ -991,7 +1014,7 @@ static int do_truncate(struct ovfs *o, const struct tree_path *p, off_t size,
 		return ret;
 	}
 	/* O_TRUNC on the control file is a no-op; everything else is r/o. */
-	return p->what == TW_BACKUP   ? 0
+	return is_control(p->what)    ? 0
 	       : tree_is_dir(p->what) ? -EISDIR
 				      : -EACCES;
 }
@@ -999,8 +1022,8 @@ static int do_truncate(struct ovfs *o, const struct tree_path *p, off_t size,
 static int do_utimens(const struct tree_path *p, struct fuse_file_info *fi)
 {
 	if (fi && fi->fh)
-		return fh_of(fi)->p.what == TW_BACKUP ? 0 : -EPERM;
-	return p->what == TW_BACKUP ? 0 : -EPERM; /* `touch backup` is fine */
+		return is_control(fh_of(fi)->p.what) ? 0 : -EPERM;
+	return is_control(p->what) ? 0 : -EPERM; /* `touch backup` is fine */
 }
 
 /*
@@ -1090,7 +1113,7 @@ static void ovfs_release(fuse_req_t req, fuse_ino_t ino,
 	if (fh) {
 		/* Wait for a request still finishing on this handle. */
 		pthread_mutex_lock(&fh->lock);
-		if (fh->p.what == TW_BACKUP && fh->consumed < fh->wbuf.len)
+		if (is_control(fh->p.what) && fh->consumed < fh->wbuf.len)
 			log_msg(&o->log, LOG_WARNING,
 				"'%s': %zu unterminated bytes were never "
 				"acted upon",

@@ -1509,6 +1509,47 @@ static int ensure_fresh(struct tree *t, struct tree_node *n, int which,
 	return wait_listing(t, n, L, seq, w);
 }
 
+int tree_refresh(struct tree *t, struct tree_node *n, int which,
+		 struct tree_wait *w)
+{
+	struct tree_listing *L;
+
+	if (!n->dir || which < 0 || which > 1)
+		return -ENOTDIR;
+	L = &n->dir->lists[which];
+	/* A fetch under way may have begun before the change: wait for it,
+	 * then fetch again. */
+	for (int round = 0; round < 2; round++) {
+		uint64_t end = now_ms(t) + t->wait_ms;
+		bool was_fetching;
+		uint32_t seq;
+		int ret = 0;
+
+		pthread_mutex_lock(&n->lock);
+		L->fetched_ms = 0;
+		seq = L->done_seq;
+		was_fetching = L->fetching;
+		L->fetching = true;
+		pthread_mutex_unlock(&n->lock);
+		if (!was_fetching) {
+			ret = queue_list(t, n, which, true);
+			if (ret) {
+				list_done(t, n, which, ret, NULL);
+				return ret;
+			}
+		}
+		pthread_mutex_lock(&n->lock);
+		while (L->done_seq == seq && !ret)
+			ret = wait_step(t, &n->dir->cond, &n->lock, end, w);
+		if (!ret && !was_fetching)
+			ret = L->last_errno;
+		pthread_mutex_unlock(&n->lock);
+		if (ret || !was_fetching)
+			return ret;
+	}
+	return 0;
+}
+
 /* Find `name` in a fresh listing. */
 static int find_child(struct tree *t, struct tree_node *n, int which,
 		      const char *name, struct tree_node **out, bool fetch,

@@ -22,7 +22,8 @@
  * `id` change).  Fields: t (wall seconds of the record), key, path,
  * target (PAR tokens redacted), ns, bucket, object, token (the
  * opc-retry-token), wr (work request), req (opc-request-id), state,
- * submitted, finished, errno (its name), code, msg.  Unknown fields and
+ * submitted, finished, errno (its name), code, msg, kind (what was done:
+ * absent for a key backup, else vault-backup, key-restore, vault-restore).  Unknown fields and
  * record types are ignored; a line that does not end in a newline or
  * whose hash does not match (a torn write) is skipped with one log line,
  * never fatal.  An entry is unfinished while its state is submitting,
@@ -96,6 +97,9 @@ struct journal_entry {
 	const char *ns, *bucket, *object;
 	const char *token, *wr, *request_id;
 	const char *errno_name, *code, *message;
+	/* "key-backup" ("" in older records), "vault-backup",
+	 * "key-restore", "vault-restore" */
+	const char *kind;
 };
 
 /*
@@ -146,7 +150,7 @@ bool journal_in_flight(struct journal *j, const char *key);
  * History lines (docs/ocivaultfs.md, "history"), oldest first, of key
  * `key` or of every key (NULL), appended to `out`:
  *
- *   SUBMITTED STATE PATH OBJECT WORK_REQUEST FINISHED ERRNO CODE
+ *   SUBMITTED STATE PATH OBJECT WORK_REQUEST FINISHED ERRNO CODE KIND
  *
  * tab-separated, "-" for an empty field, times RFC 3339, fields escaped
  * as in the file.  No disk I/O.  0, -ENOMEM or -EMSGSIZE.

@@ -108,6 +108,8 @@ enum oci_op {
 	OCI_OP_BACKUP_VAULT,
 	OCI_OP_RESTORE_KEY_OBJECT_STORE,
 	OCI_OP_RESTORE_KEY_FILE,
+	OCI_OP_RESTORE_VAULT_OBJECT_STORE,
+	OCI_OP_RESTORE_VAULT_FILE,
 	OCI_OP_GET_WORK_REQUEST,
 	OCI_OP_LIST_WORK_REQUEST_ERRORS,
 	OCI_OP_GET_NAMESPACE,
@@ -252,6 +254,23 @@ int oci_backup_vault(struct oci_client *c, const char *vault_id,
 		     const char *retry_token, const char *if_match,
 		     struct oci_vault *out, struct oci_action_result *res,
 		     struct oci_error *err);
+
+/*
+ * RestoreVaultFromObjectStore / RestoreVaultFromFile: a vault backup
+ * restored into compartment `compartment_id` (the KMS control plane).
+ * The file form sends the bytes as they are, with content-md5.
+ */
+int oci_restore_vault_from_object_store(
+	struct oci_client *c, const char *compartment_id,
+	const struct oci_backup_location *loc, const char *retry_token,
+	const char *if_match, struct oci_vault *out,
+	struct oci_action_result *res, struct oci_error *err);
+int oci_restore_vault_from_file(struct oci_client *c,
+				const char *compartment_id, const void *data,
+				size_t len, const char *retry_token,
+				const char *if_match, struct oci_vault *out,
+				struct oci_action_result *res,
+				struct oci_error *err);
 
 /* KMS management endpoint (`mgmt` = the vault's managementEndpoint) */
 int oci_list_keys(struct oci_client *c, const char *mgmt,

@@ -71,7 +71,8 @@ void oci_error_local(struct oci_error *e, int neg_errno, const char *fmt, ...)
  *   HTTP: 400 -EINVAL (LimitExceeded/QuotaExceeded -EDQUOT,
  *   RelatedResourceNotAuthorizedOrNotFound -ENOENT), 401 -EACCES,
  *   403 -EACCES, 404 -ENOENT, 405 -EOPNOTSUPP, 409 -EBUSY
- *   (NotAuthorizedOrResourceAlreadyExists -EEXIST), 412 -ESTALE,
+ *   (NotAuthorizedOrResourceAlreadyExists -EEXIST, and Conflict of a
+ *   Restore* operation: the key or vault exists), 412 -ESTALE,
  *   413 -EFBIG, 429 -EAGAIN, 501 -EOPNOTSUPP, other 5xx -EIO,
  *   anything else -EPROTO.
  */

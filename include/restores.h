@@ -61,6 +61,7 @@ struct restores_opts {
 	/* True once the mount is going away. */
 	bool (*exiting)(void *arg);
 	void *arg;
+	const char *endpoint_host; /* host[:port] of `endpoint`, or NULL */
 	struct journal *journal; /* NULL for none */
 	uint64_t write_timeout_ms; /* one submission's bound; 0: 30 s */
 	size_t max_file_bytes; /* 0: RESTORES_FILE_MAX */

@@ -334,6 +334,16 @@ void tree_update_vault(struct tree *t, struct tree_node *n,
 void tree_invalidate(struct tree_node *n);
 
 /*
+ * Fetch listing `which` (enum tree_list) of `n` now and wait for it (as
+ * for a first listing: bounded by listing_timeout, cancellable through
+ * `w`), so that a resource just made appears at once; a fetch already
+ * under way is waited for and followed by a new one.  The change is
+ * reported through on_stale as for any refresh.  0 or the fetch's errno,
+ * -EINTR, -ETIMEDOUT.  Not from a refresher or a callback.
+ */
+int tree_refresh(struct tree *t, struct tree_node *n, int which,
+		 struct tree_wait *w);
+/*
  * For opendir: refresh the listing of directory `p` if stale (like
  * tree_readdir) and say whether its entries are unchanged since the
  * previous call for the same directory (*unchanged; always true for the

@@ -283,7 +283,7 @@ def test_restore_key_from_object_store_and_file(call, info, emulator,
     data = _backup_bytes(call, info, emulator, HR_MASTER, "hr.backup")
     # The key exists: a restore conflicts.
     fails(call("restore-key-os", mgmt,
-               "%s/backups/hr.backup" % info["namespace"]), "EBUSY", 409)
+               "%s/backups/hr.backup" % info["namespace"]), "EEXIST", 409)
     emulator.admin("DELETE", "/_emulator/keys/" + HR_MASTER)
     out = ok(call("restore-key-os", mgmt,
                   "%s/backups/hr.backup" % info["namespace"]))

@@ -10,6 +10,7 @@ from fsutil import (PAYMENTS_KEYS, PROD_KEYS, RFC3339, SHARED1, bash,
 OPS = ["GetTenancy", "ListCompartments", "GetCompartment", "ListVaults",
        "GetVault", "ListKeys", "GetKey", "ListKeyVersions", "BackupKey",
        "BackupVault", "RestoreKeyFromObjectStore", "RestoreKeyFromFile",
+       "RestoreVaultFromObjectStore", "RestoreVaultFromFile",
        "GetWorkRequest", "ListWorkRequestErrors", "GetNamespace",
        "ListBuckets", "HeadObject", "ListObjects", "ListWorkRequests"]
 COUNTERS = ["retries", "throttled", "connections", "rate_limit_waits",

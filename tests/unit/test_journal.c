@@ -182,7 +182,7 @@ static void test_roundtrip(void)
 	is_str(h.buf,
 	       "2025-12-03T16:40:00Z\tfailed\tcompartments/P/vaults/v/keys/k\t"
 	       "ns/backups/o1\tocid1.workrequest.1\t2025-12-03T16:40:09Z\t"
-	       "EIO\tObjectNotFound\n",
+	       "EIO\tObjectNotFound\tkey-backup\n",
 	       "history line");
 	journal_free(j);
 

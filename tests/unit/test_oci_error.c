@@ -116,6 +116,18 @@ static void test_http(void)
 		       "HTTP %d '%s' is %sa failure", v[i].status, v[i].code,
 		       v[i].err ? "" : "not ");
 	}
+	/* A restore's Conflict: the key or vault of the backup exists. */
+	oci_error_clear(&e);
+	e.http_status = 409;
+	buf_copy(e.code, sizeof(e.code), "Conflict");
+	buf_copy(e.operation, sizeof(e.operation), "RestoreKeyFromFile");
+	is_int(oci_error_errno(&e), -EEXIST, "restore 409 Conflict -> EEXIST");
+	buf_copy(e.code, sizeof(e.code), "IncorrectState");
+	is_int(oci_error_errno(&e), -EBUSY,
+	       "restore 409 IncorrectState -> EBUSY");
+	buf_copy(e.code, sizeof(e.code), "Conflict");
+	buf_copy(e.operation, sizeof(e.operation), "BackupKey");
+	is_int(oci_error_errno(&e), -EBUSY, "backup 409 Conflict -> EBUSY");
 }
 
 static void test_local(void)
