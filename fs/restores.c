@@ -153,6 +153,11 @@ static int str_set(char **dst, const char *src)
 	return 0;
 }
 
+static const char *str_or(const char *s)
+{
+	return s ? s : "";
+}
+
 static void op_free(struct restores_op *op)
 {
 	if (!op)
@@ -1219,6 +1224,16 @@ static void poll_resource(struct restores *r, const struct poll_job *pj,
 	/* Show it at once: fetch the directory's listing now. */
 	ret = tree_refresh(r->opts.tree, pj->where,
 			   pj->vault ? TREE_LIST_VAULTS : TREE_LIST_KEYS, NULL);
+	if (!ret && pj->vault) {
+		/* Its keys too: a listing held from before it was deleted
+		 * would show them gone until cache_ttl. */
+		struct tree_node *vn =
+			tree_node_find(r->opts.tree, TREE_VAULT, pj->id);
+
+		if (vn)
+			ret = tree_refresh(r->opts.tree, vn, TREE_LIST_KEYS,
+					   NULL);
+	}
 	if (ret) {
 		snprintf(pr->note, sizeof(pr->note),
 			 "restored; the %s listing could not be fetched "
@@ -1337,9 +1352,9 @@ static bool pick(struct restores *r, struct poll_job *pj, uint64_t *sleep_ms)
 		pj->phase = op->phase;
 		pj->where = op->where;
 		pj->settle_tries = op->settle_tries;
-		buf_copy(pj->id, sizeof(pj->id), op->resource_id);
-		buf_copy(pj->wr, sizeof(pj->wr), op->work_request);
-		buf_copy(pj->mgmt, sizeof(pj->mgmt), op->mgmt);
+		buf_copy(pj->id, sizeof(pj->id), str_or(op->resource_id));
+		buf_copy(pj->wr, sizeof(pj->wr), str_or(op->work_request));
+		buf_copy(pj->mgmt, sizeof(pj->mgmt), str_or(op->mgmt));
 		op->polling = true;
 		return true;
 	}

@@ -385,6 +385,19 @@ static void node_free(struct tree_node *n)
 	free(n);
 }
 
+struct tree_node *tree_node_find(struct tree *t, enum tree_kind kind,
+				 const char *id)
+{
+	struct tree_node *n;
+
+	pthread_mutex_lock(&t->lock);
+	for (n = t->hash[hash_id(id)]; n; n = n->hash_next)
+		if (n->kind == kind && !strcmp(n->id, id))
+			break;
+	pthread_mutex_unlock(&t->lock);
+	return n;
+}
+
 /* Find or create the node of `id`; the parent of an existing node is kept. */
 static struct tree_node *node_get(struct tree *t, enum tree_kind kind,
 				  const char *id, struct tree_node *parent)

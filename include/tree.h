@@ -291,6 +291,9 @@ uint64_t tree_fresh_ms(struct tree *t, const struct tree_path *dir);
 uint32_t tree_node_index(const struct tree_node *n);
 struct tree_node *tree_node_at(struct tree *t, uint64_t index);
 
+/* The node of resource `id` of `kind` if one was ever made, else NULL. */
+struct tree_node *tree_node_find(struct tree *t, enum tree_kind kind,
+				 const char *id);
 /* True for directory kinds of tree_what. */
 bool tree_is_dir(enum tree_what w);
 

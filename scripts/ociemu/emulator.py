@@ -212,6 +212,8 @@ class Emulator:
             self.stats.add("faults_injected")
             if rule.delay is not None:
                 time.sleep(rule.delay)
+            elif rule.kind == "corrupt":
+                ctx.corrupt = True
             else:
                 return self._fault(rule.kind, None)
         resp = self._execute(ctx, fn, groups)
@@ -250,6 +252,8 @@ class Emulator:
         try:
             if ctx.op not in UNSIGNED_OPS:
                 self._authenticate(ctx)
+                if getattr(ctx, "corrupt", False) and ctx.body:
+                    ctx.body = ctx.body[:-1] + bytes([ctx.body[-1] ^ 1])
                 if not self.throttle.allow(ctx.principal["tenancy"],
                                            ctx.op):
                     self.stats.add("throttled")

@@ -2,7 +2,9 @@
 """Fault injection rules.
 
 A rule: op (OCI operation name or '*'), kind (429, 500, 503, reset,
-delay:N, truncate), prob (0..1, default 1), count (fire for the next N
+delay:N, truncate, corrupt: the request body's last byte is flipped once
+the signature was checked, as if damaged on the service's side, so that
+a content-md5 no longer matches), prob (0..1, default 1), count (fire for the next N
 matching calls, default unlimited), when (before|after, default before).
 CLI grammar: rules separated by ';', each a comma-separated list of
 key=value, e.g. 'op=BackupKey,kind=503,count=1,when=after'.
@@ -30,7 +32,7 @@ class FaultError(ValueError):
 def parse_kind(kind):
     """Normalise a kind; returns (kind string, delay seconds or None)."""
     kind = str(kind).strip()
-    if kind in ("429", "500", "503", "reset", "truncate"):
+    if kind in ("429", "500", "503", "reset", "truncate", "corrupt"):
         return kind, None
     if kind.startswith("delay:"):
         try:
@@ -41,7 +43,7 @@ def parse_kind(kind):
             raise FaultError("delay out of range in %r" % kind)
         return kind, secs
     raise FaultError("unknown fault kind %r (429, 500, 503, reset, "
-                     "delay:N, truncate)" % kind)
+                     "delay:N, truncate, corrupt)" % kind)
 
 
 class Rule:
