@@ -1326,12 +1326,14 @@ static void ovfs_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 static void ovfs_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 			  const char *value, size_t size, int flags)
 {
-	(void)ino;
 	(void)name;
 	(void)value;
 	(void)size;
 	(void)flags;
-	fuse_reply_err(req, EPERM);
+	/* Drop entries hold bytes only: tools that copy ACLs or xattrs
+	 * (install, cp -a) take EOPNOTSUPP as "not supported here" and go
+	 * on; elsewhere the tree is read-only. */
+	fuse_reply_err(req, drop_is_ino(ino) ? EOPNOTSUPP : EPERM);
 }
 
 static void ovfs_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
