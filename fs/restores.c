@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <syslog.h>
 
 #include "restores.h"
@@ -31,6 +32,7 @@
 #define RESTORES_IDLE_MS 1000
 #define RESTORES_WAIT_SLICE_MS 100
 #define RESTORES_TOKEN_LEN 32
+#define RESTORES_PATH_MAX 16384
 /* Finished operations kept in all (the per-node bound is RESTORES_KEEP). */
 #define RESTORES_KEEP_ALL 1024
 /* A work request said SUCCEEDED but the resource is still RESTORING:
@@ -104,7 +106,35 @@ struct restores {
 	uint64_t seq;
 	pthread_t tracker;
 	bool started, tracker_running, stop;
+	struct restores_resume *resumes; /* from the journal, for the tracker */
+	bool loaded; /* the journal was read */
 };
+
+/*
+ * An unfinished restore of the last daemon, from the journal: the tracker
+ * finds its node by path (resolving waits for listings, so not at start)
+ * and follows its work request again.
+ */
+struct restores_resume {
+	struct restores_resume *next;
+	uint64_t jid;
+	bool vault;
+	int64_t submitted;
+	char *where_id, *path, *source, *object, *wr, *req;
+};
+
+static void resume_free(struct restores_resume *rs)
+{
+	if (!rs)
+		return;
+	free(rs->where_id);
+	free(rs->path);
+	free(rs->source);
+	free(rs->object);
+	free(rs->wr);
+	free(rs->req);
+	free(rs);
+}
 
 static uint64_t mono(const struct restores *r)
 {
@@ -227,11 +257,81 @@ static void tracker_kick(struct restores *r)
 	r->tracker_running = true;
 }
 
+static int str_dup_to(char **dst, const char *src)
+{
+	return src && *src ? str_set(dst, src) : 0;
+}
+
+/* journal_each_unfinished() callback: the restores among them. */
+static int resume_load(void *arg, const struct journal_entry *e)
+{
+	struct restores *r = arg;
+	struct restores_resume *rs;
+	bool vault = !strcmp(e->kind, "vault-restore");
+
+	if (!vault && strcmp(e->kind, "key-restore"))
+		return 0; /* a backup: the backups' own */
+	if (!strcmp(e->state, "submitting") || !e->wr[0]) {
+		/* Sent (or about to be) when the daemon ended, no answer. */
+		journal_set(r->opts.journal, e->id, wall(r), "unknown", wall(r),
+			    NULL, "OutcomeUnknown",
+			    "the daemon ended before the restore call answered",
+			    NULL);
+		log_msg(r->opts.log, LOG_WARNING,
+			"journal: the %s into '%s' submitted at %lld has no "
+			"known outcome (the daemon ended before the service "
+			"answered): look for it before restoring again",
+			e->kind, e->path, (long long)e->submitted);
+		return 0;
+	}
+	rs = calloc(1, sizeof(*rs));
+	if (!rs)
+		return -ENOMEM;
+	rs->jid = e->id;
+	rs->vault = vault;
+	rs->submitted = e->submitted;
+	if (str_dup_to(&rs->where_id, e->key) ||
+	    str_dup_to(&rs->path, e->path) ||
+	    str_dup_to(&rs->source, e->target) || str_dup_to(&rs->wr, e->wr) ||
+	    str_dup_to(&rs->req, e->request_id)) {
+		resume_free(rs);
+		return -ENOMEM;
+	}
+	if (e->bucket[0]) {
+		char obj[OVFS_NS_MAX + OVFS_BUCKET_MAX + OVFS_OBJECT_MAX + 2];
+
+		snprintf(obj, sizeof(obj), "%s/%s/%s", e->ns, e->bucket,
+			 e->object);
+		if (str_set(&rs->object, obj)) {
+			resume_free(rs);
+			return -ENOMEM;
+		}
+	}
+	rs->next = r->resumes;
+	r->resumes = rs;
+	return 0;
+}
+
 int restores_start(struct restores *r)
 {
+	bool load;
+
+	pthread_mutex_lock(&r->lock);
+	load = !r->loaded && r->opts.journal &&
+	       !journal_read_only(r->opts.journal);
+	r->loaded = true;
+	pthread_mutex_unlock(&r->lock);
+	/* No lock: the callback takes none, the journal its own. */
+	if (load &&
+	    journal_each_unfinished(r->opts.journal, resume_load, r) == -ENOMEM)
+		log_msg(r->opts.log, LOG_ERR,
+			"journal: out of memory: unfinished restores are not "
+			"followed");
 	pthread_mutex_lock(&r->lock);
 	r->started = true;
 	r->stop = false;
+	if (r->resumes)
+		tracker_kick(r);
 	for (struct restores_op *op = r->ops; op; op = op->next)
 		if (in_flight(op->state) && op->state != RS_SUBMITTING) {
 			tracker_kick(r);
@@ -271,6 +371,12 @@ void restores_free(struct restores *r)
 	for (op = r->ops; op; op = next) {
 		next = op->next;
 		op_free(op);
+	}
+	while (r->resumes) {
+		struct restores_resume *rs = r->resumes;
+
+		r->resumes = rs->next;
+		resume_free(rs);
 	}
 	pthread_cond_destroy(&r->wake);
 	pthread_cond_destroy(&r->changed);
@@ -1062,6 +1168,7 @@ struct poll_result {
 	double progress;
 	char state[OVFS_ENUM_MAX]; /* the resource's, when seen */
 	char name[OVFS_NAME_MAX];
+	char resource_id[OVFS_OCID_MAX]; /* learnt from the work request */
 	char note[512];
 };
 
@@ -1108,7 +1215,33 @@ static void wr_failed(struct restores *r, const struct poll_job *pj,
 	oci_wr_error_list_release(&l);
 }
 
-static void poll_wr(struct restores *r, const struct poll_job *pj,
+/*
+ * A restore resumed from the journal does not know what it restored: the
+ * work request's resource of the right type tells.
+ */
+static void wr_resource(struct poll_job *pj, const struct oci_work_request *wr,
+			struct poll_result *pr)
+{
+	const char *want = pj->vault ? "vault" : "key";
+
+	if (pj->id[0])
+		return;
+	for (size_t i = 0; i < wr->nresources; i++) {
+		const struct oci_wr_resource *res = &wr->resources[i];
+
+		if (strcasecmp(res->entity_type, want) &&
+		    strncmp(res->identifier,
+			    pj->vault ? "ocid1.vault." : "ocid1.key.",
+			    pj->vault ? 12 : 10))
+			continue;
+		buf_copy(pj->id, sizeof(pj->id), res->identifier);
+		buf_copy(pr->resource_id, sizeof(pr->resource_id),
+			 res->identifier);
+		return;
+	}
+}
+
+static void poll_wr(struct restores *r, struct poll_job *pj,
 		    struct poll_result *pr)
 {
 	struct oci_work_request wr = {0};
@@ -1124,6 +1257,7 @@ static void poll_wr(struct restores *r, const struct poll_job *pj,
 	} else if (!strcmp(wr.status, "SUCCEEDED")) {
 		pr->phase = PH_VERIFY;
 		pr->progress = 100;
+		wr_resource(pj, &wr, pr);
 	} else if (!strcmp(wr.status, "FAILED") ||
 		   !strcmp(wr.status, "CANCELED")) {
 		wr_failed(r, pj, wr.status, pr);
@@ -1297,6 +1431,8 @@ static void apply(struct restores *r, struct restores_op *op,
 			 pr->state);
 	if (pr->name[0])
 		str_set(&op->resource_name, pr->name);
+	if (pr->resource_id[0] && !op->resource_id)
+		str_set(&op->resource_id, pr->resource_id);
 	if (pr->progress >= 0)
 		op->progress = pr->progress;
 	if (pr->note[0])
@@ -1362,12 +1498,100 @@ static bool pick(struct restores *r, struct poll_job *pj, uint64_t *sleep_ms)
 	return false;
 }
 
+/* A resumed restore's node, by its recorded path (tracker, no lock). */
+static struct tree_node *resume_node(struct restores *r,
+				     const struct restores_resume *rs)
+{
+	struct buf path = BUF_INIT(RESTORES_PATH_MAX);
+	struct tree_path p;
+	struct tree_node *n = NULL;
+
+	const char *rel = rs->path ? rs->path : "";
+
+	while (*rel == '/')
+		rel++;
+	if (buf_addch(&path, '/') || buf_adds(&path, rel))
+		goto out;
+	if (!strcmp(path.buf, "/")) /* the root compartment */
+		n = tree_root(r->opts.tree);
+	else if (!tree_resolve(r->opts.tree, path.buf, &p) &&
+		 (p.what == TW_VAULT || p.what == TW_COMPARTMENT))
+		n = p.node;
+	if (n && rs->where_id && strcmp(n->id, rs->where_id))
+		n = NULL; /* renamed since: another resource has the path */
+	if (!n && rs->where_id)
+		n = tree_node_find(r->opts.tree,
+				   rs->vault ? TREE_COMPARTMENT : TREE_VAULT,
+				   rs->where_id);
+out:
+	buf_release(&path);
+	return n;
+}
+
+/* Make the journal's unfinished restores operations again (tracker). */
+static void resume_all(struct restores *r)
+{
+	struct restores_resume *list, *rs;
+
+	pthread_mutex_lock(&r->lock);
+	list = r->resumes;
+	r->resumes = NULL;
+	pthread_mutex_unlock(&r->lock);
+	while ((rs = list)) {
+		struct tree_node *n = resume_node(r, rs);
+		struct restores_op *op = NULL;
+		struct oci_vault v = {0};
+
+		list = rs->next;
+		if (n && !rs->vault)
+			tree_node_vault(n, &v);
+		pthread_mutex_lock(&r->lock);
+		if (n)
+			op = op_add(r, n, rs->source ? rs->source : "-", false);
+		if (op) {
+			op->submitted = rs->submitted;
+			op->jid = rs->jid;
+			str_set(&op->object, rs->object);
+			str_set(&op->work_request, rs->wr);
+			str_set(&op->mgmt, v.management_endpoint);
+			buf_copy(op->request_id, sizeof(op->request_id),
+				 str_or(rs->req));
+			str_set(&op->note, "resumed from the journal after a "
+					   "restart");
+			op->state = RS_IN_PROGRESS;
+			op->progress = -1;
+			op->phase = PH_WR;
+			op->interval_ms = RESTORES_POLL_FIRST_MS;
+			op->next_poll_ms = mono(r);
+			log_msg(r->opts.log, LOG_INFO,
+				"journal: resuming the %s into '%s' (work "
+				"request %s)",
+				kind_name(op), str_or(rs->path),
+				str_or(rs->wr));
+		} else {
+			journal_set(r->opts.journal, rs->jid, wall(r),
+				    "unknown", wall(r), NULL, "OutcomeUnknown",
+				    "the vault or compartment it went into is "
+				    "gone",
+				    NULL);
+			log_msg(r->opts.log, LOG_WARNING,
+				"journal: the restore into '%s' cannot be "
+				"followed: '%s' is not there any more",
+				str_or(rs->path), str_or(rs->path));
+		}
+		pthread_mutex_unlock(&r->lock);
+		model_vault_release(&v);
+		resume_free(rs);
+	}
+}
+
 static void *tracker_main(void *arg)
 {
 	struct restores *r = arg;
 	struct poll_result *pr = malloc(sizeof(*pr));
 	struct poll_job pj;
 
+	resume_all(r);
 	pthread_mutex_lock(&r->lock);
 	while (pr && !r->stop) {
 		uint64_t sleep_ms;

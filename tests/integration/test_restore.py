@@ -11,12 +11,14 @@ import errno
 import os
 import re
 import shutil
+import subprocess
 
 import pytest
+from pylib.emulator import scratch_dir
 
 from fsutil import (KEYS, PROD, PROD_KEYS, PROD_VAULT, VAULTS,
                     assert_errno, bash, calls_since, check_status, prod_key,
-                    q, requests, run)
+                    q, requests, run, wait_until)
 
 PAYMENTS = PROD + "/compartments/Payments"
 PAY_VAULT = PAYMENTS + "/vaults/payments-vault"
@@ -433,3 +435,43 @@ def test_only_the_mounting_user_restores(mount, tmp_path):
              "cat", m.path(PROD_VAULT, "restore-status")])
     assert r.rc == 0 and r.out == "state: none\n", r
     shutil.rmtree(tmp_path, ignore_errors=True)
+
+
+def test_kill9_then_remount_follows_the_restores(mount, emulator):
+    """Restores in flight when the daemon dies are resumed from the
+    journal: a key restore and a vault restore end `succeeded` after the
+    remount, checked in the emulator, and history has them once."""
+    state = os.path.join(scratch_dir("ovfs-rtest-"), "state")
+    m = mount("state_dir=" + state)
+    kid, vid = KEYS["payments-master"], VAULTS["payments-vault"]
+    backup_key(m, "payments-master", "pm.backup")
+    backup_vault(m, PAY_VAULT, "pv.backup")
+    emulator.delete_key(kid)
+    emulator.delete_vault(vid)
+    emulator.set_config(backupSeconds=6)
+    assert write(m, PROD_VAULT + "/restore", "backups/pm.backup").rc == 0
+    assert write(m, PAYMENTS + "/restore-vault", "backups/pv.backup").rc == 0
+    m.proc.kill()
+    m.proc.wait()
+    subprocess.run(["fusermount3", "-u", "-z", m.mnt], capture_output=True,
+                   timeout=30)
+    m2 = mount("state_dir=" + state)
+    wait_until(lambda: all(
+        d["state"] == "succeeded"
+        for d in restore_status(m2, PROD_VAULT) +
+        restore_status(m2, PAYMENTS, vault=True)), 90, interval=0.3,
+        what="both restores followed to their end")
+    d = restore_status(m2, PROD_VAULT)[0]
+    assert d["key"] == kid and "resumed" in d["note"], d
+    d = restore_status(m2, PAYMENTS, vault=True)[0]
+    assert d["vault"] == vid and d["vault_state"] == "ACTIVE", d
+    assert emulator.get_key(kid)["lifecycleState"] == "ENABLED"
+    assert "payments-vault" in os.listdir(m2.path(PAYMENTS, "vaults"))
+    r = run(["cat", m2.path(".ocivaultfs", "history")])
+    hist = [ln.split("\t") for ln in r.out.splitlines()]
+    assert sorted(h[8] for h in hist if h[8].endswith("-restore")) == \
+        ["key-restore", "vault-restore"], r.out
+    assert all(h[1] == "succeeded" for h in hist), r.out
+    # No restore was sent twice.
+    assert requests(emulator).get("RestoreKeyFromObjectStore") == 1
+    assert requests(emulator).get("RestoreVaultFromObjectStore") == 1
