@@ -104,6 +104,21 @@ cat .ocivaultfs/backups
 step "curl .../_emulator/objects   # what landed in Object Storage"
 curl -sS --cacert "$state/ca.pem" "$endpoint/_emulator/objects"
 echo
+
+# 6. The round trip: the key is lost (deleted through the emulator's admin
+#    API), then restored from its backup through the vault's `restore`.
+vault=${keys%/keys}
+hr_id=$(cat "$keys/hr-master/id")
+hr_obj=$(sed -n 's/^object: [^/]*\///p' "$keys/hr-master/status")
+step "curl -X DELETE .../_emulator/keys/$hr_id   # the key is lost"
+curl -sS --cacert "$state/ca.pem" -X DELETE "$endpoint/_emulator/keys/$hr_id" >/dev/null
+step "echo $hr_obj > $vault/restore"
+echo "$hr_obj" > "$vault/restore"
+step "cat $vault/restore-wait"
+cat "$vault/restore-wait"
+step "ls $keys   # hr-master is back, same OCID, DISABLED as it was"
+ls "$keys"
+cat "$keys/hr-master/id"
 cd "$src"
 
 if [[ -t 0 && -t 1 ]]; then
