@@ -930,6 +930,10 @@ static int backup_write(fuse_req_t req, struct ovfs *o, struct ovfs_fh *fh,
 		return 0;
 	if (size && size % OPS_CHUNK == 0 && start[len - 1] != '\n')
 		return 0;
+	/* A JSON target written line by line: act once it is complete (or
+	 * at close, ovfs_flush()). */
+	if (size && target_incomplete(start, len))
+		return 0;
 	/* Bounded (write_timeout) and interruptible: a signal that ends
 	 * the writer ends the write with EINTR (backups_submit()). */
 	if (fh->p.what == TW_RESTORE)
@@ -1137,9 +1141,16 @@ static void ovfs_flush(fuse_req_t req, fuse_ino_t ino,
 	int ret = 0;
 
 	(void)ino;
-	if (fh && fh->drop)
+	if (fh && fh->drop) {
 		ret = drop_flush(ctx(req)->drop, fh->drop, write_interrupted,
 				 req);
+	} else if (fh && is_control(fh->p.what)) {
+		/* What waited for more (an unclosed JSON target, a last
+		 * line without newline): act now, close(2) gets the result. */
+		pthread_mutex_lock(&fh->lock);
+		ret = backup_write(req, ctx(req), fh, 0);
+		pthread_mutex_unlock(&fh->lock);
+	}
 	/* ENOSYS would read as "no flush here": the kernel would report
 	 * success and never send FLUSH again on this mount. */
 	if (ret == -ENOSYS)

@@ -1207,3 +1207,33 @@ int target_extract(const char *data, size_t n, size_t *start, size_t *len,
 	}
 	return 0;
 }
+
+bool target_incomplete(const char *data, size_t n)
+{
+	size_t start, len;
+	unsigned int depth = 0;
+	bool in_str = false, esc = false;
+
+	if (target_extract(data, n, &start, &len, NULL, 0) || !len ||
+	    data[start] != '{')
+		return false;
+	for (size_t i = start; i < start + len; i++) {
+		char c = data[i];
+
+		if (in_str) {
+			if (esc)
+				esc = false;
+			else if (c == '\\')
+				esc = true;
+			else if (c == '"')
+				in_str = false;
+		} else if (c == '"') {
+			in_str = true;
+		} else if (c == '{' || c == '[') {
+			depth++;
+		} else if ((c == '}' || c == ']') && depth && !--depth) {
+			return false; /* closed (trailing bytes: the parser's) */
+		}
+	}
+	return true;
+}

@@ -137,6 +137,13 @@ int target_extract(const char *data, size_t n, size_t *start, size_t *len,
 		   char *why, size_t why_n);
 
 /*
+ * True when the data holds the start of a JSON target whose outermost
+ * object is not closed yet (a JSON target written one line per write:
+ * the control file acts on it once it is complete, or at close).
+ */
+bool target_incomplete(const char *data, size_t n);
+
+/*
  * Parse one target (as found by target_extract; white space around it is
  * ignored).  0, -ENOMEM, or -EINVAL with the reason in `why`; on failure
  * `out` is zeroed.  Neither `why` nor `display` ever holds a PAR token.
