@@ -424,17 +424,22 @@ def test_wait_concurrent_and_during_backup(mount, emulator):
     assert emulator.get_key(pm)["lifecycleState"] == "ENABLED"
 
 
-def test_only_the_mounting_user_restores(mount, tmp_path):
+def test_only_the_mounting_user_restores(mount):
     m = mount("allow_other")
     path = m.path(PROD_VAULT, "restore")
     assert os.stat(path).st_mode & 0o777 == 0o600
-    r = run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
-             "sh", "-c", "echo backups/x > %s" % q(path)])
+    assert os.stat(m.path(PROD, "restore-vault")).st_mode & 0o777 == 0o600
+    # As uid 65534, from inside the mount (the test's scratch directories
+    # need not be searchable by others).
+    nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+    r = run(nobody + ["sh", "-c", "echo backups/x > %s" %
+                      q(PROD_VAULT + "/restore")], cwd=m.mnt)
     assert r.rc != 0 and "Permission denied" in r.err, r
-    r = run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
-             "cat", m.path(PROD_VAULT, "restore-status")])
+    r = run(nobody + ["cp", "/etc/hostname", PROD_VAULT + "/restore.d/"],
+            cwd=m.mnt)
+    assert r.rc != 0 and "Permission denied" in r.err, r
+    r = run(nobody + ["cat", PROD_VAULT + "/restore-status"], cwd=m.mnt)
     assert r.rc == 0 and r.out == "state: none\n", r
-    shutil.rmtree(tmp_path, ignore_errors=True)
 
 
 def test_kill9_then_remount_follows_the_restores(mount, emulator):
