@@ -26,7 +26,8 @@ TORN_LOG = r"journal '[^']+': 1 of \d+ lines skipped \(torn or damaged" \
 REFUSED_LOG = r"^ocivaultfs: warning: backup of key '[^']+' refused: "
 HISTORY_LINE = re.compile(
     r"^(%s)\t(\w+)\t([^\t]+)\t([^\t]+)\t([^\t]+)\t(%s|-)\t([A-Z]+|-)\t"
-    r"(\S+|-)$" % (RFC3339, RFC3339))
+    r"(\S+|-)\t(key-backup|vault-backup|key-restore|vault-restore)$"
+    % (RFC3339, RFC3339))
 
 
 def status(m, key):
@@ -45,7 +46,8 @@ def history(m, key=None):
         mo = HISTORY_LINE.match(line)
         assert mo, "not a history line: %r" % line
         out.append(dict(zip(("submitted", "state", "path", "object",
-                             "work_request", "finished", "errno", "code"),
+                             "work_request", "finished", "errno", "code",
+                             "kind"),
                             mo.groups())))
     return out
 

@@ -142,7 +142,8 @@ def test_invalid_options(emulator):
                            ["backup_name={key}-{when}"])
     assert lines == ["ocivaultfs: invalid backup_name '{key}-{when}': "
                      "unknown placeholder '{when}' in the template (known: "
-                     "{key} {key_id} {key_short} {vault} {compartment} {time} {date}, "
+                     "{key} {key_id} {key_short} {vault} {vault_id} {vault_short} "
+                     "{compartment} {time} {date}, "
                      "and {{ }} for braces)"]
     lines, _ = start_fails(emulator_options(emulator) + ["cache_ttl=0"])
     assert lines == ["ocivaultfs: cache_ttl must be 1..86400 seconds"]
