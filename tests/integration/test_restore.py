@@ -161,6 +161,9 @@ def test_key_round_trip_bucket_par_and_drop(mount, emulator, namespace,
     # 3. Through the drop directory with cp.
     emulator.delete_key(kid)
     data = emulator.get_object("backups", "pm.backup")
+    # Binary (nonce and ciphertext): any changed byte fails its tag, so a
+    # success proves the bytes were carried exactly.
+    assert any(b >= 0x80 for b in data)
     f = tmp_path / "pm.backup"
     f.write_bytes(data)
     before = requests(emulator)
