@@ -10,7 +10,6 @@ Success is checked in the emulator's state, not only in our output."""
 import errno
 import os
 import re
-import shutil
 import subprocess
 
 import pytest
