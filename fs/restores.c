@@ -38,6 +38,9 @@
 /* A work request said SUCCEEDED but the resource is still RESTORING:
  * asked again this many times before the restore is called failed. */
 #define RESTORES_SETTLE_TRIES 30
+/* Verified key restores wait this long for others of the same vault, so
+ * that one ListKeys shows them all. */
+#define RESTORES_LIST_GATHER_MS 500
 
 enum restores_state {
 	RS_SUBMITTING,
@@ -56,6 +59,7 @@ enum restores_phase {
 	PH_WR, /* GetWorkRequest until it ends */
 	PH_STATE, /* Get of the resource until it leaves RESTORING */
 	PH_VERIFY, /* Get of the resource: restored where it should be */
+	PH_LIST, /* verified: fetch the listing it appears in (batched) */
 	PH_DONE,
 };
 
@@ -1355,12 +1359,23 @@ static void poll_resource(struct restores *r, const struct poll_job *pj,
 		result_fail(pr, -EIO, "RestoredElsewhere", msg);
 		return;
 	}
-	/* Show it at once: fetch the directory's listing now. */
-	ret = tree_refresh(r->opts.tree, pj->where,
-			   pj->vault ? TREE_LIST_VAULTS : TREE_LIST_KEYS, NULL);
+	pr->phase = PH_LIST;
+}
+
+/*
+ * PH_LIST: show it at once: fetch the listing of the directory it was
+ * restored into (for all the verified restores into it, pick()), and
+ * for a vault its keys (a listing held from before it was deleted would
+ * show them gone until cache_ttl).
+ */
+static void list_now(struct restores *r, const struct poll_job *pj,
+		     struct poll_result *pr)
+{
+	int ret = tree_refresh(r->opts.tree, pj->where,
+			       pj->vault ? TREE_LIST_VAULTS : TREE_LIST_KEYS,
+			       NULL);
+
 	if (!ret && pj->vault) {
-		/* Its keys too: a listing held from before it was deleted
-		 * would show them gone until cache_ttl. */
 		struct tree_node *vn =
 			tree_node_find(r->opts.tree, TREE_VAULT, pj->id);
 
@@ -1368,12 +1383,12 @@ static void poll_resource(struct restores *r, const struct poll_job *pj,
 			ret = tree_refresh(r->opts.tree, vn, TREE_LIST_KEYS,
 					   NULL);
 	}
-	if (ret) {
+	if (ret)
 		snprintf(pr->note, sizeof(pr->note),
 			 "restored; the %s listing could not be fetched "
 			 "(%s): it appears at the next listing",
 			 pj->vault ? "vaults/" : "keys/", errno_name(ret));
-	}
+	pr->phase = PH_LIST;
 	pr->done = true;
 	pr->final = RS_SUCCEEDED;
 }
@@ -1389,6 +1404,10 @@ static void poll_one(struct restores *r, struct poll_job *pj,
 
 	pr->phase = pj->phase;
 	pr->progress = -1;
+	if (pj->phase == PH_LIST) {
+		list_now(r, pj, pr); /* the refreshers' own budgets */
+		return;
+	}
 	oci_budget_enter(r->opts.client, &budget);
 	if (pj->phase == PH_WR)
 		poll_wr(r, pj, pr);
@@ -1447,6 +1466,12 @@ static void apply(struct restores *r, struct restores_op *op,
 		prune(r);
 		return;
 	}
+	if (pr->phase == PH_LIST) {
+		op->phase = PH_LIST;
+		op->next_poll_ms = now + RESTORES_LIST_GATHER_MS;
+		pthread_cond_broadcast(&r->changed);
+		return;
+	}
 	if (pr->phase == PH_VERIFY)
 		op->settle_tries++;
 	op->phase = pr->phase;
@@ -1492,6 +1517,14 @@ static bool pick(struct restores *r, struct poll_job *pj, uint64_t *sleep_ms)
 		buf_copy(pj->wr, sizeof(pj->wr), str_or(op->work_request));
 		buf_copy(pj->mgmt, sizeof(pj->mgmt), str_or(op->mgmt));
 		op->polling = true;
+		if (op->phase == PH_LIST && !op->vault)
+			/* One listing for every verified restore into the
+			 * vault: they ride along (finished with this one). */
+			for (struct restores_op *x = r->ops; x; x = x->next)
+				if (x != op && x->where == op->where &&
+				    x->phase == PH_LIST && !x->polling &&
+				    in_flight(x->state))
+					x->polling = true;
 		return true;
 	}
 	*sleep_ms = soonest;
@@ -1585,6 +1618,37 @@ static void resume_all(struct restores *r)
 	}
 }
 
+/*
+ * The restores that rode along on a listing (pick()) end with it (lock
+ * held).  Collected first: apply() may prune finished operations, never
+ * one in flight.
+ */
+static void apply_riders(struct restores *r, const struct poll_job *pj,
+			 const struct poll_result *pr)
+{
+	struct restores_op **v;
+	size_t n = 0, i = 0;
+
+	for (struct restores_op *x = r->ops; x; x = x->next)
+		n += x != pj->op && x->where == pj->where &&
+		     x->phase == PH_LIST && x->polling;
+	if (!n)
+		return;
+	v = malloc(n * sizeof(*v));
+	for (struct restores_op *x = r->ops; x; x = x->next) {
+		if (x == pj->op || x->where != pj->where ||
+		    x->phase != PH_LIST || !x->polling)
+			continue;
+		if (v)
+			v[i++] = x;
+		else
+			x->polling = false; /* its own listing, later */
+	}
+	for (size_t k = 0; k < i; k++)
+		apply(r, v[k], pr);
+	free(v);
+}
+
 static void *tracker_main(void *arg)
 {
 	struct restores *r = arg;
@@ -1608,6 +1672,8 @@ static void *tracker_main(void *arg)
 		memset(pr, 0, sizeof(*pr));
 		poll_one(r, &pj, pr);
 		pthread_mutex_lock(&r->lock);
+		if (pj.phase == PH_LIST && !pj.vault)
+			apply_riders(r, &pj, pr);
 		apply(r, pj.op, pr);
 	}
 	pthread_mutex_unlock(&r->lock);
