@@ -240,11 +240,14 @@ def _journal(state):
         return f.read()
 
 
-def test_vault_backup_resumed_after_kill9(mount, emulator, namespace):
+def test_vault_backup_resumed_after_kill9(mount, emulator, namespace,
+                                         register_output):
     """A vault backup in flight when the daemon dies (kill -9) comes back
     after the remount as the vault's job, from the journal: in the vault's
     `status` (not a key's), its work request followed to a checked end,
     never a second BackupVault."""
+    register_output(r"^ocivaultfs: warning: backup of vault '[^']+' "
+                    r"refused: ")
     emulator.set_config(backupSeconds=8)
     state = os.path.join(scratch_dir("ovfs-vtest-"), "state")
     m = mount("state_dir=" + state)
@@ -274,8 +277,15 @@ def test_vault_backup_resumed_after_kill9(mount, emulator, namespace):
         assert d["tracking"] == "work_request", d
         assert "resumed from the journal" in d["note"], d
         assert "vault_state" in d and "key_state" not in d, d
+        # Never a second BackupVault while it runs; the refusal says vault.
+        assert_errno(write(m2, PROD_VAULT, "backups/v-second.bak"),
+                     errno.EBUSY)
+        rej = status(m2, PROD_VAULT)["rejected"]
+        assert "EBUSY: a backup of this vault is already in flight" in rej
     for f in ("target", "object", "work_request", "submitted"):
         assert d[f] == before[f], (f, d, before)
+    assert "journal: resuming the backup of vault '%s'" % \
+        VAULTS["prod-vault"] in m2.output(), m2.output()
     # Not a key's job: the vault's keys show no backup.
     k = status(m2, prod_key("payments-master"))
     assert k["state"] == "none", k
