@@ -417,6 +417,17 @@ static const char *str_or(const char *s)
 	return s ? s : "";
 }
 
+/* Words of messages: what is backed up, and the call that does it. */
+static const char *what_of(bool vault)
+{
+	return vault ? "vault" : "key";
+}
+
+static const char *call_of(bool vault)
+{
+	return vault ? "BackupVault" : "BackupKey";
+}
+
 /* Where the object goes: one allocation "ns\0bucket\0object". */
 static int job_set_where(struct backups_job *j, const char *ns,
 			 const char *bucket, const char *object)
@@ -592,6 +603,7 @@ struct backups_pending {
 	uint64_t jid;
 	int64_t submitted;
 	bool par;
+	bool vault; /* a vault backup (kind "vault-backup") */
 	bool given_up; /* its path does not lead to it: wait for a listing */
 	unsigned int round;
 	char *key_id, *path, *target, *wr, *req, *ns, *bucket, *object;
@@ -628,22 +640,24 @@ static int pending_load(void *arg, const struct journal_entry *e)
 {
 	struct backups *b = arg;
 	struct backups_pending *p, **pp;
+	bool vault = !strcmp(e->kind, "vault-backup");
+	char msg[128];
 
-	if (e->kind[0] && strcmp(e->kind, "vault-backup"))
+	if (e->kind[0] && !vault)
 		return 0; /* a restore: the restores' own */
 	if (!strcmp(e->state, "submitting")) {
 		/* BackupKey was sent (or about to be) when the daemon ended:
 		 * whether OCI accepted it is not known.  If it did, the key
 		 * is BACKUP_IN_PROGRESS and is followed as started
 		 * elsewhere. */
+		snprintf(msg, sizeof(msg),
+			 "the daemon ended before %s answered", call_of(vault));
 		journal_set(b->journal, e->id, wall(b), "unknown", wall(b),
-			    NULL, "OutcomeUnknown",
-			    "the daemon ended before BackupKey answered", NULL);
+			    NULL, "OutcomeUnknown", msg, NULL);
 		log_msg(b->log, LOG_WARNING,
-			"journal: the backup of key '%s' submitted at %lld has "
-			"no known outcome (the daemon ended before BackupKey "
-			"answered)",
-			e->key, (long long)e->submitted);
+			"journal: the backup of %s '%s' submitted at %lld has "
+			"no known outcome (%s)",
+			what_of(vault), e->key, (long long)e->submitted, msg);
 		return 0;
 	}
 	if (!e->key[0])
@@ -654,6 +668,7 @@ static int pending_load(void *arg, const struct journal_entry *e)
 	p->jid = e->id;
 	p->submitted = e->submitted;
 	p->par = !strncmp(e->target, "https://", 8);
+	p->vault = vault;
 	if (str_set(&p->key_id, e->key) || str_set(&p->path, e->path) ||
 	    str_set(&p->target, e->target) || str_set(&p->wr, e->wr) ||
 	    str_set(&p->req, e->request_id) || str_set(&p->ns, e->ns) ||
@@ -667,10 +682,11 @@ static int pending_load(void *arg, const struct journal_entry *e)
 		 * this code): the newer is followed, the older closed. */
 		struct backups_pending *old = *pp;
 
+		snprintf(msg, sizeof(msg),
+			 "a later backup of the %s is in the journal",
+			 what_of(vault));
 		journal_set(b->journal, old->jid, wall(b), "unknown", wall(b),
-			    NULL, "OutcomeUnknown",
-			    "a later backup of the key is in the journal",
-			    NULL);
+			    NULL, "OutcomeUnknown", msg, NULL);
 		p->next = old->next;
 		pending_free(old);
 		*pp = p;
@@ -680,8 +696,8 @@ static int pending_load(void *arg, const struct journal_entry *e)
 		__atomic_add_fetch(&b->npending, 1, __ATOMIC_RELAXED);
 	}
 	log_msg(b->log, LOG_INFO,
-		"journal: resuming the backup of key '%s' (work request %s)",
-		p->key_id, p->wr ? p->wr : "unknown");
+		"journal: resuming the backup of %s '%s' (work request %s)",
+		what_of(vault), p->key_id, p->wr ? p->wr : "unknown");
 	return 0;
 }
 
@@ -796,13 +812,16 @@ static void *resume_main(void *arg)
 		p = key_id ? *pending_slot(b, key_id) : NULL;
 		if (p && (!ret || ret == -ENOENT || ret == -ENOTDIR ||
 			  ret == -EACCES || ret == -EMSGSIZE)) {
+			const char *w = what_of(p->vault);
+
 			p->given_up = true;
 			log_msg(b->log, LOG_WARNING,
-				"journal: cannot find key '%s' at '%s' (%s); "
+				"journal: cannot find %s '%s' at '%s' (%s%s); "
 				"its backup is followed once a listing shows "
-				"the key",
-				key_id, path.buf,
-				ret ? strerror(-ret) : "another key");
+				"the %s",
+				w, key_id, path.buf,
+				ret ? strerror(-ret) : "another ", ret ? "" : w,
+				w);
 		} else if (p) {
 			retry = true;
 		}
@@ -823,7 +842,8 @@ static void resume_spawn(struct backups *b)
 	if (pthread_create(&b->resume_thread, NULL, resume_main, b)) {
 		log_msg(b->log, LOG_WARNING,
 			"journal: cannot start the resume thread; backups in "
-			"the journal are followed once their keys are listed");
+			"the journal are followed once their keys or vaults "
+			"are listed");
 		return;
 	}
 	b->resume_used = b->resume_live = true;
@@ -1268,10 +1288,13 @@ static int refuse_early(struct backups *b, struct backups_job *j, int parsed,
 		return -EOPNOTSUPP;
 	}
 	if (j->maybe_accepted) {
-		record_refusal(b, j, -EBUSY, "BackupInFlight",
-			       "the previous BackupKey of this key got no "
-			       "answer and may have been accepted; waiting "
-			       "for the key's state to tell",
+		snprintf(why, sizeof(why),
+			 "the previous %s of this %s got no answer and may "
+			 "have been accepted; waiting for the %s's state to "
+			 "tell",
+			 call_of(j->vault), what_of(j->vault),
+			 what_of(j->vault));
+		record_refusal(b, j, -EBUSY, "BackupInFlight", why,
 			       sc->tg.display);
 		return -EBUSY;
 	}
@@ -1317,9 +1340,10 @@ static int submit_claim(struct backups *b, struct backups_job *j,
 	char msg[OVFS_OBJECT_MAX + 128];
 
 	if (backups_in_flight(j->state)) {
-		record_refusal(b, j, -EBUSY, "BackupInFlight",
-			       "a backup of this key is already in flight",
-			       NULL);
+		snprintf(msg, sizeof(msg),
+			 "a backup of this %s is already in flight",
+			 what_of(j->vault));
+		record_refusal(b, j, -EBUSY, "BackupInFlight", msg, NULL);
 		return -EBUSY;
 	}
 	if (object_claimed(b, j, tg)) {
@@ -1507,13 +1531,16 @@ static void submit_retrying(void *arg, const struct oci_error *err,
 static void record_submit_failure(struct backups *b, struct backups_job *j,
 				  int ret, struct submit_ctx *sc)
 {
+	char note[128];
+
 	if (ret == -EBUSY && sc->busy_elsewhere) {
 		char text[1536], msg[1700];
 
 		/* Someone else's backup runs: follow it, not a failure. */
 		oci_error_format(&sc->err, text, sizeof(text));
 		snprintf(msg, sizeof(msg),
-			 "the key is being backed up elsewhere: %s", text);
+			 "the %s is being backed up elsewhere: %s",
+			 what_of(j->vault), text);
 		track_elsewhere(b, j, sc->key_comp);
 		record_refusal(b, j, -EBUSY, "BackupInFlight", msg, NULL);
 		return;
@@ -1532,8 +1559,11 @@ static void record_submit_failure(struct backups *b, struct backups_job *j,
 		j->refresh_key = true;
 		j->key_tries = 0;
 		j->next_poll_ms = mono(b) + BACKUPS_POLL_FIRST_MS;
-		str_set(&j->note, "BackupKey got no answer; OCI may have "
-				  "accepted it: the key's state will tell");
+		snprintf(note, sizeof(note),
+			 "%s got no answer; OCI may have accepted it: the "
+			 "%s's state will tell",
+			 call_of(j->vault), what_of(j->vault));
+		str_set(&j->note, note);
 		pthread_cond_signal(&b->wake);
 		tracker_spawn(b);
 	}
@@ -1862,6 +1892,8 @@ struct backups_work {
 static void adopt(struct backups *b, struct backups_job *j,
 		  const struct poll_result *r, uint64_t now)
 {
+	char note[128];
+
 	free(j->error);
 	j->error = NULL;
 	j->error_errno = 0;
@@ -1878,8 +1910,11 @@ static void adopt(struct backups *b, struct backups_job *j,
 	j->interval_ms = BACKUPS_POLL_FIRST_MS;
 	j->accepted_ms = now;
 	j->next_poll_ms = now;
-	str_set(&j->note, "BackupKey got no answer, but OCI accepted it (its "
-			  "work request was found with ListWorkRequests)");
+	snprintf(note, sizeof(note),
+		 "%s got no answer, but OCI accepted it (its work request "
+		 "was found with ListWorkRequests)",
+		 call_of(j->vault));
+	str_set(&j->note, note);
 	pthread_cond_broadcast(&b->changed);
 }
 
@@ -1998,6 +2033,7 @@ static void apply(struct backups *b, struct backups_job *j,
 		  struct poll_result *r)
 {
 	uint64_t now = mono(b);
+	char note[128];
 
 	j->polling = false;
 	b->stats.polls++;
@@ -2032,12 +2068,17 @@ static void apply(struct backups *b, struct backups_job *j,
 			j->key_comp = NULL;
 			track_elsewhere(b, j, key_comp);
 			free(key_comp);
-			str_set(&j->note, "BackupKey got no answer but OCI "
-					  "accepted it: followed by the key's "
-					  "state");
+			snprintf(note, sizeof(note),
+				 "%s got no answer but OCI accepted it: "
+				 "followed by the %s's state",
+				 call_of(j->vault), what_of(j->vault));
+			str_set(&j->note, note);
 		} else {
-			str_set(&j->note, "BackupKey got no answer, and OCI "
-					  "did not start a backup");
+			snprintf(note, sizeof(note),
+				 "%s got no answer, and OCI did not start a "
+				 "backup",
+				 call_of(j->vault));
+			str_set(&j->note, note);
 		}
 		return;
 	}

@@ -2,8 +2,9 @@
 /*
  * Unit tests for fs/backups.c's pure parts: the work-request poll schedule
  * (backups_sched_*), driven on a simulated clock the way the trackers use it.
- * The status text and eligibility rules are in test_status.c, except the
- * trouble line of a failing poll (test_trouble()).
+ * The status text and eligibility rules of keys are in test_status.c;
+ * here are the trouble line of a failing poll (test_trouble()) and a
+ * vault's eligibility and status text (test_vault_*()).
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -211,9 +212,151 @@ static void test_trouble(void)
 	buf_release(&b);
 }
 
+/* BackupVault eligibility: ACTIVE VIRTUAL_PRIVATE vaults only. */
+static void test_vault_eligibility(void)
+{
+	char why[256];
+
+	memset(why, 'x', sizeof(why));
+	backups_vault_eligibility("VIRTUAL_PRIVATE", "ACTIVE", why,
+				  sizeof(why));
+	is_str(why, "", "ACTIVE VIRTUAL_PRIVATE vault: eligible");
+	backups_vault_eligibility("VIRTUAL_PRIVATE", "BACKUP_IN_PROGRESS", why,
+				  sizeof(why));
+	is_str(why, "",
+	       "BACKUP_IN_PROGRESS: in flight (EBUSY), not ineligible");
+	backups_vault_eligibility("DEFAULT", "ACTIVE", why, sizeof(why));
+	is_str(why,
+	       "DEFAULT vaults cannot be backed up (only VIRTUAL_PRIVATE "
+	       "vaults)",
+	       "DEFAULT vault");
+	backups_vault_eligibility("EXTERNAL", "ACTIVE", why, sizeof(why));
+	ok(strstr(why, "EXTERNAL vaults cannot be backed up") != NULL,
+	   "EXTERNAL vault: %s", why);
+	backups_vault_eligibility("DEFAULT", "DELETED", why, sizeof(why));
+	ok(strstr(why, "DEFAULT") != NULL, "the type is told first: %s", why);
+	backups_vault_eligibility("VIRTUAL_PRIVATE", "UPDATING", why,
+				  sizeof(why));
+	is_str(why,
+	       "the vault is UPDATING (only ACTIVE vaults can be backed up)",
+	       "UPDATING vault");
+	static const char *const states[] = {
+		"CREATING",
+		"DELETING",
+		"DELETED",
+		"PENDING_DELETION",
+		"SCHEDULING_DELETION",
+		"RESTORING",
+		"CANCELLING_DELETION",
+	};
+	for (size_t i = 0; i < sizeof(states) / sizeof(states[0]); i++) {
+		backups_vault_eligibility("VIRTUAL_PRIVATE", states[i], why,
+					  sizeof(why));
+		ok(strstr(why, states[i]) && strstr(why, "only ACTIVE"),
+		   "%s vault: %s", states[i], why);
+	}
+	backups_vault_eligibility("", "", why, sizeof(why));
+	is_str(why, "", "nothing known yet: let OCI decide");
+	backups_vault_eligibility(NULL, NULL, why, sizeof(why));
+	is_str(why, "", "NULL facts: let OCI decide");
+	backups_vault_eligibility("DEFAULT", "ACTIVE", why, 10);
+	is_int((int)strlen(why), 9, "a short buffer: truncated, terminated");
+}
+
+/* `status` of a vault: vault_state:, include_keys:, tracking. */
+static void test_vault_report(void)
+{
+	struct backups_report s;
+	struct buf b = BUF_INIT(8192);
+
+	memset(&s, 0, sizeof(s));
+	s.vault = true;
+	s.include_keys = -1;
+	s.progress = -1;
+	s.object_size = -1;
+	buf_copy(s.key_state, sizeof(s.key_state), "ACTIVE");
+	ok(!backups_report_render(&s, &b), "render a vault never backed up");
+	is_str(b.buf, "state: none\nvault_state: ACTIVE\neligible: yes\n",
+	       "vault, no backup: vault_state, no include_keys");
+
+	buf_reset(&b);
+	s.state = BACKUPS_IN_PROGRESS;
+	s.progress = 30;
+	s.include_keys = 1;
+	buf_copy(s.target, sizeof(s.target), "backups");
+	buf_copy(s.object, sizeof(s.object),
+		 "ns/backups/20141205T000000Z-vault-v-abcdefghijkl.backup");
+	buf_copy(s.work_request, sizeof(s.work_request),
+		 "ocid1.kmsworkrequest.oc1.iad.v");
+	s.submitted = 1417737600;
+	buf_copy(s.key_state, sizeof(s.key_state), "BACKUP_IN_PROGRESS");
+	ok(!backups_report_render(&s, &b), "render a vault backup");
+	is_str(b.buf,
+	       "state: in_progress\n"
+	       "origin: this mount\n"
+	       "progress: 30\n"
+	       "target: backups\n"
+	       "object: ns/backups/20141205T000000Z-vault-v-abcdefghijkl.backup\n"
+	       "work_request: ocid1.kmsworkrequest.oc1.iad.v\n"
+	       "submitted: 2014-12-05T00:00:00Z\n"
+	       "vault_state: BACKUP_IN_PROGRESS\n"
+	       "include_keys: yes\n"
+	       "tracking: work_request\n"
+	       "eligible: yes\n",
+	       "vault in progress: every line in order");
+	ok(!strstr(b.buf, "key_state"), "no key_state line for a vault");
+
+	buf_reset(&b);
+	s.tracking_by_key_state = true;
+	s.include_keys = 0;
+	ok(!backups_report_render(&s, &b), "render");
+	ok(strstr(b.buf, "include_keys: no\n") != NULL, "include_keys: no");
+	ok(strstr(b.buf, "tracking: vault_state\n") != NULL,
+	   "fallback tracking of a vault: vault_state");
+	ok(!strstr(b.buf, "tracking: key_state"), "... not key_state");
+
+	buf_reset(&b);
+	s.vault = false;
+	ok(!backups_report_render(&s, &b), "render");
+	ok(strstr(b.buf, "tracking: key_state\n") != NULL &&
+		   strstr(b.buf, "key_state: BACKUP_IN_PROGRESS\n") &&
+		   !strstr(b.buf, "include_keys"),
+	   "the same report of a key: key_state, no include_keys");
+
+	buf_reset(&b);
+	s.vault = true;
+	s.state = BACKUPS_SUCCEEDED;
+	s.include_keys = 1;
+	s.object_size = 4096;
+	s.finished = 1417737700;
+	buf_copy(s.key_state, sizeof(s.key_state), "ACTIVE");
+	ok(!backups_report_render(&s, &b), "render");
+	ok(strstr(b.buf, "size: 4096\nwork_request:") &&
+		   strstr(b.buf, "vault_state: ACTIVE\ninclude_keys: yes\n") &&
+		   !strstr(b.buf, "tracking:"),
+	   "vault succeeded: size, vault_state, include_keys, no tracking");
+
+	buf_reset(&b);
+	s.state = BACKUPS_NONE;
+	s.include_keys = -1;
+	buf_copy(s.eligible, sizeof(s.eligible),
+		 "DEFAULT vaults cannot be backed up (only VIRTUAL_PRIVATE "
+		 "vaults)");
+	s.target[0] = s.object[0] = s.work_request[0] = '\0';
+	s.submitted = s.finished = 0;
+	s.object_size = -1;
+	ok(!backups_report_render(&s, &b), "render");
+	ok(strstr(b.buf, "eligible: no, DEFAULT vaults cannot be backed up") !=
+		   NULL,
+	   "ineligible vault says why");
+	buf_release(&b);
+}
+
 int main(void)
 {
 	test_trouble();
+	test_vault_eligibility();
+	test_vault_report();
 	test_first();
 	test_due();
 	test_mass_backup();

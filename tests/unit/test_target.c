@@ -842,6 +842,244 @@ static void test_json(void)
 	(void)c;
 }
 
+/* ---- vault backups: keys=yes|no, isIncludeKeys, vault templates ---- */
+
+/* {vault_short} of VAULT_ID: its last 12 characters. */
+#define VAULT_ID "ocid1.vault.oc1.iad.xyz.abcdefghijkl"
+#define VAULT_SHORT "abcdefghijkl"
+
+static struct target_ctx vault_ctx(void)
+{
+	struct target_ctx c = {
+		.region = &iad,
+		.vault_name = "prod vault",
+		.compartment_name = "fin/ops",
+		.now = NOW,
+		.vault_id = VAULT_ID,
+		.vault_backup = true,
+	};
+
+	return c;
+}
+
+static void test_keys_word(void)
+{
+	struct target_ctx c = base_ctx();
+
+	is_int(parse("backups"), 0, "no keys word");
+	is_int(tg.include_keys, -1, "no keys word: not given (-1)");
+	is_int(parse("keys=yes backups"), 0, "keys=yes, form 1");
+	is_int(tg.include_keys, 1, "keys=yes: 1");
+	is_int(tg.kind, TARGET_BUCKET, "keys=yes, form 1: kind");
+	is_str(tg.loc.bucket, "backups", "keys=yes, form 1: bucket");
+	is_str(tg.display, "backups", "keys=yes, form 1: display without it");
+	ok(tg.templated, "keys=yes, form 1: templated object");
+	is_int(parse("keys=no backups"), 0, "keys=no, form 1");
+	is_int(tg.include_keys, 0, "keys=no: 0");
+	is_int(parse("  keys=no \t backups/v/1.bak \n"), 0,
+	       "keys=no, form 2, white space around");
+	is_int(tg.include_keys, 0, "keys=no, form 2: 0");
+	is_int(tg.kind, TARGET_BUCKET_OBJECT, "keys=no, form 2: kind");
+	is_str(tg.loc.object, "v/1.bak", "keys=no, form 2: object");
+	is_str(tg.display, "backups/v/1.bak", "keys=no, form 2: display");
+	is_int(parse("keys=yes\toci://backups@myns/v.bak"), 0,
+	       "keys=yes, form 3 after a tab");
+	is_int(tg.include_keys, 1, "keys=yes, form 3: 1");
+	is_int(tg.kind, TARGET_OCI_URI, "keys=yes, form 3: kind");
+	is_str(tg.loc.namespace_name, "myns", "keys=yes, form 3: namespace");
+	is_str(tg.loc.object, "v.bak", "keys=yes, form 3: object");
+	is_int(parse("keys=no oci://backups@myns/"), 0,
+	       "keys=no, form 3 templated");
+	is_int(tg.include_keys, 0, "keys=no, form 3 templated: 0");
+	par_ok("keys=no " OS_IAD PAR_PATH "v.bak", "keys=no, form 4 (PAR)");
+	is_int(tg.include_keys, 0, "keys=no, form 4: 0");
+	is_int(tg.kind, TARGET_PAR, "keys=no, form 4: kind");
+	is_str(tg.display, OS_IAD "/p/***/n/myns/b/backups/o/v.bak",
+	       "keys=no, form 4: display redacted, no keys word");
+	par_ok("keys=yes " OS_IAD PAR_PATH, "keys=yes, bucket PAR");
+	is_int(tg.include_keys, 1, "keys=yes, bucket PAR: 1");
+
+	/* A name that only starts like the word is a bucket or object. */
+	is_int(parse("keysbackups"), 0, "'keys' without '=' is a bucket");
+	is_int(tg.include_keys, -1, "... no choice");
+	is_int(parse("backups/keys=no x"), 0, "keys= inside an object name");
+	is_str(tg.loc.object, "keys=no x", "... kept in the object");
+	is_int(tg.include_keys, -1, "... no choice");
+
+	refused("keys=maybe backups", "keys=maybe");
+	ok(strstr(why, "'yes' or 'no'") != NULL, "... reason (%s)", why);
+	refused("keys=YES backups", "keys= is case-sensitive");
+	refused("keys=yesno backups", "keys=yesno");
+	refused("keys= backups", "keys= without a value");
+	refused("keys=yes", "keys=yes without a target");
+	ok(strstr(why, "no target") != NULL, "... reason (%s)", why);
+	refused("keys=no   \t", "keys=no and blanks only");
+	refused("keys=yes keys=no backups", "two keys words");
+	refused("keys=yes {\"destination\": \"BUCKET\", \"namespace\": "
+		"\"myns\", \"bucketName\": \"backups\", \"objectName\": \"x\"}",
+		"keys= with a JSON target");
+	ok(strstr(why, "isIncludeKeys") != NULL, "... reason (%s)", why);
+	refused("keys=yes my bucket", "keys=yes, then a bad bucket");
+	par_refused("keys=no https://evil.example.com" PAR_PATH "x",
+		    "keys=no, then a foreign PAR host");
+}
+
+#define JSON_LOC                                                 \
+	"\"destination\": \"BUCKET\", \"namespace\": \"myns\", " \
+	"\"bucketName\": \"backups\", \"objectName\": \"v.bak\""
+
+static void test_include_keys_json(void)
+{
+	struct target_ctx c = base_ctx();
+
+	is_int(parse("{" JSON_LOC "}"), 0, "JSON without isIncludeKeys");
+	is_int(tg.include_keys, -1, "... not given (-1)");
+	is_int(parse("{\"backupLocation\": {" JSON_LOC
+		     "}, \"isIncludeKeys\": true}"),
+	       0, "BackupVaultDetails, isIncludeKeys true");
+	is_int(tg.include_keys, 1, "... 1");
+	is_str(tg.loc.object, "v.bak", "... the location");
+	is_int(parse("{\"backupLocation\": {" JSON_LOC
+		     "}, \"isIncludeKeys\": false}"),
+	       0, "BackupVaultDetails, isIncludeKeys false");
+	is_int(tg.include_keys, 0, "... 0");
+	is_int(parse("{" JSON_LOC ", \"isIncludeKeys\": false}"), 0,
+	       "bare BackupLocation with isIncludeKeys false");
+	is_int(tg.include_keys, 0, "... 0");
+	is_int(parse("{" JSON_LOC ", \"isIncludeKeys\": true}"), 0,
+	       "bare BackupLocation with isIncludeKeys true");
+	is_int(tg.include_keys, 1, "... 1");
+	is_int(parse("{\"backupLocation\": {" JSON_LOC "}}"), 0,
+	       "BackupKeyDetails shape: not given");
+	is_int(tg.include_keys, -1, "... -1");
+	par_ok("{\"backupLocation\": {\"destination\": "
+	       "\"PRE_AUTHENTICATED_REQUEST_URI\", \"uri\": \"" OS_IAD PAR_PATH
+	       "v.bak\"}, \"isIncludeKeys\": false}",
+	       "BackupVaultDetails with a PAR");
+	is_int(tg.include_keys, 0, "... 0 kept through the PAR parse");
+	is_int(tg.loc.dest, OCI_BACKUP_PAR_URI, "... PAR destination");
+
+	refused("{\"backupLocation\": {" JSON_LOC
+		"}, \"isIncludeKeys\": \"yes\"}",
+		"isIncludeKeys a string");
+	ok(strstr(why, "isIncludeKeys") != NULL, "... reason (%s)", why);
+	refused("{" JSON_LOC ", \"isIncludeKeys\": 1}",
+		"isIncludeKeys a number");
+	/* null is absent (JSON_OPTIONAL), as OCI's SDKs read it */
+	is_int(parse("{" JSON_LOC ", \"isIncludeKeys\": null}"), 0,
+	       "isIncludeKeys null");
+	is_int(tg.include_keys, -1, "... not given (-1)");
+	refused("{\"backupLocation\": {" JSON_LOC ", \"isIncludeKeys\": true}}",
+		"isIncludeKeys inside backupLocation");
+	ok(strstr(why, "next to backupLocation") != NULL, "... reason (%s)",
+	   why);
+}
+
+static void test_vault_template(void)
+{
+	struct target_ctx c = vault_ctx();
+	char out[OVFS_OBJECT_MAX];
+
+	is_int(target_expand_name(NULL, &c, out, sizeof(out)), 0,
+	       "vault: default template");
+	is_str(out, STAMP "-vault-prod vault-" VAULT_SHORT ".backup",
+	       "vault: TARGET_DEFAULT_VAULT_TEMPLATE result");
+	is_int(target_expand_name(TARGET_DEFAULT_VAULT_TEMPLATE, &c, out,
+				  sizeof(out)),
+	       0, "vault: the default, given");
+	is_str(out, STAMP "-vault-prod vault-" VAULT_SHORT ".backup",
+	       "vault: the same");
+	is_int(target_expand_name("{vault_id}|{vault_short}|{vault}|"
+				  "{compartment}|{date}",
+				  &c, out, sizeof(out)),
+	       0, "vault: its placeholders");
+	is_str(out, VAULT_ID "|" VAULT_SHORT "|prod vault|fin_ops|20231114",
+	       "vault: values");
+	c.vault_id = "short";
+	is_int(target_expand_name("{vault_short}", &c, out, sizeof(out)), 0,
+	       "vault: an OCID under 12 characters");
+	is_str(out, "short", "... whole");
+	c = vault_ctx();
+	is_int(target_expand_name("{key}", &c, out, sizeof(out)), -EINVAL,
+	       "vault: {key} refused");
+	is_int(target_expand_name("{key_id}", &c, out, sizeof(out)), -EINVAL,
+	       "vault: {key_id} refused");
+	is_int(target_expand_name("{vault}-{key_short}", &c, out, sizeof(out)),
+	       -EINVAL, "vault: {key_short} refused");
+	is_int(target_expand_name("{{key}}-{vault_short}", &c, out,
+				  sizeof(out)),
+	       0, "vault: a literal {key} is text");
+	is_str(out, "{key}-" VAULT_SHORT, "... braces kept");
+	c.name_template = "v/{vault_short}.bak";
+	is_int(target_expand_name(NULL, &c, out, sizeof(out)), 0,
+	       "vault: the context's template");
+	is_str(out, "v/" VAULT_SHORT ".bak", "... used");
+
+	/* The key placeholders of a key's backup still expand {vault_id}. */
+	c = base_ctx();
+	c.vault_id = VAULT_ID;
+	is_int(target_expand_name("{key_short}-{vault_short}", &c, out,
+				  sizeof(out)),
+	       0, "key backup: {vault_short} too");
+	is_str(out, KEY_SHORT "-" VAULT_SHORT, "... values");
+
+	/* Form 1 of a vault: the vault template; its errors are named. */
+	c = vault_ctx();
+	is_int(parse_c("keys=no backups", &c), 0, "vault: form 1");
+	is_str(tg.loc.object, STAMP "-vault-prod vault-" VAULT_SHORT ".backup",
+	       "vault: form 1 object from the vault default");
+	is_int(tg.include_keys, 0, "vault: keys=no");
+	c.name_template = "{key}.bak";
+	is_int(parse_c("backups", &c), -EINVAL,
+	       "vault: form 1 with a key placeholder");
+	ok(!strncmp(why, "vault_backup_name:", 18), "... reason (%s)", why);
+	ok(strstr(why, "{vault_short}") != NULL, "... says what to use");
+
+	is_int(target_check_vault_template(NULL, why, sizeof(why)), 0,
+	       "vault check: default");
+	is_int(target_check_vault_template(TARGET_DEFAULT_VAULT_TEMPLATE, why,
+					   sizeof(why)),
+	       0, "vault check: the default, given");
+	is_int(target_check_vault_template("{compartment}/{vault}-{vault_short}"
+					   "-{time}",
+					   why, sizeof(why)),
+	       0, "vault check: {vault_short}");
+	is_int(target_check_vault_template("vaults/{vault_id}.bak", why,
+					   sizeof(why)),
+	       0, "vault check: {vault_id}");
+	is_int(target_check_vault_template("{vault}-{date}", why, sizeof(why)),
+	       -EINVAL, "vault check: no vault OCID");
+	ok(strstr(why, "{vault_short}") != NULL &&
+		   strstr(why, "{vault_id}") != NULL,
+	   "... reason says what to add (%s)", why);
+	is_int(target_check_vault_template("{{vault_id}}-{vault}", why,
+					   sizeof(why)),
+	       -EINVAL, "vault check: a literal {vault_id} does not count");
+	is_int(target_check_vault_template("{key}-{vault_short}", why,
+					   sizeof(why)),
+	       -EINVAL, "vault check: {key} refused");
+	ok(strstr(why, "{key}") != NULL, "... reason names it (%s)", why);
+	is_int(target_check_vault_template("{vault_short}-{key_id}", why,
+					   sizeof(why)),
+	       -EINVAL, "vault check: {key_id} refused");
+	is_int(target_check_vault_template("{key_short}/{vault_id}", why,
+					   sizeof(why)),
+	       -EINVAL, "vault check: {key_short} refused");
+	is_int(target_check_vault_template(TARGET_DEFAULT_TEMPLATE, why,
+					   sizeof(why)),
+	       -EINVAL, "vault check: the key default refused");
+	is_int(target_check_vault_template("{vault_short}-{when}", why,
+					   sizeof(why)),
+	       -EINVAL, "vault check: unknown placeholder");
+	is_int(target_check_vault_template("/{vault_id}", why, sizeof(why)),
+	       -EINVAL, "vault check: invalid result");
+	is_int(target_check_vault_template("{vault_id}", NULL, 0), 0,
+	       "vault check: no why");
+	/* And the key check refuses the vault placeholders' lack of a key. */
+	is_int(target_check_template("{vault_short}", why, sizeof(why)),
+	       -EINVAL, "key check: a vault template is not a key's");
+}
+
 /* ---- everything through target_extract, as backups.c uses it ---- */
 
 static void test_pipeline(void)
@@ -944,5 +1182,8 @@ int main(void)
 	test_pipeline();
 	test_redact();
 	test_par_in_a_name_field();
+	test_keys_word();
+	test_include_keys_json();
+	test_vault_template();
 	return done_testing();
 }
