@@ -1169,6 +1169,32 @@ static void test_par_in_a_name_field(void)
 	}
 }
 
+static void test_incomplete(void)
+{
+	static const struct {
+		const char *in;
+		bool want;
+	} v[] = {
+		{"{\n", true},
+		{"# help\n{\n  \"destination\": \"BUCKET\",\n", true},
+		{"{\"uri\": \"https://h/p/T}/n/x\"", true},
+		{"{\"a\": [1, {\"b\": 2}]", true},
+		{"{\"a\": \"\\\"}\"", true},
+		{"{\"a\": 1}\n", false},
+		{"{\"a\": {\"b\": \"}\"}}", false},
+		{"backups\n", false},
+		{"backups", false},
+		{"# {\n", false},
+		{"", false},
+		{"}", false},
+	};
+
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++)
+		is_int(target_incomplete(v[i].in, strlen(v[i].in)), v[i].want,
+		       "incomplete(%s) is %d", v[i].in, v[i].want);
+	ok(!target_incomplete(NULL, 0), "incomplete(NULL) is false");
+}
+
 int main(void)
 {
 	test_redact_text();
@@ -1182,6 +1208,7 @@ int main(void)
 	test_pipeline();
 	test_redact();
 	test_par_in_a_name_field();
+	test_incomplete();
 	test_keys_word();
 	test_include_keys_json();
 	test_vault_template();
