@@ -1813,48 +1813,40 @@ out:
 
 /* ---- tracking ------------------------------------------------------------ */
 
-void backups_observe_key(struct backups *b, struct tree_node *key,
-			 const struct oci_key *k)
+/* A key or vault was listed: take its pending journal entry, and follow a
+ * backup started elsewhere. */
+static void observe(struct backups *b, struct tree_node *n,
+		    const char *compartment_id, const char *state)
 {
 	struct backups_job *j;
 
 	if (__atomic_load_n(&b->npending, __ATOMIC_RELAXED)) {
 		pthread_mutex_lock(&b->lock);
-		j = *pending_slot(b, key->id) ? job_get(b, key) : NULL;
+		j = *pending_slot(b, n->id) ? job_get(b, n) : NULL;
 		if (j)
-			pending_take(b, j, k->compartment_id);
+			pending_take(b, j, compartment_id);
 		pthread_mutex_unlock(&b->lock);
 	}
-	if (strcmp(k->lifecycle_state, "BACKUP_IN_PROGRESS"))
+	if (strcmp(state, "BACKUP_IN_PROGRESS"))
 		return;
 	pthread_mutex_lock(&b->lock);
-	j = job_get(b, key);
+	j = job_get(b, n);
 	if (j && !backups_in_flight(j->state) &&
 	    !stale_in_progress(j, "BACKUP_IN_PROGRESS"))
-		track_elsewhere(b, j, k->compartment_id);
+		track_elsewhere(b, j, compartment_id);
 	pthread_mutex_unlock(&b->lock);
+}
+
+void backups_observe_key(struct backups *b, struct tree_node *key,
+			 const struct oci_key *k)
+{
+	observe(b, key, k->compartment_id, k->lifecycle_state);
 }
 
 void backups_observe_vault(struct backups *b, struct tree_node *vault,
 			   const struct oci_vault *v)
 {
-	struct backups_job *j;
-
-	if (__atomic_load_n(&b->npending, __ATOMIC_RELAXED)) {
-		pthread_mutex_lock(&b->lock);
-		j = *pending_slot(b, vault->id) ? job_get(b, vault) : NULL;
-		if (j)
-			pending_take(b, j, v->compartment_id);
-		pthread_mutex_unlock(&b->lock);
-	}
-	if (strcmp(v->lifecycle_state, "BACKUP_IN_PROGRESS"))
-		return;
-	pthread_mutex_lock(&b->lock);
-	j = job_get(b, vault);
-	if (j && !backups_in_flight(j->state) &&
-	    !stale_in_progress(j, "BACKUP_IN_PROGRESS"))
-		track_elsewhere(b, j, v->compartment_id);
-	pthread_mutex_unlock(&b->lock);
+	observe(b, vault, v->compartment_id, v->lifecycle_state);
 }
 
 /* What one poll learnt about a job, applied under the lock. */

@@ -1564,6 +1564,21 @@ static int encode_location(const struct oci_backup_location *loc,
 	return ret;
 }
 
+/* The URL of an action, with ?compartmentId= when given (vault restores). */
+static int action_url(struct buf *url, const char *base, const char *lit,
+		      const char *id, const char *tail,
+		      const char *compartment_id, struct oci_error *err)
+{
+	int ret = build_url(url, base, lit, id, tail, err);
+
+	if (!ret && compartment_id) {
+		ret = url_query(url, "compartmentId", compartment_id);
+		if (ret)
+			oci_error_local(err, ret, "request URL too long");
+	}
+	return ret;
+}
+
 /* POST a BackupLocation body (backups and restores from Object Storage). */
 static int post_location(struct oci_client *c, enum oci_op op, const char *base,
 			 const char *lit, const char *id, const char *tail,
@@ -1577,12 +1592,7 @@ static int post_location(struct oci_client *c, enum oci_op op, const char *base,
 	struct action a = {0};
 	int ret;
 
-	ret = build_url(&url, base, lit, id, tail, err);
-	if (!ret && compartment_id) {
-		ret = url_query(&url, "compartmentId", compartment_id);
-		if (ret)
-			oci_error_local(err, ret, "request URL too long");
-	}
+	ret = action_url(&url, base, lit, id, tail, compartment_id, err);
 	if (!ret)
 		ret = encode_location(loc, include_keys, &body, err);
 	if (!ret) {
@@ -1679,12 +1689,8 @@ static int post_file(struct oci_client *c, enum oci_op op, const char *base,
 		oci_error_local(err, ret, "empty backup");
 	}
 	if (!ret)
-		ret = build_url(&url, base, lit, NULL, NULL, err);
-	if (!ret && compartment_id) {
-		ret = url_query(&url, "compartmentId", compartment_id);
-		if (ret)
-			oci_error_local(err, ret, "request URL too long");
-	}
+		ret = action_url(&url, base, lit, NULL, NULL, compartment_id,
+				 err);
 	if (!ret) {
 		ret = crypto_md5_b64(data, len, md5);
 		if (ret)
