@@ -11,6 +11,7 @@
 #include "clock.h"
 #include "crypto.h"
 #include "journal.h"
+#include "json.h"
 #include "log.h"
 #include "oci.h"
 #include "target.h"
@@ -68,6 +69,9 @@
  * this long after the write ended (the default request timeout).
  */
 #define BACKUPS_UNANSWERED_GRACE_MS 60000
+/* Finished attempts kept for `.ocivaultfs/backups`, beyond the latest of
+ * each key (docs/ocivaultfs.md, "The control directory"). */
+#define BACKUPS_PAST_MAX 1024
 
 /* What the trackers do next for a job in flight. */
 enum backups_phase {
@@ -121,7 +125,31 @@ struct backups_job {
 	char *where; /* "ns\0bucket\0object", or NULL */
 	const char *ns, *bucket, *object; /* into `where` */
 	struct oci_error *error; /* when failed */
+	/* The last successful backup, kept across attempts (job_reset()
+	 * leaves it): `status` shows it after a later failure or refusal. */
+	int64_t ok_finished; /* 0: none known */
+	int64_t ok_size; /* < 0 unknown */
+	char *ok_object; /* ns/bucket/object, else the redacted target */
+	char *ok_wr;
+	bool ok_looked_up; /* the journal was asked (once) */
 	struct backups_job *next;
+};
+
+/*
+ * One attempt of `.ocivaultfs/backups` that is no longer a job's latest
+ * (a later attempt replaced it), or a write refused while a backup was
+ * in flight: frozen, as it ended.  Strings are owned.
+ */
+struct backups_attempt {
+	uint64_t seq;
+	struct tree_node *key;
+	bool vault;
+	const char *state; /* a static name: backups_state_name(), "rejected" */
+	int err; /* negative errno of a failure or refusal, 0 none */
+	double progress;
+	int64_t submitted, finished;
+	char *what; /* object, else target */
+	char *wr;
 };
 
 struct backups {
@@ -155,6 +183,10 @@ struct backups {
 	bool wr_unsupported; /* GetWorkRequest answered 404 once */
 	uint64_t write_timeout_ms;
 	struct backups_stats stats;
+	/* A ring of BACKUPS_PAST_MAX frozen attempts (lock); the oldest is
+	 * dropped when it is full. */
+	struct backups_attempt *past;
+	size_t past_head, past_n;
 	/* Journal entries to resume, by key OCID (see "journal" below). */
 	struct journal *journal;
 	struct backups_pending *pending[BACKUPS_HASH];
@@ -169,6 +201,7 @@ struct backups {
  * while one tracker lives; with none the job waits for the next call.
  */
 static void tracker_spawn(struct backups *b);
+static int64_t wall(struct backups *b);
 
 /* ---- pure helpers ----------------------------------------------------- */
 
@@ -375,6 +408,16 @@ int backups_report_render(const struct backups_report *s, struct buf *out)
 	}
 	if (s->note[0])
 		line(&r, "note: %s\n", s->note);
+	if (s->ok_finished) {
+		line_time(&r, "last_success", s->ok_finished);
+		if (s->ok_object[0])
+			line(&r, "last_success_object: %s\n", s->ok_object);
+		if (s->ok_size >= 0)
+			line(&r, "last_success_size: %lld\n",
+			     (long long)s->ok_size);
+		if (s->ok_wr[0])
+			line(&r, "last_success_work_request: %s\n", s->ok_wr);
+	}
 	return r.ret;
 }
 
@@ -524,6 +567,7 @@ static struct backups_job *job_get(struct backups *b, struct tree_node *key)
 		return NULL;
 	j->key = key;
 	j->vault = key->kind == TREE_VAULT;
+	j->ok_size = -1;
 	job_reset(j, BACKUPS_ORIGIN_MOUNT);
 	h = job_hash(key->id);
 	j->next = b->hash[h];
@@ -535,7 +579,96 @@ static struct backups_job *job_get(struct backups *b, struct tree_node *key)
 static void job_free(struct backups_job *j)
 {
 	job_reset(j, BACKUPS_ORIGIN_MOUNT);
+	free(j->ok_object);
+	free(j->ok_wr);
 	free(j);
+}
+
+static void attempt_release(struct backups_attempt *a)
+{
+	free(a->what);
+	free(a->wr);
+	memset(a, 0, sizeof(*a));
+}
+
+/* A slot for a new frozen attempt (lock held), the oldest one freed when
+ * the ring is full; NULL when it could not be allocated. */
+static struct backups_attempt *past_push(struct backups *b)
+{
+	struct backups_attempt *a;
+
+	if (!b->past) {
+		b->past = calloc(BACKUPS_PAST_MAX, sizeof(*b->past));
+		if (!b->past)
+			return NULL;
+	}
+	if (b->past_n == BACKUPS_PAST_MAX) {
+		attempt_release(&b->past[b->past_head]);
+		b->past_head = (b->past_head + 1) % BACKUPS_PAST_MAX;
+		b->past_n--;
+	}
+	a = &b->past[(b->past_head + b->past_n++) % BACKUPS_PAST_MAX];
+	return a;
+}
+
+/* What the list shows of a job's object: ns/bucket/object, else the
+ * target, else "-". */
+static void job_what(const struct backups_job *j, char *out, size_t n)
+{
+	if (j->where)
+		snprintf(out, n, "%s/%s/%s", j->ns, j->bucket, j->object);
+	else
+		buf_copy(out, n, j->target ? j->target : "-");
+}
+
+/*
+ * The job's latest attempt is about to be replaced by a new one (lock
+ * held): keep it in the ring of past attempts, as it is now.
+ */
+static void job_retire(struct backups *b, const struct backups_job *j)
+{
+	char what[OVFS_NS_MAX + OVFS_BUCKET_MAX + OVFS_OBJECT_MAX];
+	struct backups_attempt *a;
+
+	if (!j->seq || (j->state == BACKUPS_NONE && !j->unknown_outcome))
+		return;
+	a = past_push(b);
+	if (!a)
+		return; /* out of memory: the line is lost, nothing worse */
+	job_what(j, what, sizeof(what));
+	a->seq = j->seq;
+	a->key = j->key;
+	a->vault = j->vault;
+	a->state = j->unknown_outcome && j->state == BACKUPS_NONE
+			   ? "unknown"
+			   : backups_state_name(j->state);
+	a->err = j->state == BACKUPS_FAILED
+			 ? (j->error_errno ? j->error_errno : -EIO)
+			 : 0;
+	a->progress = j->progress;
+	a->submitted = j->submitted ? j->submitted : j->started;
+	a->finished = backups_in_flight(j->state) ? 0 : j->finished;
+	a->what = strdup(what);
+	a->wr = j->work_request ? strdup(j->work_request) : NULL;
+}
+
+/* A write refused while a backup of the key was in flight (lock held):
+ * one frozen "rejected" attempt. */
+static void past_rejected(struct backups *b, const struct backups_job *j,
+			  int err, const char *target)
+{
+	struct backups_attempt *a = past_push(b);
+
+	if (!a)
+		return;
+	a->seq = ++b->seq;
+	a->key = j->key;
+	a->vault = j->vault;
+	a->state = "rejected";
+	a->err = err;
+	a->progress = -1;
+	a->submitted = a->finished = wall(b);
+	a->what = strdup(target && *target ? target : "-");
 }
 
 /* The job as `status` shows it (lock held). */
@@ -573,6 +706,10 @@ static void job_status(const struct backups_job *j, struct backups_report *st)
 	st->trouble_errno = j->trouble_errno;
 	st->trouble_since = j->trouble_since;
 	st->trouble_tries = j->trouble_tries;
+	st->ok_finished = j->ok_finished;
+	st->ok_size = j->ok_size;
+	buf_copy(st->ok_object, sizeof(st->ok_object), str_or(j->ok_object));
+	buf_copy(st->ok_wr, sizeof(st->ok_wr), str_or(j->ok_wr));
 }
 
 static uint64_t mono(struct backups *b)
@@ -720,6 +857,7 @@ static void pending_take(struct backups *b, struct backups_job *j,
 		return;
 	*pp = p->next;
 	__atomic_sub_fetch(&b->npending, 1, __ATOMIC_RELAXED);
+	job_retire(b, j);
 	job_reset(j, BACKUPS_ORIGIN_MOUNT);
 	j->state = BACKUPS_IN_PROGRESS;
 	j->seq = ++b->seq;
@@ -902,6 +1040,9 @@ void backups_free(struct backups *b)
 	for (size_t i = 0; i < b->n; i++)
 		job_free(b->all[i]);
 	free(b->all);
+	for (size_t i = 0; b->past && i < BACKUPS_PAST_MAX; i++)
+		attempt_release(&b->past[i]);
+	free(b->past);
 	for (size_t i = 0; i < BACKUPS_HASH; i++)
 		while (b->pending[i]) {
 			struct backups_pending *p = b->pending[i];
@@ -954,6 +1095,44 @@ static bool stale_in_progress(const struct backups_job *j, const char *state)
 	       !strcmp(state, "BACKUP_IN_PROGRESS");
 }
 
+/*
+ * The last success of a key from before this mount, from the journal:
+ * asked once per key, when its status is first read (no disk I/O; the
+ * journal lock is never taken under b->lock).
+ */
+static void last_success_lookup(struct backups *b, struct tree_node *key)
+{
+	struct journal_success *js;
+	struct backups_job *j;
+	bool ask;
+
+	if (!b->journal)
+		return;
+	pthread_mutex_lock(&b->lock);
+	j = job_find(b, key);
+	ask = !j || !j->ok_looked_up;
+	pthread_mutex_unlock(&b->lock);
+	if (!ask)
+		return;
+	js = malloc(sizeof(*js));
+	if (!js)
+		return;
+	if (journal_last_success(b->journal, key->id, js))
+		js->finished = 0;
+	pthread_mutex_lock(&b->lock);
+	j = job_get(b, key);
+	if (j && !j->ok_looked_up) {
+		j->ok_looked_up = true;
+		if (js->finished && !j->ok_finished) {
+			j->ok_finished = js->finished;
+			str_set(&j->ok_object, js->object);
+			str_set(&j->ok_wr, js->wr);
+		}
+	}
+	pthread_mutex_unlock(&b->lock);
+	free(js);
+}
+
 static void fill_status(struct backups *b, struct tree_node *key,
 			struct backups_report *st)
 {
@@ -962,6 +1141,7 @@ static void fill_status(struct backups *b, struct tree_node *key,
 	bool stale;
 
 	key_facts(key, why, sizeof(why), state, sizeof(state));
+	last_success_lookup(b, key);
 	pthread_mutex_lock(&b->lock);
 	j = job_find(b, key);
 	if (j) {
@@ -970,6 +1150,7 @@ static void fill_status(struct backups *b, struct tree_node *key,
 		memset(st, 0, sizeof(*st));
 		st->progress = -1;
 		st->object_size = -1;
+		st->ok_size = -1;
 		st->include_keys = -1;
 		st->vault = key->kind == TREE_VAULT;
 	}
@@ -1000,6 +1181,20 @@ int backups_status(struct backups *b, struct tree_node *key, struct buf *out)
 	return ret;
 }
 
+int backups_status_json(struct backups *b, struct tree_node *key,
+			struct buf *out)
+{
+	static const char *const numbers[] = {"progress", "size",
+					      "last_success_size", NULL};
+	struct buf text = BUF_INIT(1u << 20);
+	int ret = backups_status(b, key, &text);
+
+	if (!ret)
+		ret = json_from_lines(text.buf, text.len, numbers, out);
+	buf_release(&text);
+	return ret;
+}
+
 /* ---- submission ---------------------------------------------------------- */
 
 /*
@@ -1010,6 +1205,7 @@ int backups_status(struct backups *b, struct tree_node *key, struct buf *out)
 static void track_elsewhere(struct backups *b, struct backups_job *j,
 			    const char *key_comp)
 {
+	job_retire(b, j);
 	job_reset(j, BACKUPS_ORIGIN_ELSEWHERE);
 	j->state = BACKUPS_IN_PROGRESS;
 	j->seq = ++b->seq;
@@ -1039,8 +1235,11 @@ static void record_refusal(struct backups *b, struct backups_job *j, int ret,
 		snprintf(line, sizeof(line), "%s: %s", errno_name(ret), msg);
 		str_set(&j->rejected, line);
 		j->rejected_at = wall(b);
+		past_rejected(b, j, ret, target);
 	} else {
+		job_retire(b, j);
 		job_reset(j, BACKUPS_ORIGIN_MOUNT);
+		j->seq = ++b->seq; /* a new line: the refused attempt */
 		j->state = BACKUPS_FAILED;
 		oci_error_clear(&e);
 		e.local_errno = ret;
@@ -1354,6 +1553,7 @@ static int submit_claim(struct backups *b, struct backups_job *j,
 		record_refusal(b, j, -EEXIST, "ObjectInUse", msg, tg->display);
 		return -EEXIST;
 	}
+	job_retire(b, j);
 	job_reset(j, BACKUPS_ORIGIN_MOUNT);
 	j->state = BACKUPS_SUBMITTING;
 	j->seq = ++b->seq;
@@ -2008,12 +2208,20 @@ static void apply_final(struct backups *b, struct backups_job *j,
 	}
 	j->state = r->state;
 	if (r->state == BACKUPS_SUCCEEDED) {
+		char what[OVFS_NS_MAX + OVFS_BUCKET_MAX + OVFS_OBJECT_MAX];
+
 		j->progress = 100;
 		b->stats.succeeded++;
 		if (r->verified) {
 			j->object_size = r->size;
 			j->object_unverified = false;
 		}
+		job_what(j, what, sizeof(what));
+		j->ok_finished = j->finished;
+		j->ok_size = j->object_size;
+		str_set(&j->ok_object, what);
+		str_set(&j->ok_wr, j->work_request);
+		j->ok_looked_up = true; /* newer than the journal's */
 	} else {
 		job_set_error(j, &r->error,
 			      r->error_errno ? r->error_errno : -EIO);
@@ -2959,94 +3167,119 @@ int backups_wait(struct backups *b, struct tree_node *key,
 	return ret;
 }
 
-static int cmp_seq(const void *a, const void *b)
-{
-	const struct backups_job *x = *(struct backups_job *const *)a;
-	const struct backups_job *y = *(struct backups_job *const *)b;
-
-	return x->seq < y->seq ? -1 : x->seq > y->seq;
-}
-
 /* One line of the backups list, copied out of the lock. */
 struct list_line {
+	uint64_t seq;
 	struct tree_node *key;
 	bool vault;
-	enum backups_state state;
+	const char *state;
+	bool in_flight;
+	int err;
 	double progress;
 	int64_t submitted, finished;
 	char *what; /* object, else target */
 	char *wr;
 };
 
+static int cmp_line(const void *a, const void *b)
+{
+	const struct list_line *x = a, *y = b;
+
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* Copy the frozen attempts and every job's latest one (lock held). */
+static int list_collect(struct backups *b, struct list_line *ll, size_t *n)
+{
+	for (size_t i = 0; i < b->past_n; i++) {
+		const struct backups_attempt *a =
+			&b->past[(b->past_head + i) % BACKUPS_PAST_MAX];
+		struct list_line *l = &ll[(*n)++];
+
+		l->seq = a->seq;
+		l->key = a->key;
+		l->vault = a->vault;
+		l->state = a->state;
+		l->err = a->err;
+		l->progress = a->progress;
+		l->submitted = a->submitted;
+		l->finished = a->finished;
+		l->what = strdup(a->what ? a->what : "-");
+		l->wr = strdup(a->wr ? a->wr : "-");
+		if (!l->what || !l->wr)
+			return -ENOMEM;
+	}
+	for (size_t i = 0; i < b->n; i++) {
+		const struct backups_job *j = b->all[i];
+		char obj[OVFS_NS_MAX + OVFS_BUCKET_MAX + OVFS_OBJECT_MAX];
+		struct list_line *l;
+
+		if (!j->seq)
+			continue;
+		l = &ll[(*n)++];
+		l->seq = j->seq;
+		l->key = j->key;
+		l->vault = j->vault;
+		l->state = j->unknown_outcome && j->state == BACKUPS_NONE
+				   ? "unknown"
+				   : backups_state_name(j->state);
+		l->in_flight = backups_in_flight(j->state);
+		l->err = j->state == BACKUPS_FAILED
+				 ? (j->error_errno ? j->error_errno : -EIO)
+				 : 0;
+		l->progress = j->progress;
+		l->submitted = j->submitted ? j->submitted : j->started;
+		l->finished = l->in_flight ? 0 : j->finished;
+		job_what(j, obj, sizeof(obj));
+		l->what = strdup(obj);
+		l->wr = strdup(j->work_request ? j->work_request : "-");
+		if (!l->what || !l->wr)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
 int backups_list(struct backups *b, struct buf *out)
 {
-	struct backups_job **v = NULL;
 	struct list_line *ll = NULL;
-	size_t n = 0;
+	size_t n = 0, max;
 	int ret = 0;
 
 	pthread_mutex_lock(&b->lock);
-	if (b->n) {
-		v = malloc(b->n * sizeof(*v));
-		ll = calloc(b->n, sizeof(*ll));
-	}
-	if (b->n && (!v || !ll)) {
-		pthread_mutex_unlock(&b->lock);
+	max = b->n + b->past_n;
+	if (max)
+		ll = calloc(max, sizeof(*ll));
+	if (max && !ll)
 		ret = -ENOMEM;
-		goto out;
-	}
-	for (size_t i = 0; i < b->n; i++)
-		if (b->all[i]->seq)
-			v[n++] = b->all[i];
-	if (n) /* qsort(NULL, 0, ...) is undefined */
-		qsort(v, n, sizeof(*v), cmp_seq);
-	for (size_t i = 0; i < n && !ret; i++) {
-		const struct backups_job *j = v[i];
-		char obj[OVFS_NS_MAX + OVFS_BUCKET_MAX + OVFS_OBJECT_MAX];
-
-		ll[i].key = j->key;
-		ll[i].vault = j->vault;
-		ll[i].state = j->state;
-		ll[i].progress = j->progress;
-		ll[i].submitted = j->submitted ? j->submitted : j->started;
-		ll[i].finished = j->finished;
-		if (j->where)
-			snprintf(obj, sizeof(obj), "%s/%s/%s", j->ns, j->bucket,
-				 j->object);
-		else
-			buf_copy(obj, sizeof(obj), j->target ? j->target : "-");
-		ll[i].what = strdup(obj);
-		ll[i].wr = strdup(j->work_request ? j->work_request : "-");
-		if (!ll[i].what || !ll[i].wr)
-			ret = -ENOMEM;
-	}
+	else if (max)
+		ret = list_collect(b, ll, &n);
 	pthread_mutex_unlock(&b->lock);
+	if (n) /* qsort(NULL, 0, ...) is undefined */
+		qsort(ll, n, sizeof(*ll), cmp_line);
 
 	for (size_t i = 0; i < n && !ret; i++) {
 		char sub[32] = "-", fin[32] = "-", prog[16] = "-";
 
 		if (ll[i].submitted)
 			clock_rfc3339(ll[i].submitted, sub, sizeof(sub));
-		if (ll[i].finished && !backups_in_flight(ll[i].state))
+		if (ll[i].finished)
 			clock_rfc3339(ll[i].finished, fin, sizeof(fin));
 		if (ll[i].progress >= 0)
 			snprintf(prog, sizeof(prog), "%.0f%%", ll[i].progress);
-		ret = buf_addf(out, "%s\t%s\t", backups_state_name(ll[i].state),
-			       prog);
+		ret = buf_addf(out, "%s\t%s\t", ll[i].state, prog);
 		if (!ret)
 			ret = tree_node_path(ll[i].key, out);
 		if (!ret)
-			ret = buf_addf(out, "\t%s\t%s\t%s\t%s\t%s\n",
+			ret = buf_addf(out, "\t%s\t%s\t%s\t%s\t%s\t%s\n",
 				       ll[i].what, sub, fin, ll[i].wr,
 				       ll[i].vault ? "vault-backup"
-						   : "key-backup");
+						   : "key-backup",
+				       ll[i].err ? errno_name(ll[i].err) : "-");
 	}
-out:
 	for (size_t i = 0; ll && i < n; i++) {
 		free(ll[i].what);
 		free(ll[i].wr);
 	}
-	free(v);
 	free(ll);
 	return ret;
 }
@@ -3073,29 +3306,43 @@ int backups_history(struct backups *b, struct tree_node *key, struct buf *out)
 #define BACKUPS_HELP_BUDGET_MS 10000
 
 /* backups_help() of a vault node. */
-static int vault_help(struct backups *b, struct tree_node *vault,
-		      struct buf *out)
+/*
+ * The namespace the help text names.  An editor opens `backup` before
+ * writing: in an outage the help must not hold the open for a retry chain
+ * (one attempt, BACKUPS_HELP_BUDGET_MS).  `cached` (a stat, for its size):
+ * no call while a lookup failed recently (get_namespace's `err` NULL).
+ */
+static void help_namespace(struct backups *b, bool cached, char ns[OVFS_NS_MAX])
 {
-	struct oci_vault *v = calloc(1, sizeof(*v));
-	struct target_ctx tc = {0};
 	struct oci_error err;
-	char ns[OVFS_NS_MAX] = "", example[OVFS_OBJECT_MAX] = "";
-	const char *tmpl = b->vault_name_template
-				   ? b->vault_name_template
-				   : TARGET_DEFAULT_VAULT_TEMPLATE;
 	struct oci_budget budget = {
 		.deadline_ms = mono(b) + BACKUPS_HELP_BUDGET_MS,
 		.max_attempts = 1,
 	};
 	int ret;
 
+	oci_budget_enter(b->client, &budget);
+	ret = b->get_namespace(b->arg, ns, cached ? NULL : &err);
+	oci_budget_leave(b->client);
+	if (ret)
+		buf_copy(ns, OVFS_NS_MAX, "(unknown: looked up on first use)");
+}
+
+static int vault_help(struct backups *b, struct tree_node *vault, bool cached,
+		      struct buf *out)
+{
+	struct oci_vault *v = calloc(1, sizeof(*v));
+	struct target_ctx tc = {0};
+	char ns[OVFS_NS_MAX] = "", example[OVFS_OBJECT_MAX] = "";
+	const char *tmpl = b->vault_name_template
+				   ? b->vault_name_template
+				   : TARGET_DEFAULT_VAULT_TEMPLATE;
+	int ret;
+
 	if (!v)
 		return -ENOMEM;
 	tree_node_vault(vault, v);
-	oci_budget_enter(b->client, &budget);
-	if (b->get_namespace(b->arg, ns, &err))
-		buf_copy(ns, sizeof(ns), "(unknown: looked up on first use)");
-	oci_budget_leave(b->client);
+	help_namespace(b, cached, ns);
 	tc.region = oci_client_region(b->client);
 	tc.name_template = tmpl;
 	tc.vault_name = v->display_name;
@@ -3106,54 +3353,45 @@ static int vault_help(struct backups *b, struct tree_node *vault,
 	target_expand_name(tmpl, &tc, example, sizeof(example));
 	ret = buf_addf(
 		out,
-		"# ocivaultfs: write one backup target into this file to back up the vault\n"
-		"#   %s (%s)\n"
-		"# Targets (one per write; blank lines and lines starting with '#' are\n"
-		"# ignored):\n"
-		"#   BUCKET                            object named by the template\n"
-		"#   BUCKET/OBJECT\n"
-		"#   oci://BUCKET@NAMESPACE/[OBJECT]\n"
-		"#   https://HOST/p/TOKEN/n/NS/b/BUCKET/o/[OBJECT]   (pre-authenticated)\n"
-		"#   {\"backupLocation\": {\"destination\": \"BUCKET\", \"namespace\": ...,\n"
-		"#    \"bucketName\": ..., \"objectName\": ...}, \"isIncludeKeys\": true}\n"
-		"#                                     (a BackupVaultDetails, as in the OCI API)\n"
-		"# Keys: the backup includes the vault's keys unless told otherwise:\n"
-		"#   keys=no BUCKET                    the vault without its keys\n"
-		"#   keys=yes BUCKET                   with its keys (the default)\n"
-		"#   or \"isIncludeKeys\": false in the JSON\n"
-		"# Only ACTIVE VIRTUAL_PRIVATE vaults can be backed up.\n"
-		"# Namespace: %s\n"
-		"# Object name template: %s (now: %s)\n"
-		"# Then: cat status (progress), cat wait (blocks until done; fails if the\n"
-		"# backup failed).  Example: echo 'keys=no backups' > backup && cat wait\n",
+		"; ocivaultfs: write one backup target into this file to back up the vault\n"
+		";   %s (%s)\n"
+		"; Targets (one per write; blank lines and lines starting with ';' or\n"
+		"; '#' are ignored):\n"
+		";   BUCKET                            object named by the template\n"
+		";   BUCKET/OBJECT\n"
+		";   oci://BUCKET@NAMESPACE/[OBJECT]\n"
+		";   https://HOST/p/TOKEN/n/NS/b/BUCKET/o/[OBJECT]   (pre-authenticated)\n"
+		";   {\"backupLocation\": {\"destination\": \"BUCKET\", \"namespace\": ...,\n"
+		";    \"bucketName\": ..., \"objectName\": ...}, \"isIncludeKeys\": true}\n"
+		";                                     (a BackupVaultDetails, as in the OCI API)\n"
+		"; Keys: the backup includes the vault's keys unless told otherwise:\n"
+		";   keys=no BUCKET                    the vault without its keys\n"
+		";   keys=yes BUCKET                   with its keys (the default)\n"
+		";   or \"isIncludeKeys\": false in the JSON\n"
+		"; Only ACTIVE VIRTUAL_PRIVATE vaults can be backed up.\n"
+		"; Namespace: %s\n"
+		"; Object name template: %s (now: %s)\n"
+		"; Then: cat status (progress), cat wait (blocks until done; fails if the\n"
+		"; backup failed).  Example: echo 'keys=no backups' > backup && cat wait\n",
 		v->display_name, vault->id, ns, tmpl, example);
 	model_vault_release(v);
 	free(v);
 	return ret;
 }
 
-int backups_help(struct backups *b, struct tree_node *key, struct buf *out)
+int backups_help(struct backups *b, struct tree_node *key, bool cached,
+		 struct buf *out)
 {
 	struct oci_key k;
 	struct target_ctx tc = {0};
-	struct oci_error err;
 	char ns[OVFS_NS_MAX] = "", example[OVFS_OBJECT_MAX] = "";
 	const char *tmpl =
 		b->name_template ? b->name_template : TARGET_DEFAULT_TEMPLATE;
-	struct oci_budget budget = {
-		.deadline_ms = mono(b) + BACKUPS_HELP_BUDGET_MS,
-		.max_attempts = 1,
-	};
 
 	if (key->kind == TREE_VAULT)
-		return vault_help(b, key, out);
+		return vault_help(b, key, cached, out);
 	tree_node_key(key, &k);
-	/* An editor opens `backup` before writing: in an outage the help
-	 * text must not hold the open for a retry chain. */
-	oci_budget_enter(b->client, &budget);
-	if (b->get_namespace(b->arg, ns, &err))
-		buf_copy(ns, sizeof(ns), "(unknown: looked up on first use)");
-	oci_budget_leave(b->client);
+	help_namespace(b, cached, ns);
 	tc.region = oci_client_region(b->client);
 	tc.name_template = tmpl;
 	tc.key_name = k.display_name;
@@ -3164,20 +3402,20 @@ int backups_help(struct backups *b, struct tree_node *key, struct buf *out)
 	target_expand_name(tmpl, &tc, example, sizeof(example));
 	return buf_addf(
 		out,
-		"# ocivaultfs: write one backup target into this file to back up the key\n"
-		"#   %s (%s)\n"
-		"# Targets (one per write; blank lines and lines starting with '#' are\n"
-		"# ignored):\n"
-		"#   BUCKET                            object named by the template\n"
-		"#   BUCKET/OBJECT\n"
-		"#   oci://BUCKET@NAMESPACE/[OBJECT]\n"
-		"#   https://HOST/p/TOKEN/n/NS/b/BUCKET/o/[OBJECT]   (pre-authenticated)\n"
-		"#   {\"destination\": \"BUCKET\", \"namespace\": ..., \"bucketName\": ...,\n"
-		"#    \"objectName\": ...}   (a BackupLocation, as in the OCI API)\n"
-		"# Namespace: %s\n"
-		"# Object name template: %s (now: %s)\n"
-		"# Then: cat status (progress), cat wait (blocks until done; fails if the\n"
-		"# backup failed).  Example: echo backups > backup && cat wait\n",
+		"; ocivaultfs: write one backup target into this file to back up the key\n"
+		";   %s (%s)\n"
+		"; Targets (one per write; blank lines and lines starting with ';' or\n"
+		"; '#' are ignored):\n"
+		";   BUCKET                            object named by the template\n"
+		";   BUCKET/OBJECT\n"
+		";   oci://BUCKET@NAMESPACE/[OBJECT]\n"
+		";   https://HOST/p/TOKEN/n/NS/b/BUCKET/o/[OBJECT]   (pre-authenticated)\n"
+		";   {\"destination\": \"BUCKET\", \"namespace\": ..., \"bucketName\": ...,\n"
+		";    \"objectName\": ...}   (a BackupLocation, as in the OCI API)\n"
+		"; Namespace: %s\n"
+		"; Object name template: %s (now: %s)\n"
+		"; Then: cat status (progress), cat wait (blocks until done; fails if the\n"
+		"; backup failed).  Example: echo backups > backup && cat wait\n",
 		k.display_name, key->id, ns, tmpl, example);
 }
 

@@ -1206,6 +1206,37 @@ bool journal_in_flight(struct journal *j, const char *key)
 	return r;
 }
 
+int journal_last_success(struct journal *j, const char *key,
+			 struct journal_success *out)
+{
+	int ret = -ENOENT;
+
+	memset(out, 0, sizeof(*out));
+	pthread_mutex_lock(&j->lock);
+	for (size_t i = j->n; i-- > 0 && ret;) {
+		const struct jn_ent *e = j->v[i];
+		const char *kind = ent_get(e, JF_KIND);
+
+		if (strcmp(ent_get(e, JF_KEY), key) ||
+		    strcmp(ent_get(e, JF_STATE), "succeeded") ||
+		    (*kind && strcmp(kind, "key-backup") &&
+		     strcmp(kind, "vault-backup")))
+			continue;
+		out->finished = e->finished;
+		if (*ent_get(e, JF_BUCKET) && *ent_get(e, JF_OBJECT))
+			snprintf(out->object, sizeof(out->object), "%s/%s/%s",
+				 ent_get(e, JF_NS), ent_get(e, JF_BUCKET),
+				 ent_get(e, JF_OBJECT));
+		else
+			buf_copy(out->object, sizeof(out->object),
+				 ent_get(e, JF_TARGET));
+		buf_copy(out->wr, sizeof(out->wr), ent_get(e, JF_WR));
+		ret = 0;
+	}
+	pthread_mutex_unlock(&j->lock);
+	return ret;
+}
+
 static int hist_field(struct buf *out, const char *s, bool last)
 {
 	int ret = s && *s ? journal_escape(out, s) : buf_addch(out, '-');

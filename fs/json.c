@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* json: strict JSON validation and checked accessors over cJSON. */
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
@@ -790,4 +791,79 @@ char *json_print(const struct cJSON *item)
 	}
 	cJSON_free(text);
 	return out;
+}
+
+static bool name_in(const char *name, const char *const *v)
+{
+	for (; v && *v; v++)
+		if (!strcmp(name, *v))
+			return true;
+	return false;
+}
+
+/* A finite decimal number, all of `s` (strtod alone takes "inf", hex). */
+static bool number_of(const char *s, double *out)
+{
+	const char *p = s;
+	char *end;
+
+	if (*p == '-')
+		p++;
+	if (!isdigit((unsigned char)*p))
+		return false;
+	while (isdigit((unsigned char)*p) || *p == '.')
+		p++;
+	if (*p)
+		return false;
+	errno = 0;
+	*out = strtod(s, &end);
+	return !*end && !errno && isfinite(*out);
+}
+
+int json_from_lines(const char *text, size_t len, const char *const *numbers,
+		    struct buf *out)
+{
+	cJSON *obj = cJSON_CreateObject();
+	const char *p = text, *end = text + len;
+	int ret = obj ? 0 : -ENOMEM;
+	char *printed;
+
+	while (!ret && p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *stop = nl ? nl : end;
+		const char *sep = memmem(p, (size_t)(stop - p), ": ", 2);
+		char *name, *value;
+		double d;
+		cJSON *item;
+
+		if (sep && sep > p) {
+			name = strndup(p, (size_t)(sep - p));
+			value = strndup(sep + 2, (size_t)(stop - sep - 2));
+			if (!name || !value) {
+				ret = -ENOMEM;
+			} else if (!cJSON_GetObjectItemCaseSensitive(obj,
+								     name)) {
+				item = name_in(name, numbers) &&
+						       number_of(value, &d)
+					       ? cJSON_CreateNumber(d)
+					       : cJSON_CreateString(value);
+				if (!item ||
+				    !cJSON_AddItemToObject(obj, name, item)) {
+					cJSON_Delete(item);
+					ret = -ENOMEM;
+				}
+			}
+			free(name);
+			free(value);
+		}
+		p = stop + 1;
+	}
+	printed = ret ? NULL : json_print(obj);
+	if (!ret && !printed)
+		ret = -ENOMEM;
+	if (!ret)
+		ret = buf_adds(out, printed);
+	free(printed);
+	cJSON_Delete(obj);
+	return ret;
 }

@@ -71,6 +71,9 @@ struct ovfs_fh {
 	int err; /* read error to report (wait) */
 	struct buf wbuf; /* backup: bytes written through this handle */
 	size_t consumed; /* backup: bytes already acted upon */
+	/* Opened with O_APPEND: every write appends to wbuf, whatever its
+	 * offset (the kernel puts an append at st_size, the help's length). */
+	bool append;
 	struct drop_entry *drop; /* a drop entry (p: TW_DROP, its dir) */
 	struct ovfs_fh *prev, *next; /* ovfs.fhs (under ovfs.fh_lock) */
 };
@@ -184,16 +187,87 @@ static void fill_stat(struct ovfs *o, const struct tree_path *p,
 	st->st_uid = o->uid;
 	st->st_gid = o->gid;
 	st->st_blksize = 4096;
-	if (p->node && p->what != TW_CTL && p->what != TW_CTL_STATS &&
-	    p->what != TW_CTL_BACKUPS && p->what != TW_CTL_HISTORY) {
-		int64_t m = tree_node_mtime(p->node);
+	if (p->node) {
+		int64_t m = tree_path_mtime(p);
 
-		if (m)
+		if (m > t)
 			t = m;
 	}
 	if (p->what == TW_ID)
 		st->st_size = (off_t)strlen(p->node->id) + 1;
 	st->st_atime = st->st_mtime = st->st_ctime = (time_t)t;
+}
+
+/*
+ * Sizes.  Every regular file reports the length of what a read would
+ * return now, so that programs which trust st_size (sendfile, splice,
+ * GIO, tar, shutil) copy the content.  Apart from `id`, the content
+ * changes while the mount runs, so the kernel keeps no attributes of
+ * those files (timeout 0): each stat asks, and the answer is rendered
+ * from memory.  key.json and vault.json report the length of the last
+ * GetKey/GetVault when younger than cache_ttl, else a stat fetches it
+ * (waiting like a read); the wait files report 0 (their content exists
+ * when the wait ends).
+ */
+static bool is_dynamic(enum tree_what w)
+{
+	return !tree_is_dir(w) && w != TW_ID;
+}
+
+static double attr_ttl(const struct ovfs *o, enum tree_what w)
+{
+	return is_dynamic(w) ? 0.0 : ttl(o);
+}
+
+/* How render() is asked: for a stat (its size) or for a read. */
+enum render_for { FOR_STAT, FOR_READ };
+
+/* A read of key.json or vault.json that follows the stat that fetched it
+ * (cp, tar, gio: stat, open, read) uses that GetKey rather than its own. */
+#define OPS_JSON_REUSE_MS 2000
+
+static int render(struct ovfs *o, const struct tree_path *p, struct buf *out,
+		  enum render_for why, struct tree_wait *w);
+static void wait_begin(fuse_req_t req, struct tree_wait *w);
+static void wait_end(fuse_req_t req);
+
+/*
+ * st_size of `p` into st.  `req` NULL: never wait for the network (LOOKUP
+ * and readdir; what needs a call then reports 0, and the next stat asks
+ * again since the attributes are not cached).
+ */
+static int fill_size(fuse_req_t req, struct ovfs *o, const struct tree_path *p,
+		     struct stat *st)
+{
+	struct tree_wait w;
+	struct buf b;
+	size_t len;
+	int ret;
+
+	if (!is_dynamic(p->what) || tree_is_unlisted(p->what))
+		return 0;
+	if (p->what == TW_KEY_JSON || p->what == TW_VAULT_JSON) {
+		if (!tree_json_len(o->tree, p->node, &len)) {
+			st->st_size = (off_t)len;
+			return 0;
+		}
+	} else if (!req && (p->what == TW_BACKUP || p->what == TW_RESTORE)) {
+		return 0; /* the help text may look up the namespace */
+	}
+	if (!req && (p->what == TW_KEY_JSON || p->what == TW_VAULT_JSON))
+		return 0;
+	buf_init(&b, 16u << 20);
+	if (req)
+		wait_begin(req, &w);
+	ret = render(o, p, &b, FOR_STAT, req ? &w : NULL);
+	if (req)
+		wait_end(req);
+	if (!ret) {
+		st->st_size = (off_t)b.len;
+		st->st_blocks = (blkcnt_t)((b.len + 511) / 512);
+	}
+	buf_release(&b);
+	return ret;
 }
 
 static void fill_entry(struct ovfs *o, const struct tree_path *p,
@@ -202,7 +276,8 @@ static void fill_entry(struct ovfs *o, const struct tree_path *p,
 	memset(e, 0, sizeof(*e));
 	e->ino = ino_of(p);
 	fill_stat(o, p, &e->attr);
-	e->attr_timeout = ttl(o);
+	(void)fill_size(NULL, o, p, &e->attr); /* best effort: 0 */
+	e->attr_timeout = attr_ttl(o, p->what);
 	e->entry_timeout = ttl(o);
 }
 
@@ -372,8 +447,18 @@ static void ovfs_getattr(fuse_req_t req, fuse_ino_t ino,
 		return;
 	}
 	if (fi && fi->fh) {
-		fill_stat(o, &fh_of(fi)->p, &st);
-		fuse_reply_attr(req, &st, ttl(o));
+		struct ovfs_fh *fh = fh_of(fi);
+
+		/* An open file: the length of its snapshot. */
+		fill_stat(o, &fh->p, &st);
+		pthread_mutex_lock(&fh->lock);
+		if (fh->ready)
+			st.st_size = (off_t)fh->data.len;
+		else if (is_control(fh->p.what))
+			st.st_size = (off_t)fh->wbuf.len;
+		pthread_mutex_unlock(&fh->lock);
+		st.st_blocks = (blkcnt_t)((st.st_size + 511) / 512);
+		fuse_reply_attr(req, &st, attr_ttl(o, fh->p.what));
 		return;
 	}
 	ret = path_of(o, ino, &p);
@@ -382,7 +467,12 @@ static void ovfs_getattr(fuse_req_t req, fuse_ino_t ino,
 		return;
 	}
 	fill_stat(o, &p, &st);
-	fuse_reply_attr(req, &st, ttl(o));
+	ret = fill_size(req, o, &p, &st);
+	if (ret) {
+		reply_status(req, ret);
+		return;
+	}
+	fuse_reply_attr(req, &st, attr_ttl(o, p.what));
 }
 
 /*
@@ -564,55 +654,59 @@ static void ovfs_releasedir(fuse_req_t req, fuse_ino_t ino,
 	fuse_reply_err(req, 0);
 }
 
-static int snapshot(struct ovfs *o, struct ovfs_fh *fh, struct tree_wait *w)
+/* What a read of `p` returns, appended to `out` (not the wait files). */
+static int render(struct ovfs *o, const struct tree_path *p, struct buf *out,
+		  enum render_for why, struct tree_wait *w)
 {
-	struct tree_node *n = fh->p.node;
-	int ret = 0;
+	struct tree_node *n = p->node;
+	int ret;
 
-	switch (fh->p.what) {
+	switch (p->what) {
 	case TW_ID:
-		ret = buf_addf(&fh->data, "%s\n", n->id);
-		break;
+		return buf_addf(out, "%s\n", n->id);
 	case TW_KEY_JSON:
 	case TW_VAULT_JSON:
-		ret = tree_fetch_json(o->tree, n, &fh->data, w);
-		break;
+		return tree_fetch_json(o->tree, n, out,
+				       why == FOR_READ ? OPS_JSON_REUSE_MS : 0,
+				       w);
 	case TW_STATUS:
-		ret = backups_status(o->backups, n, &fh->data);
-		break;
+		return backups_status(o->backups, n, out);
+	case TW_STATUS_JSON:
+		return backups_status_json(o->backups, n, out);
 	case TW_BACKUP:
-		ret = backups_help(o->backups, n, &fh->data);
-		break;
+		return backups_help(o->backups, n, why == FOR_STAT, out);
 	case TW_RESTORE:
-		ret = restores_help(o->restores, n, &fh->data);
-		break;
+		return restores_help(o->restores, n, out);
 	case TW_RESTORE_STATUS:
-		ret = restores_status(o->restores, n, &fh->data);
-		break;
+		return restores_status(o->restores, n, out);
 	case TW_CTL_STATS:
-		ret = oci_client_stats_render(o->client, &fh->data);
+		ret = oci_client_stats_render(o->client, out);
 		if (!ret)
-			ret = tree_stats_render(o->tree, &fh->data);
+			ret = tree_stats_render(o->tree, out);
 		if (!ret)
-			ret = backups_stats_render(o->backups, &fh->data);
-		break;
+			ret = backups_stats_render(o->backups, out);
+		return ret;
 	case TW_CTL_BACKUPS:
-		ret = backups_list(o->backups, &fh->data);
+		ret = backups_list(o->backups, out);
 		if (!ret)
-			ret = restores_list(o->restores, &fh->data);
-		break;
+			ret = restores_list(o->restores, out);
+		return ret;
 	case TW_HISTORY:
-		ret = backups_history(o->backups, n, &fh->data);
-		break;
+		return backups_history(o->backups, n, out);
 	case TW_CTL_HISTORY:
-		ret = backups_history(o->backups, NULL, &fh->data);
-		break;
-	case TW_WAIT:
-	case TW_RESTORE_WAIT:
-		return 0; /* filled by the first read */
+		return backups_history(o->backups, NULL, out);
 	default:
 		return -EISDIR;
 	}
+}
+
+static int snapshot(struct ovfs *o, struct ovfs_fh *fh, struct tree_wait *w)
+{
+	int ret;
+
+	if (tree_is_unlisted(fh->p.what))
+		return 0; /* a wait file: filled by the first read */
+	ret = render(o, &fh->p, &fh->data, FOR_READ, w);
 	fh->ready = !ret;
 	return ret;
 }
@@ -755,6 +849,7 @@ static void ovfs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	ret = path_of(o, ino, &fh->p);
 	if (ret)
 		goto fail;
+	fh->append = (fi->flags & O_APPEND) != 0;
 	if (tree_is_dir(fh->p.what)) {
 		ret = -EISDIR;
 		goto fail;
@@ -783,7 +878,8 @@ static void ovfs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		if (ret)
 			goto fail;
 	}
-	/* Sizes are unknown (reported as 0): read until EOF, like /proc. */
+	/* The content is a snapshot made here; the size a stat reported
+	 * may be older: read until EOF, bypassing the page cache. */
 	fi->direct_io = fh->p.what != TW_ID;
 	fi->keep_cache = fh->p.what == TW_ID;
 	fi->fh = (uintptr_t)fh;
@@ -872,6 +968,13 @@ static bool write_interrupted(void *arg)
 	       caller_dying(fuse_req_ctx(req)->pid);
 }
 
+/* The `interrupted` of a non-blocking wait: give up at once. */
+static bool always(void *arg)
+{
+	(void)arg;
+	return true;
+}
+
 static void ovfs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		      struct fuse_file_info *fi)
 {
@@ -885,14 +988,20 @@ static void ovfs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		return;
 	}
 	pthread_mutex_lock(&fh->lock);
-	if ((fh->p.what == TW_WAIT || fh->p.what == TW_RESTORE_WAIT) &&
-	    !fh->ready) {
+	if (tree_is_unlisted(fh->p.what) && !fh->ready) {
+		/* O_NONBLOCK (fi->flags are the descriptor's, fcntl included):
+		 * EAGAIN at once while in flight, like an empty pipe. */
+		bool nb = fi->flags & O_NONBLOCK;
+		bool (*stop)(void *) = nb ? always : interrupted;
+
 		ret = fh->p.what == TW_WAIT
 			      ? backups_wait(ctx(req)->backups, fh->p.node,
-					     interrupted, req, &fh->data)
+					     stop, req, &fh->data)
 			      : restores_wait(ctx(req)->restores, fh->p.node,
-					      interrupted, req, &fh->data);
-		if (ret == -EINTR)
+					      stop, req, &fh->data);
+		if (ret == -EINTR && nb && !fuse_req_interrupted(req))
+			ret = -EAGAIN;
+		if (ret == -EINTR || ret == -EAGAIN)
 			goto out; /* may be read again */
 		fh->ready = true;
 		fh->err = ret;
@@ -954,6 +1063,8 @@ static int fh_write(fuse_req_t req, struct ovfs *o, struct ovfs_fh *fh,
 
 	if (!is_control(fh->p.what))
 		return -EACCES;
+	if (fh->append)
+		off = (off_t)fh->wbuf.len;
 	if (off < 0 || (size_t)off > fh->wbuf.len)
 		return -EINVAL; /* no holes in a control file */
 	end = (size_t)off + size;
@@ -1200,12 +1311,32 @@ static void ovfs_statfs(fuse_req_t req, fuse_ino_t ino)
 	struct tree_stats ts;
 	struct statvfs sv;
 
+	struct ovfs *o = ctx(req);
+	uint64_t used, room, files;
+
+	/*
+	 * Plausible numbers for df(1), which hides a file system of 0
+	 * blocks: used is the heap the tree holds, the free space what drop
+	 * directories accept (one file of max_restore_mb); inodes: each
+	 * resource has up to 2^WHAT_BITS, and the tree may hold max_cached
+	 * resources.
+	 */
 	(void)ino;
-	tree_stats(ctx(req)->tree, &ts);
+	tree_stats(o->tree, &ts);
+	used = (ts.bytes + 4095) / 4096;
+	room = ((uint64_t)o->opts.max_restore_mb << 20) / 4096;
+	files = (uint64_t)o->opts.max_cached << WHAT_BITS;
+	if (files < ts.nodes << WHAT_BITS)
+		files = ts.nodes << WHAT_BITS;
 	memset(&sv, 0, sizeof(sv));
 	sv.f_bsize = 4096;
 	sv.f_frsize = 4096;
-	sv.f_files = ts.nodes;
+	sv.f_blocks = used + room;
+	sv.f_bfree = room;
+	sv.f_bavail = room;
+	sv.f_files = files;
+	sv.f_ffree = files - (ts.nodes << WHAT_BITS);
+	sv.f_favail = sv.f_ffree;
 	sv.f_namemax = NAMES_MAX;
 	fuse_reply_statfs(req, &sv);
 }

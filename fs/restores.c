@@ -670,6 +670,7 @@ struct list_line {
 	char *what;
 	char *wr;
 	const char *kind;
+	int err; /* negative errno of a failure, 0 none */
 };
 
 int restores_list(struct restores *r, struct buf *out)
@@ -701,6 +702,10 @@ int restores_list(struct restores *r, struct buf *out)
 			l->submitted = op->submitted;
 			l->finished = op->finished;
 			l->kind = kind_name(op);
+			l->err = op->state == RS_FAILED
+					 ? (op->error_errno ? op->error_errno
+							    : -EIO)
+					 : 0;
 			l->what = strdup(op->object   ? op->object
 					 : op->source ? op->source
 						      : "-");
@@ -730,9 +735,10 @@ int restores_list(struct restores *r, struct buf *out)
 				ret = buf_adds(out, "."); /* the root */
 		}
 		if (!ret)
-			ret = buf_addf(out, "\t%s\t%s\t%s\t%s\t%s\n",
+			ret = buf_addf(out, "\t%s\t%s\t%s\t%s\t%s\t%s\n",
 				       ll[i].what, sub, fin, ll[i].wr,
-				       ll[i].kind);
+				       ll[i].kind,
+				       ll[i].err ? errno_name(ll[i].err) : "-");
 	}
 	for (size_t i = 0; ll && i < n; i++) {
 		free(ll[i].what);
@@ -750,17 +756,17 @@ int restores_help(struct restores *r, struct tree_node *where, struct buf *out)
 	snprintf(max, sizeof(max), "%zu MiB", r->opts.max_file_bytes >> 20);
 	return buf_addf(
 		out,
-		"# ocivaultfs: write the location of a %s backup into this file to\n"
-		"# restore it into this %s.  One target per write; blank lines and\n"
-		"# lines starting with '#' are ignored.  The object must be named:\n"
-		"#   BUCKET/OBJECT\n"
-		"#   oci://BUCKET@NAMESPACE/OBJECT\n"
-		"#   https://HOST/p/TOKEN/n/NS/b/BUCKET/o/OBJECT   (pre-authenticated)\n"
-		"#   {\"backupLocation\": {\"destination\": \"BUCKET\", \"namespace\": ...,\n"
-		"#    \"bucketName\": ..., \"objectName\": ...}}\n"
-		"# A backup file instead: cp FILE %s/ (at most %s).\n"
-		"# Then: cat %s (progress), cat %s (blocks until done; fails\n"
-		"# if the restore failed).  The %s appears in %s when done.\n",
+		"; ocivaultfs: write the location of a %s backup into this file to\n"
+		"; restore it into this %s.  One target per write; blank lines and\n"
+		"; lines starting with ';' or '#' are ignored.  The object must be named:\n"
+		";   BUCKET/OBJECT\n"
+		";   oci://BUCKET@NAMESPACE/OBJECT\n"
+		";   https://HOST/p/TOKEN/n/NS/b/BUCKET/o/OBJECT   (pre-authenticated)\n"
+		";   {\"backupLocation\": {\"destination\": \"BUCKET\", \"namespace\": ...,\n"
+		";    \"bucketName\": ..., \"objectName\": ...}}\n"
+		"; A backup file instead: cp FILE %s/ (at most %s).\n"
+		"; Then: cat %s (progress), cat %s (blocks until done; fails\n"
+		"; if the restore failed).  The %s appears in %s when done.\n",
 		vault ? "vault" : "key", vault ? "compartment" : "vault",
 		vault ? "restore-vault.d" : "restore.d", max,
 		vault ? "restore-vault-status" : "restore-status",

@@ -1177,7 +1177,7 @@ int target_extract(const char *data, size_t n, size_t *start, size_t *len,
 			a++;
 		while (b > a && is_space(data[b - 1]))
 			b--;
-		if (a == b || data[a] == '#')
+		if (a == b || data[a] == '#' || data[a] == ';')
 			continue;
 		if (found) {
 			*start = *len = 0;

@@ -170,6 +170,40 @@ static bool rec_equal(const struct tree_rec *a, const struct tree_rec *b)
 	       a->size == b->size && !memcmp(a->s, b->s, a->size);
 }
 
+/*
+ * Whether `b` tells a different story than `a` (what moves a node's
+ * mtime and ctime).  A summary (from a listing) lacks some fields of the
+ * full record (from a Get): between a summary and a full record only the
+ * fields both carry are compared, so that reading key.json after a listing
+ * does not look like a change (tar and rsync report "file changed as we
+ * read it" when the ctime of a directory moves during their walk).
+ */
+static bool rec_differs(const struct tree_rec *a, const struct tree_rec *b)
+{
+	const char *pa, *pb, *ea, *eb;
+
+	if (!a || !b)
+		return a != b;
+	if (!((a->flags | b->flags) & REC_SUMMARY))
+		return !rec_equal(a, b);
+	if ((a->flags ^ b->flags) & ~(unsigned int)REC_SUMMARY &
+	    ~(unsigned int)(REC_PRIMARY | REC_HAS_PRIMARY))
+		return true;
+	if (a->length && b->length && a->length != b->length)
+		return true;
+	pa = a->s;
+	pb = b->s;
+	ea = a->s + a->size;
+	eb = b->s + b->size;
+	while (pa < ea && pb < eb) {
+		if (*pa && *pb && strcmp(pa, pb))
+			return true;
+		pa += strlen(pa) + 1;
+		pb += strlen(pb) + 1;
+	}
+	return false;
+}
+
 static size_t rec_bytes(const struct tree_rec *r)
 {
 	return r ? sizeof(*r) + r->size : 0;
@@ -228,6 +262,7 @@ struct tree_listing {
 	struct tree_kids *kids; /* NULL: empty (lock) */
 	uint64_t fetched_ms; /* monotonic time of the last success */
 	uint32_t version; /* bumped when the set of names changes */
+	int64_t changed; /* wall time of the last change of names, or 0 */
 	uint32_t opened; /* version last reported by tree_opendir */
 	int last_errno; /* of the last failed fetch, 0 after success */
 	uint32_t done_seq; /* bumped when a fetch ends (waiters) */
@@ -295,6 +330,15 @@ struct tree {
 	struct tree_job *rq_head, *rq_tail;
 	size_t queued; /* jobs in the queue */
 	struct tree_job *json; /* JSON jobs not finished (jnext) */
+	/* The last few JSON texts fetched, for a read that follows a stat
+	 * (tree_fetch_json()'s max_age_ms). */
+	struct recent_json {
+		struct tree_node *node; /* NULL: free slot */
+		char *text;
+		size_t len;
+		uint64_t ms; /* monotonic time of the fetch */
+	} recent[TREE_RECENT_JSON];
+	unsigned int recent_next;
 	struct refresher {
 		struct tree *t;
 		pthread_t thread;
@@ -516,6 +560,8 @@ void tree_free(struct tree *t)
 	}
 	for (size_t i = 0; i < TREE_IDX_CHUNKS; i++)
 		free((void *)atomic_load(&t->idx[i]));
+	for (size_t i = 0; i < TREE_RECENT_JSON; i++)
+		free(t->recent[i].text);
 	pthread_cond_destroy(&t->json_cond);
 	pthread_cond_destroy(&t->rq_cond);
 	pthread_mutex_destroy(&t->rq_lock);
@@ -576,11 +622,13 @@ static const char *const comp_entries[] = {"id",
 					   "restore-vault.d",
 					   NULL};
 static const char *const vault_entries[] = {
-	"id",		"vault.json", "keys",	 "backup",
-	"status",	"wait",	      "restore", "restore-status",
+	"id",		"vault.json", "keys",
+	"backup",	"status",     "status.json",
+	"wait",		"restore",    "restore-status",
 	"restore-wait", "restore.d",  NULL};
-static const char *const key_entries[] = {
-	"id", "key.json", "backup", "status", "wait", "history", NULL};
+static const char *const key_entries[] = {"id",	     "key.json",    "backup",
+					  "status",  "status.json", "wait",
+					  "history", NULL};
 static const char *const ctl_entries[] = {"stats", "backups", "history", NULL};
 
 static const char *const *fixed_entries(enum tree_kind kind)
@@ -719,7 +767,8 @@ static bool child_update(struct tree *t, struct tree_node *c, const char *name,
 		changed = c->rec != NULL;
 		old_rec = c->rec;
 		c->rec = rec;
-		c->updated = wall_now(t);
+		if (!old_rec || rec_differs(old_rec, rec))
+			c->updated = wall_now(t);
 		delta += (long long)rec_bytes(rec) -
 			 (long long)rec_bytes(old_rec);
 		rec = NULL;
@@ -857,8 +906,11 @@ static bool swap_listing(struct tree *t, struct tree_node *n, int which,
 	pthread_mutex_lock(&n->lock);
 	kids_put(L->kids); /* the listing's reference; `old` holds one */
 	L->kids = kids;
-	if (differ)
+	if (differ) {
 		L->version++;
+		if (was_valid)
+			L->changed = wall_now(t);
+	}
 	pthread_mutex_unlock(&n->lock);
 	account(t,
 		(long long)kids->bytes - (long long)(*old ? (*old)->bytes : 0));
@@ -1644,6 +1696,8 @@ static int step(struct tree *t, struct tree_path *p, const char *c, bool fetch,
 			p->what = TW_BACKUP;
 		else if (!strcmp(c, "status"))
 			p->what = TW_STATUS;
+		else if (!strcmp(c, "status.json"))
+			p->what = TW_STATUS_JSON;
 		else if (!strcmp(c, "wait"))
 			p->what = TW_WAIT;
 		else if (!strcmp(c, "restore"))
@@ -1674,6 +1728,8 @@ static int step(struct tree *t, struct tree_path *p, const char *c, bool fetch,
 			p->what = TW_BACKUP;
 		else if (!strcmp(c, "status"))
 			p->what = TW_STATUS;
+		else if (!strcmp(c, "status.json"))
+			p->what = TW_STATUS_JSON;
 		else if (!strcmp(c, "wait"))
 			p->what = TW_WAIT;
 		else if (!strcmp(c, "history"))
@@ -1750,6 +1806,11 @@ int tree_lookup(struct tree *t, const struct tree_path *dir, const char *name,
 	return step(t, out, name, true, w);
 }
 
+bool tree_is_unlisted(enum tree_what w)
+{
+	return w == TW_WAIT || w == TW_RESTORE_WAIT;
+}
+
 static int fill_fixed(struct tree *t, const struct tree_path *p,
 		      const char *const *names, tree_fill_fn fill, void *arg)
 {
@@ -1757,6 +1818,11 @@ static int fill_fixed(struct tree *t, const struct tree_path *p,
 		struct tree_path cp = *p;
 		int ret = step(t, &cp, names[i], false, NULL);
 
+		/* The `wait` files are not listed: found by name only, so that
+		 * recursive readers (grep -r, cp -r, tar, rsync, indexers)
+		 * never block on them (docs/ocivaultfs.md, "The tree"). */
+		if (!ret && tree_is_unlisted(cp.what))
+			continue;
 		if (!ret)
 			ret = fill(arg, names[i], &cp);
 		if (ret)
@@ -1922,6 +1988,25 @@ void tree_node_name(struct tree_node *n, char out[NAMES_MAX + 1])
 	pthread_mutex_unlock(&n->lock);
 }
 
+int64_t tree_path_mtime(const struct tree_path *p)
+{
+	int which = list_of(p->what);
+	int64_t t = 0;
+
+	if (tree_is_dir(p->what)) {
+		if (which >= 0 && p->node && p->node->dir) {
+			pthread_mutex_lock(&p->node->lock);
+			t = p->node->dir->lists[which].changed;
+			pthread_mutex_unlock(&p->node->lock);
+		}
+		return t;
+	}
+	if (!p->node || p->what == TW_CTL_STATS || p->what == TW_CTL_BACKUPS ||
+	    p->what == TW_CTL_HISTORY)
+		return 0;
+	return tree_node_mtime(p->node);
+}
+
 int64_t tree_node_mtime(struct tree_node *n)
 {
 	int64_t t;
@@ -1956,7 +2041,8 @@ static void node_update(struct tree *t, struct tree_node *n,
 		 * may replace (and free) n->rec. */
 		delta = (long long)rec_bytes(rec) - (long long)rec_bytes(old);
 		n->rec = rec;
-		n->updated = wall_now(t);
+		if (!old || rec_differs(old, rec))
+			n->updated = wall_now(t);
 		rec = NULL;
 	}
 	changed = changed || n->hidden != hidden;
@@ -2129,17 +2215,64 @@ int tree_stats_render(struct tree *t, struct buf *out)
 			(unsigned long long)s.bytes);
 }
 
+/* A copy of n's JSON fetched at most max_age_ms ago (rq_lock held). */
+static int recent_get(struct tree *t, struct tree_node *n, uint64_t max_age_ms,
+		      struct buf *out, bool *hit)
+{
+	uint64_t now = now_ms(t);
+
+	*hit = false;
+	for (size_t i = 0; max_age_ms && i < TREE_RECENT_JSON; i++) {
+		struct recent_json *r = &t->recent[i];
+
+		if (r->node == n && now - r->ms <= max_age_ms) {
+			*hit = true;
+			return buf_add(out, r->text, r->len);
+		}
+	}
+	return 0;
+}
+
+/* Keep n's JSON for a following read (rq_lock held); best effort. */
+static void recent_put(struct tree *t, struct tree_node *n, const char *text,
+		       size_t len, uint64_t ms)
+{
+	struct recent_json *r = NULL;
+	char *copy = malloc(len ? len : 1);
+
+	if (!copy)
+		return;
+	memcpy(copy, text, len);
+	for (size_t i = 0; i < TREE_RECENT_JSON && !r; i++)
+		if (t->recent[i].node == n)
+			r = &t->recent[i];
+	if (!r) {
+		r = &t->recent[t->recent_next];
+		t->recent_next = (t->recent_next + 1) % TREE_RECENT_JSON;
+	}
+	free(r->text);
+	r->node = n;
+	r->text = copy;
+	r->len = len;
+	r->ms = ms;
+}
+
 int tree_fetch_json(struct tree *t, struct tree_node *n, struct buf *out,
-		    struct tree_wait *w)
+		    uint64_t max_age_ms, struct tree_wait *w)
 {
 	uint64_t end = now_ms(t) + t->wait_ms;
 	struct tree_job *j;
-	bool last;
+	bool last, hit;
 	int ret = 0;
 
 	if (n->kind != TREE_KEY && n->kind != TREE_VAULT)
 		return -EINVAL;
 	pthread_mutex_lock(&t->rq_lock);
+	ret = recent_get(t, n, max_age_ms, out, &hit);
+	if (hit) {
+		pthread_mutex_unlock(&t->rq_lock);
+		return ret;
+	}
 	for (j = t->json; j; j = j->jnext)
 		if (j->node == n)
 			break;
@@ -2170,15 +2303,37 @@ int tree_fetch_json(struct tree *t, struct tree_node *n, struct buf *out,
 	/* Once done, the job's result is immutable: copy it unlocked. */
 	if (!ret)
 		ret = j->ret ? j->ret : buf_add(out, j->out.buf, j->out.len);
-	else if (ret == -ETIMEDOUT)
+	if (!ret) {
+		pthread_mutex_lock(&n->lock);
+		n->json_len = j->out.len > UINT32_MAX ? UINT32_MAX
+						      : (uint32_t)j->out.len;
+		n->json_ms = now_ms(t);
+		pthread_mutex_unlock(&n->lock);
+	} else if (ret == -ETIMEDOUT)
 		log_msg(t->log, LOG_WARNING,
 			"reading '%s' takes longer than %llu s "
 			"(listing_timeout): the request fails with ETIMEDOUT",
 			n->id, (unsigned long long)(t->wait_ms / 1000));
 	pthread_mutex_lock(&t->rq_lock);
+	if (!ret && !j->ret)
+		recent_put(t, n, j->out.buf, j->out.len, now_ms(t));
 	last = --j->refs == 0;
 	pthread_mutex_unlock(&t->rq_lock);
 	if (last)
 		job_free(j);
+	return ret;
+}
+
+int tree_json_len(struct tree *t, struct tree_node *n, size_t *len)
+{
+	uint64_t now = now_ms(t);
+	int ret = -ENOENT;
+
+	pthread_mutex_lock(&n->lock);
+	if (n->json_ms && now < n->json_ms + t->ttl_ms) {
+		*len = n->json_len;
+		ret = 0;
+	}
+	pthread_mutex_unlock(&n->lock);
 	return ret;
 }

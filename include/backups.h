@@ -119,6 +119,13 @@ struct backups_report {
 	char rejected[512]; /* last refused write while in flight */
 	int64_t rejected_at;
 	char note[256];
+	/* The last successful backup of the key (this mount's, else the
+	 * journal's), kept when later attempts fail: `last_success*` lines.
+	 * ok_finished 0: none known; ok_size < 0: unknown. */
+	int64_t ok_finished;
+	int64_t ok_size;
+	char ok_object[OVFS_NS_MAX + OVFS_BUCKET_MAX + OVFS_OBJECT_MAX];
+	char ok_wr[OVFS_OCID_MAX];
 };
 
 /* True for submitting, accepted and in_progress. */
@@ -192,7 +199,8 @@ struct backups_opts {
 	 * TARGET_DEFAULT_VAULT_TEMPLATE. */
 	const char *vault_name_template;
 	const char *endpoint_host; /* host[:port] of an endpoint override */
-	/* The Object Storage namespace (cached by the caller). */
+	/* The Object Storage namespace (cached by the caller).  `err`
+	 * NULL: for a stat, -EAGAIN without a call while lookups fail. */
 	int (*get_namespace)(void *arg, char *ns, struct oci_error *err);
 	/* True once the mount is going away. */
 	bool (*exiting)(void *arg);
@@ -255,6 +263,10 @@ int backups_submit(struct backups *b, struct tree_node *key, const char *data,
 
 /* The key's status text (no network). */
 int backups_status(struct backups *b, struct tree_node *key, struct buf *out);
+/* The same as one JSON object (`status.json`): every line a member, in
+ * order; progress, size and last_success_size are numbers. */
+int backups_status_json(struct backups *b, struct tree_node *key,
+			struct buf *out);
 
 /*
  * Block while a backup of the key is in flight (or may be: a BackupKey
@@ -302,8 +314,10 @@ int backups_stats_render(struct backups *b, struct buf *out);
  * The text a read of a key's `backup` shows (what an editor opens): the
  * key, the target forms, the namespace and the object name the template
  * gives now.  The namespace lookup (get_namespace) gets one attempt of
- * at most 10 s; without an answer the text says it is unknown.
+ * at most 10 s; without an answer the text says it is unknown.  `cached`
+ * (a stat, for the size): no call while lookups fail (a recent failure).
  */
-int backups_help(struct backups *b, struct tree_node *key, struct buf *out);
+int backups_help(struct backups *b, struct tree_node *key, bool cached,
+		 struct buf *out);
 
 #endif /* BACKUP_H */

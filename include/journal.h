@@ -146,6 +146,21 @@ int journal_each_unfinished(struct journal *j,
 /* True when an entry of key `key` is unfinished. */
 bool journal_in_flight(struct journal *j, const char *key);
 
+/* The last successful backup of a key or vault, as journaled. */
+struct journal_success {
+	int64_t finished; /* wall seconds, 0 unknown */
+	char object[1024]; /* NS/BUCKET/OBJECT, else the redacted target */
+	char wr[256]; /* work request, "" unknown */
+};
+
+/*
+ * The latest entry of key (or vault) OCID `key` that succeeded (a backup,
+ * never a restore), copied into *out: 0, or -ENOENT when there is none.
+ * No disk I/O.
+ */
+int journal_last_success(struct journal *j, const char *key,
+			 struct journal_success *out);
+
 /*
  * History lines (docs/ocivaultfs.md, "history"), oldest first, of key
  * `key` or of every key (NULL), appended to `out`:

@@ -146,4 +146,15 @@ bool json_is_ocid(const char *s);
  * terminated by a newline; NULL when out of memory. */
 char *json_print(const struct cJSON *item);
 
+/*
+ * The JSON form of a "name: value" text (a `status` file): one object
+ * whose members are the lines' names in order, each value a string, except
+ * the names in `numbers` (NULL-terminated) whose value is a number when it
+ * is one (`size: unknown (...)` stays a string).  Lines without ": " are
+ * skipped; a repeated name keeps the first.  Appends the pretty-printed
+ * object and a newline to `out`: 0, -ENOMEM, -EMSGSIZE.
+ */
+int json_from_lines(const char *text, size_t len, const char *const *numbers,
+		    struct buf *out);
+
 #endif /* JSON_H */

@@ -5,7 +5,7 @@
  * name template.  Pure functions: no I/O, no API calls.
  *
  * A write holds one target; leading and trailing white space is ignored,
- * blank lines and lines starting with '#' (after white space) are ignored,
+ * blank lines and lines starting with ';' or '#' (after white space) are ignored,
  * and so is a UTF-8 byte order mark at the start.  Forms:
  *   1. BUCKET                      namespace from GetNamespace (the caller
  *                                  fills it), object from the template

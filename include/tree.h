@@ -10,11 +10,11 @@
  *     restore-vault.d/         vault restores into this compartment
  *     vaults/<name>/           vaults of this compartment
  *         id, vault.json
- *         backup, status, wait vault backup (BackupVault)
+ *         backup, status, status.json, wait   vault backup (BackupVault)
  *         restore, restore-status, restore-wait,
  *         restore.d/           key restores into this vault
  *         keys/<name>/         keys of the vault in the vault's compartment
- *             id, key.json, backup, status, wait, history
+ *             id, key.json, backup, status, status.json, wait, history
  *     .ocivaultfs/             (root only) stats, backups, history
  *
  * Nodes: every compartment, vault and key ever seen gets one `struct
@@ -35,7 +35,7 @@
  * may be cached by the kernel as absent), and a resource whose attributes
  * changed (its packed record differs), are reported through
  * tree_opts.on_stale so that the kernel's cache can be invalidated; st_mtime
- * (tree_node_mtime) is when the resource was last seen to change.
+ * is given by tree_path_mtime.
  *
  * Fetches run on the tree's own refresher threads (at most
  * TREE_REFRESHERS, started on demand, stopped by tree_stop()), never on
@@ -108,6 +108,10 @@ struct tree_node {
 	uint32_t index; /* dense, from 0 (the root), fixed: tree_node_at */
 	unsigned char kind; /* enum tree_kind */
 	bool hidden; /* not in the parent's current listing, or deleted */
+	/* Length of the JSON of the last GetKey/GetVault (lock) and when
+	 * (monotonic ms, 0 never): the size key.json/vault.json report. */
+	uint32_t json_len;
+	uint64_t json_ms;
 	char id[]; /* the OCID: fixed, readable without the lock */
 };
 
@@ -150,6 +154,7 @@ enum tree_what {
 	TW_KEY_JSON,
 	TW_BACKUP,
 	TW_STATUS,
+	TW_STATUS_JSON, /* status.json: `status` as one JSON object */
 	TW_WAIT,
 	TW_CTL, /* /.ocivaultfs */
 	TW_CTL_STATS,
@@ -296,6 +301,9 @@ struct tree_node *tree_node_find(struct tree *t, enum tree_kind kind,
 				 const char *id);
 /* True for directory kinds of tree_what. */
 bool tree_is_dir(enum tree_what w);
+/* True for the files readdir does not list (the `wait` files): they are
+ * reached by name only. */
+bool tree_is_unlisted(enum tree_what w);
 
 /*
  * Call `fill` for every entry of directory `p` (a stale listing is served
@@ -317,8 +325,17 @@ void tree_node_key(struct tree_node *n, struct oci_key *out);
 void tree_node_vault(struct tree_node *n, struct oci_vault *out);
 void tree_node_compartment(struct tree_node *n, struct oci_compartment *out);
 void tree_node_name(struct tree_node *n, char out[NAMES_MAX + 1]);
-/* Wall time the node's resource was last seen to change (st_mtime). */
+/* Wall time the node's resource was last seen to change. */
 int64_t tree_node_mtime(struct tree_node *n);
+/*
+ * st_mtime and st_ctime of a path, 0 for "since the mount": a listing
+ * directory (compartments/, vaults/, keys/) changes when a name comes or
+ * goes after its first fetch; the other directories (their entries are
+ * fixed) never do, so that recursive readers such as tar and rsync do not
+ * see a directory "change as they read it" because a record got fresher;
+ * a file of a node changes with the node's resource.
+ */
+int64_t tree_path_mtime(const struct tree_path *p);
 /* Vault node of a key node, compartment node of a vault node. */
 struct tree_node *tree_node_parent(struct tree_node *n);
 
@@ -369,9 +386,20 @@ int tree_node_path(struct tree_node *n, struct buf *out);
  * The call runs on a refresher (concurrent callers for one node share
  * it); the caller waits as for a first listing: -EINTR when `w` is
  * cancelled, -ETIMEDOUT after listing_timeout, else the call's result.
+ * `max_age_ms` > 0: a text fetched at most that long ago is returned
+ * without a call (the read that follows the stat of key.json: one GetKey
+ * for both; the last TREE_RECENT_JSON texts are kept).
  */
+#define TREE_RECENT_JSON 16
 int tree_fetch_json(struct tree *t, struct tree_node *n, struct buf *out,
-		    struct tree_wait *w);
+		    uint64_t max_age_ms, struct tree_wait *w);
+
+/*
+ * The length of the JSON the last tree_fetch_json() of `n` returned, if
+ * that was less than cache_ttl ago: 0 and *len, else -ENOENT.  Never
+ * waits (the size `stat` reports for key.json and vault.json).
+ */
+int tree_json_len(struct tree *t, struct tree_node *n, size_t *len);
 
 /* Counters for the stats file. */
 struct tree_stats {

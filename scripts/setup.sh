@@ -14,6 +14,8 @@ packages=(
 	valgrind # scripts/test.sh --valgrind
 	clang libclang-rt-dev # scripts/fuzz: clang and its libFuzzer runtime
 	clang-format # scripts/check-format (suite lint)
+	vim nano tmux rsync # editor and recursive-reader tests (test_workstation)
+	libsystemd-dev systemd # sd_notify readiness; systemd-analyze verify of the unit
 )
 
 want=("${packages[@]}")

@@ -201,7 +201,9 @@ STATUS_ORDER = ["state", "origin", "progress", "target", "object", "size",
                 "finished", "key_state", "vault_state", "include_keys",
                 "tracking", "trouble", "error",
                 "errno",
-                "eligible", "rejected", "note"]
+                "eligible", "rejected", "note", "last_success",
+                "last_success_object", "last_success_size",
+                "last_success_work_request"]
 
 
 def check_status(text):

@@ -86,12 +86,12 @@ def test_backups_list(mnt, emulator, namespace):
     r = run(["cat", mnt.path(".ocivaultfs", "backups")])
     assert r.rc == 0, r
     lines = [line.split("\t") for line in r.out.splitlines()]
-    assert len(lines) == 2 and all(len(f) == 8 for f in lines), r.out
+    assert len(lines) == 2 and all(len(f) == 9 for f in lines), r.out
     # Oldest first: state, progress, key path, object, submitted,
-    # finished, work request, kind.
-    (s1, p1, path1, obj1, sub1, fin1, wr1, kind1), \
-        (s2, p2, path2, obj2, sub2, fin2, wr2, kind2) = lines
-    assert kind1 == kind2 == "key-backup"
+    # finished, work request, kind, errno.
+    (s1, p1, path1, obj1, sub1, fin1, wr1, kind1, e1), \
+        (s2, p2, path2, obj2, sub2, fin2, wr2, kind2, e2) = lines
+    assert kind1 == kind2 == "key-backup" and e1 == e2 == "-"
     assert path1 == k2 and path2 == k1
     assert obj1 == namespace + "/backups/one.bak"
     assert obj2 == namespace + "/backups/two.bak"

@@ -114,14 +114,15 @@ def test_history_and_journal_file(mount, emulator, namespace,
     assert len(hs) == 2 and hs[0] == h, hs
     assert (hs[1]["state"], hs[1]["errno"], hs[1]["code"]) == \
         ("failed", "EINVAL", "InvalidTarget"), hs
-    # Other keys have none; the mount-wide list of .ocivaultfs/backups is
-    # unchanged in shape.
+    # Other keys have none; the mount-wide list of .ocivaultfs/backups
+    # has both attempts too, the refusal with its errno.
     assert history(m, prod_key("hr-master")) == []
     with open(m.path(".ocivaultfs", "backups"), encoding="utf-8") as f:
-        (line,) = f.read().splitlines()
-    assert line.split("\t")[0] == "failed", line
+        lines = [ln.split("\t") for ln in f.read().splitlines()]
+    assert [(ln[0], ln[8]) for ln in lines] == \
+        [("succeeded", "-"), ("failed", "EINVAL")], lines
     assert run(["ls", m.path(key)]).out.split() == \
-        ["backup", "history", "id", "key.json", "status", "wait"]
+        ["backup", "history", "id", "key.json", "status", "status.json"]
     # Read-only, like status.
     r = bash("echo x > " + q(m.path(key, "history")))
     assert r.rc != 0, r

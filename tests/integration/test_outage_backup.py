@@ -104,7 +104,7 @@ def test_write_while_down_is_econnrefused_within_budget(
         r = run(["cat", m.path(KEY, "backup")], timeout=60)
         print("help of backup while down: %.1f s" % r.elapsed)
         assert r.rc == 0, r
-        assert "# Namespace: (unknown: looked up on first use)" in r.out
+        assert "; Namespace: (unknown: looked up on first use)" in r.out
         assert r.elapsed < 10 * SLOW, r
     finally:
         emu.start()

@@ -123,7 +123,7 @@ def test_with_and_without_keys(mount, emulator, namespace):
     # .ocivaultfs/backups: the kind column, the vault's path.
     r = run(["cat", m.path(".ocivaultfs", "backups")])
     lines = [line.split("\t") for line in r.out.splitlines()]
-    assert lines and all(len(f) == 8 for f in lines), r.out
+    assert lines and all(len(f) == 9 for f in lines), r.out
     assert all(f[7] == "vault-backup" and f[2] == PROD_VAULT
                for f in lines), r.out
     assert calls_since(emulator, before).get("BackupVault") == 4

@@ -772,6 +772,52 @@ static void test_print(void)
 	ok(json_print(NULL) == NULL, "json_print(NULL) is NULL");
 }
 
+/* json_from_lines(): the JSON form of a status text. */
+static void test_from_lines(void)
+{
+	static const char *const numbers[] = {"progress", "size", NULL};
+	static const char text[] =
+		"state: succeeded\nprogress: 100\nsize: unknown (x)\n"
+		"target: \"quoted\" \\ back\nnot a line\n"
+		"state: again\nobject: ns/b/o: colon\nsize2: 7";
+	struct buf out = BUF_INIT(1 << 16);
+	struct cJSON *root = NULL;
+	char s[64];
+	double d = 0;
+
+	is_int(json_from_lines(text, strlen(text), numbers, &out), 0,
+	       "json_from_lines");
+	is_int(json_parse(out.buf, out.len, out.len, &root, why, sizeof(why)),
+	       0, "its output parses");
+	ok(out.len && out.buf[out.len - 1] == '\n', "ends with a newline");
+	json_get_str(root, "state", s, sizeof(s), JSON_REQUIRED, why,
+		     sizeof(why));
+	is_str(s, "succeeded", "a repeated name keeps the first");
+	is_int(json_get_double(root, "progress", &d, 0, 1000, JSON_REQUIRED,
+			       why, sizeof(why)),
+	       0, "progress is a number");
+	ok(d == 100, "its value");
+	is_int(json_get_str(root, "size", s, sizeof(s), JSON_REQUIRED, why,
+			    sizeof(why)),
+	       0, "a number field that is not a number stays a string");
+	is_str(s, "unknown (x)", "its text");
+	json_get_str(root, "target", s, sizeof(s), JSON_REQUIRED, why,
+		     sizeof(why));
+	is_str(s, "\"quoted\" \\ back", "quotes, backslash");
+	json_get_str(root, "object", s, sizeof(s), JSON_REQUIRED, why,
+		     sizeof(why));
+	is_str(s, "ns/b/o: colon", "split at the first \": \"");
+	json_get_str(root, "size2", s, sizeof(s), JSON_REQUIRED, why,
+		     sizeof(why));
+	is_str(s, "7", "a last line without newline; not a number field");
+	json_free(root);
+
+	buf_reset(&out);
+	is_int(json_from_lines("", 0, NULL, &out), 0, "empty text");
+	is_str(out.buf, "{\n}\n", "an empty object");
+	buf_release(&out);
+}
+
 /* json_parse_lax(): bad string contents are tainted, not fatal. */
 static void test_parse_lax(void)
 {
@@ -840,6 +886,7 @@ int main(void)
 	test_get_numbers();
 	test_is_ocid();
 	test_print();
+	test_from_lines();
 	test_parse_lax();
 	return done_testing();
 }

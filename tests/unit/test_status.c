@@ -11,6 +11,7 @@ static void fresh(struct backups_report *s)
 	memset(s, 0, sizeof(*s));
 	s->progress = -1;
 	s->object_size = -1;
+	s->ok_size = -1;
 }
 
 static const char *render(const struct backups_report *s, struct buf *b)
@@ -124,6 +125,37 @@ static void test_done(struct buf *b)
 	   "a refused write while in flight");
 }
 
+/* The last success stays beside a later failure, last in the text. */
+static void test_last_success(struct buf *b)
+{
+	struct backups_report s;
+	const char *t;
+
+	fresh(&s);
+	s.state = BACKUPS_FAILED;
+	s.error.local_errno = -EINVAL;
+	buf_copy(s.error.code, sizeof(s.error.code), "InvalidTarget");
+	buf_copy(s.error.message, sizeof(s.error.message), "bad bucket");
+	s.error_errno = -EINVAL;
+	render(&s, b);
+	ok(!strstr(b->buf, "last_success"), "no success known: no line");
+
+	s.ok_finished = 1417737700;
+	buf_copy(s.ok_object, sizeof(s.ok_object), "ns/backups/a.bak");
+	buf_copy(s.ok_wr, sizeof(s.ok_wr), "ocid1.kmsworkrequest.oc1..x");
+	t = render(&s, b);
+	ok(strstr(t, "errno: EINVAL\n") != NULL, "the failure is shown");
+	ok(strstr(t,
+		  "last_success: 2014-12-05T00:01:40Z\n"
+		  "last_success_object: ns/backups/a.bak\n"
+		  "last_success_work_request: ocid1.kmsworkrequest.oc1..x\n") !=
+		   NULL,
+	   "and the last success, size unknown");
+	s.ok_size = 42;
+	render(&s, b);
+	ok(strstr(b->buf, "last_success_size: 42\n") != NULL, "its size");
+}
+
 static void test_eligibility(void)
 {
 	char why[256];
@@ -169,6 +201,7 @@ int main(void)
 	test_none(&b);
 	test_in_progress(&b);
 	test_done(&b);
+	test_last_success(&b);
 	test_eligibility();
 	buf_release(&b);
 	return done_testing();

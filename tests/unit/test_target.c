@@ -1097,6 +1097,16 @@ static void test_pipeline(void)
 	is_str(tg.display, "oci://backups@myns/", "editor buffer: display");
 	is_int(target_parse("backups\0evil", 12, &c, &tg, why, sizeof(why)),
 	       -EINVAL, "NUL inside the target");
+	/* the help text's own leader (a vim-proof one, docs/ocivaultfs.md) */
+	data = "; ocivaultfs: write one backup target\n;   BUCKET\n"
+	       "backups/obj\n; trailing\n";
+	is_int(target_extract(data, strlen(data), &s, &l, why, sizeof(why)), 0,
+	       "';' help lines: extract");
+	is_int((int)l, 11, "';' help lines: the target line only");
+	is_int(memcmp(data + s, "backups/obj", 11), 0, "';' help lines: text");
+	data = "; only help\n;   BUCKET\n";
+	is_int(target_extract(data, strlen(data), &s, &l, why, sizeof(why)),
+	       -ENODATA, "';' help lines only: no target");
 }
 
 /* ---- redaction ---- */

@@ -96,8 +96,12 @@ static void test_fixed_dirs(struct tree *t)
 	ok(!tree_readdir(t, &p, count_fill, &b, NULL), "readdir /");
 	is_str(b.buf,
 	       "id,compartments,vaults,restore-vault,restore-vault-status,"
-	       "restore-vault-wait,restore-vault.d,.ocivaultfs,",
-	       "the root's fixed entries");
+	       "restore-vault.d,.ocivaultfs,",
+	       "the root's fixed entries (the wait file is not listed)");
+	ok(!tree_resolve(t, "/restore-vault-wait", &p) &&
+		   p.what == TW_RESTORE_WAIT && tree_is_unlisted(p.what),
+	   "the unlisted wait file is found by name");
+	ok(!tree_resolve(t, "/", &p), "resolve / again");
 	ok(!tree_opendir(t, &p, &unchanged, NULL) && unchanged,
 	   "a fixed directory never changes");
 	ok(!tree_resolve(t, "/id", &p), "resolve /id");
