@@ -14,6 +14,8 @@ packages=(
 	valgrind # scripts/test.sh --valgrind
 	clang libclang-rt-dev # scripts/fuzz: clang and its libFuzzer runtime
 	clang-format # scripts/check-format (suite lint)
+	libsystemd-dev # sd_notify() for the Type=notify unit
+	systemd # systemd-analyze verify of the units (tests/integration/test_mount.py)
 )
 
 want=("${packages[@]}")
