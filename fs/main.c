@@ -100,7 +100,9 @@ static int check_mountpoint(const char *mnt, bool overmount)
 
 	if (overmount || !strncmp(mnt, "/dev/fd/", 8))
 		return 0;
-	if (statx(AT_FDCWD, mnt, AT_NO_AUTOMOUNT, STATX_BASIC_STATS, &stx)) {
+	/* forced: cached attributes would hide a dead FUSE mount */
+	if (statx(AT_FDCWD, mnt, AT_NO_AUTOMOUNT | AT_STATX_FORCE_SYNC,
+		  STATX_BASIC_STATS, &stx)) {
 		if (errno == ENOTCONN) {
 			fprintf(stderr,
 				"ocivaultfs: '%s' is a mount whose daemon has "
