@@ -194,8 +194,10 @@ int opts_parse(struct fuse_args *args, struct ovfs_opts *o)
 	if (fuse_opt_parse(args, o, spec, opt_proc) == -1)
 		return -EINVAL;
 	if (o->source && !o->nonopts) { /* only a mount point */
-		if (fuse_opt_add_arg(args, o->source))
-			return -ENOMEM;
+		if (fuse_opt_add_arg(args, o->source)) {
+			fprintf(stderr, "ocivaultfs: out of memory\n");
+			return -EINVAL;
+		}
 		free(o->source);
 		o->source = NULL;
 	}
