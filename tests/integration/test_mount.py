@@ -567,3 +567,44 @@ def test_systemd_analyze_verify(installed):
     res = run(["systemd-analyze", "--user", "verify", unit_path], env=env)
     assert res.rc != 0 and "/nonexistent/ocivaultfs" in res.err, res
     shutil.rmtree(work, ignore_errors=True)
+
+
+def doc_units():
+    """The unit files that docs/mounting.md shows: {file name: text}."""
+    with open(os.path.join(SOURCE_ROOT, "docs", "mounting.md")) as f:
+        text = f.read()
+    blocks = re.findall(r"`~/\.config/systemd/user/([^`]+)`:\n\n"
+                        r"((?:    .*\n|\n)+?)(?=\S)", text)
+    return {name: "\n".join(line[4:] for line in body.splitlines()).strip()
+            + "\n" for name, body in blocks}
+
+
+def test_doc_timer_example_verifies(installed):
+    """The nightly backup timer of docs/mounting.md is valid systemd, next
+    to the installed ocivaultfs@.service it requires (without it, verify
+    fails: the test can fail)."""
+    if not shutil.which("systemd-analyze"):
+        pytest.skip("systemd-analyze is not installed")
+    destdir, p = installed
+    units = doc_units()
+    assert sorted(units) == ["ocivaultfs-backup@.service",
+                             "ocivaultfs-backup@.timer"], units
+    work = scratch_dir("ovfs-unit-")
+    runtime = os.path.join(work, "run")
+    os.mkdir(runtime, 0o700)
+    for name, text in units.items():
+        with open(os.path.join(work, name), "w") as f:
+            f.write(text)
+    argv = ["systemd-analyze", "--user", "--man=no", "verify"] + \
+        [os.path.join(work, name) for name in sorted(units)]
+    env = {"XDG_RUNTIME_DIR": runtime}
+    res = run(argv, env=env)
+    assert res.rc != 0 and "ocivaultfs@" in res.err, res
+    with open(p["unit"]) as f:
+        unit = f.read().replace("ExecStart=" + p["bindir"],
+                                "ExecStart=" + os.path.dirname(p["bin"]))
+    with open(os.path.join(work, "ocivaultfs@.service"), "w") as f:
+        f.write(unit)
+    res = run(argv, env=env)
+    assert res.rc == 0 and res.err == "", res
+    shutil.rmtree(work, ignore_errors=True)
