@@ -29,7 +29,7 @@ import pytest
 
 from conftest import (BUILD_ROOT, OCIVAULTFS, SLOW, SOURCE_ROOT, daemon_argv,
                       daemon_env, emulator_options, is_mounted)
-from fsutil import assert_errno, q, run, wait_until
+from fsutil import Result, assert_errno, q, run, wait_until
 from pylib.emulator import scratch_dir
 
 PR_SET_CHILD_SUBREAPER = 36
@@ -119,8 +119,15 @@ def ns_run(script, timeout=60):
     bindir = scratch_dir("ovfs-bin-")
     os.symlink(OCIVAULTFS, os.path.join(bindir, "ocivaultfs"))
     prologue = "mount --bind %s /usr/local/sbin\n" % q(bindir)
-    return run(["unshare", "--mount", "--propagation", "private",
-                "bash", "-euc", prologue + script], timeout=timeout * SLOW)
+    argv = ["unshare", "--mount", "--propagation", "private", "bash", "-euc",
+            prologue + script]
+    # daemon_env(): a journal of its own, no OCI_* of the caller
+    t0 = time.monotonic()
+    proc = subprocess.run(argv, capture_output=True, text=True,
+                          stdin=subprocess.DEVNULL,
+                          env=dict(daemon_env(), LC_ALL="C.UTF-8"),
+                          timeout=timeout * SLOW)
+    return Result(argv, proc, time.monotonic() - t0)
 
 
 # -- mount(8) and fstab --------------------------------------------------------
@@ -388,6 +395,26 @@ SYSLOG_WARNING = re.compile(r"^ocivaultfs: warning: syslog is not reachable "
                             r"are lost; use -o log_file=PATH or -f$")
 
 
+def our_daemons():
+    """Pids of the ocivaultfs processes that are children of this one
+    (daemonized ones, reparented to their subreaper)."""
+    me = os.getpid()
+    out = []
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % d) as f:
+                stat = f.read()
+        except OSError:
+            continue
+        comm = stat[stat.index("(") + 1:stat.rindex(")")]
+        ppid = int(stat[stat.rindex(")") + 2:].split()[1])
+        if comm == "ocivaultfs" and ppid == me:
+            out.append(int(d))
+    return out
+
+
 def daemonize(emulator, options, mnt):
     """`ocivaultfs -o ... MNT` without -f: the parent returns once mounted."""
     argv = [OCIVAULTFS, "-o", ",".join(emulator_options(emulator) + options),
@@ -448,6 +475,7 @@ def test_syslog_warning(emulator, reaper):
     exactly when syslog (/dev/log) cannot be reached."""
     mnt = scratch_dir("ovfs-mnt-")
     proc = daemonize(emulator, [], mnt)
+    pids = [reaper.watch(pid) for pid in our_daemons()]
     try:
         assert proc.returncode == 0, proc
         assert is_mounted(mnt)
@@ -459,16 +487,7 @@ def test_syslog_warning(emulator, reaper):
     finally:
         subprocess.run(["fusermount3", "-u", mnt])
     # the daemon (orphaned, so ours to reap) ends once unmounted
-    status = []
-
-    def ended():
-        pid, st = os.waitpid(-1, os.WNOHANG)
-        if pid:
-            status.append(os.waitstatus_to_exitcode(st))
-        return pid
-
-    wait_until(ended, timeout=20 * SLOW, what="the daemon's exit")
-    assert status == [0]
+    assert [reaper(pid) for pid in pids] == [0]
     assert not is_mounted(mnt)
 
 
