@@ -19,6 +19,7 @@ import errno
 import json
 import os
 import re
+import shlex
 import shutil
 import signal
 import socket
@@ -627,3 +628,35 @@ def test_doc_timer_example_verifies(installed):
     res = run(argv, env=env)
     assert res.rc == 0 and res.err == "", res
     shutil.rmtree(work, ignore_errors=True)
+
+
+def stop_post_argv(unit_text, mnt):
+    """The unit's ExecStopPost as systemd runs it: `$$` is `$`, the mount
+    point (%h/oci/%I) is `mnt`."""
+    lines = [line for line in unit_text.splitlines()
+             if line.startswith("ExecStopPost=")]
+    assert len(lines) == 1, lines
+    cmd = lines[0][len("ExecStopPost="):].lstrip("-")
+    return shlex.split(cmd.replace("$$", "$").replace("%h/oci/%I", mnt))
+
+
+def test_unit_stop_post_clears_only_a_dead_mount(installed, mount):
+    """ExecStopPost: after a daemon killed by a signal its dead mount is
+    removed (so Restart= can mount again); after a daemon that exited,
+    a mount there (not its own: a start refused) stays."""
+    destdir, p = installed
+    with open(p["unit"]) as f:
+        unit = f.read()
+    live = mount()
+    res = run(stop_post_argv(unit, live.mnt), env={"EXIT_CODE": "exited",
+                                                   "EXIT_STATUS": "1"})
+    assert res.rc == 0, res
+    assert mounts_at(live.mnt) == [("DEFAULT", "fuse.ocivaultfs")]
+    dead = mount()
+    dead.proc.kill()
+    dead.proc.wait()
+    res = run(stop_post_argv(unit, dead.mnt), env={"EXIT_CODE": "killed",
+                                                   "EXIT_STATUS": "KILL"})
+    assert res.rc == 0, res
+    assert mounts_at(dead.mnt) == []
+    assert mounts_at(live.mnt) == [("DEFAULT", "fuse.ocivaultfs")]
