@@ -133,10 +133,7 @@ static const struct fuse_opt spec[] = {
 	FUSE_OPT_KEY("users", FUSE_OPT_KEY_DISCARD),
 	FUSE_OPT_KEY("nofail", FUSE_OPT_KEY_DISCARD),
 	FUSE_OPT_KEY("defaults", FUSE_OPT_KEY_DISCARD),
-	FUSE_OPT_KEY("comment=%s", FUSE_OPT_KEY_DISCARD),
-	/* userspace options of fstab (x-systemd.*, x-gvfs-show, X-...) */
-	FUSE_OPT_KEY("x-%s", FUSE_OPT_KEY_DISCARD),
-	FUSE_OPT_KEY("X-%s", FUSE_OPT_KEY_DISCARD), FUSE_OPT_END};
+	FUSE_OPT_KEY("comment=%s", FUSE_OPT_KEY_DISCARD), FUSE_OPT_END};
 
 /*
  * `ocivaultfs [SOURCE] MOUNTPOINT`: mount(8) through mount.fuse3 runs
@@ -180,6 +177,15 @@ static int opt_proc(void *data, const char *arg, int key,
 		return 1;
 	case FUSE_OPT_KEY_NONOPT:
 		return nonopt(o, arg);
+	case FUSE_OPT_KEY_OPT:
+		/*
+		 * fstab's userspace options (x-systemd.*, x-gvfs-show, X-*):
+		 * fuse_opt templates match prefixes only up to a '=', so
+		 * "x-%s" would match nothing but itself.
+		 */
+		if (!strncmp(arg, "x-", 2) || !strncmp(arg, "X-", 2))
+			return 0;
+		return 1;
 	default:
 		return 1;
 	}

@@ -249,6 +249,13 @@ def test_profile_option_wins_over_source(mount):
     assert res.rc == 0 and res.out.split(), res
 
 
+def test_fstab_words_given_directly(mount):
+    """mount(8) keeps x-* to itself, other callers may not: the daemon
+    drops them (and the others) itself."""
+    m = mount(*(FSTAB_WORDS + ["defaults", "comment=x", "X-mount.mkdir"]))
+    assert mounts_at(m.mnt) == [("DEFAULT", "fuse.ocivaultfs")]
+
+
 def test_fsname_and_subtype_given_are_kept(mount):
     m = mount("fsname=myvault", "subtype=vaultfs", args=["SESSION"])
     assert mounts_at(m.mnt) == [("myvault", "fuse.vaultfs")]
