@@ -11,6 +11,7 @@
 #include <limits.h>
 #include <malloc.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,20 +43,25 @@
 #define DEFAULT_IDLE_THREADS 4 /* workers kept waiting when idle */
 /*
  * Where messages go: -o log_file=PATH when given (foreground or not),
- * else stderr in the foreground and syslog once daemonized.
+ * else stderr in the foreground and syslog once daemonized.  Until the
+ * mount is made, warnings and errors also go to stderr with log_file=:
+ * they explain a start-up failure that stderr reports.
  */
 struct log_sink {
 	bool use_syslog;
 	int fd; /* log_file=, or -1 */
+	atomic_bool starting; /* cleared once mounted (and detached) */
 };
 
 static void log_sink_fn(void *arg, int level, const char *msg)
 {
-	const struct log_sink *s = arg;
+	struct log_sink *s = arg;
 
-	if (s->fd >= 0)
-		log_fd_sink((void *)&s->fd, level, msg);
-	else if (s->use_syslog)
+	if (s->fd >= 0) {
+		log_fd_sink(&s->fd, level, msg);
+		if (level <= LOG_WARNING && atomic_load(&s->starting))
+			log_stderr(NULL, level, msg);
+	} else if (s->use_syslog)
 		syslog(level, "%s", msg);
 	else
 		log_stderr(NULL, level, msg);
@@ -629,6 +635,7 @@ static int serve(struct ovfs *o, const struct profile *prof,
 	}
 	if (fuse_daemonize(cmd->foreground))
 		goto out_signals;
+	atomic_store(&sink->starting, false);
 	log_msg(&o->log, LOG_INFO, "mounted %s ('%s') on %s", o->root_id,
 		o->root_name, cmd->mountpoint);
 	/* Type=notify (ocivaultfs@.service): the mount is in the table now;
@@ -658,7 +665,7 @@ int main(int argc, char **argv)
 	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
 	struct fuse_cmdline_opts cmd = {0};
 	struct fuse_loop_config *loop = NULL;
-	struct log_sink sink = {false, -1};
+	struct log_sink sink = {false, -1, true};
 	struct profile prof = PROFILE_INIT;
 	struct journal *journal = NULL;
 	struct ovfs o;

@@ -423,12 +423,13 @@ def our_daemons():
     return out
 
 
-def daemonize(emulator, options, mnt):
+def daemonize(emulator, options, mnt, env=None):
     """`ocivaultfs -o ... MNT` without -f: the parent returns once mounted."""
     argv = [OCIVAULTFS, "-o", ",".join(emulator_options(emulator) + options),
             mnt]
     return subprocess.run(argv, capture_output=True, text=True,
-                          stdin=subprocess.DEVNULL, env=daemon_env(),
+                          stdin=subprocess.DEVNULL,
+                          env=dict(daemon_env(), **(env or {})),
                           timeout=60 * SLOW)
 
 
@@ -454,6 +455,28 @@ def test_log_file_daemonized(emulator, reaper, output_checker):
     assert lines[1][2].startswith("mounted ") and \
         lines[1][2].endswith(" on " + mnt)
     assert lines[2][2] == "unmounting " + mnt
+    output_checker.check()
+
+
+def test_log_file_start_up_warnings_on_stderr_too(emulator, reaper,
+                                                  output_checker):
+    """A warning before the mount is made also reaches stderr (it may
+    explain a failure said there); after it, only the file."""
+    mnt = scratch_dir("ovfs-mnt-")
+    log = mnt + ".log"
+    output_checker.logs.append(log)
+    output_checker.register(r"cannot open the journal")
+    # the journal's directory cannot be made: a warning, the mount works
+    proc = daemonize(emulator, ["log_file=" + log], mnt,
+                     env={"XDG_STATE_HOME": "/dev/null/state"})
+    assert proc.returncode == 0, proc
+    pid = reaper.watch(daemon_pid(log))
+    warning = [m for _, lvl, m in log_lines(log) if lvl == "warning"]
+    assert len(warning) == 1 and \
+        warning[0].startswith("cannot open the journal"), log_lines(log)
+    assert proc.stderr == "ocivaultfs: warning: %s\n" % warning[0], proc
+    assert run(["fusermount3", "-u", mnt]).rc == 0
+    assert reaper(pid) == 0
     output_checker.check()
 
 
