@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* log: the single logging entry point, see include/log.h. */
 #include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "banned.h"
@@ -30,6 +33,32 @@ void log_stderr(void *arg, int level, const char *msg)
 {
 	(void)arg;
 	fprintf(stderr, "ocivaultfs: %s: %s\n", log_level_name(level), msg);
+}
+
+void log_fd_sink(void *arg, int level, const char *msg)
+{
+	const int *fd = arg;
+	char line[LOG_LINE_MAX + 128];
+	struct timespec ts = {0};
+	struct tm tm;
+	size_t n;
+	int k;
+
+	if (clock_gettime(CLOCK_REALTIME, &ts) || !gmtime_r(&ts.tv_sec, &tm))
+		memset(&tm, 0, sizeof(tm));
+	n = strftime(line, sizeof(line), "%Y-%m-%dT%H:%M:%S", &tm);
+	k = snprintf(line + n, sizeof(line) - n,
+		     ".%03ldZ ocivaultfs[%ld] %s: ", ts.tv_nsec / 1000000,
+		     (long)getpid(), log_level_name(level));
+	if (k < 0)
+		return;
+	n += (size_t)k;
+	for (; *msg && n < sizeof(line) - 1; msg++)
+		line[n++] =
+			(unsigned char)*msg < ' ' || *msg == 0x7f ? ' ' : *msg;
+	line[n++] = '\n';
+	if (write(*fd, line, n) < 0)
+		return; /* nowhere left to say it */
 }
 
 int log_enabled(const struct logger *lg, int level)

@@ -7,16 +7,22 @@
  * mount, with one line on stderr; the mount is never left half-made.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <malloc.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <syslog.h>
 #include <unistd.h>
 
 #include <fuse_lowlevel.h>
+#include <systemd/sd-daemon.h>
 
 #include "backups.h"
 #include "crypto.h"
@@ -35,18 +41,92 @@
 
 #define DEFAULT_MAX_THREADS 64
 #define DEFAULT_IDLE_THREADS 4 /* workers kept waiting when idle */
+/*
+ * Where messages go: -o log_file=PATH when given (foreground or not),
+ * else stderr in the foreground and syslog once daemonized.  Until the
+ * mount is made, warnings and errors also go to stderr with log_file=:
+ * they explain a start-up failure that stderr reports.
+ */
 struct log_sink {
 	bool use_syslog;
+	int fd; /* log_file=, or -1 */
+	atomic_bool starting; /* cleared once mounted (and detached) */
 };
 
 static void log_sink_fn(void *arg, int level, const char *msg)
 {
-	const struct log_sink *s = arg;
+	struct log_sink *s = arg;
 
-	if (s->use_syslog)
+	if (s->fd >= 0) {
+		log_fd_sink(&s->fd, level, msg);
+		if (level <= LOG_WARNING && atomic_load(&s->starting))
+			log_stderr(NULL, level, msg);
+	} else if (s->use_syslog)
 		syslog(level, "%s", msg);
 	else
 		log_stderr(NULL, level, msg);
+}
+
+/*
+ * syslog(3) says nothing when /dev/log is missing (containers, minimal
+ * systems): a daemon would log into the void.  The same connects as
+ * glibc's openlog(): datagram, then stream.  0 or -errno.
+ */
+static int syslog_reachable(void)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	int ret = -ENOENT;
+
+	buf_copy(sa.sun_path, sizeof(sa.sun_path), _PATH_LOG);
+	for (int i = 0; i < 2; i++) {
+		int fd = socket(AF_UNIX,
+				(i ? SOCK_STREAM : SOCK_DGRAM) | SOCK_CLOEXEC,
+				0);
+
+		if (fd < 0)
+			return -errno;
+		ret = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) ? -errno
+								      : 0;
+		close(fd);
+		if (!ret)
+			break;
+	}
+	return ret;
+}
+
+/*
+ * Refuse to hide an existing mount (a mount point already mounted, or a
+ * FUSE mount whose daemon died) unless -o overmount: one line, before
+ * anything else is done.  /dev/fd/N (a descriptor from mount.fuse3's
+ * drop_privileges) is libfuse's business.
+ */
+static int check_mountpoint(const char *mnt, bool overmount)
+{
+	struct statx stx;
+
+	if (overmount || !strncmp(mnt, "/dev/fd/", 8))
+		return 0;
+	/* forced: cached attributes would hide a dead FUSE mount */
+	if (statx(AT_FDCWD, mnt, AT_NO_AUTOMOUNT | AT_STATX_FORCE_SYNC,
+		  STATX_BASIC_STATS, &stx)) {
+		if (errno == ENOTCONN) {
+			fprintf(stderr,
+				"ocivaultfs: '%s' is a mount whose daemon has "
+				"ended: `fusermount3 -u %s' first\n",
+				mnt, mnt);
+			return -ENOTCONN;
+		}
+		return 0; /* libfuse says what is wrong with it */
+	}
+	if ((stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) &&
+	    (stx.stx_attributes & STATX_ATTR_MOUNT_ROOT)) {
+		fprintf(stderr,
+			"ocivaultfs: '%s' is already a mount point "
+			"(unmount it first, or -o overmount)\n",
+			mnt);
+		return -EBUSY;
+	}
+	return 0;
 }
 
 /*
@@ -339,8 +419,23 @@ static int parse_command_line(struct fuse_args *args,
 		return -1;
 	if (cmd->show_help || o->opts.show_help) {
 		opts_usage(stdout, argv0);
-		printf("FUSE options:\n");
-		fuse_cmdline_help();
+		/* fuse_cmdline_help()'s, with our defaults (run_session()) */
+		printf("FUSE options:\n"
+		       "    -d   -o debug          enable debug output (implies "
+		       "-f)\n"
+		       "    -f                     foreground operation\n"
+		       "    -s                     disable multi-threaded "
+		       "operation\n"
+		       "    -o clone_fd            use separate fuse device fd "
+		       "for each thread\n"
+		       "                           (may improve performance)\n"
+		       "    -o max_idle_threads=N  the maximum number of idle "
+		       "worker threads\n"
+		       "                           allowed (default %d)\n"
+		       "    -o max_threads=N       the maximum number of worker "
+		       "threads\n"
+		       "                           allowed (default %d)\n",
+		       DEFAULT_IDLE_THREADS, DEFAULT_MAX_THREADS);
 		fuse_lowlevel_help();
 		return 1;
 	}
@@ -352,7 +447,47 @@ static int parse_command_line(struct fuse_args *args,
 	/* Like every other start-up failure: one line, "ocivaultfs: ...". */
 	if (opts_check(&o->opts, "ocivaultfs"))
 		return -1;
+	if (check_mountpoint(cmd->mountpoint, o->opts.overmount))
+		return -1;
+	/* `mount -t fuse.ocivaultfs PROFILE DIR`: the source is the profile
+	 * (unless -o profile= names another; it stays the fsname) */
+	if (o->opts.source && !o->opts.profile) {
+		o->opts.profile = strdup(o->opts.source);
+		if (!o->opts.profile)
+			return -1;
+	}
 	return 0;
+}
+
+/*
+ * mount(8), findmnt and df show "PROFILE on DIR type fuse.ocivaultfs":
+ * fsname is the source or the profile, subtype ours, unless given.
+ * The value is escaped for libfuse's option parser (',' and '\\').
+ */
+static int add_mount_names(struct fuse_args *args, const struct ovfs *o,
+			   const struct profile *prof)
+{
+	const char *name = o->opts.source ? o->opts.source : prof->name;
+	char *opt = NULL;
+	struct buf b = BUF_INIT(4096);
+	int ret = 0;
+
+	if (!o->opts.has_subtype &&
+	    fuse_opt_add_arg(args, "-osubtype=ocivaultfs"))
+		return -ENOMEM;
+	if (o->opts.has_fsname || !name || !name[0])
+		return 0;
+	ret = buf_adds(&b, "fsname=");
+	if (!ret)
+		ret = buf_adds(&b, name);
+	if (!ret && fuse_opt_add_opt_escaped(&opt, b.buf))
+		ret = -ENOMEM;
+	if (!ret &&
+	    (fuse_opt_add_arg(args, "-o") || fuse_opt_add_arg(args, opt)))
+		ret = -ENOMEM;
+	free(opt);
+	buf_release(&b);
+	return ret;
 }
 
 /* The tree and the backups, wired to the context and to each other. */
@@ -460,9 +595,10 @@ static int exit_status(int res)
  * status.  *loop (the multi-threaded loop's configuration) is the
  * caller's to destroy, after the session.
  */
-static int serve(struct ovfs *o, struct fuse_args *args,
-		 const struct fuse_cmdline_opts *cmd, struct log_sink *sink,
-		 int argc, char **argv, struct fuse_loop_config **loop)
+static int serve(struct ovfs *o, const struct profile *prof,
+		 struct fuse_args *args, const struct fuse_cmdline_opts *cmd,
+		 struct log_sink *sink, int argc, char **argv,
+		 struct fuse_loop_config **loop)
 {
 	struct fuse_session *se;
 	int ret = 1, res;
@@ -472,7 +608,8 @@ static int serve(struct ovfs *o, struct fuse_args *args,
 	 * default_permissions; without it, with allow_other, any user could
 	 * write `backup`.  Always on (given twice is harmless).
 	 */
-	if (fuse_opt_add_arg(args, "-odefault_permissions")) {
+	if (fuse_opt_add_arg(args, "-odefault_permissions") ||
+	    add_mount_names(args, o, prof)) {
 		fprintf(stderr, "ocivaultfs: out of memory\n");
 		return 1;
 	}
@@ -484,18 +621,31 @@ static int serve(struct ovfs *o, struct fuse_args *args,
 		goto out_destroy;
 	if (fuse_set_signal_handlers(se))
 		goto out_unmount;
-	if (!cmd->foreground) {
+	if (!cmd->foreground && sink->fd < 0) {
+		int err = syslog_reachable();
+
+		if (err)
+			fprintf(stderr,
+				"ocivaultfs: warning: syslog is not reachable "
+				"(%s: %s): the daemon's messages are lost; "
+				"use -o log_file=PATH or -f\n",
+				_PATH_LOG, strerror(-err));
 		openlog("ocivaultfs", LOG_PID, LOG_DAEMON);
 		sink->use_syslog = true;
 	}
 	if (fuse_daemonize(cmd->foreground))
 		goto out_signals;
+	atomic_store(&sink->starting, false);
 	log_msg(&o->log, LOG_INFO, "mounted %s ('%s') on %s", o->root_id,
 		o->root_name, cmd->mountpoint);
+	/* Type=notify (ocivaultfs@.service): the mount is in the table now;
+	 * sent by the process that stays (after fuse_daemonize). */
+	sd_notifyf(0, "READY=1\nSTATUS=mounted on %s", cmd->mountpoint);
 
 	if (run_session(se, cmd, argc, argv, loop, &res))
 		goto out_signals;
 	ret = exit_status(res);
+	sd_notify(0, "STOPPING=1");
 	log_msg(&o->log, LOG_INFO, "unmounting %s", cmd->mountpoint);
 	oci_client_cancel(o->client);
 
@@ -515,7 +665,7 @@ int main(int argc, char **argv)
 	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
 	struct fuse_cmdline_opts cmd = {0};
 	struct fuse_loop_config *loop = NULL;
-	struct log_sink sink = {false};
+	struct log_sink sink = {false, -1, true};
 	struct profile prof = PROFILE_INIT;
 	struct journal *journal = NULL;
 	struct ovfs o;
@@ -546,6 +696,17 @@ int main(int argc, char **argv)
 	}
 	if (cmd.debug)
 		o.log.max_level = LOG_DEBUG;
+	if (o.opts.log_file) {
+		/* opened before fuse_daemonize() changes to "/" */
+		sink.fd = open(o.opts.log_file,
+			       O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+		if (sink.fd < 0) {
+			fprintf(stderr,
+				"ocivaultfs: cannot open log file '%s': %s\n",
+				o.opts.log_file, strerror(errno));
+			goto out_args;
+		}
+	}
 	o.uid = getuid();
 	o.gid = getgid();
 	o.template = o.opts.backup_name ? o.opts.backup_name
@@ -565,7 +726,7 @@ int main(int argc, char **argv)
 	if (open_journal(&o, &prof, &journal) || make_fs(&o, journal))
 		goto out_client;
 
-	ret = serve(&o, &args, &cmd, &sink, argc, argv, &loop);
+	ret = serve(&o, &prof, &args, &cmd, &sink, argc, argv, &loop);
 out_client:
 	fuse_loop_cfg_destroy(loop);
 	drop_free(o.drop);
@@ -584,5 +745,7 @@ out_args:
 	pthread_mutex_destroy(&o.ns_lock);
 	if (sink.use_syslog)
 		closelog();
+	if (sink.fd >= 0)
+		close(sink.fd);
 	return ret;
 }

@@ -15,6 +15,8 @@ enum {
 	KEY_HELP,
 	KEY_VERSION,
 	KEY_UINT,
+	KEY_FSNAME,
+	KEY_SUBTYPE,
 };
 
 /*
@@ -102,6 +104,11 @@ static const struct fuse_opt spec[] = {
 	OVFS_OPT("backup_name=%s", backup_name, 0),
 	OVFS_OPT("vault_backup_name=%s", vault_backup_name, 0),
 	OVFS_OPT("state_dir=%s", state_dir, 0),
+	OVFS_OPT("log_file=%s", log_file, 0),
+	OVFS_OPT("overmount", overmount, 1),
+	/* libfuse's: seen (we default them), kept for libfuse */
+	FUSE_OPT_KEY("fsname=", KEY_FSNAME),
+	FUSE_OPT_KEY("subtype=", KEY_SUBTYPE),
 	FUSE_OPT_KEY("retries=", KEY_UINT), FUSE_OPT_KEY("timeout=", KEY_UINT),
 	FUSE_OPT_KEY("listing_timeout=", KEY_UINT),
 	FUSE_OPT_KEY("write_timeout=", KEY_UINT), OVFS_OPT("rate=%lf", rate, 0),
@@ -125,7 +132,26 @@ static const struct fuse_opt spec[] = {
 	FUSE_OPT_KEY("nouser", FUSE_OPT_KEY_DISCARD),
 	FUSE_OPT_KEY("users", FUSE_OPT_KEY_DISCARD),
 	FUSE_OPT_KEY("nofail", FUSE_OPT_KEY_DISCARD),
-	FUSE_OPT_KEY("x-systemd.%s", FUSE_OPT_KEY_DISCARD), FUSE_OPT_END};
+	FUSE_OPT_KEY("defaults", FUSE_OPT_KEY_DISCARD),
+	FUSE_OPT_KEY("comment=%s", FUSE_OPT_KEY_DISCARD), FUSE_OPT_END};
+
+/*
+ * `ocivaultfs [SOURCE] MOUNTPOINT`: mount(8) through mount.fuse3 runs
+ * `ocivaultfs SOURCE MOUNTPOINT -o ...`.  The first word is held back;
+ * opts_parse() gives it back as the mount point when no second one came.
+ */
+static int nonopt(struct ovfs_opts *o, const char *arg)
+{
+	if (!o->source) {
+		o->source = strdup(arg);
+		return o->source ? 0 : -1;
+	}
+	if (o->nonopts++) {
+		fprintf(stderr, "ocivaultfs: too many arguments: '%s'\n", arg);
+		return -1;
+	}
+	return 1;
+}
 
 static int opt_proc(void *data, const char *arg, int key,
 		    struct fuse_args *outargs)
@@ -143,6 +169,23 @@ static int opt_proc(void *data, const char *arg, int key,
 	case KEY_UINT:
 		parse_uint(o, arg);
 		return 0;
+	case KEY_FSNAME:
+		o->has_fsname = 1;
+		return 1;
+	case KEY_SUBTYPE:
+		o->has_subtype = 1;
+		return 1;
+	case FUSE_OPT_KEY_NONOPT:
+		return nonopt(o, arg);
+	case FUSE_OPT_KEY_OPT:
+		/*
+		 * fstab's userspace options (x-systemd.*, x-gvfs-show, X-*):
+		 * fuse_opt templates match prefixes only up to a '=', so
+		 * "x-%s" would match nothing but itself.
+		 */
+		if (!strncmp(arg, "x-", 2) || !strncmp(arg, "X-", 2))
+			return 0;
+		return 1;
 	default:
 		return 1;
 	}
@@ -156,6 +199,18 @@ int opts_parse(struct fuse_args *args, struct ovfs_opts *o)
 	o->rate = OPTS_DEFAULT_RATE;
 	if (fuse_opt_parse(args, o, spec, opt_proc) == -1)
 		return -EINVAL;
+	if (o->source && !o->nonopts) { /* only a mount point */
+		if (fuse_opt_add_arg(args, o->source)) {
+			fprintf(stderr, "ocivaultfs: out of memory\n");
+			return -EINVAL;
+		}
+		free(o->source);
+		o->source = NULL;
+	}
+	if (o->source && !o->source[0]) {
+		fprintf(stderr, "ocivaultfs: the source (profile) is empty\n");
+		return -EINVAL;
+	}
 	return 0;
 }
 
@@ -213,11 +268,12 @@ int opts_check(const struct ovfs_opts *o, const char *prog)
 void opts_usage(FILE *f, const char *prog)
 {
 	fprintf(f,
-		"usage: %s [options] MOUNTPOINT\n"
+		"usage: %s [options] [PROFILE] MOUNTPOINT\n"
 		"\n"
 		"Mounts OCI Vault (compartments, vaults, keys) as a directory tree;\n"
 		"`echo BUCKET > .../keys/KEY/backup` backs a key up, `cat status` and\n"
-		"`cat wait` follow it.  See ocivaultfs(1).\n"
+		"`cat wait` follow it.  PROFILE (mount(8)'s source) names the profile\n"
+		"and the mount.  See ocivaultfs(1).\n"
 		"\n"
 		"ocivaultfs options:\n"
 		"    -o config=PATH         OCI config file (default $OCI_CLI_CONFIG_FILE,\n"
@@ -253,6 +309,10 @@ void opts_usage(FILE *f, const char *prog)
 		"    -o max_cache_mb=MIB    heap of the cache (default %d)\n"
 		"    -o max_response_kb=KIB one response body (default %d)\n"
 		"    -o max_restore_mb=MIB  one file dropped into restore.d/ (default %d)\n"
+		"    -o log_file=PATH       append messages there (timestamp, level), not\n"
+		"                           to stderr or syslog\n"
+		"    -o overmount           mount even on top of an existing mount\n"
+		"    -o fsname=NAME         the mount's source (default: the profile)\n"
 		"    -V   --version         print the version\n"
 		"    -h   --help            print this help\n"
 		"\n",
@@ -276,5 +336,7 @@ void opts_release(struct ovfs_opts *o)
 	free(o->backup_name);
 	free(o->vault_backup_name);
 	free(o->state_dir);
+	free(o->source);
+	free(o->log_file);
 	memset(o, 0, sizeof(*o));
 }

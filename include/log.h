@@ -45,6 +45,16 @@ int log_enabled(const struct logger *lg, int level);
 /* A sink that writes "ocivaultfs: <level>: <msg>\n" to stderr. */
 void log_stderr(void *arg, int level, const char *msg);
 
+/*
+ * A sink that appends one line per message to the file descriptor
+ * `*(const int *)arg` (opened with O_APPEND: -o log_file=PATH):
+ * "2026-12-06T20:37:49.123Z ocivaultfs[PID] info: <msg>\n", UTC, in one
+ * write(), so that lines of threads never interleave.  Control characters
+ * of the message become spaces.  A failed write is ignored: there is no
+ * one left to tell.
+ */
+void log_fd_sink(void *arg, int level, const char *msg);
+
 /* "error", "warning", "info", "debug", ... */
 const char *log_level_name(int level);
 

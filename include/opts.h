@@ -4,8 +4,15 @@
  * tables as sshfs does.  See docs/ocivaultfs.1 for the user-facing list.
  *
  * String fields are malloc'd by fuse_opt_parse() and freed by
- * opts_release().  mount(8)-only words (_netdev, auto, noauto, user, users,
- * nofail, x-systemd.*) are discarded, for fstab and mount helpers.
+ * opts_release().  mount(8)-only words (defaults, _netdev, auto, noauto,
+ * user, nouser, users, nofail, comment=, x-*, X-*) are discarded, for
+ * fstab and mount helpers (docs/mounting.md).
+ *
+ * Of two non-option words (`ocivaultfs SOURCE MOUNTPOINT`, as mount.fuse3
+ * runs it) the first is taken out of `args` into `source`; a single one
+ * stays there as the mount point, for fuse_parse_cmdline(); a third is an
+ * error.  fsname= and subtype= stay in `args` (libfuse's), noted in
+ * has_fsname/has_subtype.
  */
 #ifndef OPTS_H
 #define OPTS_H

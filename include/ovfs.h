@@ -64,6 +64,13 @@ struct ovfs_opts {
 	 * (opts_check() reports it); points into a static table */
 	const char *bad_uint;
 	int allow_http; /* hidden, tests only */
+	/* Mounting (docs/mounting.md) */
+	char *source; /* `ocivaultfs SOURCE MOUNTPOINT`: the profile, fsname */
+	char *log_file; /* log_file=PATH: messages appended there */
+	int overmount; /* overmount: mount on top of an existing mount */
+	int has_fsname; /* fsname= given: keep it */
+	int has_subtype; /* subtype= given: keep it */
+	int nonopts; /* non-option words after the source */
 };
 
 struct ovfs {

@@ -15,7 +15,8 @@ packages=(
 	clang libclang-rt-dev # scripts/fuzz: clang and its libFuzzer runtime
 	clang-format # scripts/check-format (suite lint)
 	vim nano tmux rsync # editor and recursive-reader tests (test_workstation)
-	libsystemd-dev systemd # sd_notify readiness; systemd-analyze verify of the unit
+	libsystemd-dev # sd_notify() for the Type=notify unit
+	systemd # systemd-analyze verify of the units (tests/integration/test_mount.py)
 )
 
 want=("${packages[@]}")
