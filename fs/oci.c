@@ -363,6 +363,14 @@ bool oci_client_is_session(const struct oci_client *c)
 	return sign_signer_is_session(&c->signer);
 }
 
+int64_t oci_client_session_exp(struct oci_client *c)
+{
+	int64_t exp = 0;
+
+	sign_session_info(&c->signer, &exp, NULL);
+	return exp;
+}
+
 const char *oci_client_tenancy(const struct oci_client *c)
 {
 	return c->tenancy;

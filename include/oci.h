@@ -163,6 +163,8 @@ void oci_client_set_retry(struct oci_client *c, const struct retry_policy *p);
 
 /* True when the client signs with a session token. */
 bool oci_client_is_session(const struct oci_client *c);
+/* The session token's JWT "exp" (seconds), 0 when unknown or no session. */
+int64_t oci_client_session_exp(struct oci_client *c);
 
 const char *oci_client_tenancy(const struct oci_client *c);
 const struct region_info *oci_client_region(const struct oci_client *c);

@@ -64,6 +64,10 @@ struct ovfs_opts {
 	 * (opts_check() reports it); points into a static table */
 	const char *bad_uint;
 	int allow_http; /* hidden, tests only */
+	/* Credentials (cred.h, docs/configuration.md "Credentials") */
+	char *pass_phrase_command; /* pass_phrase_command=CMD */
+	int pass_phrase_stdin; /* pass_phrase_stdin */
+	int check; /* --check: report what the credentials see, no mount */
 };
 
 struct ovfs {
