@@ -531,7 +531,8 @@ static int sign_hook(void *arg, const struct sign_request *req,
 /*
  * A session token that OCI refused (401) or that the signer found expired
  * (its JWT "exp" is past: -EKEYEXPIRED): the fix is the user's, say which.
- * Logged at most once per OCI_SKIP_LOG_MS.
+ * Logged at most once per OCI_SKIP_LOG_MS, as a notice: the failed call
+ * is reported by its caller too (the start-up line, the status file).
  */
 static void session_expired(struct oci_client *c, enum oci_op op,
 			    struct oci_error *err)
@@ -551,7 +552,7 @@ static void session_expired(struct oci_client *c, enum oci_op op,
 		return;
 	if (atomic_compare_exchange_strong(&c->session_logged_ms, &last,
 					   now ? now : 1))
-		log_msg(c->log, LOG_WARNING, "%s: %s", oci_op_name(op),
+		log_msg(c->log, LOG_NOTICE, "%s: %s", oci_op_name(op),
 			err->http_status ? err->message : OCI_SESSION_EXPIRED);
 }
 

@@ -156,8 +156,8 @@ void oci_client_set_retry(struct oci_client *c, const struct retry_policy *p);
  * The message of a call refused because of the session token: OCI
  * answered 401 while a security_token_file profile was in use (the
  * message then adds OCI's, in parentheses), or the token's JWT "exp" is
- * past (local failure -EKEYEXPIRED, nothing sent).  Also logged, at most
- * once a minute.
+ * past (local failure -EKEYEXPIRED, nothing sent).  Also logged (notice),
+ * at most once a minute.
  */
 #define OCI_SESSION_EXPIRED "session expired: run `oci session authenticate`"
 
