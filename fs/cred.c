@@ -15,11 +15,9 @@
 #include "banned.h"
 
 void cred_passphrase(const struct ovfs_opts *o, struct profile *prof,
-		     const struct logger *log, struct sign_ask *ask,
-		     crypto_passphrase_fn *fn, void **arg)
+		     struct sign_ask *ask, crypto_passphrase_fn *fn, void **arg)
 {
 	memset(ask, 0, sizeof(*ask));
-	ask->log = log;
 	*arg = ask;
 	if (o->pass_phrase_command) {
 		ask->command = o->pass_phrase_command;

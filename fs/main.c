@@ -212,8 +212,7 @@ static int make_client(struct ovfs *o, struct profile *prof)
 	co.max_listing_bytes = (size_t)o->opts.max_listing_mb << 20;
 	co.max_response = (size_t)o->opts.max_response_kb * 1024;
 	co.log = &o->log;
-	cred_passphrase(&o->opts, prof, &o->log, &ask, &co.ask_passphrase,
-			&co.ask_arg);
+	cred_passphrase(&o->opts, prof, &ask, &co.ask_passphrase, &co.ask_arg);
 	co.trace = o->opts.debug_http;
 	co.allow_http = o->opts.allow_http;
 	ret = oci_client_new(&o->client, prof, &co, &err);

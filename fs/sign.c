@@ -591,6 +591,11 @@ int sign_signer_init(struct signer *s, const struct profile *p,
 
 	ret = crypto_key_load(&key, p->key_file, p->pass_phrase, ask, ask_arg,
 			      why, why_n);
+	/* our askers say what went wrong better than "asking failed" */
+	if (ret == -ENOKEY && (ask == sign_ask_command || ask == sign_ask_fd) &&
+	    ask_arg && ((struct sign_ask *)ask_arg)->why[0])
+		buf_fmt(why, why_n, "key file '%s' is encrypted and %s",
+			p->key_file, ((struct sign_ask *)ask_arg)->why);
 	if (ret)
 		goto out;
 
@@ -837,7 +842,7 @@ out:
 
 int sign_ask_command(void *arg, const char *key_path, char *out, size_t n)
 {
-	const struct sign_ask *a = arg;
+	struct sign_ask *a = arg;
 	char *argv[] = {"sh", "-c", NULL, NULL};
 	posix_spawn_file_actions_t fa;
 	int pfd[2] = {-1, -1}, status = 0, ret;
@@ -848,10 +853,11 @@ int sign_ask_command(void *arg, const char *key_path, char *out, size_t n)
 	if (!a || !a->command || !out || n < 2)
 		return -EINVAL;
 	out[0] = '\0';
+	a->why[0] = '\0';
 	argv[2] = (char *)a->command;
 	if (pipe2(pfd, O_CLOEXEC)) {
 		ret = -errno;
-		log_msg(a->log, LOG_ERR, "pass_phrase_command: pipe: %s",
+		buf_fmt(a->why, sizeof(a->why), "pass_phrase_command: pipe: %s",
 			strerror(-ret));
 		goto out;
 	}
@@ -866,7 +872,7 @@ int sign_ask_command(void *arg, const char *key_path, char *out, size_t n)
 		ret = posix_spawn(&pid, "/bin/sh", &fa, NULL, argv, environ);
 	if (ret) {
 		pid = -1;
-		log_msg(a->log, LOG_ERR,
+		buf_fmt(a->why, sizeof(a->why),
 			"pass_phrase_command: cannot run /bin/sh: %s",
 			strerror(ret));
 		ret = -EIO;
@@ -882,26 +888,26 @@ int sign_ask_command(void *arg, const char *key_path, char *out, size_t n)
 		;
 	pid = -1;
 	if (ret == -EMSGSIZE)
-		log_msg(a->log, LOG_ERR,
+		buf_fmt(a->why, sizeof(a->why),
 			"pass_phrase_command: its output is longer than %d bytes",
 			SIGN_PASS_MAX);
 	else if (ret < 0)
-		log_msg(a->log, LOG_ERR, "pass_phrase_command: read: %s",
+		buf_fmt(a->why, sizeof(a->why), "pass_phrase_command: read: %s",
 			strerror(-ret));
 	if (ret < 0)
 		goto out;
 	if (WIFSIGNALED(status) || (WIFEXITED(status) && WEXITSTATUS(status))) {
 		if (WIFSIGNALED(status))
-			log_msg(a->log, LOG_ERR,
+			buf_fmt(a->why, sizeof(a->why),
 				"pass_phrase_command: killed by signal %d",
 				WTERMSIG(status));
 		else
-			log_msg(a->log, LOG_ERR,
+			buf_fmt(a->why, sizeof(a->why),
 				"pass_phrase_command: exited with status %d",
 				WEXITSTATUS(status));
 		ret = -EIO;
 	} else if (!ret) {
-		log_msg(a->log, LOG_ERR,
+		buf_fmt(a->why, sizeof(a->why),
 			"pass_phrase_command: printed no pass phrase");
 		ret = -ENODATA;
 	}
@@ -919,22 +925,23 @@ out:
 
 int sign_ask_fd(void *arg, const char *key_path, char *out, size_t n)
 {
-	const struct sign_ask *a = arg;
+	struct sign_ask *a = arg;
 	int ret;
 
 	(void)key_path;
 	if (!a || !out || n < 2)
 		return -EINVAL;
+	a->why[0] = '\0';
 	ret = read_secret(a->fd, out, n, true);
 	if (ret == -EMSGSIZE)
-		log_msg(a->log, LOG_ERR,
+		buf_fmt(a->why, sizeof(a->why),
 			"pass_phrase_stdin: the pass phrase is longer than %d bytes",
 			SIGN_PASS_MAX);
 	else if (ret < 0)
-		log_msg(a->log, LOG_ERR, "pass_phrase_stdin: read: %s",
+		buf_fmt(a->why, sizeof(a->why), "pass_phrase_stdin: read: %s",
 			strerror(-ret));
 	else if (!ret) {
-		log_msg(a->log, LOG_ERR,
+		buf_fmt(a->why, sizeof(a->why),
 			"pass_phrase_stdin: no pass phrase on standard input");
 		ret = -ENODATA;
 	}

@@ -11,7 +11,6 @@
 #include <stdio.h>
 
 #include "crypto.h"
-#include "log.h"
 #include "sign.h"
 
 struct ovfs_opts;
@@ -32,8 +31,8 @@ struct profile;
  * argument and must outlive the key load.
  */
 void cred_passphrase(const struct ovfs_opts *o, struct profile *prof,
-		     const struct logger *log, struct sign_ask *ask,
-		     crypto_passphrase_fn *fn, void **arg);
+		     struct sign_ask *ask, crypto_passphrase_fn *fn,
+		     void **arg);
 
 /*
  * `--check`: with the client made and the root read (`root_id`,

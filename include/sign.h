@@ -170,7 +170,9 @@ int sign_ask_tty(void *arg, const char *key_path, char *out, size_t n);
 struct sign_ask {
 	const char *command; /* sign_ask_command(): run by /bin/sh -c */
 	int fd; /* sign_ask_fd(): read from it (0: standard input) */
-	const struct logger *log; /* says why asking failed (one line) */
+	/* why asking failed, one phrase ("pass_phrase_command: exited with
+	 * status 1"); sign_signer_init() puts it in its message */
+	char why[192];
 };
 
 /*
@@ -181,9 +183,8 @@ struct sign_ask {
  * never appears in an argv or an environment.  -EMSGSIZE when the output
  * does not fit in `n` (nor SIGN_PASS_MAX + 1 bytes, the newline), -EIO when
  * the command cannot be run, exits with a status other than 0 or is killed
- * by a signal, -ENODATA when it prints nothing.  Each failure is logged as
- * one line through arg->log (its output is never logged).  `out` is wiped
- * on failure.
+ * by a signal, -ENODATA when it prints nothing.  Each failure is said in
+ * arg->why (never with the command's output).  `out` is wiped on failure.
  */
 int sign_ask_command(void *arg, const char *key_path, char *out, size_t n);
 
@@ -191,7 +192,7 @@ int sign_ask_command(void *arg, const char *key_path, char *out, size_t n);
  * Pass phrase from a file descriptor (pass_phrase_stdin): reads up to the
  * first newline or end of file, one trailing "\n" or "\r\n" stripped.
  * -EMSGSIZE when it does not fit in `n`, -ENODATA at an immediate end of
- * file, -errno of read(2); logged as for sign_ask_command().
+ * file, -errno of read(2); arg->why as for sign_ask_command().
  */
 int sign_ask_fd(void *arg, const char *key_path, char *out, size_t n);
 

@@ -587,6 +587,22 @@ static void test_signer_init(void)
 	is_int(ret, -ENOKEY, "encrypted key, nothing configured");
 	ok(strstr(why, "is encrypted and no pass_phrase is configured") != NULL,
 	   "why: %s", why);
+	{
+		struct sign_ask a = {.command = "printf 'pw-123\\n'"};
+
+		ret = sign_signer_init(&s, &p, sign_ask_command, &a, &lg, why,
+				       sizeof(why));
+		is_int(ret, 0, "pass phrase from a command: %s", why);
+		sign_signer_release(&s);
+		a.command = "echo pw-123; exit 2";
+		ret = sign_signer_init(&s, &p, sign_ask_command, &a, &lg, why,
+				       sizeof(why));
+		is_int(ret, -ENOKEY, "the command failed");
+		ok(strstr(why,
+			  "is encrypted and pass_phrase_command: exited with status 2") &&
+			   !strstr(why, "pw-123"),
+		   "why: %s", why);
+	}
 
 	/* missing pieces */
 	p.key_file = path_of("nope.pem");
@@ -1022,9 +1038,7 @@ static void test_session_reread(void)
 
 static void test_ask_command(void)
 {
-	struct logtext cap = {""};
-	struct logger lg = {logtext_fn, &cap, LOG_DEBUG};
-	struct sign_ask a = {.log = &lg};
+	struct sign_ask a = {0};
 	char out[1024], big[1100];
 	int pfd[2], ret;
 
@@ -1045,8 +1059,7 @@ static void test_ask_command(void)
 	ret = sign_ask_command(&a, "/k.pem", out, sizeof(out));
 	is_int(ret, -EIO, "non-zero exit is an error");
 	is_str(out, "", "out wiped");
-	ok(strstr(cap.text, "exited with status 3") &&
-		   !strstr(cap.text, "secret-x"),
+	ok(strstr(a.why, "exited with status 3") && !strstr(a.why, "secret-x"),
 	   "logged without the output");
 	a.command = "kill -9 $$";
 	is_int(sign_ask_command(&a, "/k.pem", out, sizeof(out)), -EIO,
@@ -1092,6 +1105,8 @@ static void test_ask_command(void)
 	close(pfd[1]);
 	is_int(sign_ask_fd(&a, "/k.pem", out, sizeof(out)), -ENODATA,
 	       "end of file");
+	is_str(a.why, "pass_phrase_stdin: no pass phrase on standard input",
+	       "why");
 	close(pfd[0]);
 }
 
