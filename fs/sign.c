@@ -171,7 +171,7 @@ void sign_result_release(struct sign_result *r)
 	r->body_headers = false;
 }
 
-static int session_refresh(struct signer *s);
+static void session_refresh(struct signer *s);
 
 static int64_t session_now(const struct sign_session *ss)
 {
@@ -523,7 +523,7 @@ static void reload_key(struct signer *s, struct sign_session *ss)
  * A file that cannot be read keeps the previous value, with one warning
  * per version of the file.
  */
-static int session_refresh(struct signer *s)
+static void session_refresh(struct signer *s)
 {
 	struct sign_session *ss = s->session;
 	struct file_id tid, kid;
@@ -536,7 +536,7 @@ static int session_refresh(struct signer *s)
 	key_changed = !file_id_same(&kid, &ss->key_seen);
 	pthread_rwlock_unlock(&ss->lock);
 	if (!tok_changed && !key_changed)
-		return 0;
+		return;
 	pthread_rwlock_wrlock(&ss->lock);
 	/* another thread may have been first */
 	if (!file_id_same(&kid, &ss->key_seen)) {
@@ -548,7 +548,6 @@ static int session_refresh(struct signer *s)
 		reload_token(s, ss);
 	}
 	pthread_rwlock_unlock(&ss->lock);
-	return 0;
 }
 
 int sign_signer_init(struct signer *s, const struct profile *p,

@@ -2,11 +2,8 @@
 """Command line entry point of the emulator (scripts/oci-emulator)."""
 
 import argparse
-import base64
-import json
 import logging
 import os
-import secrets
 import signal
 import sys
 import threading

@@ -24,8 +24,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from conftest import OCIVAULTFS, daemon_env, emulator_options, is_mounted
-from fsutil import KEYS, TENANCY, bash, check_status, prod_key, q, run, \
-    wait_until
+from fsutil import (COMPARTMENTS, KEYS, TENANCY, bash, check_status,
+                    prod_key, q, run, wait_until)
 
 KEY = prod_key("payments-master")
 EXPIRED = "session expired: run `oci session authenticate`"
@@ -102,6 +102,20 @@ def test_check_reports_what_the_key_sees(emulator, tmp_path):
     assert r2.returncode == 0, r2
     assert report(r2.stdout) == d
     assert not is_mounted(str(mnt))
+
+
+def test_check_compartment_root(emulator):
+    r = check(emulator, "compartment=" + COMPARTMENTS["Production"])
+    assert r.returncode == 0, r
+    d = report(r.stdout)
+    assert d["root"] == COMPARTMENTS["Production"] + " (Production)", d
+    assert d["tenancy"] == TENANCY, d
+    # the root's children only: Payments and HR are below Production
+    m = re.fullmatch(r"(\d+) \(children of the root\): (.*)",
+                     d["compartments"])
+    assert m, d
+    assert sorted(m.group(2).split(", ")) == ["HR", "Payments"], d
+    assert "prod-vault" in d["vaults"] and "dev-vault" not in d["vaults"]
 
 
 def test_check_session_profile(emulator):
