@@ -40,11 +40,14 @@ def check(emu, *options, config=None, profile=None, input=None, env=None):
     full_env = daemon_env()
     if env:
         full_env.update(env)
-    return subprocess.run([OCIVAULTFS, "--check", "-o", ",".join(opts)],
-                          input=input, capture_output=True, text=True,
-                          env=full_env, timeout=60,
-                          stdin=None if input is not None
-                          else subprocess.DEVNULL)
+    r = subprocess.run([OCIVAULTFS, "--check", "-o", ",".join(opts)],
+                       input=input, capture_output=True, text=True,
+                       env=full_env, timeout=60,
+                       stdin=None if input is not None
+                       else subprocess.DEVNULL)
+    # a sanitizer build: reports (leaks at exit included) fail the test
+    assert not re.search(r"Sanitizer|runtime error:", r.stderr), r.stderr
+    return r
 
 
 def report(out):
