@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -1036,6 +1037,94 @@ static void test_session_reread(void)
 	tmpdir_remove();
 }
 
+/* Threads signing while the token file changes under them. */
+struct signing_thread {
+	struct signer *s;
+	const char *tok[2];
+	int bad;
+};
+
+static void *sign_loop(void *arg)
+{
+	struct signing_thread *t = arg;
+
+	struct sign_request req = {"GET", "/20160918/x", "h.example", DATE};
+	struct sign_result res;
+	char want[2][1200];
+
+	for (int k = 0; k < 2; k++)
+		snprintf(want[k], sizeof(want[k]), "keyId=\"ST$%s\"",
+			 t->tok[k]);
+	for (int i = 0; i < 40; i++) {
+		sign_result_init(&res);
+		if (sign_request(t->s, &req, &res) ||
+		    (!strstr(res.authorization.buf, want[0]) &&
+		     !strstr(res.authorization.buf, want[1])))
+			t->bad++;
+		sign_result_release(&res);
+	}
+	return NULL;
+}
+
+static void test_session_threads(void)
+{
+	struct logtext cap = {""};
+	struct logger lg = {logtext_fn, &cap, LOG_DEBUG};
+	struct profile p = PROFILE_INIT;
+	struct signer s = {0};
+	struct signing_thread t[4];
+	pthread_t th[4];
+	char tok1[1024], tok2[1024], why[1024], key_pem[512], token[512];
+	int ret, bad = 0;
+
+	ok(!tmpdir_make("sessthr"), "temp dir");
+	ret = run(
+		"cd '%s' && openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out key.pem 2>/dev/null",
+		tmpdir);
+	if (ret) {
+		ok(0, "key generated");
+		return;
+	}
+	snprintf(key_pem, sizeof(key_pem), "%s", path_of("key.pem"));
+	snprintf(token, sizeof(token), "%s", path_of("token"));
+	make_jwt("{\"exp\":4000000000}", tok1, sizeof(tok1));
+	make_jwt("{\"exp\":4000000001,\"x\":1}", tok2, sizeof(tok2));
+	write_file("token", tok1, 0600);
+	p.name = "S";
+	p.tenancy = TENANCY;
+	p.key_file = key_pem;
+	p.security_token_file = token;
+	ret = sign_signer_init(&s, &p, NULL, NULL, &lg, why, sizeof(why));
+	is_int(ret, 0, "session signer: %s", why);
+	for (int i = 0; i < 4; i++) {
+		t[i] = (struct signing_thread){&s, {tok1, tok2}, 0};
+		pthread_create(&th[i], NULL, sign_loop, &t[i]);
+	}
+	for (int i = 0; i < 20; i++) {
+		char tmp[600];
+
+		/* atomically, as the OCI CLI replaces it */
+		write_file("token.new", i % 2 ? tok1 : tok2, 0600);
+		snprintf(tmp, sizeof(tmp), "%s", path_of("token.new"));
+		rename(tmp, token);
+		usleep(2000);
+	}
+	for (int i = 0; i < 4; i++) {
+		pthread_join(th[i], NULL);
+		bad += t[i].bad;
+	}
+	is_int(bad, 0, "every signature used one of the two tokens");
+	ok(!strstr(cap.text, "cannot read"), "no failed re-read");
+	{
+		unsigned int reloads = 0;
+
+		sign_session_info(&s, NULL, &reloads);
+		printf("# %u re-reads while signing\n", reloads);
+	}
+	sign_signer_release(&s);
+	tmpdir_remove();
+}
+
 static void test_ask_command(void)
 {
 	struct sign_ask a = {0};
@@ -1119,6 +1208,7 @@ int main(void)
 	test_ask_tty();
 	test_jwt_exp();
 	test_session_reread();
+	test_session_threads();
 	test_ask_command();
 	return done_testing();
 }
