@@ -538,7 +538,13 @@ static void session_refresh(struct signer *s)
 	if (!tok_changed && !key_changed)
 		return;
 	pthread_rwlock_wrlock(&ss->lock);
-	/* another thread may have been first */
+	/*
+	 * Again under the lock: another thread may have been first (and our
+	 * first look may be older than its).  A change between this stat()
+	 * and the read costs one more read, at the next signature.
+	 */
+	file_id_of(ss->token_file, &tid);
+	file_id_of(ss->key_file, &kid);
 	if (!file_id_same(&kid, &ss->key_seen)) {
 		ss->key_seen = kid;
 		reload_key(s, ss);
