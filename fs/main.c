@@ -25,6 +25,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "backups.h"
+#include "cred.h"
 #include "crypto.h"
 #include "http.h"
 #include "journal.h"
@@ -168,7 +169,10 @@ static void explain(const struct ovfs *o, const struct profile *prof,
 	char line[1536];
 
 	oci_error_format(err, line, sizeof(line));
-	if (err->http_status == 401)
+	if (err->http_status == 401 && oci_client_is_session(o->client))
+		fprintf(stderr, "ocivaultfs: authentication failed: %s\n",
+			line);
+	else if (err->http_status == 401)
 		fprintf(stderr,
 			"ocivaultfs: authentication failed: %s; check "
 			"'fingerprint' and 'key_file' of profile '%s' in "
@@ -250,6 +254,7 @@ static int preflight(struct ovfs *o, const struct profile *prof)
 static int make_client(struct ovfs *o, struct profile *prof)
 {
 	struct oci_client_opts co = {0};
+	struct sign_ask ask;
 	struct oci_error err;
 	char why[512];
 	int ret;
@@ -287,7 +292,7 @@ static int make_client(struct ovfs *o, struct profile *prof)
 	co.max_listing_bytes = (size_t)o->opts.max_listing_mb << 20;
 	co.max_response = (size_t)o->opts.max_response_kb * 1024;
 	co.log = &o->log;
-	co.ask_passphrase = isatty(STDIN_FILENO) ? sign_ask_tty : NULL;
+	cred_passphrase(&o->opts, prof, &ask, &co.ask_passphrase, &co.ask_arg);
 	co.trace = o->opts.debug_http;
 	co.allow_http = o->opts.allow_http;
 	ret = oci_client_new(&o->client, prof, &co, &err);
@@ -439,7 +444,7 @@ static int parse_command_line(struct fuse_args *args,
 		fuse_lowlevel_help();
 		return 1;
 	}
-	if (!cmd->mountpoint) {
+	if (!cmd->mountpoint && !o->opts.check) {
 		fprintf(stderr, "%s: no mountpoint given; see `%s -h'\n", argv0,
 			argv0);
 		return -1;
@@ -447,7 +452,8 @@ static int parse_command_line(struct fuse_args *args,
 	/* Like every other start-up failure: one line, "ocivaultfs: ...". */
 	if (opts_check(&o->opts, "ocivaultfs"))
 		return -1;
-	if (check_mountpoint(cmd->mountpoint, o->opts.overmount))
+	if (cmd->mountpoint && !o->opts.check &&
+	    check_mountpoint(cmd->mountpoint, o->opts.overmount))
 		return -1;
 	/* `mount -t fuse.ocivaultfs PROFILE DIR`: the source is the profile
 	 * (unless -o profile= names another; it stays the fsname) */
@@ -722,6 +728,11 @@ int main(int argc, char **argv)
 	}
 	if (endpoint_host(&o) || make_client(&o, &prof) || preflight(&o, &prof))
 		goto out_client;
+	if (o.opts.check) { /* report, do not mount */
+		ret = cred_check(o.client, &o.opts, &prof, o.root_id,
+				 o.root_name, stdout);
+		goto out_client;
+	}
 	o.mount_time = clock_wall_s(oci_client_clock(o.client));
 	if (open_journal(&o, &prof, &journal) || make_fs(&o, journal))
 		goto out_client;

@@ -41,6 +41,7 @@ struct oci_client {
 	/* Rate limit of the skipped-entries log line, per operation. */
 	atomic_uint_fast64_t skip_logged_ms[OCI_OP_COUNT];
 	atomic_uint_fast64_t skip_quiet[OCI_OP_COUNT];
+	atomic_uint_fast64_t session_logged_ms; /* session_expired() */
 	uint64_t list_timeout_ms; /* see oci_client_opts */
 	const struct logger *log;
 	struct clock_sys sysclock;
@@ -305,6 +306,7 @@ int oci_client_new(struct oci_client **out, const struct profile *prof,
 		oci_error_local(err, ret, "%s", why);
 		goto fail_clock;
 	}
+	sign_signer_set_clock(&c->signer, &c->clock);
 	ret = ratelimit_init(
 		&c->rl, &c->clock, opts->rates_set ? opts->rates : NULL,
 		opts->burst > 0 ? opts->burst : RATELIMIT_DEFAULT_BURST);
@@ -354,6 +356,19 @@ void oci_client_cancel(struct oci_client *c)
 	atomic_store(&c->cancelled, true);
 	if (c->own_clock)
 		clock_sys_cancel(&c->sysclock);
+}
+
+bool oci_client_is_session(const struct oci_client *c)
+{
+	return sign_signer_is_session(&c->signer);
+}
+
+int64_t oci_client_session_exp(struct oci_client *c)
+{
+	int64_t exp = 0;
+
+	sign_session_info(&c->signer, &exp, NULL);
+	return exp;
 }
 
 const char *oci_client_tenancy(const struct oci_client *c)
@@ -508,9 +523,37 @@ struct oci_req {
 static int sign_hook(void *arg, const struct sign_request *req,
 		     struct sign_result *out)
 {
-	const struct signer *s = arg;
+	struct signer *s = arg;
 
 	return sign_request(s, req, out);
+}
+
+/*
+ * A session token that OCI refused (401) or that the signer found expired
+ * (its JWT "exp" is past: -EKEYEXPIRED): the fix is the user's, say which.
+ * Logged at most once per OCI_SKIP_LOG_MS, as a notice: the failed call
+ * is reported by its caller too (the start-up line, the status file).
+ */
+static void session_expired(struct oci_client *c, enum oci_op op,
+			    struct oci_error *err)
+{
+	char was[OVFS_ERRMSG_MAX];
+	uint64_t now = clock_mono_ms(&c->clock);
+	uint64_t last = atomic_load(&c->session_logged_ms);
+
+	buf_copy(was, sizeof(was), err->message);
+	if (err->http_status)
+		snprintf(err->message, sizeof(err->message), "%s (%s)",
+			 OCI_SESSION_EXPIRED, was);
+	else
+		buf_copy(err->message, sizeof(err->message),
+			 OCI_SESSION_EXPIRED);
+	if (last && now - last < OCI_SKIP_LOG_MS)
+		return;
+	if (atomic_compare_exchange_strong(&c->session_logged_ms, &last,
+					   now ? now : 1))
+		log_msg(c->log, LOG_NOTICE, "%s: %s", oci_op_name(op),
+			err->http_status ? err->message : OCI_SESSION_EXPIRED);
 }
 
 static uint32_t random_u32(void)
@@ -699,11 +742,15 @@ static int attempt_failed(struct oci_client *c, enum oci_op op,
 			ratelimit_throttled(&c->rl, oci_op_category(op), gen);
 			STAT_ADD(c, throttled, 1);
 		}
+		if (resp->status == 401 && sign_signer_is_session(&c->signer))
+			session_expired(c, op, err);
 	} else {
 		buf_copy(err->request_id, sizeof(err->request_id), reqid);
 		if (err->net == OCI_NET_CANCELLED &&
 		    !atomic_load(&c->cancelled) && tl_budget.hit)
 			return budget_fail(err);
+		if (sent == -EKEYEXPIRED)
+			session_expired(c, op, err);
 	}
 	buf_copy(err->operation, sizeof(err->operation), oci_op_name(op));
 	err->attempts = (int)attempt;

@@ -120,6 +120,9 @@ static const struct fuse_opt spec[] = {
 	FUSE_OPT_KEY("max_cache_mb=", KEY_UINT),
 	FUSE_OPT_KEY("max_restore_mb=", KEY_UINT),
 	FUSE_OPT_KEY("max_response_kb=", KEY_UINT),
+	OVFS_OPT("pass_phrase_command=%s", pass_phrase_command, 0),
+	OVFS_OPT("pass_phrase_stdin", pass_phrase_stdin, 1),
+	OVFS_OPT("--check", check, 1),
 	/* Hidden: lets the test suite use a plain-HTTP fault proxy. */
 	OVFS_OPT("allow_http_for_tests", allow_http, 1),
 	FUSE_OPT_KEY("-h", KEY_HELP), FUSE_OPT_KEY("--help", KEY_HELP),
@@ -244,6 +247,17 @@ int opts_check(const struct ovfs_opts *o, const char *prog)
 		fprintf(stderr, "%s: endpoint must be an https:// URL\n", prog);
 		return -EINVAL;
 	}
+	if (o->pass_phrase_command && o->pass_phrase_stdin) {
+		fprintf(stderr,
+			"%s: pass_phrase_command and pass_phrase_stdin "
+			"exclude each other\n",
+			prog);
+		return -EINVAL;
+	}
+	if (o->pass_phrase_command && !o->pass_phrase_command[0]) {
+		fprintf(stderr, "%s: pass_phrase_command is empty\n", prog);
+		return -EINVAL;
+	}
 	if (o->state_dir && o->state_dir[0] != '/') {
 		fprintf(stderr, "%s: state_dir must be an absolute path\n",
 			prog);
@@ -269,6 +283,7 @@ void opts_usage(FILE *f, const char *prog)
 {
 	fprintf(f,
 		"usage: %s [options] [PROFILE] MOUNTPOINT\n"
+		"       %s --check [options]\n"
 		"\n"
 		"Mounts OCI Vault (compartments, vaults, keys) as a directory tree;\n"
 		"`echo BUCKET > .../keys/KEY/backup` backs a key up, `cat status` and\n"
@@ -302,6 +317,11 @@ void opts_usage(FILE *f, const char *prog)
 		"                           (default %.0f); the client aims at 90%% of it,\n"
 		"                           0 = unlimited\n"
 		"    -o debug_http          log every API request (redacted)\n"
+		"    -o pass_phrase_command=CMD  run CMD (/bin/sh -c) for an encrypted\n"
+		"                           key's pass phrase (its stdout, one line)\n"
+		"    -o pass_phrase_stdin   read that pass phrase from standard input\n"
+		"    --check                load the profile, make signed calls, print\n"
+		"                           what the credentials see; do not mount\n"
 		"    -o max_pages=N         pages per listing (default %d)\n"
 		"    -o max_entries=N       entries per listing (default %d)\n"
 		"    -o max_listing_mb=MIB  one listing while it is decoded (default %d)\n"
@@ -316,7 +336,7 @@ void opts_usage(FILE *f, const char *prog)
 		"    -V   --version         print the version\n"
 		"    -h   --help            print this help\n"
 		"\n",
-		prog, OPTS_DEFAULT_CACHE_TTL, TARGET_DEFAULT_TEMPLATE,
+		prog, prog, OPTS_DEFAULT_CACHE_TTL, TARGET_DEFAULT_TEMPLATE,
 		OPTS_DEFAULT_RETRIES, OPTS_DEFAULT_TIMEOUT,
 		OPTS_DEFAULT_LISTING_TIMEOUT, OPTS_DEFAULT_WRITE_TIMEOUT,
 		OPTS_DEFAULT_RATE, OPTS_DEFAULT_MAX_PAGES,
@@ -338,5 +358,6 @@ void opts_release(struct ovfs_opts *o)
 	free(o->state_dir);
 	free(o->source);
 	free(o->log_file);
+	free(o->pass_phrase_command);
 	memset(o, 0, sizeof(*o));
 }

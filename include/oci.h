@@ -152,6 +152,20 @@ void oci_client_cancel(struct oci_client *c);
  * synchronized: call it only while no other thread uses the client.
  */
 void oci_client_set_retry(struct oci_client *c, const struct retry_policy *p);
+/*
+ * The message of a call refused because of the session token: OCI
+ * answered 401 while a security_token_file profile was in use (the
+ * message then adds OCI's, in parentheses), or the token's JWT "exp" is
+ * past (local failure -EKEYEXPIRED, nothing sent).  Also logged (notice),
+ * at most once a minute.
+ */
+#define OCI_SESSION_EXPIRED "session expired: run `oci session authenticate`"
+
+/* True when the client signs with a session token. */
+bool oci_client_is_session(const struct oci_client *c);
+/* The session token's JWT "exp" (seconds), 0 when unknown or no session. */
+int64_t oci_client_session_exp(struct oci_client *c);
+
 const char *oci_client_tenancy(const struct oci_client *c);
 const struct region_info *oci_client_region(const struct oci_client *c);
 /* Base URL used for a service (after override). */

@@ -71,6 +71,10 @@ struct ovfs_opts {
 	int has_fsname; /* fsname= given: keep it */
 	int has_subtype; /* subtype= given: keep it */
 	int nonopts; /* non-option words after the source */
+	/* Credentials (cred.h, docs/configuration.md "Credentials") */
+	char *pass_phrase_command; /* pass_phrase_command=CMD */
+	int pass_phrase_stdin; /* pass_phrase_stdin */
+	int check; /* --check: report what the credentials see, no mount */
 };
 
 struct ovfs {

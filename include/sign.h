@@ -20,8 +20,14 @@
  * algorithm="rsa-sha256",signature="<base64>"
  *
  * The signer owns the private key and the session token; both are secrets
- * and are wiped on release.  A signer is immutable after init and may be
- * used from many threads at once.
+ * and are wiped on release.  A signer may be used from many threads at
+ * once.  An API-key signer is immutable after init.  A session-token signer
+ * (security_token_file) checks, before each signature, whether the token
+ * file or the key file changed (device, inode, size, mtime) and then reads
+ * them again (`oci session refresh` rewrites the token, `oci session
+ * authenticate` both); it refuses to sign with a token whose JWT "exp" is
+ * past (-EKEYEXPIRED).  Its state is guarded by a read-write lock held
+ * only for file reads and the RSA operation, never across network I/O.
  */
 #ifndef SIGN_H
 #define SIGN_H
@@ -30,15 +36,22 @@
 #include <stddef.h>
 
 #include "buf.h"
+#include "clock.h"
 #include "crypto.h"
 #include "log.h"
 
 struct profile;
+struct sign_session;
 
 struct signer {
 	struct crypto_key *key;
 	char *key_id; /* "tenancy/user/fingerprint" or "ST$<token>" (secret) */
+	/* security_token_file profiles only, else NULL (sign.c) */
+	struct sign_session *session;
 };
+
+/* How long a pass phrase from pass_phrase_command or stdin may be. */
+#define SIGN_PASS_MAX 1023
 
 /* What is signed for one request. */
 struct sign_request {
@@ -114,8 +127,33 @@ void sign_result_release(struct sign_result *r);
  * Sign one request.  0 or -errno (see sign_build_string); on failure
  * `out` is empty.  `out` must have been initialized with sign_result_init().
  */
-int sign_request(const struct signer *s, const struct sign_request *req,
+int sign_request(struct signer *s, const struct sign_request *req,
 		 struct sign_result *out);
+
+/* True for a session-token signer (keyId "ST$<token>"). */
+bool sign_signer_is_session(const struct signer *s);
+
+/*
+ * The wall clock a session signer compares the token's "exp" with (the
+ * client's, so that tests can move it); NULL or never set: time().
+ * Call before the signer is shared.
+ */
+void sign_signer_set_clock(struct signer *s, const struct clock *clock);
+
+/*
+ * The "exp" claim (seconds since the epoch) of the session token in use,
+ * 0 when unknown (not a JWT, or no such claim), and how many times the
+ * token was read again since init.  Either pointer may be NULL.
+ */
+void sign_session_info(struct signer *s, int64_t *exp, unsigned int *reloads);
+
+/*
+ * The "exp" claim of a JWT (header.payload.signature, base64url): 0 with
+ * *exp set, -EINVAL when `tok` is not three dot-separated base64url parts
+ * with a JSON object payload, -ENOENT when it has no integer "exp".  The
+ * token is a secret: the decoded payload is wiped.
+ */
+int sign_jwt_exp(const char *tok, size_t len, int64_t *exp);
 
 /*
  * Ask for a pass phrase on /dev/tty with echo off (crypto_passphrase_fn):
@@ -127,5 +165,35 @@ int sign_request(const struct signer *s, const struct sign_request *req,
  * survives them).  The terminal settings are always restored.
  */
 int sign_ask_tty(void *arg, const char *key_path, char *out, size_t n);
+
+/* The `arg` of sign_ask_command() and sign_ask_fd(). */
+struct sign_ask {
+	const char *command; /* sign_ask_command(): run by /bin/sh -c */
+	int fd; /* sign_ask_fd(): read from it (0: standard input) */
+	/* why asking failed, one phrase ("pass_phrase_command: exited with
+	 * status 1"); sign_signer_init() puts it in its message */
+	char why[192];
+};
+
+/*
+ * Pass phrase from a command's standard output (crypto_passphrase_fn), as
+ * rclone's password_command: `/bin/sh -c COMMAND` with our standard input
+ * and standard error (so that it may prompt), its standard output read
+ * through a pipe, one trailing "\n" or "\r\n" stripped.  The pass phrase
+ * never appears in an argv or an environment.  -EMSGSIZE when the output
+ * does not fit in `n` (nor SIGN_PASS_MAX + 1 bytes, the newline), -EIO when
+ * the command cannot be run, exits with a status other than 0 or is killed
+ * by a signal, -ENODATA when it prints nothing.  Each failure is said in
+ * arg->why (never with the command's output).  `out` is wiped on failure.
+ */
+int sign_ask_command(void *arg, const char *key_path, char *out, size_t n);
+
+/*
+ * Pass phrase from a file descriptor (pass_phrase_stdin): reads up to the
+ * first newline or end of file, one trailing "\n" or "\r\n" stripped.
+ * -EMSGSIZE when it does not fit in `n`, -ENODATA at an immediate end of
+ * file, -errno of read(2); arg->why as for sign_ask_command().
+ */
+int sign_ask_fd(void *arg, const char *key_path, char *out, size_t n);
 
 #endif /* SIGN_H */

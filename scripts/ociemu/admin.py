@@ -10,7 +10,7 @@ import re
 import secrets
 from urllib.parse import unquote
 
-from . import faults, kms, objectstorage, util
+from . import faults, kms, objectstorage, pki, util
 from .core import error_resp, json_resp
 from .state import public
 from .util import ApiError, invalid, missing, not_found, rfc3339
@@ -312,6 +312,57 @@ def post_users(emu, data):
             "fingerprint": fp, "access": access}
 
 
+# -- sessions --------------------------------------------------------------
+
+def post_sessions(emu, data):
+    """A new session token, as `oci session authenticate` or `oci session
+    refresh` would get: {"ttl": seconds (may be negative: born expired),
+    "publicKey": PEM (default: the built-in session's key), "user",
+    "access"} -> {"token", "exp"}; the JWT's "exp" is the session's."""
+    data = _obj(data)
+    d = emu.state.d
+    ttl = data.get("ttl", 3600)
+    if isinstance(ttl, bool) or not isinstance(ttl, (int, float)):
+        raise invalid("ttl must be a number of seconds")
+    pem = _str(data, "publicKey", required=False)
+    access = _enum(data, "access", ("default", "all", "none"), "default")
+    with emu.state.lock:
+        if pem is None:
+            builtin = [r for r in d["sessions"].values()
+                       if r.get("builtin", True)]
+            if not builtin:
+                raise missing("publicKey")
+            pem = builtin[0]["publicKey"]
+        user = _str(data, "user", False,
+                    util.default_user_ocid(d["tenancySpec"]))
+        try:
+            pki.load_public_pem(pem)
+        except ValueError as e:
+            raise invalid("Invalid publicKey: %s" % e) from None
+        exp = int(util.now() + ttl)
+        token = util.make_session_token(d["tenancy"]["id"], user, exp)
+        d["sessions"][token] = {
+            "tenancy": d["tenancy"]["id"], "user": user, "access": access,
+            "publicKey": pem, "exp": exp, "builtin": False}
+        emu.state.mark()
+    return {"token": token, "exp": exp}
+
+
+def expire_session(emu, data):
+    """The service ends a session before its JWT says (revoked, or the
+    clocks disagree): {"token"} -> every later request signed with it is
+    401 NotAuthenticated."""
+    data = _obj(data)
+    token = _str(data, "token")
+    with emu.state.lock:
+        rec = emu.state.d["sessions"].get(token)
+        if rec is None:
+            raise not_found("No such session.")
+        rec["exp"] = util.now() - 1
+        emu.state.mark()
+    return {"expired": True}
+
+
 # -- mutations -------------------------------------------------------------
 
 def create_key(emu, data):
@@ -524,6 +575,8 @@ ROUTES = [(re.compile(p), m) for p, m in [
     (r"^/_emulator/reset$", {"POST": post_reset}),
     (r"^/_emulator/config$", {"GET": get_config, "POST": post_config}),
     (r"^/_emulator/users$", {"POST": post_users}),
+    (r"^/_emulator/sessions$", {"POST": post_sessions}),
+    (r"^/_emulator/sessions/expire$", {"POST": expire_session}),
     (r"^/_emulator/compartments$", {"GET": list_compartments}),
     (r"^/_emulator/keys$", {"GET": list_keys, "POST": create_key}),
     (r"^/_emulator/keys/([^/]+)$", {"GET": get_key, "POST": update_key,

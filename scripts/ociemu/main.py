@@ -2,11 +2,8 @@
 """Command line entry point of the emulator (scripts/oci-emulator)."""
 
 import argparse
-import base64
-import json
 import logging
 import os
-import secrets
 import signal
 import sys
 import threading
@@ -78,24 +75,6 @@ def setup_logging(state_dir):
     log.addHandler(sh)
 
 
-def _b64url(data):
-    return base64.urlsafe_b64encode(data).decode().rstrip("=")
-
-
-def make_session_token(tenancy_id, user_id):
-    """A JWT-shaped session token (the signature part is random: nobody
-    but this emulator checks it, by value)."""
-    now = int(util.now())
-    header = {"kid": "asw", "alg": "RS256", "typ": "JWT"}
-    claims = {"sub": user_id, "tenant": tenancy_id, "iss": "authService",
-              "ptype": "user", "sess_exp": now + SESSION_TTL,
-              "aud": "oci", "iat": now, "exp": now + SESSION_TTL,
-              "jti": secrets.token_hex(16)}
-    return "%s.%s.%s" % (_b64url(json.dumps(header).encode()),
-                         _b64url(json.dumps(claims).encode()),
-                         _b64url(secrets.token_bytes(64)))
-
-
 def setup_identities(emu, state_dir):
     """Create or reload the API keys, the session and the config file."""
     d = emu.state.d
@@ -129,7 +108,8 @@ def setup_identities(emu, state_dir):
         rec = d["sessions"].get(token) if token else None
         if rec is None or rec["exp"] < util.now() + 86400:
             d["sessions"].clear()
-            token = make_session_token(tid, default_user)
+            token = util.make_session_token(tid, default_user,
+                                           util.now() + SESSION_TTL)
         # No trailing newline, as `oci session authenticate` writes it: the
         # OCI CLI signs with the file's content unstripped (a newline makes
         # it fail with "Invalid crypto padding").  Rewritten at every start

@@ -215,3 +215,24 @@ def atomic_write(path, data, mode=0o644):
         except OSError:
             pass
         raise
+
+
+# --------------------------------------------------------------------------
+# session tokens
+
+def _b64url(data):
+    return base64.urlsafe_b64encode(data).decode().rstrip("=")
+
+
+def make_session_token(tenancy_id, user_id, exp):
+    """A JWT-shaped session token (as `oci session authenticate` writes
+    it) whose "exp" claim is `exp`; the signature part is random: nobody
+    but this emulator checks it, by value."""
+    iat = int(now())
+    header = {"kid": "asw", "alg": "RS256", "typ": "JWT"}
+    claims = {"sub": user_id, "tenant": tenancy_id, "iss": "authService",
+              "ptype": "user", "sess_exp": int(exp), "aud": "oci",
+              "iat": iat, "exp": int(exp), "jti": secrets.token_hex(16)}
+    return "%s.%s.%s" % (_b64url(json.dumps(header).encode()),
+                         _b64url(json.dumps(claims).encode()),
+                         _b64url(secrets.token_bytes(64)))

@@ -3,6 +3,7 @@
 the published test key, and every kind of tampering."""
 
 import datetime
+import time
 
 import pytest
 from cryptography.hazmat.primitives import serialization
@@ -330,6 +331,57 @@ def test_session_token_profile(emulator):
     r = ocisign.OciClient(bad, emulator.ca).get(
         emulator.endpoint + "/20160918/tenancies/" + tid)
     _refused(r)
+
+
+def _jwt_claims(token):
+    import base64
+    import json
+    part = token.split(".")[1]
+    return json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
+
+
+def test_new_session_and_expiry(emulator):
+    """POST /_emulator/sessions makes a token for the session key (as `oci
+    session refresh`), whose JWT exp is the service's; an expired or
+    ended session is 401, as OCI answers."""
+    base = emulator.client("SESSION")
+    key = base.signer.private_key
+    tid = emulator.info()["tenancyId"]
+    url = emulator.endpoint + "/20160918/tenancies/" + tid
+    s = emulator.new_session(ttl=600)
+    assert abs(_jwt_claims(s["token"])["exp"] - s["exp"]) < 1
+    assert _jwt_claims(s["token"])["tenant"] == tid
+    c = ocisign.OciClient(ocisign.Signer("ST$" + s["token"], key),
+                          emulator.ca)
+    assert c.get(url).status == 200
+    # the built-in session still works: tokens are independent
+    assert base.get(url).status == 200
+    emulator.expire_session(s["token"])
+    _refused(c.get(url))
+    assert base.get(url).status == 200
+    # born expired
+    old = emulator.new_session(ttl=-60)
+    assert _jwt_claims(old["token"])["exp"] < time.time()
+    c = ocisign.OciClient(ocisign.Signer("ST$" + old["token"], key),
+                          emulator.ca)
+    _refused(c.get(url))
+    # another key: signatures with the session key are refused
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    k2 = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = k2.public_key().public_bytes(
+        serialization.Encoding.PEM,
+        serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+    s2 = emulator.new_session(publicKey=pem)
+    _refused(ocisign.OciClient(ocisign.Signer("ST$" + s2["token"], key),
+                               emulator.ca).get(url))
+    assert ocisign.OciClient(ocisign.Signer("ST$" + s2["token"], k2),
+                             emulator.ca).get(url).status == 200
+    emulator.admin("POST", "/_emulator/sessions", {"publicKey": "junk"},
+                   expect=(400,))
+    emulator.admin("POST", "/_emulator/sessions", {"ttl": "soon"},
+                   expect=(400,))
+    emulator.admin("POST", "/_emulator/sessions/expire", {"token": "nope"},
+                   expect=(404,))
 
 
 def test_noaccess_user(emulator):

@@ -321,6 +321,16 @@ class Emulator:
         body.update(kw)
         return self.admin("POST", "/_emulator/users", body)
 
+    def new_session(self, **kw):
+        """POST /_emulator/sessions: {"token", "exp"} of a new session
+        (ttl=, publicKey=, user=, access=; docs/emulator.md)."""
+        return self.admin("POST", "/_emulator/sessions", kw)
+
+    def expire_session(self, token):
+        """The service ends the session of `token` (its JWT unchanged)."""
+        return self.admin("POST", "/_emulator/sessions/expire",
+                          {"token": token})
+
     # -- signed clients ----------------------------------------------------
 
     def signer(self, profile="DEFAULT"):

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -121,8 +122,7 @@ static const char *sig_of(const char *auth, char *out, size_t n)
 }
 
 /* Sign `req`, then check the signing string and that the signature verifies. */
-static void check_request(const struct signer *s,
-			  const struct sign_request *req,
+static void check_request(struct signer *s, const struct sign_request *req,
 			  const char *want_string, const char *want_headers,
 			  const char *want_sha, const char *what)
 {
@@ -588,6 +588,22 @@ static void test_signer_init(void)
 	is_int(ret, -ENOKEY, "encrypted key, nothing configured");
 	ok(strstr(why, "is encrypted and no pass_phrase is configured") != NULL,
 	   "why: %s", why);
+	{
+		struct sign_ask a = {.command = "printf 'pw-123\\n'"};
+
+		ret = sign_signer_init(&s, &p, sign_ask_command, &a, &lg, why,
+				       sizeof(why));
+		is_int(ret, 0, "pass phrase from a command: %s", why);
+		sign_signer_release(&s);
+		a.command = "echo pw-123; exit 2";
+		ret = sign_signer_init(&s, &p, sign_ask_command, &a, &lg, why,
+				       sizeof(why));
+		is_int(ret, -ENOKEY, "the command failed");
+		ok(strstr(why,
+			  "is encrypted and pass_phrase_command: exited with status 2") &&
+			   !strstr(why, "pw-123"),
+		   "why: %s", why);
+	}
 
 	/* missing pieces */
 	p.key_file = path_of("nope.pem");
@@ -825,6 +841,364 @@ static void test_ask_tty(void)
 	}
 }
 
+/* Every line logged, at any level. */
+struct logtext {
+	char text[16384];
+};
+
+static void logtext_fn(void *arg, int level, const char *msg)
+{
+	struct logtext *t = arg;
+	size_t len = strlen(t->text);
+
+	(void)level;
+	snprintf(t->text + len, sizeof(t->text) - len, "%s\n", msg);
+}
+
+/* A JWT-shaped token whose payload is `claims` (base64url, no padding). */
+static void make_jwt(const char *claims, char *out, size_t n)
+{
+	struct buf b = BUF_INIT(4096);
+
+	crypto_b64_encode(claims, strlen(claims), &b);
+	for (size_t i = 0; i < b.len; i++) {
+		if (b.buf[i] == '+')
+			b.buf[i] = '-';
+		else if (b.buf[i] == '/')
+			b.buf[i] = '_';
+	}
+	while (b.len && b.buf[b.len - 1] == '=')
+		buf_setlen(&b, b.len - 1);
+	snprintf(out, n, "eyJhbGciOiJSUzI1NiJ9.%s.c2ln", b.buf);
+	buf_release(&b);
+}
+
+static void test_jwt_exp(void)
+{
+	char tok[1024];
+	int64_t exp = -1;
+
+	make_jwt("{\"sub\":\"u\",\"exp\":1700000000}", tok, sizeof(tok));
+	is_int(sign_jwt_exp(tok, strlen(tok), &exp), 0, "JWT with exp");
+	ok(exp == 1700000000, "exp read");
+	/* payload length 1 mod 3 and 2 mod 3: padding put back */
+	make_jwt("{\"exp\":12}", tok, sizeof(tok));
+	is_int(sign_jwt_exp(tok, strlen(tok), &exp), 0, "short payload");
+	ok(exp == 12, "exp 12");
+	make_jwt("{\"exp\":123}", tok, sizeof(tok));
+	is_int(sign_jwt_exp(tok, strlen(tok), &exp), 0, "other padding");
+	ok(exp == 123, "exp 123");
+	make_jwt("{\"sub\":\"u\"}", tok, sizeof(tok));
+	is_int(sign_jwt_exp(tok, strlen(tok), &exp), -ENOENT, "no exp");
+	ok(exp == 0, "exp 0 when absent");
+	make_jwt("{\"exp\":\"soon\"}", tok, sizeof(tok));
+	is_int(sign_jwt_exp(tok, strlen(tok), &exp), -ENOENT,
+	       "exp not a number");
+	make_jwt("[1,2]", tok, sizeof(tok));
+	is_int(sign_jwt_exp(tok, strlen(tok), &exp), -EINVAL,
+	       "payload not an object");
+	make_jwt("{\"exp\":1", tok, sizeof(tok));
+	is_int(sign_jwt_exp(tok, strlen(tok), &exp), -EINVAL,
+	       "payload not JSON");
+	is_int(sign_jwt_exp("abc", 3, &exp), -EINVAL, "no dots");
+	is_int(sign_jwt_exp("a.b", 3, &exp), -EINVAL, "one dot");
+	is_int(sign_jwt_exp("a..c", 4, &exp), -EINVAL, "empty payload");
+	is_int(sign_jwt_exp("a.e30.c.d", 9, &exp), -EINVAL, "three dots");
+	is_int(sign_jwt_exp("a.e3+0.c", 8, &exp), -EINVAL,
+	       "not base64url ('+')");
+	is_int(sign_jwt_exp("a.e30.c", 7, &exp), -ENOENT, "{} has no exp");
+}
+
+/* Sign one GET and return whether its keyId is "ST$<tok>". */
+static int sign_once(struct signer *s, const char *tok)
+{
+	struct sign_request req = {"GET", "/20160918/x", "h.example", DATE};
+	struct sign_result res;
+	char want[1200];
+	int ret;
+
+	sign_result_init(&res);
+	ret = sign_request(s, &req, &res);
+	if (!ret) {
+		snprintf(want, sizeof(want), "keyId=\"ST$%s\"", tok);
+		ret = strstr(res.authorization.buf, want) ? 0 : -ESRCH;
+	}
+	sign_result_release(&res);
+	return ret;
+}
+
+static void test_session_reread(void)
+{
+	struct logtext cap = {""};
+	struct logger lg = {logtext_fn, &cap, LOG_DEBUG};
+	struct profile p = PROFILE_INIT;
+	struct signer s = {0};
+	struct clock_fake cf;
+	struct clock clk;
+	char tok1[1024], tok2[1024], tok3[1024], why[1024];
+	char key_pem[512], token[512];
+	unsigned int reloads = 9;
+	int64_t exp = 0;
+	int ret;
+
+	ok(!tmpdir_make("sess"), "temp dir");
+	ret = run(
+		"cd '%s' && openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out key.pem 2>/dev/null && "
+		"openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out key2.pem 2>/dev/null",
+		tmpdir);
+	is_int(ret, 0, "generated two keys");
+	if (ret)
+		return;
+	snprintf(key_pem, sizeof(key_pem), "%s", path_of("key.pem"));
+	snprintf(token, sizeof(token), "%s", path_of("token"));
+	make_jwt("{\"exp\":2000000000}", tok1, sizeof(tok1));
+	make_jwt("{\"exp\":2000003600,\"n\":2}", tok2, sizeof(tok2));
+	make_jwt("{\"exp\":1000}", tok3, sizeof(tok3));
+	write_file("token", tok1, 0600);
+	p.name = "SESSION";
+	p.tenancy = TENANCY;
+	p.key_file = key_pem;
+	p.region = "us-ashburn-1";
+	p.security_token_file = token;
+	ret = sign_signer_init(&s, &p, NULL, NULL, &lg, why, sizeof(why));
+	is_int(ret, 0, "session signer: %s", why);
+	ok(sign_signer_is_session(&s), "is a session");
+	clock_fake_init(&cf, &clk);
+	cf.wall = 1999990000;
+	sign_signer_set_clock(&s, &clk);
+	sign_session_info(&s, &exp, &reloads);
+	ok(exp == 2000000000 && reloads == 0, "exp of the first token");
+	is_int(sign_once(&s, tok1), 0, "signed with the first token");
+
+	/* `oci session refresh`: a new token, same key, same size or not */
+	write_file("token", tok2, 0600);
+	is_int(sign_once(&s, tok2), 0, "changed file read before signing");
+	sign_session_info(&s, &exp, &reloads);
+	ok(exp == 2000003600 && reloads == 1, "new exp, one re-read");
+	is_int(sign_once(&s, tok2), 0, "unchanged file: not read again");
+	sign_session_info(&s, NULL, &reloads);
+	is_int((int)reloads, 1, "still one re-read");
+	ok(strstr(cap.text, "read the changed security token file") != NULL,
+	   "re-read logged");
+	ok(!strstr(cap.text, tok2), "token never logged");
+
+	/* a broken rewrite keeps the previous token, with a warning */
+	write_file("token", "not a \"token\"", 0600);
+	is_int(sign_once(&s, tok2), 0, "bad file: previous token kept");
+	ok(strstr(cap.text, "cannot read the security token file again") !=
+		   NULL,
+	   "warned");
+	/* expired by the clock */
+	write_file("token", tok3, 0600);
+	is_int(sign_once(&s, tok3), -EKEYEXPIRED, "exp in the past");
+	write_file("token", tok1, 0600);
+	is_int(sign_once(&s, tok1), 0, "fresh token: signing again");
+	cf.wall = 1999999000;
+	is_int(sign_once(&s, tok1), -EKEYEXPIRED, "the clock passes exp");
+	cf.wall = 1999990000;
+
+	/* `oci session authenticate`: a new key too */
+	ret = run("cd '%s' && mv key2.pem key.pem", tmpdir);
+	is_int(ret, 0, "key replaced");
+	is_int(sign_once(&s, tok1), 0, "signed after the key changed");
+	ok(strstr(cap.text, "loaded the changed key file") != NULL,
+	   "key reload logged");
+	{
+		struct crypto_key *k2 = NULL;
+		struct sign_request req = {"GET", "/x", "h", DATE};
+		struct buf str = BUF_INIT(4096), hdrs = BUF_INIT(256);
+		struct sign_result res;
+		const char *sig;
+
+		crypto_key_load(&k2, key_pem, NULL, NULL, NULL, why,
+				sizeof(why));
+		sign_result_init(&res);
+		sign_request(&s, &req, &res);
+		sign_build_string(&req, &str, &hdrs, NULL);
+		sig = strstr(res.authorization.buf, "signature=\"");
+		if (sig) {
+			char b64[1024];
+
+			snprintf(b64, sizeof(b64), "%s", sig + 11);
+			b64[strcspn(b64, "\"")] = '\0';
+			is_int(crypto_verify_rsa_sha256(k2, str.buf, str.len,
+							b64),
+			       0, "signature made with the new key");
+		} else {
+			ok(0, "no signature");
+		}
+		sign_result_release(&res);
+		buf_release(&str);
+		buf_release(&hdrs);
+		crypto_key_free(k2);
+	}
+	sign_signer_release(&s);
+	ok(!s.session && !s.key && !s.key_id, "released");
+	tmpdir_remove();
+}
+
+/* Threads signing while the token file changes under them. */
+struct signing_thread {
+	struct signer *s;
+	const char *tok[2];
+	int bad;
+};
+
+static void *sign_loop(void *arg)
+{
+	struct signing_thread *t = arg;
+
+	struct sign_request req = {"GET", "/20160918/x", "h.example", DATE};
+	struct sign_result res;
+	char want[2][1200];
+
+	for (int k = 0; k < 2; k++)
+		snprintf(want[k], sizeof(want[k]), "keyId=\"ST$%s\"",
+			 t->tok[k]);
+	for (int i = 0; i < 40; i++) {
+		sign_result_init(&res);
+		if (sign_request(t->s, &req, &res) ||
+		    (!strstr(res.authorization.buf, want[0]) &&
+		     !strstr(res.authorization.buf, want[1])))
+			t->bad++;
+		sign_result_release(&res);
+	}
+	return NULL;
+}
+
+static void test_session_threads(void)
+{
+	struct logtext cap = {""};
+	struct logger lg = {logtext_fn, &cap, LOG_DEBUG};
+	struct profile p = PROFILE_INIT;
+	struct signer s = {0};
+	struct signing_thread t[4];
+	pthread_t th[4];
+	char tok1[1024], tok2[1024], why[1024], key_pem[512], token[512];
+	int ret, bad = 0;
+
+	ok(!tmpdir_make("sessthr"), "temp dir");
+	ret = run(
+		"cd '%s' && openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out key.pem 2>/dev/null",
+		tmpdir);
+	if (ret) {
+		ok(0, "key generated");
+		return;
+	}
+	snprintf(key_pem, sizeof(key_pem), "%s", path_of("key.pem"));
+	snprintf(token, sizeof(token), "%s", path_of("token"));
+	make_jwt("{\"exp\":4000000000}", tok1, sizeof(tok1));
+	make_jwt("{\"exp\":4000000001,\"x\":1}", tok2, sizeof(tok2));
+	write_file("token", tok1, 0600);
+	p.name = "S";
+	p.tenancy = TENANCY;
+	p.key_file = key_pem;
+	p.security_token_file = token;
+	ret = sign_signer_init(&s, &p, NULL, NULL, &lg, why, sizeof(why));
+	is_int(ret, 0, "session signer: %s", why);
+	for (int i = 0; i < 4; i++) {
+		t[i] = (struct signing_thread){&s, {tok1, tok2}, 0};
+		pthread_create(&th[i], NULL, sign_loop, &t[i]);
+	}
+	for (int i = 0; i < 20; i++) {
+		char tmp[600];
+
+		/* atomically, as the OCI CLI replaces it */
+		write_file("token.new", i % 2 ? tok1 : tok2, 0600);
+		snprintf(tmp, sizeof(tmp), "%s", path_of("token.new"));
+		rename(tmp, token);
+		usleep(2000);
+	}
+	for (int i = 0; i < 4; i++) {
+		pthread_join(th[i], NULL);
+		bad += t[i].bad;
+	}
+	is_int(bad, 0, "every signature used one of the two tokens");
+	ok(!strstr(cap.text, "cannot read"), "no failed re-read");
+	{
+		unsigned int reloads = 0;
+
+		sign_session_info(&s, NULL, &reloads);
+		printf("# %u re-reads while signing\n", reloads);
+	}
+	sign_signer_release(&s);
+	tmpdir_remove();
+}
+
+static void test_ask_command(void)
+{
+	struct sign_ask a = {0};
+	char out[1024], big[1100];
+	int pfd[2], ret;
+
+	a.command = "printf 'pw 1\\n'";
+	ret = sign_ask_command(&a, "/k.pem", out, sizeof(out));
+	is_int(ret, 4, "command: length");
+	is_str(out, "pw 1", "command: newline stripped");
+	a.command = "printf 'pw\\r\\n'";
+	ret = sign_ask_command(&a, "/k.pem", out, sizeof(out));
+	is_str(ret >= 0 ? out : "", "pw", "CRLF stripped");
+	a.command = "printf 'pw\\n\\n'";
+	ret = sign_ask_command(&a, "/k.pem", out, sizeof(out));
+	is_str(ret >= 0 ? out : "", "pw\n", "only one newline stripped");
+	a.command = "printf 'no newline'";
+	ret = sign_ask_command(&a, "/k.pem", out, sizeof(out));
+	is_str(ret >= 0 ? out : "", "no newline", "no newline");
+	a.command = "echo secret-x; exit 3";
+	ret = sign_ask_command(&a, "/k.pem", out, sizeof(out));
+	is_int(ret, -EIO, "non-zero exit is an error");
+	is_str(out, "", "out wiped");
+	ok(strstr(a.why, "exited with status 3") && !strstr(a.why, "secret-x"),
+	   "logged without the output");
+	a.command = "kill -9 $$";
+	is_int(sign_ask_command(&a, "/k.pem", out, sizeof(out)), -EIO,
+	       "killed");
+	a.command = "true";
+	is_int(sign_ask_command(&a, "/k.pem", out, sizeof(out)), -ENODATA,
+	       "empty output");
+	a.command = "head -c 5000 /dev/zero | tr '\\0' x";
+	is_int(sign_ask_command(&a, "/k.pem", out, sizeof(out)), -EMSGSIZE,
+	       "too long");
+	a.command = "yes";
+	is_int(sign_ask_command(&a, "/k.pem", out, sizeof(out)), -EMSGSIZE,
+	       "endless output: stopped");
+	memset(big, 'y', 1023);
+	big[1023] = '\0';
+	snprintf(out, sizeof(out), "x");
+	{
+		char cmd[1200];
+
+		snprintf(cmd, sizeof(cmd), "echo %s", big);
+		a.command = cmd;
+		ret = sign_ask_command(&a, "/k.pem", out, sizeof(out));
+		is_int(ret, 1023, "1023 bytes and a newline fit");
+		snprintf(cmd, sizeof(cmd), "echo %sy", big);
+		ret = sign_ask_command(&a, "/k.pem", out, sizeof(out));
+		is_int(ret, -EMSGSIZE, "1024 bytes do not");
+		ret = sign_ask_command(&a, "/k.pem", out, 8);
+		is_int(ret, -EMSGSIZE, "nor more than n - 1");
+	}
+	/* the environment of the child holds no pass phrase: it has none */
+	a.command = "test -z \"$OVFS_NO_SUCH\" && printf ok";
+	ret = sign_ask_command(&a, "/k.pem", out, sizeof(out));
+	is_str(ret >= 0 ? out : "", "ok", "runs with /bin/sh");
+
+	/* from a descriptor */
+	ok(!pipe(pfd), "pipe");
+	ret = (int)write(pfd[1], "line one\nline two\n", 18);
+	a.fd = pfd[0];
+	ret = sign_ask_fd(&a, "/k.pem", out, sizeof(out));
+	is_str(ret >= 0 ? out : "", "line one", "first line only");
+	ret = sign_ask_fd(&a, "/k.pem", out, sizeof(out));
+	is_str(ret >= 0 ? out : "", "line two", "then the next");
+	close(pfd[1]);
+	is_int(sign_ask_fd(&a, "/k.pem", out, sizeof(out)), -ENODATA,
+	       "end of file");
+	is_str(a.why, "pass_phrase_stdin: no pass phrase on standard input",
+	       "why");
+	close(pfd[0]);
+}
+
 int main(void)
 {
 	test_vectors();
@@ -832,5 +1206,9 @@ int main(void)
 	test_session_token_and_errors();
 	test_signer_init();
 	test_ask_tty();
+	test_jwt_exp();
+	test_session_reread();
+	test_session_threads();
+	test_ask_command();
 	return done_testing();
 }
