@@ -1769,14 +1769,114 @@ static void record_submit_failure(struct backups *b, struct backups_job *j,
 	}
 }
 
+/*
+ * One log line of a backup event (docs/ocivaultfs.md, "Logging"):
+ * "backup of key 'PATH' (OCID) WHAT", the path relative to the mount.
+ * Never called with b->lock held (the path takes node locks).
+ */
+__attribute__((format(printf, 4, 5))) static void
+log_event(struct backups *b, struct tree_node *key, int level, const char *fmt,
+	  ...)
+{
+	struct buf path = BUF_INIT(BACKUPS_PATH_MAX);
+	char what[2048];
+	va_list ap;
+	bool known;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	known = !tree_node_path(key, &path) && path.len;
+
+	log_msg(b->log, level, "backup of %s '%s' (%s) %s",
+		key->kind == TREE_VAULT ? "vault" : "key",
+		known ? path.buf : ".", key->id, what);
+	buf_release(&path);
+}
+
+/* "ERRNO: CODE: message" of the refusal just recorded in `j` (lock taken). */
+static void refusal_text(struct backups *b, struct backups_job *j, int ret,
+			 char *out, size_t n)
+{
+	pthread_mutex_lock(&b->lock);
+	if (j->rejected) /* in flight: "ERRNO: message" */
+		buf_copy(out, n, j->rejected);
+	else if (j->error)
+		snprintf(out, n, "%s: %s: %s", errno_name(ret), j->error->code,
+			 j->error->message);
+	else
+		snprintf(out, n, "%s", errno_name(ret));
+	pthread_mutex_unlock(&b->lock);
+}
+
 static void log_refusal(struct backups *b, struct tree_node *key,
 			const struct oci_error *err)
 {
 	char line[1536];
 
 	oci_error_format(err, line, sizeof(line));
-	log_msg(b->log, LOG_WARNING, "backup of %s '%s' refused: %s",
-		key->kind == TREE_VAULT ? "vault" : "key", key->id, line);
+	log_event(b, key, LOG_WARNING, "refused: %s", line);
+}
+
+/* The end of a backup, noted under the lock, logged without it. */
+struct end_note {
+	struct tree_node *key;
+	bool ok;
+	int err; /* negative errno of a failure */
+	int64_t size; /* < 0 unknown */
+	char what[OVFS_NS_MAX + OVFS_BUCKET_MAX + OVFS_OBJECT_MAX];
+	char wr[OVFS_OCID_MAX];
+	char code[OVFS_ERRCODE_MAX];
+	int http;
+	char reqid[OVFS_REQID_MAX];
+};
+
+/* Note the end of `j` if apply() just ended it (lock held). */
+static void note_end(const struct backups_job *j, enum backups_state was,
+		     struct end_note *n)
+{
+	memset(n, 0, sizeof(*n));
+	if (!backups_in_flight(was) || backups_in_flight(j->state) ||
+	    (j->state != BACKUPS_SUCCEEDED && j->state != BACKUPS_FAILED))
+		return;
+	n->key = j->key;
+	n->ok = j->state == BACKUPS_SUCCEEDED;
+	n->err = j->error_errno ? j->error_errno : -EIO;
+	n->size = j->object_size;
+	job_what(j, n->what, sizeof(n->what));
+	buf_copy(n->wr, sizeof(n->wr), str_or(j->work_request));
+	if (j->error) {
+		buf_copy(n->code, sizeof(n->code), j->error->code);
+		n->http = j->error->http_status;
+		buf_copy(n->reqid, sizeof(n->reqid), j->error->request_id);
+	}
+}
+
+static void log_end(struct backups *b, const struct end_note *n)
+{
+	char size[48] = "", http[32] = "", req[OVFS_REQID_MAX + 24] = "";
+
+	if (!n->key)
+		return;
+	if (n->ok) {
+		if (n->size >= 0)
+			snprintf(size, sizeof(size), " (%lld bytes)",
+				 (long long)n->size);
+		log_event(b, n->key, LOG_INFO,
+			  "succeeded: object %s%s, work request %s", n->what,
+			  size, n->wr[0] ? n->wr : "unknown");
+		return;
+	}
+	if (n->http)
+		snprintf(http, sizeof(http), " (HTTP %d)", n->http);
+	if (n->reqid[0])
+		snprintf(req, sizeof(req), " [opc-request-id: %s]", n->reqid);
+	/* Notice, not warning: an outcome the user asked for, told in full
+	 * by `status`; the code, not OCI's message, in the log. */
+	log_event(b, n->key, LOG_NOTICE,
+		  "failed: %s, %s%s%s, object %s, work request %s",
+		  errno_name(n->err), n->code[0] ? n->code : "no code", http,
+		  req, n->what, n->wr[0] ? n->wr : "unknown");
 }
 
 /* ---- journal: recording ----------------------------------------------- */
@@ -1945,6 +2045,14 @@ int backups_submit(struct backups *b, struct tree_node *key, const char *data,
 		pending_take(b, j, sc->key_comp); /* in flight: refused */
 	ret = j ? refuse_early(b, j, parsed, sc) : -ENOMEM;
 	pthread_mutex_unlock(&b->lock);
+	if (ret && ret != -ENOMEM) {
+		char text[OVFS_ERRMSG_MAX + OVFS_ERRCODE_MAX + 32];
+
+		/* Refused by the file itself (target, state, eligibility): a
+		 * notice; `status` and the backups list tell it too. */
+		refusal_text(b, j, ret, text, sizeof(text));
+		log_event(b, key, LOG_NOTICE, "refused: %s", text);
+	}
 	if (ret)
 		goto out;
 
@@ -1996,9 +2104,10 @@ int backups_submit(struct backups *b, struct tree_node *key, const char *data,
 	pthread_mutex_lock(&b->lock);
 	record_accepted(b, j, sc);
 	pthread_mutex_unlock(&b->lock);
-	log_msg(b->log, LOG_INFO, "backup of %s '%s' accepted (%s)",
-		key->kind == TREE_VAULT ? "vault" : "key", key->id,
-		sc->res.work_request_id);
+	log_event(b, key, LOG_INFO,
+		  "to %s submitted: work request %s [opc-request-id: %s]",
+		  sc->tg.display, sc->res.work_request_id,
+		  sc->res.request_id[0] ? sc->res.request_id : "none");
 out:
 	if (ret && ret != -ENOMEM && !sc->jid && !sc->no_journal &&
 	    parsed != -ENODATA)
@@ -3013,6 +3122,7 @@ static void *tracker_main(void *arg)
 	struct backups *b = ta->b;
 	unsigned int slot = ta->slot;
 	struct backups_work w = {0};
+	struct end_note *ends = NULL;
 	uint64_t idle_since = 0;
 
 	free(ta);
@@ -3044,6 +3154,8 @@ static void *tracker_main(void *arg)
 		if (w.n > 1 || b->live < b->ntrackers)
 			tracker_spawn(b); /* more may be due meanwhile */
 		pthread_mutex_unlock(&b->lock);
+		free(ends);
+		ends = calloc(w.n, sizeof(*ends)); /* NULL: not logged */
 		run_polls(b, &w);
 		pthread_mutex_lock(&b->lock);
 		for (size_t i = 0; i < w.n; i++) {
@@ -3051,6 +3163,14 @@ static void *tracker_main(void *arg)
 
 			apply(b, w.jobs[i], &w.res[i]);
 			journal_note(b, w.jobs[i], was);
+			if (ends)
+				note_end(w.jobs[i], was, &ends[i]);
+		}
+		if (ends) {
+			pthread_mutex_unlock(&b->lock);
+			for (size_t i = 0; i < w.n; i++)
+				log_end(b, &ends[i]);
+			pthread_mutex_lock(&b->lock);
 		}
 		/* Results are published at once; a job may be due again
 		 * (a HeadObject next): wake another tracker. */
@@ -3061,6 +3181,7 @@ static void *tracker_main(void *arg)
 	b->live--;
 	pthread_cond_broadcast(&b->changed); /* backups_stop() waits */
 	pthread_mutex_unlock(&b->lock);
+	free(ends);
 	free(w.jobs);
 	free(w.res);
 	return NULL;
@@ -3303,6 +3424,8 @@ int backups_history(struct backups *b, struct tree_node *key, struct buf *out)
 }
 
 /* The namespace lookup of the help text: one attempt, 10 s. */
+#define BACKUPS_NS_UNKNOWN "(unknown: looked up on first use)"
+#define BACKUPS_NS_WIDTH ((int)sizeof(BACKUPS_NS_UNKNOWN) - 1)
 #define BACKUPS_HELP_BUDGET_MS 10000
 
 /* backups_help() of a vault node. */
@@ -3310,7 +3433,9 @@ int backups_history(struct backups *b, struct tree_node *key, struct buf *out)
  * The namespace the help text names.  An editor opens `backup` before
  * writing: in an outage the help must not hold the open for a retry chain
  * (one attempt, BACKUPS_HELP_BUDGET_MS).  `cached` (a stat, for its size):
- * no call while a lookup failed recently (get_namespace's `err` NULL).
+ * no call, the namespace only if it is known.  Shown padded to the width
+ * of BACKUPS_NS_UNKNOWN ("; Namespace: %-*s"), so that a stat before the
+ * first lookup and the read that looks it up agree on the length.
  */
 static void help_namespace(struct backups *b, bool cached, char ns[OVFS_NS_MAX])
 {
@@ -3321,11 +3446,15 @@ static void help_namespace(struct backups *b, bool cached, char ns[OVFS_NS_MAX])
 	};
 	int ret;
 
-	oci_budget_enter(b->client, &budget);
-	ret = b->get_namespace(b->arg, ns, cached ? NULL : &err);
-	oci_budget_leave(b->client);
+	if (cached) {
+		ret = b->get_namespace(b->arg, ns, NULL);
+	} else {
+		oci_budget_enter(b->client, &budget);
+		ret = b->get_namespace(b->arg, ns, &err);
+		oci_budget_leave(b->client);
+	}
 	if (ret)
-		buf_copy(ns, OVFS_NS_MAX, "(unknown: looked up on first use)");
+		buf_copy(ns, OVFS_NS_MAX, BACKUPS_NS_UNKNOWN);
 }
 
 static int vault_help(struct backups *b, struct tree_node *vault, bool cached,
@@ -3369,11 +3498,12 @@ static int vault_help(struct backups *b, struct tree_node *vault, bool cached,
 		";   keys=yes BUCKET                   with its keys (the default)\n"
 		";   or \"isIncludeKeys\": false in the JSON\n"
 		"; Only ACTIVE VIRTUAL_PRIVATE vaults can be backed up.\n"
-		"; Namespace: %s\n"
+		"; Namespace: %-*s\n"
 		"; Object name template: %s (now: %s)\n"
 		"; Then: cat status (progress), cat wait (blocks until done; fails if the\n"
 		"; backup failed).  Example: echo 'keys=no backups' > backup && cat wait\n",
-		v->display_name, vault->id, ns, tmpl, example);
+		v->display_name, vault->id, BACKUPS_NS_WIDTH, ns, tmpl,
+		example);
 	model_vault_release(v);
 	free(v);
 	return ret;
@@ -3412,11 +3542,11 @@ int backups_help(struct backups *b, struct tree_node *key, bool cached,
 		";   https://HOST/p/TOKEN/n/NS/b/BUCKET/o/[OBJECT]   (pre-authenticated)\n"
 		";   {\"destination\": \"BUCKET\", \"namespace\": ..., \"bucketName\": ...,\n"
 		";    \"objectName\": ...}   (a BackupLocation, as in the OCI API)\n"
-		"; Namespace: %s\n"
+		"; Namespace: %-*s\n"
 		"; Object name template: %s (now: %s)\n"
 		"; Then: cat status (progress), cat wait (blocks until done; fails if the\n"
 		"; backup failed).  Example: echo backups > backup && cat wait\n",
-		k.display_name, key->id, ns, tmpl, example);
+		k.display_name, key->id, BACKUPS_NS_WIDTH, ns, tmpl, example);
 }
 
 int backups_stats_render(struct backups *b, struct buf *out)

@@ -178,7 +178,7 @@ static mode_t mode_of(enum tree_what w)
 static void fill_stat(struct ovfs *o, const struct tree_path *p,
 		      struct stat *st)
 {
-	int64_t t = o->mount_time;
+	int64_t t = o->mount_time, m, c;
 
 	memset(st, 0, sizeof(*st));
 	st->st_ino = ino_of(p);
@@ -187,15 +187,11 @@ static void fill_stat(struct ovfs *o, const struct tree_path *p,
 	st->st_uid = o->uid;
 	st->st_gid = o->gid;
 	st->st_blksize = 4096;
-	if (p->node) {
-		int64_t m = tree_path_mtime(p);
-
-		if (m > t)
-			t = m;
-	}
+	tree_path_times(p, &m, &c);
 	if (p->what == TW_ID)
 		st->st_size = (off_t)strlen(p->node->id) + 1;
-	st->st_atime = st->st_mtime = st->st_ctime = (time_t)t;
+	st->st_atime = st->st_mtime = (time_t)(m > t ? m : t);
+	st->st_ctime = (time_t)(c > t ? c : t);
 }
 
 /*

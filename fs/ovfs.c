@@ -60,25 +60,15 @@ static int ns_wait(struct ovfs *o)
  */
 int ovfs_namespace(struct ovfs *o, char *ns, struct oci_error *err)
 {
-	const struct clock *clk = oci_client_clock(o->client);
 	char fresh[OVFS_NS_MAX];
-	struct oci_error local;
 	bool lead = false;
 	int ret;
 
-	if (!err) { /* for a stat: no call in a known outage */
-		bool quiet;
-
+	if (!err) { /* the cached one only */
 		pthread_mutex_lock(&o->ns_lock);
 		buf_copy(ns, OVFS_NS_MAX, o->ns);
-		quiet = o->ns_failed_ms &&
-			clock_mono_ms(clk) - o->ns_failed_ms < OVFS_NS_QUIET_MS;
 		pthread_mutex_unlock(&o->ns_lock);
-		if (ns[0])
-			return 0;
-		if (quiet)
-			return -EAGAIN;
-		err = &local;
+		return ns[0] ? 0 : -EAGAIN;
 	}
 	pthread_mutex_lock(&o->ns_lock);
 	if (!o->ns_cond_ready && !clock_cond_init(&o->ns_cond))
@@ -121,7 +111,6 @@ int ovfs_namespace(struct ovfs *o, char *ns, struct oci_error *err)
 		if (ret) {
 			o->ns_ret = ret;
 			o->ns_err = *err;
-			o->ns_failed_ms = clock_mono_ms(clk);
 		}
 		if (o->ns_cond_ready)
 			pthread_cond_broadcast(&o->ns_cond);

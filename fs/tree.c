@@ -268,6 +268,7 @@ struct tree_listing {
 	uint32_t done_seq; /* bumped when a fetch ends (waiters) */
 	bool valid; /* fetched at least once */
 	bool fetching; /* a fetch is queued or under way: one at most */
+	bool denied_told; /* "not accessible" logged (once, until a success) */
 };
 
 struct tree_dir {
@@ -1313,12 +1314,27 @@ static int rq_push(struct tree *t, struct tree_job *j, bool urgent)
  * that).  A failure is logged, without the node lock, before it is
  * published.
  */
+/* A listing this user may not see (EACCES): info once, then debug. */
+static void denied(struct tree *t, struct tree_node *n, int which,
+		   const char *line, bool told)
+{
+	struct buf path = BUF_INIT(TREE_PATH_MAX);
+
+	if (list_path(n, which, &path))
+		buf_reset(&path);
+	log_msg(t->log, told ? LOG_DEBUG : LOG_INFO,
+		"'%s' is not accessible to this user (%s): listing it fails "
+		"with EACCES",
+		path.len > 1 ? path.buf + 1 : n->id, line);
+	buf_release(&path);
+}
+
 static void list_done(struct tree *t, struct tree_node *n, int which, int ret,
 		      const struct oci_error *err)
 {
 	struct tree_listing *L = &n->dir->lists[which];
 	char line[1024] = "";
-	bool kept = false;
+	bool kept = false, told = false;
 
 	if (ret) {
 		atomic_fetch_add(&t->failures, 1);
@@ -1329,11 +1345,18 @@ static void list_done(struct tree *t, struct tree_node *n, int which, int ret,
 		/* Stable: only this fetch of the listing may change it. */
 		pthread_mutex_lock(&n->lock);
 		kept = L->valid;
+		told = L->denied_told;
+		if (ret == -EACCES)
+			L->denied_told = true;
 		pthread_mutex_unlock(&n->lock);
 		/* Logged before the waiters learn of it (tests read the log). */
 		if (ret == -ECANCELED) /* unmounting */
 			log_msg(t->log, LOG_DEBUG, "listing of '%s' cancelled",
 				n->id);
+		else if (ret == -EACCES)
+			/* Not ours to see: a fact of the tenancy, told once
+			 * (at info), not an error of every walk. */
+			denied(t, n, which, line, told);
 		else if (kept)
 			log_msg(t->log, LOG_WARNING,
 				"cannot refresh a listing of '%s' (%s); "
@@ -1348,6 +1371,7 @@ static void list_done(struct tree *t, struct tree_node *n, int which, int ret,
 	L->fetching = false;
 	L->done_seq++;
 	if (!ret) {
+		L->denied_told = false;
 		L->valid = true;
 		L->fetched_ms = now_ms(t);
 		L->last_errno = 0;
@@ -1988,23 +2012,26 @@ void tree_node_name(struct tree_node *n, char out[NAMES_MAX + 1])
 	pthread_mutex_unlock(&n->lock);
 }
 
-int64_t tree_path_mtime(const struct tree_path *p)
+void tree_path_times(const struct tree_path *p, int64_t *mtime, int64_t *ctime)
 {
 	int which = list_of(p->what);
-	int64_t t = 0;
 
-	if (tree_is_dir(p->what)) {
-		if (which >= 0 && p->node && p->node->dir) {
+	*mtime = *ctime = 0;
+	if (!p->node || p->what == TW_CTL || p->what == TW_CTL_STATS ||
+	    p->what == TW_CTL_BACKUPS || p->what == TW_CTL_HISTORY ||
+	    p->what == TW_DROP)
+		return;
+	if (which >= 0) {
+		if (p->node->dir) {
 			pthread_mutex_lock(&p->node->lock);
-			t = p->node->dir->lists[which].changed;
+			*mtime = *ctime = p->node->dir->lists[which].changed;
 			pthread_mutex_unlock(&p->node->lock);
 		}
-		return t;
+		return;
 	}
-	if (!p->node || p->what == TW_CTL_STATS || p->what == TW_CTL_BACKUPS ||
-	    p->what == TW_CTL_HISTORY)
-		return 0;
-	return tree_node_mtime(p->node);
+	*mtime = tree_node_mtime(p->node);
+	if (!tree_is_dir(p->what))
+		*ctime = *mtime;
 }
 
 int64_t tree_node_mtime(struct tree_node *n)
@@ -2308,8 +2335,14 @@ int tree_fetch_json(struct tree *t, struct tree_node *n, struct buf *out,
 		n->json_len = j->out.len > UINT32_MAX ? UINT32_MAX
 						      : (uint32_t)j->out.len;
 		n->json_ms = now_ms(t);
+		n->json_fail_ms = 0;
 		pthread_mutex_unlock(&n->lock);
-	} else if (ret == -ETIMEDOUT)
+	} else if (ret != -EINTR) {
+		pthread_mutex_lock(&n->lock);
+		n->json_fail_ms = now_ms(t);
+		pthread_mutex_unlock(&n->lock);
+	}
+	if (ret == -ETIMEDOUT)
 		log_msg(t->log, LOG_WARNING,
 			"reading '%s' takes longer than %llu s "
 			"(listing_timeout): the request fails with ETIMEDOUT",
@@ -2332,6 +2365,11 @@ int tree_json_len(struct tree *t, struct tree_node *n, size_t *len)
 	pthread_mutex_lock(&n->lock);
 	if (n->json_ms && now < n->json_ms + t->ttl_ms) {
 		*len = n->json_len;
+		ret = 0;
+	} else if (n->json_fail_ms &&
+		   now < n->json_fail_ms + TREE_JSON_QUIET_MS) {
+		/* Failing: the last length known (0 if none), no new wait. */
+		*len = n->json_ms ? n->json_len : 0;
 		ret = 0;
 	}
 	pthread_mutex_unlock(&n->lock);

@@ -200,7 +200,7 @@ struct backups_opts {
 	const char *vault_name_template;
 	const char *endpoint_host; /* host[:port] of an endpoint override */
 	/* The Object Storage namespace (cached by the caller).  `err`
-	 * NULL: for a stat, -EAGAIN without a call while lookups fail. */
+	 * NULL: the cached one only, -EAGAIN when not known yet (no call). */
 	int (*get_namespace)(void *arg, char *ns, struct oci_error *err);
 	/* True once the mount is going away. */
 	bool (*exiting)(void *arg);
@@ -315,7 +315,9 @@ int backups_stats_render(struct backups *b, struct buf *out);
  * key, the target forms, the namespace and the object name the template
  * gives now.  The namespace lookup (get_namespace) gets one attempt of
  * at most 10 s; without an answer the text says it is unknown.  `cached`
- * (a stat, for the size): no call while lookups fail (a recent failure).
+ * (a stat, for the size): no call, the namespace only if known.  The
+ * namespace line is padded to a fixed width, so that the text's length
+ * does not depend on whether the namespace is known yet.
  */
 int backups_help(struct backups *b, struct tree_node *key, bool cached,
 		 struct buf *out);

@@ -105,7 +105,6 @@ struct ovfs {
 	bool ns_busy; /* a lookup is in flight */
 	unsigned int ns_flights; /* lookups finished */
 	int ns_ret; /* the last failed one: -errno, error */
-	uint64_t ns_failed_ms; /* monotonic end of the last failed one, 0 */
 	struct oci_error ns_err;
 
 	/* Open file handles (ops.c), so that those still open when the
@@ -120,12 +119,9 @@ struct ovfs {
  * flight: concurrent callers share one lookup and its result, failure
  * included; they wait at most as long as that call may take (retries x
  * (timeout + 31 s)), else -ETIMEDOUT.  The next caller after a failure
- * looks it up again.  `err` NULL (the size of a `backup` help text, for a
- * stat): as above, but -EAGAIN without a call while the last lookup failed
- * less than OVFS_NS_QUIET_MS ago, so that `ls -l` in an outage waits once,
- * not on every stat.
+ * looks it up again.  `err` NULL: the cached namespace only, -EAGAIN when
+ * it is not known yet (never a call).
  */
-#define OVFS_NS_QUIET_MS 60000
 int ovfs_namespace(struct ovfs *o, char *ns, struct oci_error *err);
 
 /*

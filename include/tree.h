@@ -112,6 +112,7 @@ struct tree_node {
 	 * (monotonic ms, 0 never): the size key.json/vault.json report. */
 	uint32_t json_len;
 	uint64_t json_ms;
+	uint64_t json_fail_ms; /* monotonic time of the last failed fetch */
 	char id[]; /* the OCID: fixed, readable without the lock */
 };
 
@@ -328,14 +329,15 @@ void tree_node_name(struct tree_node *n, char out[NAMES_MAX + 1]);
 /* Wall time the node's resource was last seen to change. */
 int64_t tree_node_mtime(struct tree_node *n);
 /*
- * st_mtime and st_ctime of a path, 0 for "since the mount": a listing
- * directory (compartments/, vaults/, keys/) changes when a name comes or
- * goes after its first fetch; the other directories (their entries are
- * fixed) never do, so that recursive readers such as tar and rsync do not
- * see a directory "change as they read it" because a record got fresher;
- * a file of a node changes with the node's resource.
+ * st_mtime and st_ctime of a path, 0 for "since the mount".  A listing
+ * directory (compartments/, vaults/, keys/): both when a name came or went
+ * after its first fetch.  A compartment, vault or key directory: mtime
+ * when its resource was last seen to change, ctime never (its entries are
+ * fixed), so that tar, which compares a directory's ctime before and after
+ * reading it, does not report it "changed as we read it" because a record
+ * got fresher meanwhile.  A file of a node: both with its resource.
  */
-int64_t tree_path_mtime(const struct tree_path *p);
+void tree_path_times(const struct tree_path *p, int64_t *mtime, int64_t *ctime);
 /* Vault node of a key node, compartment node of a vault node. */
 struct tree_node *tree_node_parent(struct tree_node *n);
 
@@ -400,6 +402,10 @@ int tree_fetch_json(struct tree *t, struct tree_node *n, struct buf *out,
  * waits (the size `stat` reports for key.json and vault.json).
  */
 int tree_json_len(struct tree *t, struct tree_node *n, size_t *len);
+/* While fetches of a node's JSON fail, tree_json_len() answers with the
+ * last length known (0 if none) for this long after a failure, so that a
+ * stat (ls -l) in an outage never waits for the network again. */
+#define TREE_JSON_QUIET_MS 60000
 
 /* Counters for the stats file. */
 struct tree_stats {

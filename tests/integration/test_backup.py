@@ -20,7 +20,7 @@ from fsutil import (DEV_PRIVATE_KEYS, KEYS, PAYMENTS_KEYS, PROD_KEYS,
                     bash, calls_since, check_status, prod_key, q, requests,
                     run, sh, wait_until)
 
-REFUSED_LOG = r"^ocivaultfs: warning: backup of key '[^']+' refused: "
+REFUSED_LOG = r"^ocivaultfs: warning: backup of key '[^']+' \([^)]+\) refused: "
 
 
 def write(m, key, text, shell=bash):

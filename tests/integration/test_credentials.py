@@ -30,7 +30,7 @@ from fsutil import (COMPARTMENTS, KEYS, TENANCY, bash, check_status,
 KEY = prod_key("payments-master")
 EXPIRED = "session expired: run `oci session authenticate`"
 EXPIRED_LOG = r"^ocivaultfs: notice: \w+: session expired: run "
-REFUSED_LOG = r"^ocivaultfs: warning: backup of key '%s' refused: " % \
+REFUSED_LOG = r"^ocivaultfs: warning: backup of key '[^']+' \(%s\) refused: " % \
     KEYS["payments-master"]
 
 

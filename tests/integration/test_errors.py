@@ -15,7 +15,7 @@ from fsutil import (DEFAULT_KEYS, KEYS, REQUEST_ID, RFC3339, TENANCY,
                     assert_errno, bash, calls_since, check_status, prod_key,
                     q, requests, run, wait_until)
 
-REFUSED_LOG = r"^ocivaultfs: warning: backup of key '%s' refused: "
+REFUSED_LOG = r"^ocivaultfs: warning: backup of key '[^']+' \(%s\) refused: "
 KEY = prod_key("payments-master")
 
 

@@ -23,7 +23,7 @@ from fsutil import (KEYS, RFC3339, TENANCY, assert_errno, bash, calls_since,
 
 TORN_LOG = r"journal '[^']+': 1 of \d+ lines skipped \(torn or damaged" \
            r"(, the last one included)?\)"
-REFUSED_LOG = r"^ocivaultfs: warning: backup of key '[^']+' refused: "
+REFUSED_LOG = r"^ocivaultfs: warning: backup of key '[^']+' \([^)]+\) refused: "
 HISTORY_LINE = re.compile(
     r"^(%s)\t(\w+)\t([^\t]+)\t([^\t]+)\t([^\t]+)\t(%s|-)\t([A-Z]+|-)\t"
     r"(\S+|-)\t(key-backup|vault-backup|key-restore|vault-restore)$"

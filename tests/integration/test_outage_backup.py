@@ -28,7 +28,7 @@ from fsutil import (KEYS, RFC3339, assert_errno, bash, check_status,
 
 KEY = prod_key("payments-master")
 KEY2 = prod_key("hr-master")
-REFUSED_LOG = r"^ocivaultfs: warning: backup of key '[^']+' refused: "
+REFUSED_LOG = r"^ocivaultfs: warning: backup of key '[^']+' \([^)]+\) refused: "
 RETRY_LOG = r"^ocivaultfs: info: .*retrying in"
 
 

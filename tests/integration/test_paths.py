@@ -19,7 +19,7 @@ import pytest
 from fsutil import (KEYS, assert_errno, bash, calls_since, check_status,
                     prod_key, q, requests, run, wait_until)
 
-REFUSED_LOG = r"^ocivaultfs: warning: backup of key '%s' refused: "
+REFUSED_LOG = r"^ocivaultfs: warning: backup of key '[^']+' \(%s\) refused: "
 BUILD_ROOT = os.environ.get("OVFS_BUILD_ROOT") or os.path.join(
     os.path.dirname(os.path.dirname(os.path.dirname(
         os.path.abspath(__file__)))), "build")

@@ -59,11 +59,9 @@ def mpath(m, argv):
 
 @pytest.fixture
 def warm(mnt):
-    """A mount whose listings down to KEY are cached, and the namespace
-    known (the first stat of a `backup` looks it up for its help text)."""
+    """A mount whose listings down to KEY are cached."""
     assert run(["ls", mnt.path(KEY)]).rc == 0
     assert run(["ls", mnt.path(PROD + "/compartments")]).rc == 0
-    os.stat(mnt.path(KEY, "backup"))
     return mnt
 
 

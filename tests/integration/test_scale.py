@@ -14,7 +14,7 @@ import time
 from fsutil import (KEYS, assert_errno, bash, calls_since, check_status,
                     prod_key, q, requests, run, wait_until)
 
-REFUSED_LOG = r"^ocivaultfs: warning: backup of key '[^']+' refused: "
+REFUSED_LOG = r"^ocivaultfs: warning: backup of key '[^']+' \([^)]+\) refused: "
 # Calls a backup costs, whatever tracks it.
 BACKUP_OPS = ("BackupKey", "ListObjects", "HeadObject", "GetWorkRequest",
               "ListWorkRequestErrors", "ListKeys", "GetKey", "GetNamespace")

@@ -142,7 +142,7 @@ def token_of(url):
 def test_no_secret_left(mount, emulator, encrypted_user, namespace,
                         register_output):
     config, needles = encrypted_user
-    register_output(r"^ocivaultfs: warning: backup of key '.*' refused: ")
+    register_output(r"^ocivaultfs: warning: backup of key '.*\) refused: ")
     register_output(r"^ocivaultfs: debug: ")  # -d: every FUSE request
     register_output(r"^ocivaultfs: warning: backup of key '.*' failed")
     outputs = []

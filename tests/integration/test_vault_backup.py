@@ -131,7 +131,7 @@ def test_with_and_without_keys(mount, emulator, namespace):
 
 def test_refusals(mount, emulator, namespace, register_output):
     register_output(r"^ocivaultfs: warning: backup of (vault|key) '[^']+' "
-                    r"refused: ")
+                    r"\([^)]+\) refused: ")
     m = mount()
     status(m, PROD_VAULT)  # listed
     before = requests(emulator)
@@ -247,7 +247,7 @@ def test_vault_backup_resumed_after_kill9(mount, emulator, namespace,
     `status` (not a key's), its work request followed to a checked end,
     never a second BackupVault."""
     register_output(r"^ocivaultfs: warning: backup of vault '[^']+' "
-                    r"refused: ")
+                    r"\([^)]+\) refused: ")
     emulator.set_config(backupSeconds=8)
     state = os.path.join(scratch_dir("ovfs-vtest-"), "state")
     m = mount("state_dir=" + state)

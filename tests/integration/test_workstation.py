@@ -21,8 +21,9 @@ import pytest
 
 from pylib.emulator import scratch_dir
 
-from fsutil import (KEYS, PROD_KEYS, PROD_VAULT, assert_errno, bash,
-                    check_status, prod_key, q, requests, run, sh, wait_until)
+from fsutil import (KEYS, PROD_KEYS, PROD_VAULT, REQUEST_ID, assert_errno,
+                    bash, check_status, prod_key, q, requests, run, sh,
+                    wait_until)
 
 KEY = prod_key("payments-master")
 # The files of a key directory and what their size is.
@@ -302,7 +303,7 @@ def test_gio_save_of_the_whole_buffer_starts_one_backup(mnt, emulator):
 
 # ---- status keeps the truth (point 3) ------------------------------------------
 
-REFUSED = r"^ocivaultfs: warning: backup of key '[^']+' refused: "
+REFUSED = r"^ocivaultfs: warning: backup of key '[^']+' \([^)]+\) refused: "
 
 
 def backups_lines(m):
@@ -399,3 +400,48 @@ def test_the_last_success_survives_a_remount(mount, emulator, namespace):
     assert d["last_success_work_request"] == ok["work_request"], d
     # This mount's list holds this mount's attempts only.
     assert backups_lines(m2) == []
+
+
+# ---- logging (point 7) ----------------------------------------------------------
+
+def test_one_log_line_per_backup_event(mnt, emulator, namespace,
+                                       register_output):
+    """submitted, succeeded, failed and refused: the key by its path, the
+    target redacted, the work request and opc-request-id."""
+    register_output(REFUSED)
+    emulator.set_config(backupSeconds=1)
+    r = sh("echo backups/logged.bak > %s && cat %s" % (
+        q(mnt.path(KEY, "backup")), q(mnt.path(KEY, "wait"))))
+    assert r.rc == 0, r
+    ok = check_status(r.out)
+    hr = prod_key("hr-master")
+    url = emulator.create_par("backups", "late.bak", expires_in=-60)["fullUrl"]
+    r = bash("echo %s > %s; cat %s" % (q(url), q(mnt.path(hr, "backup")),
+                                      q(mnt.path(hr, "wait"))))
+    assert_errno(r, errno.EIO)
+    bad = check_status(read(mnt.path(hr, "status")).decode())
+    r = bash("echo 'bad bucket!!' > %s" % q(mnt.path(KEY, "backup")))
+    assert_errno(r, errno.EINVAL)
+    out = mnt.output()
+    pre = r"^ocivaultfs: (info|notice|warning): backup of key '%s' \(%s\) "
+    lines = {k: [ln for ln in out.splitlines()
+                 if re.match(pre % (re.escape(p), re.escape(o)), ln)]
+             for k, p, o in (("pay", KEY, ok["work_request"] and
+                              KEYS["payments-master"]),
+                             ("hr", hr, KEYS["hr-master"]))}
+    pay, hrl = lines["pay"], lines["hr"]
+    assert len(pay) == 3 and len(hrl) == 2, out
+    assert re.search(r"info: .* to backups/logged.bak submitted: work "
+                     r"request %s \[opc-request-id: %s\]$" % (
+                         re.escape(ok["work_request"]), REQUEST_ID),
+                     pay[0]), pay
+    assert pay[1].endswith("succeeded: object %s (%s bytes), work request "
+                           "%s" % (ok["object"], ok["size"],
+                                   ok["work_request"])), pay
+    assert "notice: " in pay[2] and \
+        "refused: EINVAL: InvalidTarget: invalid bucket name" in pay[2], pay
+    # The PAR is redacted; the failure is a notice, with its code.
+    assert "/p/***/" in hrl[0] and url.split("/p/")[1].split("/")[0] \
+        not in out, hrl
+    assert re.search(r"notice: .* failed: %s, " % bad["errno"], hrl[1]), hrl
+    assert bad["work_request"] in hrl[1], hrl
