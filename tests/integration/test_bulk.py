@@ -167,6 +167,31 @@ def test_one_failure_among_successes(mount, emulator, register_output):
     check_backed_up(emulator, m, ok, prod(PROD_SKIPPED) + [failed])
 
 
+def test_malformed_target_tried_once(mount, emulator, register_output):
+    register_output(REFUSED_LOG)
+    m = mount()
+    before = requests(emulator)
+    # keys= is for vaults: EINVAL from the first write, before any call;
+    # the other keys are not tried.
+    r = backup("-j", "1", "keys=no backups", m.path(PROD_KEYS))
+    assert r.rc == 1, r
+    assert summary(r.out) == "0 succeeded, %d failed, %d skipped (%d keys)" \
+        % (len(PROD_ELIGIBLE), len(PROD_SKIPPED), len(PROD_FILES)), r
+    assert len(re.findall(r": failed: Invalid argument \(EINVAL\): "
+                          r"InvalidTarget", r.err)) == 1, r
+    assert len(re.findall(r": failed: not attempted: the target was "
+                          r"refused: Invalid argument \(EINVAL\)",
+                          r.err)) == len(PROD_ELIGIBLE) - 1, r
+    states = []
+    for key in prod(PROD_ELIGIBLE):
+        with open(m.path(key, "status"), encoding="utf-8") as f:
+            states.append(check_status(f.read())["state"])
+    assert sorted(states) == ["failed"] + ["none"] * (len(states) - 1)
+    assert not {"BackupKey", "ListObjects"} & \
+        set(calls_since(emulator, before))
+    assert emulator.objects() == []
+
+
 def test_target_naming_one_object_refused_for_many_keys(mount, emulator):
     m = mount()
     m_keys = m.path(PROD_KEYS)
