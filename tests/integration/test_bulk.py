@@ -228,9 +228,14 @@ def test_usage_errors(mount, tmp_path):
     m = mount()
     for args in ([], ["backups"], ["-j", "0", "backups", m.mnt],
                  ["backups", str(tmp_path / "missing")],
+                 ["backups", str(tmp_path)],   # not in a mount
+                 ["backups", m.mnt, str(tmp_path)],
                  ["", m.mnt]):
         r = backup(*args)
         assert r.rc == 2, (args, r)
+        assert "Traceback" not in r.err, r
+    r = backup("backups", str(tmp_path))
+    assert "not in an ocivaultfs mount" in r.err, r
     r = backup("--help")
     assert r.rc == 0 and "--dry-run" in r.out and "--jobs" in r.out, r
 
