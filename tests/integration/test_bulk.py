@@ -18,7 +18,7 @@ import time
 
 from fsutil import (DEFAULT_KEYS, KEYS, PROD, PROD_ELIGIBLE, PROD_FILES,
                     PROD_KEYS, PROD_VAULT, calls_since, check_status,
-                    requests, run)
+                    requests, run, wait_until)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SOURCE_ROOT = os.environ.get("OVFS_SOURCE_ROOT") or \
@@ -311,11 +311,19 @@ def test_synthetic_tenancy_at_scale(mount, emulator_factory):
 
 FAKE = r'''#!/usr/bin/python3
 # A fake %(name)s: records its arguments (and what it read) in $FAKE_LOG.
-import json, os, sys
+import json, os, signal, sys
 rec = {"prog": %(name)r, "argv": sys.argv[1:]}
 a = sys.argv[1:]
 rc = 0
-if "--progress" in a:
+if "--progress" in a and os.environ.get("FAKE_CANCEL_PROGRESS"):
+    # Cancel at the first line, as zenity --auto-kill does: SIGHUP to
+    # the parent, exit 1.
+    rec["stdin"] = sys.stdin.readline()
+    with open(os.environ["FAKE_LOG"], "a") as f:
+        f.write(json.dumps(rec) + "\n")
+    os.kill(os.getppid(), signal.SIGHUP)
+    sys.exit(1)
+elif "--progress" in a:
     rec["stdin"] = sys.stdin.read()
 elif "--entry" in a or "--inputbox" in a:
     if os.environ.get("FAKE_CANCEL_ENTRY"):
@@ -412,6 +420,45 @@ def test_nautilus_script_failure_and_cancel(mount, emulator, tmp_path,
     assert emulator.objects() == []
     with open(m.path(key, "status"), encoding="utf-8") as f:
         assert check_status(f.read())["state"] == "failed"
+
+
+def tool_processes(mark):
+    """PIDs of ocivault-backup processes with `mark` in their arguments."""
+    pids = []
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open("/proc/%s/cmdline" % pid, "rb") as f:
+                argv = f.read().decode("utf-8", "replace").split("\0")
+        except OSError:
+            continue
+        if any(a.endswith("ocivault-backup") for a in argv) and \
+                any(mark in a for a in argv):
+            pids.append(int(pid))
+    return pids
+
+
+def test_nautilus_progress_cancelled(mount, emulator, tmp_path):
+    emulator.set_config(backupSeconds=2)
+    m = mount()
+    bindir = fake_bin(tmp_path, ["zenity"])
+    env, log = fake_env(tmp_path, bindir, "backups",
+                        FAKE_CANCEL_PROGRESS="1", OCIVAULT_BACKUP_JOBS="1")
+    r = run([NAUTILUS, m.path(PROD_KEYS)], env=env, timeout=300)
+    assert r.rc != 0, r
+    # ocivault-backup, left without a reader, stops by itself: no new
+    # backups once the dialog is gone, none left half written.
+    wait_until(lambda: not tool_processes(m.mnt), 120, interval=0.2,
+               what="ocivault-backup gone")
+    assert [x["argv"][0] for x in calls(log)] == ["--entry", "--progress"]
+    n = len(emulator.objects())
+    assert 1 <= n < len(PROD_ELIGIBLE), n
+    # What was accepted is tracked to its end by the filesystem.
+    for key in prod(PROD_ELIGIBLE):
+        wait_until(lambda: check_status(open(m.path(key, "status"),
+                   encoding="utf-8").read())["state"] in
+                   ("none", "succeeded"), 60, interval=0.2, what=key)
 
 
 def desktop_exec(path):
