@@ -1641,8 +1641,10 @@ static void notify_entry(struct ovfs *o, fuse_ino_t parent, const char *name,
 }
 
 /*
- * on_stale: what the kernel holds for `path` is out of date.  Both the
- * path's inode and its directory entry are dropped:
+ * on_stale: what the kernel holds for `path` is out of date.  The path's
+ * inode, and its directory entry when its name changed (`names`; not for
+ * attributes alone: invalidating the entry of a directory detaches it,
+ * and a shell whose working directory it is gets ENOENT from getcwd):
  *  - the inode (attributes, and pages: `id` contents, a directory's
  *    cached listing) at once, from the calling thread.  That cannot
  *    deadlock, with Linux: fuse_reverse_inval_inode() takes no inode lock
@@ -1658,7 +1660,7 @@ static void notify_entry(struct ovfs *o, fuse_ino_t parent, const char *name,
  * longer resolves has no inode to drop; its entry still is, in its
  * directory (which takes whatever was below with it).
  */
-void ovfs_invalidate(void *arg, const char *path)
+void ovfs_invalidate(void *arg, const char *path, bool names)
 {
 	struct ovfs *o = arg;
 	struct tree_path p;
@@ -1668,7 +1670,7 @@ void ovfs_invalidate(void *arg, const char *path)
 		return;
 	if (!tree_resolve_cached(o->tree, path, &p))
 		fuse_lowlevel_notify_inval_inode(o->se, ino_of(&p), 0, 0);
-	if (slash && slash[1]) {
+	if (names && slash && slash[1]) {
 		struct buf dir = BUF_INIT(64u << 10);
 		struct tree_path d;
 

@@ -307,7 +307,7 @@ struct tree {
 			      const struct oci_vault *v);
 	void (*on_key_seen)(void *arg, struct tree_node *key,
 			    const struct oci_key *k);
-	void (*on_stale)(void *arg, const char *path);
+	void (*on_stale)(void *arg, const char *path, bool names);
 	void *arg;
 	pthread_mutex_t lock; /* the index */
 	struct tree_node *hash[TREE_HASH_SIZE];
@@ -658,24 +658,32 @@ static int list_path(struct tree_node *n, int which, struct buf *out)
 
 /*
  * Note that the kernel's view of entry `name` of directory `dir` (a node
- * of `kind`) and of the fixed files in it is out of date.  Paths are kept
- * NUL-separated in `out` until stale_emit().
+ * of `kind`) and of the fixed files in it is out of date: its name
+ * (`names`: it went away or now means another resource) or only its
+ * attributes.  Paths are kept NUL-separated in `out`, each after a mark
+ * (STALE_NAME or STALE_ATTR), until stale_emit().
  */
+#define STALE_NAME 'N'
+#define STALE_ATTR 'A'
+
 static void stale_entry(struct buf *out, const char *dir, const char *name,
-			enum tree_kind kind)
+			enum tree_kind kind, bool names)
 {
 	const char *const *fixed = fixed_entries(kind);
+	char mark = names ? STALE_NAME : STALE_ATTR;
 
-	if (buf_addf(out, "%s/%s%c", dir, name, '\0'))
+	if (buf_addf(out, "%c%s/%s%c", mark, dir, name, '\0'))
 		return;
 	for (size_t i = 0; fixed[i]; i++)
-		if (buf_addf(out, "%s/%s/%s%c", dir, name, fixed[i], '\0'))
+		if (buf_addf(out, "%c%s/%s/%s%c", mark, dir, name, fixed[i],
+			     '\0'))
 			return;
 }
 
+/* Attributes only (a listing directory whose names changed). */
 static void stale_path(struct buf *out, const char *path)
 {
-	if (buf_addf(out, "%s%c", path, '\0'))
+	if (buf_addf(out, "%c%s%c", STALE_ATTR, path, '\0'))
 		return; /* best effort: the kernel's view expires anyway */
 }
 
@@ -685,7 +693,7 @@ static void stale_emit(struct tree *t, struct buf *paths)
 	for (size_t off = 0; off < paths->len;) {
 		const char *p = paths->buf + off;
 
-		t->on_stale(t->arg, p[0] ? p : "/");
+		t->on_stale(t->arg, p[1] ? p + 1 : "/", p[0] == STALE_NAME);
 		off += strlen(p) + 1;
 	}
 	buf_release(paths);
@@ -837,12 +845,13 @@ static bool kids_diff(const struct tree_kids *old, const struct tree_kids *new,
 			if (stale)
 				stale_entry(
 					stale, dir, old->v[i].name,
-					(enum tree_kind)old->v[i].node->kind);
+					(enum tree_kind)old->v[i].node->kind,
+					true);
 		} else if (c > 0) {
 			differ = true;
 			if (stale && added &&
-			    buf_addf(stale, "%s/%s%c", dir, new->v[j].name,
-				     '\0'))
+			    buf_addf(stale, "%c%s/%s%c", STALE_NAME, dir,
+				     new->v[j].name, '\0'))
 				stale = NULL; /* full: the rest expires */
 		}
 		if (c <= 0)
@@ -987,7 +996,8 @@ static int install(struct tree *t, struct tree_node *n, int which,
 			stale_path(&stale, dir.buf);
 		for (size_t i = 0; i < m; i++)
 			if (changed[i])
-				stale_entry(&stale, dir.buf, ne[i].name, kind);
+				stale_entry(&stale, dir.buf, ne[i].name, kind,
+					    false);
 	}
 	*kept = m;
 out:
@@ -2092,7 +2102,7 @@ static void node_update(struct tree *t, struct tree_node *n,
 			      : n->kind == TREE_VAULT ? "vaults"
 						      : "compartments")) {
 			stale_entry(&stale, dir.buf, name,
-				    (enum tree_kind)n->kind);
+				    (enum tree_kind)n->kind, false);
 			stale_emit(t, &stale);
 		}
 		buf_release(&stale);

@@ -132,7 +132,7 @@ int ovfs_namespace(struct ovfs *o, char *ns, struct oci_error *err);
  * the session is ending.  Safe from any thread
  * holding no tree lock, FUSE workers included (see ops.c).
  */
-void ovfs_invalidate(void *arg, const char *path);
+void ovfs_invalidate(void *arg, const char *path, bool names);
 
 /* True once the FUSE session is ending (unmount, signal). */
 bool ovfs_exiting(struct ovfs *o);

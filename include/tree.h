@@ -229,9 +229,13 @@ struct tree_opts {
 	 * left a listing or was renamed, a resource's attributes changed, a
 	 * listing's set of names changed (then `path` is the listing's
 	 * directory), a name was added to a listing (`path` is the new
-	 * entry: the kernel may hold it as absent).  May be NULL.
+	 * entry: the kernel may hold it as absent).  `names`: the name of
+	 * `path` went away, means another resource or is new (invalidate
+	 * the kernel's entry); else only attributes changed (invalidate
+	 * the inode only: an entry invalidation of a directory would cut
+	 * off a shell whose working directory it is).  May be NULL.
 	 */
-	void (*on_stale)(void *arg, const char *path);
+	void (*on_stale)(void *arg, const char *path, bool names);
 	void *arg; /* of the callbacks */
 };
 

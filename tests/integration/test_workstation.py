@@ -445,3 +445,20 @@ def test_one_log_line_per_backup_event(mnt, emulator, namespace,
         not in out, hrl
     assert re.search(r"notice: .* failed: %s, " % bad["errno"], hrl[1]), hrl
     assert bad["work_request"] in hrl[1], hrl
+
+
+def test_a_shell_inside_the_mount_keeps_its_working_directory(mnt, emulator):
+    """A first listing, a changed key: the kernel's entries of directories
+    whose names did not change are kept (getcwd keeps working; Nautilus
+    scripts and shells run inside the mount)."""
+    emulator.set_config(backupSeconds=1)
+    vaults = mnt.path("compartments/Production/vaults")
+    r = sh("cd %s && ls . >/dev/null && pwd -P && /usr/bin/python3 -c "
+           "'import os; print(os.getcwd())'" % q(vaults))
+    assert r.rc == 0 and r.out.split() == [vaults, vaults], r
+    key = mnt.path(KEY)
+    r = sh("cd %s && echo backups/cwd.bak > backup && cat wait >/dev/null "
+           "&& ls .. >/dev/null && cat status >/dev/null && /usr/bin/python3 "
+           "-c 'import os; print(os.getcwd())'" % q(key))
+    assert r.rc == 0 and r.out.split() == [key], r
+    assert [o["name"] for o in emulator.objects()] == ["cwd.bak"]

@@ -16,10 +16,11 @@
 
 static int stale_calls;
 
-static void on_stale(void *arg, const char *path)
+static void on_stale(void *arg, const char *path, bool names)
 {
 	(void)arg;
 	(void)path;
+	(void)names;
 	stale_calls++;
 }
 
