@@ -166,13 +166,16 @@ static bool is_control(enum tree_what w)
 	return w == TW_BACKUP || w == TW_RESTORE;
 }
 
-static mode_t mode_of(enum tree_what w)
+/* umask= only takes bits away: nothing becomes executable or writable. */
+static mode_t mode_of(const struct ovfs *o, enum tree_what w)
 {
+	mode_t keep = ~(mode_t)(o->opts.umask & 0777);
+
 	if (tree_is_dir(w))
-		return S_IFDIR | 0555;
+		return S_IFDIR | (0555 & keep);
 	if (is_control(w))
-		return S_IFREG | 0600;
-	return S_IFREG | 0444;
+		return S_IFREG | (0600 & keep);
+	return S_IFREG | (0444 & keep);
 }
 
 static void fill_stat(struct ovfs *o, const struct tree_path *p,
@@ -182,7 +185,7 @@ static void fill_stat(struct ovfs *o, const struct tree_path *p,
 
 	memset(st, 0, sizeof(*st));
 	st->st_ino = ino_of(p);
-	st->st_mode = mode_of(p->what);
+	st->st_mode = mode_of(o, p->what);
 	st->st_nlink = tree_is_dir(p->what) ? 2 : 1;
 	st->st_uid = o->uid;
 	st->st_gid = o->gid;
@@ -288,7 +291,8 @@ static void drop_stat(struct ovfs *o, const struct drop_attr *a,
 {
 	memset(st, 0, sizeof(*st));
 	st->st_ino = a->ino;
-	st->st_mode = S_IFREG | (a->readonly ? 0400 : 0600);
+	st->st_mode = S_IFREG | ((a->readonly ? 0400 : 0600) &
+				 ~(mode_t)(o->opts.umask & 0777));
 	st->st_nlink = 1;
 	st->st_uid = o->uid;
 	st->st_gid = o->gid;
@@ -1293,7 +1297,7 @@ static void ovfs_access(fuse_req_t req, fuse_ino_t ino, int mask)
 	}
 	ret = path_of(ctx(req), ino, &p);
 	if (!ret) {
-		m = mode_of(p.what);
+		m = mode_of(ctx(req), p.what);
 		if (((mask & R_OK) && !(m & S_IRUSR)) ||
 		    ((mask & W_OK) && !(m & S_IWUSR)) ||
 		    ((mask & X_OK) && !(m & S_IXUSR)))

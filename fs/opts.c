@@ -105,7 +105,7 @@ static const struct fuse_opt spec[] = {
 	OVFS_OPT("vault_backup_name=%s", vault_backup_name, 0),
 	OVFS_OPT("state_dir=%s", state_dir, 0),
 	OVFS_OPT("log_file=%s", log_file, 0),
-	OVFS_OPT("overmount", overmount, 1),
+	OVFS_OPT("overmount", overmount, 1), OVFS_OPT("umask=%o", umask, 0),
 	/* libfuse's: seen (we default them), kept for libfuse */
 	FUSE_OPT_KEY("fsname=", KEY_FSNAME),
 	FUSE_OPT_KEY("subtype=", KEY_SUBTYPE),
@@ -221,6 +221,11 @@ int opts_check(const struct ovfs_opts *o, const char *prog)
 {
 	char why[256];
 
+	if (o->umask > 0777) {
+		fprintf(stderr, "%s: umask must be octal 0..777\n", prog);
+		return -EINVAL;
+	}
+
 	for (size_t i = 0; i < N_UINT_OPTS; i++) {
 		const struct uint_opt *u = &uint_opts[i];
 
@@ -332,6 +337,8 @@ void opts_usage(FILE *f, const char *prog)
 		"    -o log_file=PATH       append messages there (timestamp, level), not\n"
 		"                           to stderr or syslog\n"
 		"    -o overmount           mount even on top of an existing mount\n"
+		"    -o umask=NNN           take these bits from every mode (octal; e.g.\n"
+		"                           077: for the mounting user alone)\n"
 		"    -o fsname=NAME         the mount's source (default: the profile)\n"
 		"    -V   --version         print the version\n"
 		"    -h   --help            print this help\n"

@@ -68,6 +68,8 @@ struct ovfs_opts {
 	char *source; /* `ocivaultfs SOURCE MOUNTPOINT`: the profile, fsname */
 	char *log_file; /* log_file=PATH: messages appended there */
 	int overmount; /* overmount: mount on top of an existing mount */
+	unsigned int
+		umask; /* umask=: bits taken from every mode (never added) */
 	int has_fsname; /* fsname= given: keep it */
 	int has_subtype; /* subtype= given: keep it */
 	int nonopts; /* non-option words after the source */

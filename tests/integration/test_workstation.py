@@ -13,6 +13,7 @@ import json
 import os
 import re
 import shutil
+import stat
 import subprocess
 import tarfile
 import time
@@ -462,3 +463,22 @@ def test_a_shell_inside_the_mount_keeps_its_working_directory(mnt, emulator):
            "-c 'import os; print(os.getcwd())'" % q(key))
     assert r.rc == 0 and r.out.split() == [key], r
     assert [o["name"] for o in emulator.objects()] == ["cwd.bak"]
+
+
+def test_umask_only_takes_bits_away(mount):
+    """umask=022 (what s3fs and rclone users write) changes nothing here:
+    nothing becomes executable or writable; umask=077 hides the tree from
+    the other users."""
+    m = mount("umask=022")
+    modes = {n: stat.S_IMODE(os.stat(m.path(KEY, n)).st_mode)
+             for n in ("id", "status", "backup", "key.json")}
+    assert modes == {"id": 0o444, "status": 0o444, "backup": 0o600,
+                     "key.json": 0o444}, modes
+    assert stat.S_IMODE(os.stat(m.path(KEY)).st_mode) == 0o555
+    m2 = mount("umask=077")
+    assert stat.S_IMODE(os.stat(m2.path(KEY, "status")).st_mode) == 0o400
+    assert stat.S_IMODE(os.stat(m2.path(KEY)).st_mode) == 0o500
+    assert stat.S_IMODE(os.stat(m2.path(KEY, "backup")).st_mode) == 0o600
+    r = run([os.path.join(os.environ.get("OVFS_BUILD_ROOT", "build"),
+                          "ocivaultfs"), "-o", "umask=1777", "/tmp"])
+    assert r.rc != 0 and "umask must be octal" in r.err, r
