@@ -569,6 +569,14 @@ def installed():
                                        "ocivaultfs@.service"),
         "bindir": os.path.join(prefix, bindir),
         "mandir": at(mandir),
+        "tools": [at(bindir, "ocivault-backup"),
+                  at(bindir, "ocivaultfs-backup-kdialog"),
+                  at("share", "kio", "servicemenus",
+                     "ocivaultfs-backup.desktop"),
+                  at("share", "ocivaultfs", "nautilus-scripts",
+                     "Back up key…")],
+        "completion": at("share", "bash-completion", "completions",
+                         "ocivaultfs"),
     }
     yield destdir, paths
     shutil.rmtree(destdir, ignore_errors=True)
@@ -590,6 +598,17 @@ def test_meson_install_destdir(installed):
     assert start == ["ExecStart=%s/ocivaultfs -f $OCIVAULTFS_OPTS %%I "
                      "%%h/oci/%%I" % p["bindir"]], start
     assert "Type=notify" in unit.splitlines()
+    # The workstation tools (docs/workstation.md), executable, and the
+    # completion (with its link for ocivault-backup).
+    for path in p["tools"]:
+        assert os.access(path, os.X_OK), path
+    with open(p["completion"]) as f, open(os.path.join(
+            SOURCE_ROOT, "scripts", "completion", "ocivaultfs.bash")) as g:
+        assert f.read() == g.read()
+    link = os.path.join(os.path.dirname(p["completion"]), "ocivault-backup")
+    assert os.readlink(link) == "ocivaultfs"
+    res = run([p["tools"][0], "--help"])
+    assert res.rc == 0 and "ocivault-backup" in res.out, res
 
 
 def test_systemd_analyze_verify(installed):
