@@ -3423,6 +3423,15 @@ int backups_history(struct backups *b, struct tree_node *key, struct buf *out)
 	return journal_history(b->journal, key ? key->id : NULL, out);
 }
 
+/* The target forms both help texts list (one per line, ';' comments). */
+#define HELP_TARGET_FORMS                                                        \
+	"; Targets (one per write; blank lines and lines starting with ';' or\n" \
+	"; '#' are ignored):\n"                                                  \
+	";   BUCKET                            object named by the template\n"   \
+	";   BUCKET/OBJECT\n"                                                    \
+	";   oci://BUCKET@NAMESPACE/[OBJECT]\n"                                  \
+	";   https://HOST/p/TOKEN/n/NS/b/BUCKET/o/[OBJECT]   (pre-authenticated)\n"
+
 /* The namespace lookup of the help text: one attempt, 10 s. */
 #define BACKUPS_NS_UNKNOWN "(unknown: looked up on first use)"
 #define BACKUPS_NS_WIDTH ((int)sizeof(BACKUPS_NS_UNKNOWN) - 1)
@@ -3483,13 +3492,7 @@ static int vault_help(struct backups *b, struct tree_node *vault, bool cached,
 	ret = buf_addf(
 		out,
 		"; ocivaultfs: write one backup target into this file to back up the vault\n"
-		";   %s (%s)\n"
-		"; Targets (one per write; blank lines and lines starting with ';' or\n"
-		"; '#' are ignored):\n"
-		";   BUCKET                            object named by the template\n"
-		";   BUCKET/OBJECT\n"
-		";   oci://BUCKET@NAMESPACE/[OBJECT]\n"
-		";   https://HOST/p/TOKEN/n/NS/b/BUCKET/o/[OBJECT]   (pre-authenticated)\n"
+		";   %s (%s)\n" HELP_TARGET_FORMS
 		";   {\"backupLocation\": {\"destination\": \"BUCKET\", \"namespace\": ...,\n"
 		";    \"bucketName\": ..., \"objectName\": ...}, \"isIncludeKeys\": true}\n"
 		";                                     (a BackupVaultDetails, as in the OCI API)\n"
@@ -3533,13 +3536,7 @@ int backups_help(struct backups *b, struct tree_node *key, bool cached,
 	return buf_addf(
 		out,
 		"; ocivaultfs: write one backup target into this file to back up the key\n"
-		";   %s (%s)\n"
-		"; Targets (one per write; blank lines and lines starting with ';' or\n"
-		"; '#' are ignored):\n"
-		";   BUCKET                            object named by the template\n"
-		";   BUCKET/OBJECT\n"
-		";   oci://BUCKET@NAMESPACE/[OBJECT]\n"
-		";   https://HOST/p/TOKEN/n/NS/b/BUCKET/o/[OBJECT]   (pre-authenticated)\n"
+		";   %s (%s)\n" HELP_TARGET_FORMS
 		";   {\"destination\": \"BUCKET\", \"namespace\": ..., \"bucketName\": ...,\n"
 		";    \"objectName\": ...}   (a BackupLocation, as in the OCI API)\n"
 		"; Namespace: %-*s\n"

@@ -250,7 +250,7 @@ def test_vault_round_trip_restore_vault_and_drop(mount, emulator, tmp_path):
     ds = restore_status(m, PAYMENTS, vault=True)
     assert [x["state"] for x in ds] == ["succeeded", "succeeded"]
     r = run(["cat", m.path(".ocivaultfs", "backups")])
-    assert r.out.count("\tvault-restore\n") == 2, r.out
+    assert r.out.count("\tvault-restore\t") == 2, r.out
 
 
 # -- failures ----------------------------------------------------------------

@@ -303,6 +303,9 @@ def test_vault_backup_resumed_after_kill9(mount, emulator, namespace,
     wait_until(lambda: "\tstate=succeeded\t" in _journal(state), 10,
                what="the outcome in the journal")
     r = run(["cat", m2.path(".ocivaultfs", "backups")])
-    (line,) = [f.split("\t") for f in r.out.splitlines()]
+    # The resumed backup, and the write refused while it ran (EBUSY).
+    line, rejected = [f.split("\t") for f in r.out.splitlines()]
     assert line[0] == "succeeded" and line[2] == PROD_VAULT, r.out
     assert line[7] == "vault-backup", r.out
+    assert (rejected[0], rejected[2], rejected[8]) == \
+        ("rejected", PROD_VAULT, "EBUSY"), r.out
