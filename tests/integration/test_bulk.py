@@ -27,7 +27,7 @@ TOOL = os.path.join(SOURCE_ROOT, "scripts", "ocivault-backup")
 DESKTOP = os.path.join(SOURCE_ROOT, "scripts", "desktop")
 NAUTILUS = os.path.join(DESKTOP, "nautilus", "Back up key\u2026")
 DOLPHIN = os.path.join(DESKTOP, "dolphin")
-REFUSED_LOG = r"^ocivaultfs: warning: backup of key '[^']+' refused: "
+REFUSED_LOG = r"^ocivaultfs: warning: backup of key '[^']+' \([^)]+\) refused: "
 PROD_SKIPPED = sorted(set(PROD_FILES) - set(PROD_ELIGIBLE))
 
 
