@@ -246,7 +246,10 @@ static int fill_size(fuse_req_t req, struct ovfs *o, const struct tree_path *p,
 	if (!is_dynamic(p->what) || tree_is_unlisted(p->what))
 		return 0;
 	if (p->what == TW_KEY_JSON || p->what == TW_VAULT_JSON) {
-		if (!tree_json_len(o->tree, p->node, &len)) {
+		if (!tree_json_len(o->tree, p->node,
+				   o->opts.json_size &&
+					   !strcmp(o->opts.json_size, "cached"),
+				   &len)) {
 			st->st_size = (off_t)len;
 			return 0;
 		}

@@ -106,6 +106,7 @@ static const struct fuse_opt spec[] = {
 	OVFS_OPT("state_dir=%s", state_dir, 0),
 	OVFS_OPT("log_file=%s", log_file, 0),
 	OVFS_OPT("overmount", overmount, 1), OVFS_OPT("umask=%o", umask, 0),
+	OVFS_OPT("json_size=%s", json_size, 0),
 	/* libfuse's: seen (we default them), kept for libfuse */
 	FUSE_OPT_KEY("fsname=", KEY_FSNAME),
 	FUSE_OPT_KEY("subtype=", KEY_SUBTYPE),
@@ -225,6 +226,12 @@ int opts_check(const struct ovfs_opts *o, const char *prog)
 		fprintf(stderr, "%s: umask must be octal 0..777\n", prog);
 		return -EINVAL;
 	}
+	if (o->json_size && strcmp(o->json_size, "exact") &&
+	    strcmp(o->json_size, "cached")) {
+		fprintf(stderr, "%s: json_size must be exact or cached\n",
+			prog);
+		return -EINVAL;
+	}
 
 	for (size_t i = 0; i < N_UINT_OPTS; i++) {
 		const struct uint_opt *u = &uint_opts[i];
@@ -339,6 +346,9 @@ void opts_usage(FILE *f, const char *prog)
 		"    -o overmount           mount even on top of an existing mount\n"
 		"    -o umask=NNN           take these bits from every mode (octal; e.g.\n"
 		"                           077: for the mounting user alone)\n"
+		"    -o json_size=cached    a stat of key.json/vault.json never fetches\n"
+		"                           it: the last length read (0 before); ls -lR\n"
+		"                           then costs no call (default: exact)\n"
 		"    -o fsname=NAME         the mount's source (default: the profile)\n"
 		"    -V   --version         print the version\n"
 		"    -h   --help            print this help\n"
@@ -362,6 +372,7 @@ void opts_release(struct ovfs_opts *o)
 	free(o->compartment);
 	free(o->backup_name);
 	free(o->vault_backup_name);
+	free(o->json_size);
 	free(o->state_dir);
 	free(o->source);
 	free(o->log_file);

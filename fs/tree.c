@@ -2367,13 +2367,17 @@ int tree_fetch_json(struct tree *t, struct tree_node *n, struct buf *out,
 	return ret;
 }
 
-int tree_json_len(struct tree *t, struct tree_node *n, size_t *len)
+int tree_json_len(struct tree *t, struct tree_node *n, bool any_age,
+		  size_t *len)
 {
 	uint64_t now = now_ms(t);
 	int ret = -ENOENT;
 
 	pthread_mutex_lock(&n->lock);
-	if (n->json_ms && now < n->json_ms + t->ttl_ms) {
+	if (any_age) {
+		*len = n->json_ms ? n->json_len : 0;
+		ret = 0;
+	} else if (n->json_ms && now < n->json_ms + t->ttl_ms) {
 		*len = n->json_len;
 		ret = 0;
 	} else if (n->json_fail_ms &&

@@ -402,10 +402,12 @@ int tree_fetch_json(struct tree *t, struct tree_node *n, struct buf *out,
 
 /*
  * The length of the JSON the last tree_fetch_json() of `n` returned, if
- * that was less than cache_ttl ago: 0 and *len, else -ENOENT.  Never
- * waits (the size `stat` reports for key.json and vault.json).
+ * that was less than cache_ttl ago (`any_age`: whenever; 0 when never):
+ * 0 and *len, else -ENOENT.  Never waits (the size `stat` reports for
+ * key.json and vault.json).
  */
-int tree_json_len(struct tree *t, struct tree_node *n, size_t *len);
+int tree_json_len(struct tree *t, struct tree_node *n, bool any_age,
+		  size_t *len);
 /* While fetches of a node's JSON fail, tree_json_len() answers with the
  * last length known (0 if none) for this long after a failure, so that a
  * stat (ls -l) in an outage never waits for the network again. */

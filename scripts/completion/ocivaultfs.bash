@@ -19,7 +19,7 @@ compartment= cache_ttl= backup_name= vault_backup_name= state_dir= retries=
 timeout= listing_timeout= write_timeout= rate= debug_http max_pages=
 max_entries= max_listing_mb= max_cached= max_cache_mb= max_response_kb=
 max_restore_mb= allow_other allow_root auto_unmount max_threads=
-max_idle_threads= clone_fd debug log_file= overmount umask= fsname=
+max_idle_threads= clone_fd debug log_file= overmount umask= json_size= fsname=
 pass_phrase_command= pass_phrase_stdin"
 
 # The words of the line up to the cursor, split at white space only (bash

@@ -23,8 +23,8 @@ import pytest
 from pylib.emulator import scratch_dir
 
 from fsutil import (KEYS, PROD_KEYS, PROD_VAULT, REQUEST_ID, assert_errno,
-                    bash, check_status, prod_key, q, requests, run, sh,
-                    wait_until)
+                    bash, calls_since, check_status, prod_key, q, requests,
+                    run, sh, wait_until)
 
 KEY = prod_key("payments-master")
 # The files of a key directory and what their size is.
@@ -482,3 +482,24 @@ def test_umask_only_takes_bits_away(mount):
     r = run([os.path.join(os.environ.get("OVFS_BUILD_ROOT", "build"),
                           "ocivaultfs"), "-o", "umask=1777", "/tmp"])
     assert r.rc != 0 and "umask must be octal" in r.err, r
+
+
+def test_json_size_cached_keeps_ls_lR_call_free(mount, emulator):
+    """-o json_size=cached: a stat of key.json never fetches it (0 before
+    the first read, then that read's length), so ls -lR of a whole
+    tenancy costs its listings only; reads still fetch and copy whole."""
+    m = mount("json_size=cached")
+    prod = m.path("compartments/Production")
+    assert run(["find", prod]).rc == 0
+    before = requests(emulator)
+    r = run(["ls", "-lR", prod])
+    assert r.rc == 0, r
+    assert calls_since(emulator, before) == {}
+    path = m.path(KEY, "key.json")
+    assert os.stat(path).st_size == 0
+    data = read(path)  # fetches, and the length is known from now on
+    assert len(data) > 200 and os.stat(path).st_size == len(data)
+    assert calls_since(emulator, before) == {"GetKey": 1}
+    r = run([os.path.join(os.environ.get("OVFS_BUILD_ROOT", "build"),
+                          "ocivaultfs"), "-o", "json_size=maybe", "/tmp"])
+    assert r.rc != 0 and "json_size must be exact or cached" in r.err, r
