@@ -625,16 +625,13 @@ static void job_what(const struct backups_job *j, char *out, size_t n)
  * The job's latest attempt is about to be replaced by a new one (lock
  * held): keep it in the ring of past attempts, as it is now.
  */
-static void job_retire(struct backups *b, const struct backups_job *j)
+/* The job's latest attempt as a line of the list, into *a (lock held):
+ * 0, or -ENOMEM (a's strings are then whatever could be copied). */
+static int attempt_of_job(const struct backups_job *j,
+			  struct backups_attempt *a)
 {
 	char what[OVFS_NS_MAX + OVFS_BUCKET_MAX + OVFS_OBJECT_MAX];
-	struct backups_attempt *a;
 
-	if (!j->seq || (j->state == BACKUPS_NONE && !j->unknown_outcome))
-		return;
-	a = past_push(b);
-	if (!a)
-		return; /* out of memory: the line is lost, nothing worse */
 	job_what(j, what, sizeof(what));
 	a->seq = j->seq;
 	a->key = j->key;
@@ -649,7 +646,19 @@ static void job_retire(struct backups *b, const struct backups_job *j)
 	a->submitted = j->submitted ? j->submitted : j->started;
 	a->finished = backups_in_flight(j->state) ? 0 : j->finished;
 	a->what = strdup(what);
-	a->wr = j->work_request ? strdup(j->work_request) : NULL;
+	a->wr = strdup(j->work_request ? j->work_request : "-");
+	return a->what && a->wr ? 0 : -ENOMEM;
+}
+
+static void job_retire(struct backups *b, const struct backups_job *j)
+{
+	struct backups_attempt *a;
+
+	if (!j->seq || (j->state == BACKUPS_NONE && !j->unknown_outcome))
+		return;
+	a = past_push(b);
+	if (a) /* out of memory: the line is lost, nothing worse */
+		(void)attempt_of_job(j, a);
 }
 
 /* A write refused while a backup of the key was in flight (lock held):
@@ -1794,11 +1803,10 @@ log_event(struct backups *b, struct tree_node *key, int level, const char *fmt,
 	buf_release(&path);
 }
 
-/* "ERRNO: CODE: message" of the refusal just recorded in `j` (lock taken). */
-static void refusal_text(struct backups *b, struct backups_job *j, int ret,
-			 char *out, size_t n)
+/* "ERRNO: CODE: message" of the refusal just recorded in `j` (lock held). */
+static void refusal_text(const struct backups_job *j, int ret, char *out,
+			 size_t n)
 {
-	pthread_mutex_lock(&b->lock);
 	if (j->rejected) /* in flight: "ERRNO: message" */
 		buf_copy(out, n, j->rejected);
 	else if (j->error)
@@ -1806,7 +1814,6 @@ static void refusal_text(struct backups *b, struct backups_job *j, int ret,
 			 j->error->message);
 	else
 		snprintf(out, n, "%s", errno_name(ret));
-	pthread_mutex_unlock(&b->lock);
 }
 
 static void log_refusal(struct backups *b, struct tree_node *key,
@@ -1831,14 +1838,16 @@ struct end_note {
 	char reqid[OVFS_REQID_MAX];
 };
 
-/* Note the end of `j` if apply() just ended it (lock held). */
-static void note_end(const struct backups_job *j, enum backups_state was,
-		     struct end_note *n)
+/* Did apply() just end `j`, in state `was` before (lock held)? */
+static bool ended(const struct backups_job *j, enum backups_state was)
 {
-	memset(n, 0, sizeof(*n));
-	if (!backups_in_flight(was) || backups_in_flight(j->state) ||
-	    (j->state != BACKUPS_SUCCEEDED && j->state != BACKUPS_FAILED))
-		return;
+	return backups_in_flight(was) &&
+	       (j->state == BACKUPS_SUCCEEDED || j->state == BACKUPS_FAILED);
+}
+
+/* Note the end of `j` for log_end() (lock held). */
+static void note_end(const struct backups_job *j, struct end_note *n)
+{
 	n->key = j->key;
 	n->ok = j->state == BACKUPS_SUCCEEDED;
 	n->err = j->error_errno ? j->error_errno : -EIO;
@@ -2012,6 +2021,7 @@ int backups_submit(struct backups *b, struct tree_node *key, const char *data,
 	struct oci_budget budget = {0};
 	struct submit_ctx *sc;
 	struct backups_job *j;
+	char refused[OVFS_ERRMSG_MAX + OVFS_ERRCODE_MAX + 32];
 	int parsed, ret;
 
 	sc = calloc(1, sizeof(*sc));
@@ -2044,15 +2054,13 @@ int backups_submit(struct backups *b, struct tree_node *key, const char *data,
 	if (j)
 		pending_take(b, j, sc->key_comp); /* in flight: refused */
 	ret = j ? refuse_early(b, j, parsed, sc) : -ENOMEM;
+	if (ret && ret != -ENOMEM)
+		refusal_text(j, ret, refused, sizeof(refused));
 	pthread_mutex_unlock(&b->lock);
-	if (ret && ret != -ENOMEM) {
-		char text[OVFS_ERRMSG_MAX + OVFS_ERRCODE_MAX + 32];
-
+	if (ret && ret != -ENOMEM)
 		/* Refused by the file itself (target, state, eligibility): a
 		 * notice; `status` and the backups list tell it too. */
-		refusal_text(b, j, ret, text, sizeof(text));
-		log_event(b, key, LOG_NOTICE, "refused: %s", text);
-	}
+		log_event(b, key, LOG_NOTICE, "refused: %s", refused);
 	if (ret)
 		goto out;
 
@@ -3122,13 +3130,13 @@ static void *tracker_main(void *arg)
 	struct backups *b = ta->b;
 	unsigned int slot = ta->slot;
 	struct backups_work w = {0};
-	struct end_note *ends = NULL;
 	uint64_t idle_since = 0;
 
 	free(ta);
 	pthread_mutex_lock(&b->lock);
 	while (!b->stop) {
 		uint64_t wait_ms = 0, now = mono(b);
+		struct end_note *ends; /* the backups this round ended */
 		bool any;
 
 		if (exiting(b)) {
@@ -3154,22 +3162,26 @@ static void *tracker_main(void *arg)
 		if (w.n > 1 || b->live < b->ntrackers)
 			tracker_spawn(b); /* more may be due meanwhile */
 		pthread_mutex_unlock(&b->lock);
-		free(ends);
-		ends = calloc(w.n, sizeof(*ends)); /* NULL: not logged */
 		run_polls(b, &w);
+		ends = NULL;
 		pthread_mutex_lock(&b->lock);
 		for (size_t i = 0; i < w.n; i++) {
 			enum backups_state was = w.jobs[i]->state;
 
 			apply(b, w.jobs[i], &w.res[i]);
 			journal_note(b, w.jobs[i], was);
+			if (!ended(w.jobs[i], was))
+				continue;
+			if (!ends) /* NULL when out of memory: not logged */
+				ends = calloc(w.n, sizeof(*ends));
 			if (ends)
-				note_end(w.jobs[i], was, &ends[i]);
+				note_end(w.jobs[i], &ends[i]);
 		}
 		if (ends) {
 			pthread_mutex_unlock(&b->lock);
 			for (size_t i = 0; i < w.n; i++)
 				log_end(b, &ends[i]);
+			free(ends);
 			pthread_mutex_lock(&b->lock);
 		}
 		/* Results are published at once; a job may be due again
@@ -3181,7 +3193,6 @@ static void *tracker_main(void *arg)
 	b->live--;
 	pthread_cond_broadcast(&b->changed); /* backups_stop() waits */
 	pthread_mutex_unlock(&b->lock);
-	free(ends);
 	free(w.jobs);
 	free(w.res);
 	return NULL;
@@ -3288,81 +3299,37 @@ int backups_wait(struct backups *b, struct tree_node *key,
 	return ret;
 }
 
-/* One line of the backups list, copied out of the lock. */
-struct list_line {
-	uint64_t seq;
-	struct tree_node *key;
-	bool vault;
-	const char *state;
-	bool in_flight;
-	int err;
-	double progress;
-	int64_t submitted, finished;
-	char *what; /* object, else target */
-	char *wr;
-};
-
 static int cmp_line(const void *a, const void *b)
 {
-	const struct list_line *x = a, *y = b;
+	const struct backups_attempt *x = a, *y = b;
 
 	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
 /* Copy the frozen attempts and every job's latest one (lock held). */
-static int list_collect(struct backups *b, struct list_line *ll, size_t *n)
+static int list_collect(struct backups *b, struct backups_attempt *ll,
+			size_t *n)
 {
 	for (size_t i = 0; i < b->past_n; i++) {
 		const struct backups_attempt *a =
 			&b->past[(b->past_head + i) % BACKUPS_PAST_MAX];
-		struct list_line *l = &ll[(*n)++];
+		struct backups_attempt *l = &ll[(*n)++];
 
-		l->seq = a->seq;
-		l->key = a->key;
-		l->vault = a->vault;
-		l->state = a->state;
-		l->err = a->err;
-		l->progress = a->progress;
-		l->submitted = a->submitted;
-		l->finished = a->finished;
+		*l = *a;
 		l->what = strdup(a->what ? a->what : "-");
 		l->wr = strdup(a->wr ? a->wr : "-");
 		if (!l->what || !l->wr)
 			return -ENOMEM;
 	}
-	for (size_t i = 0; i < b->n; i++) {
-		const struct backups_job *j = b->all[i];
-		char obj[OVFS_NS_MAX + OVFS_BUCKET_MAX + OVFS_OBJECT_MAX];
-		struct list_line *l;
-
-		if (!j->seq)
-			continue;
-		l = &ll[(*n)++];
-		l->seq = j->seq;
-		l->key = j->key;
-		l->vault = j->vault;
-		l->state = j->unknown_outcome && j->state == BACKUPS_NONE
-				   ? "unknown"
-				   : backups_state_name(j->state);
-		l->in_flight = backups_in_flight(j->state);
-		l->err = j->state == BACKUPS_FAILED
-				 ? (j->error_errno ? j->error_errno : -EIO)
-				 : 0;
-		l->progress = j->progress;
-		l->submitted = j->submitted ? j->submitted : j->started;
-		l->finished = l->in_flight ? 0 : j->finished;
-		job_what(j, obj, sizeof(obj));
-		l->what = strdup(obj);
-		l->wr = strdup(j->work_request ? j->work_request : "-");
-		if (!l->what || !l->wr)
+	for (size_t i = 0; i < b->n; i++)
+		if (b->all[i]->seq && attempt_of_job(b->all[i], &ll[(*n)++]))
 			return -ENOMEM;
-	}
 	return 0;
 }
 
 int backups_list(struct backups *b, struct buf *out)
 {
-	struct list_line *ll = NULL;
+	struct backups_attempt *ll = NULL;
 	size_t n = 0, max;
 	int ret = 0;
 
@@ -3397,10 +3364,8 @@ int backups_list(struct backups *b, struct buf *out)
 						   : "key-backup",
 				       ll[i].err ? errno_name(ll[i].err) : "-");
 	}
-	for (size_t i = 0; ll && i < n; i++) {
-		free(ll[i].what);
-		free(ll[i].wr);
-	}
+	for (size_t i = 0; ll && i < n; i++)
+		attempt_release(&ll[i]);
 	free(ll);
 	return ret;
 }

@@ -71,9 +71,6 @@ struct ovfs_fh {
 	int err; /* read error to report (wait) */
 	struct buf wbuf; /* backup: bytes written through this handle */
 	size_t consumed; /* backup: bytes already acted upon */
-	/* Opened with O_APPEND: every write appends to wbuf, whatever its
-	 * offset (the kernel puts an append at st_size, the help's length). */
-	bool append;
 	struct drop_entry *drop; /* a drop entry (p: TW_DROP, its dir) */
 	struct ovfs_fh *prev, *next; /* ovfs.fhs (under ovfs.fh_lock) */
 };
@@ -246,18 +243,14 @@ static int fill_size(fuse_req_t req, struct ovfs *o, const struct tree_path *p,
 	if (!is_dynamic(p->what) || tree_is_unlisted(p->what))
 		return 0;
 	if (p->what == TW_KEY_JSON || p->what == TW_VAULT_JSON) {
-		if (!tree_json_len(o->tree, p->node,
-				   o->opts.json_size &&
-					   !strcmp(o->opts.json_size, "cached"),
+		if (!tree_json_len(o->tree, p->node, o->opts.json_size_cached,
 				   &len)) {
 			st->st_size = (off_t)len;
 			return 0;
 		}
-	} else if (!req && (p->what == TW_BACKUP || p->what == TW_RESTORE)) {
-		return 0; /* the help text may look up the namespace */
+		if (!req)
+			return 0; /* would need a fetch */
 	}
-	if (!req && (p->what == TW_KEY_JSON || p->what == TW_VAULT_JSON))
-		return 0;
 	buf_init(&b, 16u << 20);
 	if (req)
 		wait_begin(req, &w);
@@ -852,7 +845,6 @@ static void ovfs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	ret = path_of(o, ino, &fh->p);
 	if (ret)
 		goto fail;
-	fh->append = (fi->flags & O_APPEND) != 0;
 	if (tree_is_dir(fh->p.what)) {
 		ret = -EISDIR;
 		goto fail;
@@ -1058,15 +1050,17 @@ static int backup_write(fuse_req_t req, struct ovfs *o, struct ovfs_fh *fh,
 	return ret;
 }
 
+/* `append`: the descriptor has O_APPEND (fcntl included): every write
+ * appends to what this handle wrote, whatever its offset. */
 static int fh_write(fuse_req_t req, struct ovfs *o, struct ovfs_fh *fh,
-		    const char *buf, size_t size, off_t off)
+		    const char *buf, size_t size, off_t off, bool append)
 {
 	size_t end;
 	int ret;
 
 	if (!is_control(fh->p.what))
 		return -EACCES;
-	if (fh->append)
+	if (append) /* the kernel puts it at st_size, the help's length */
 		off = (off_t)fh->wbuf.len;
 	if (off < 0 || (size_t)off > fh->wbuf.len)
 		return -EINVAL; /* no holes in a control file */
@@ -1095,7 +1089,8 @@ static void ovfs_write(fuse_req_t req, fuse_ino_t ino, const char *buf,
 					   (uint64_t)off);
 	} else {
 		pthread_mutex_lock(&fh->lock);
-		ret = fh_write(req, ctx(req), fh, buf, size, off);
+		ret = fh_write(req, ctx(req), fh, buf, size, off,
+			       fi->flags & O_APPEND);
 		pthread_mutex_unlock(&fh->lock);
 	}
 	/*
@@ -1311,10 +1306,9 @@ static void ovfs_access(fuse_req_t req, fuse_ino_t ino, int mask)
 
 static void ovfs_statfs(fuse_req_t req, fuse_ino_t ino)
 {
+	struct ovfs *o = ctx(req);
 	struct tree_stats ts;
 	struct statvfs sv;
-
-	struct ovfs *o = ctx(req);
 	uint64_t used, room, files;
 
 	/*

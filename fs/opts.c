@@ -107,6 +107,7 @@ static const struct fuse_opt spec[] = {
 	OVFS_OPT("log_file=%s", log_file, 0),
 	OVFS_OPT("overmount", overmount, 1), OVFS_OPT("umask=%o", umask, 0),
 	OVFS_OPT("json_size=%s", json_size, 0),
+	OVFS_OPT("json_size=cached", json_size_cached, 1), /* both match */
 	/* libfuse's: seen (we default them), kept for libfuse */
 	FUSE_OPT_KEY("fsname=", KEY_FSNAME),
 	FUSE_OPT_KEY("subtype=", KEY_SUBTYPE),

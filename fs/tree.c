@@ -1317,13 +1317,6 @@ static int rq_push(struct tree *t, struct tree_job *j, bool urgent)
 	return 0;
 }
 
-/*
- * A fetch of listing `which` of `n` ended with `ret` (`err` may be NULL):
- * publish it and wake the waiters.  A failure keeps a listing held, which
- * then counts as fresh for TREE_RETRY_MS (the next refresh is queued after
- * that).  A failure is logged, without the node lock, before it is
- * published.
- */
 /* A listing this user may not see (EACCES): info once, then debug. */
 static void denied(struct tree *t, struct tree_node *n, int which,
 		   const char *line, bool told)
@@ -1339,6 +1332,13 @@ static void denied(struct tree *t, struct tree_node *n, int which,
 	buf_release(&path);
 }
 
+/*
+ * A fetch of listing `which` of `n` ended with `ret` (`err` may be NULL):
+ * publish it and wake the waiters.  A failure keeps a listing held, which
+ * then counts as fresh for TREE_RETRY_MS (the next refresh is queued after
+ * that).  A failure is logged, without the node lock, before it is
+ * published.
+ */
 static void list_done(struct tree *t, struct tree_node *n, int which, int ret,
 		      const struct oci_error *err)
 {
@@ -1401,19 +1401,73 @@ static void list_done(struct tree *t, struct tree_node *n, int which, int ret,
 	pthread_mutex_unlock(&n->lock);
 }
 
+/* A copy of n's JSON fetched at most max_age_ms ago (rq_lock held). */
+static int recent_get(struct tree *t, struct tree_node *n, uint64_t max_age_ms,
+		      struct buf *out, bool *hit)
+{
+	uint64_t now = now_ms(t);
+
+	*hit = false;
+	for (size_t i = 0; max_age_ms && i < TREE_RECENT_JSON; i++) {
+		struct recent_json *r = &t->recent[i];
+
+		if (r->node == n && now - r->ms <= max_age_ms) {
+			*hit = true;
+			return buf_add(out, r->text, r->len);
+		}
+	}
+	return 0;
+}
+
+/* Keep n's JSON for a following read (rq_lock held); best effort. */
+static void recent_put(struct tree *t, struct tree_node *n, const char *text,
+		       size_t len, uint64_t ms)
+{
+	struct recent_json *r = NULL;
+	char *copy = malloc(len ? len : 1);
+
+	if (!copy)
+		return;
+	memcpy(copy, text, len);
+	for (size_t i = 0; i < TREE_RECENT_JSON && !r; i++)
+		if (t->recent[i].node == n)
+			r = &t->recent[i];
+	if (!r) {
+		r = &t->recent[t->recent_next];
+		t->recent_next = (t->recent_next + 1) % TREE_RECENT_JSON;
+	}
+	free(r->text);
+	r->node = n;
+	r->text = copy;
+	r->len = len;
+	r->ms = ms;
+}
+
 /* A JSON job ended: publish, wake its waiters, drop the refresher's ref. */
 static void json_done(struct tree *t, struct tree_job *j, int ret,
 		      struct buf *out)
 {
 	struct tree_job **pp;
+	struct tree_node *n = j->node;
+	uint64_t now = now_ms(t);
 	bool last;
 
+	if (!ret && out) { /* once per fetch, however many wait for it */
+		pthread_mutex_lock(&n->lock);
+		n->json_len =
+			out->len > UINT32_MAX ? UINT32_MAX : (uint32_t)out->len;
+		n->json_ms = now;
+		n->json_fail_ms = 0;
+		pthread_mutex_unlock(&n->lock);
+	}
 	pthread_mutex_lock(&t->rq_lock);
 	j->ret = ret;
 	if (out) {
 		j->out = *out; /* moved */
 		buf_init(out, out->max);
 	}
+	if (!ret && out)
+		recent_put(t, n, j->out.buf, j->out.len, now);
 	j->done = true;
 	for (pp = &t->json; *pp; pp = &(*pp)->jnext)
 		if (*pp == j) {
@@ -2252,48 +2306,6 @@ int tree_stats_render(struct tree *t, struct buf *out)
 			(unsigned long long)s.bytes);
 }
 
-/* A copy of n's JSON fetched at most max_age_ms ago (rq_lock held). */
-static int recent_get(struct tree *t, struct tree_node *n, uint64_t max_age_ms,
-		      struct buf *out, bool *hit)
-{
-	uint64_t now = now_ms(t);
-
-	*hit = false;
-	for (size_t i = 0; max_age_ms && i < TREE_RECENT_JSON; i++) {
-		struct recent_json *r = &t->recent[i];
-
-		if (r->node == n && now - r->ms <= max_age_ms) {
-			*hit = true;
-			return buf_add(out, r->text, r->len);
-		}
-	}
-	return 0;
-}
-
-/* Keep n's JSON for a following read (rq_lock held); best effort. */
-static void recent_put(struct tree *t, struct tree_node *n, const char *text,
-		       size_t len, uint64_t ms)
-{
-	struct recent_json *r = NULL;
-	char *copy = malloc(len ? len : 1);
-
-	if (!copy)
-		return;
-	memcpy(copy, text, len);
-	for (size_t i = 0; i < TREE_RECENT_JSON && !r; i++)
-		if (t->recent[i].node == n)
-			r = &t->recent[i];
-	if (!r) {
-		r = &t->recent[t->recent_next];
-		t->recent_next = (t->recent_next + 1) % TREE_RECENT_JSON;
-	}
-	free(r->text);
-	r->node = n;
-	r->text = copy;
-	r->len = len;
-	r->ms = ms;
-}
-
 int tree_fetch_json(struct tree *t, struct tree_node *n, struct buf *out,
 		    uint64_t max_age_ms, struct tree_wait *w)
 {
@@ -2340,14 +2352,9 @@ int tree_fetch_json(struct tree *t, struct tree_node *n, struct buf *out,
 	/* Once done, the job's result is immutable: copy it unlocked. */
 	if (!ret)
 		ret = j->ret ? j->ret : buf_add(out, j->out.buf, j->out.len);
-	if (!ret) {
-		pthread_mutex_lock(&n->lock);
-		n->json_len = j->out.len > UINT32_MAX ? UINT32_MAX
-						      : (uint32_t)j->out.len;
-		n->json_ms = now_ms(t);
-		n->json_fail_ms = 0;
-		pthread_mutex_unlock(&n->lock);
-	} else if (ret != -EINTR) {
+	if (ret && ret != -EINTR) {
+		/* The fetch failed or outlasted listing_timeout: stats answer
+		 * without waiting for a while (tree_json_len()). */
 		pthread_mutex_lock(&n->lock);
 		n->json_fail_ms = now_ms(t);
 		pthread_mutex_unlock(&n->lock);
@@ -2358,8 +2365,6 @@ int tree_fetch_json(struct tree *t, struct tree_node *n, struct buf *out,
 			"(listing_timeout): the request fails with ETIMEDOUT",
 			n->id, (unsigned long long)(t->wait_ms / 1000));
 	pthread_mutex_lock(&t->rq_lock);
-	if (!ret && !j->ret)
-		recent_put(t, n, j->out.buf, j->out.len, now_ms(t));
 	last = --j->refs == 0;
 	pthread_mutex_unlock(&t->rq_lock);
 	if (last)

@@ -70,7 +70,8 @@ struct ovfs_opts {
 	int overmount; /* overmount: mount on top of an existing mount */
 	unsigned int
 		umask; /* umask=: bits taken from every mode (never added) */
-	char *json_size; /* json_size=exact (NULL: the default) or cached */
+	char *json_size; /* json_size=VALUE, checked by opts_check() */
+	int json_size_cached; /* json_size=cached: a stat never fetches */
 	int has_fsname; /* fsname= given: keep it */
 	int has_subtype; /* subtype= given: keep it */
 	int nonopts; /* non-option words after the source */
